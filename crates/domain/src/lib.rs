@@ -1,0 +1,14 @@
+//! Passerelle's domain: identifiers, validated values and the rules that need no I/O.
+//! Everything past a handler speaks these types, never bare strings.
+
+pub mod ids;
+pub mod organisation;
+pub mod role;
+pub mod territory;
+pub mod values;
+
+pub use ids::*;
+pub use organisation::OrganisationKind;
+pub use role::Role;
+pub use territory::TerritoryStatus;
+pub use values::*;

@@ -1,0 +1,69 @@
+//! The audit trail: who did what, when, to what. Rows are only ever appended.
+
+use chrono::{DateTime, Utc};
+use domain::{TerritoryId, UserId};
+
+use crate::{Conn, StoreError, exec, run};
+
+#[derive(Debug, Clone)]
+pub struct NewEvent<'a> {
+    pub user: Option<UserId>,
+    /// A stable snake_case code, e.g. `login`, `territory_created`.
+    pub action: &'a str,
+    pub target_kind: &'a str,
+    pub target_id: Option<i64>,
+    pub territory: Option<TerritoryId>,
+    pub detail: &'a str,
+    pub client_ip: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Event {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub user_id: Option<i64>,
+    pub user_name: Option<String>,
+    pub action: String,
+    pub target_kind: String,
+    pub target_id: Option<i64>,
+    pub territory_id: Option<i64>,
+    pub detail: String,
+    pub client_ip: Option<String>,
+}
+
+pub async fn record(
+    c: &mut Conn<'_>,
+    e: &NewEvent<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let sql = "INSERT INTO audit_events (at, user_id, action, target_kind, target_id, territory_id, detail, client_ip)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+    exec!(c, |c| sqlx::query(sql)
+        .bind(now)
+        .bind(e.user.map(|u| u.0))
+        .bind(e.action)
+        .bind(e.target_kind)
+        .bind(e.target_id)
+        .bind(e.territory.map(|t| t.0))
+        .bind(e.detail)
+        .bind(e.client_ip))?;
+    Ok(())
+}
+
+/// Latest events, for one territory or (None) everywhere.
+pub async fn recent(
+    c: &mut Conn<'_>,
+    territory: Option<TerritoryId>,
+    limit: i64,
+) -> Result<Vec<Event>, StoreError> {
+    let sql = "SELECT a.id, a.at, a.user_id, u.display_name AS user_name, a.action, a.target_kind, a.target_id,
+                      a.territory_id, a.detail, a.client_ip
+               FROM audit_events a LEFT JOIN users u ON u.id = a.user_id
+               WHERE ($1 IS NULL OR a.territory_id = $1)
+               ORDER BY a.at DESC, a.id DESC LIMIT $2";
+    Ok(run!(c, |c| sqlx::query_as(sql)
+        .bind(territory.map(|t| t.0))
+        .bind(limit)
+        .fetch_all(&mut **c)
+        .await)?)
+}

@@ -1,0 +1,351 @@
+//! Persistence for Passerelle on SQLite (embedded default) and PostgreSQL (deployments).
+//! One SQL text serves both backends through the native drivers: the `run!` macro compiles the
+//! same query once per backend. Where a backend needs its own SQL, the function holds both
+//! variants side by side. This is the only crate that writes SQL.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool};
+
+pub mod audit;
+pub mod memberships;
+pub mod organisations;
+pub mod outbox;
+pub mod sessions;
+pub mod settings;
+pub mod territories;
+pub mod tokens;
+pub mod users;
+
+#[cfg(feature = "test-support")]
+pub mod testing;
+
+/// Runs the same SQL on whichever backend a connection belongs to. Inside the body, `$c` is a
+/// `&mut &mut SqliteConnection` or a `&mut &mut PgConnection`: pass `&mut **$c` to sqlx.
+#[macro_export]
+macro_rules! run {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::Conn::Sqlite($c) => $body,
+            $crate::Conn::Postgres($c) => $body,
+        }
+    };
+}
+
+/// Like [`run!`] for statements that return no rows: `$query` is the query before
+/// `.execute`, and the result is the number of rows affected.
+#[macro_export]
+macro_rules! exec {
+    ($conn:expr, |$c:ident| $query:expr) => {
+        match $conn {
+            $crate::Conn::Sqlite($c) => $query.execute(&mut **$c).await.map(|r| r.rows_affected()),
+            $crate::Conn::Postgres($c) => {
+                $query.execute(&mut **$c).await.map(|r| r.rows_affected())
+            }
+        }
+    };
+}
+
+/// A connection pool to one of the two supported backends.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// One connection, borrowed from a pool or a transaction; every repository function takes one.
+pub enum Conn<'c> {
+    Sqlite(&'c mut SqliteConnection),
+    Postgres(&'c mut PgConnection),
+}
+
+/// A connection held from the pool for several statements outside a transaction.
+pub enum Pooled {
+    Sqlite(sqlx::pool::PoolConnection<Sqlite>),
+    Postgres(sqlx::pool::PoolConnection<Postgres>),
+}
+
+impl Pooled {
+    pub fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Pooled::Sqlite(c) => Conn::Sqlite(c),
+            Pooled::Postgres(c) => Conn::Postgres(c),
+        }
+    }
+}
+
+/// A database transaction: everything written through it lands together or not at all.
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    Postgres(sqlx::Transaction<'static, Postgres>),
+}
+
+impl Tx {
+    pub fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Tx::Sqlite(t) => Conn::Sqlite(t),
+            Tx::Postgres(t) => Conn::Postgres(t),
+        }
+    }
+
+    pub async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness constraint refused the write; the caller knows which one from context.
+    #[error("conflit d'unicité")]
+    Conflict,
+    #[error(transparent)]
+    Database(sqlx::Error),
+    #[error(transparent)]
+    Migration(#[from] sqlx::migrate::MigrateError),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &e {
+            if db.kind() == sqlx::error::ErrorKind::UniqueViolation {
+                return StoreError::Conflict;
+            }
+        }
+        StoreError::Database(e)
+    }
+}
+
+/// Why the database could not be opened, in one French line for the operator.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error(
+        "adresse de base de données non reconnue « {0} » : attendu sqlite://chemin.db?mode=rwc ou postgres://utilisateur@hôte:port/base"
+    )]
+    UnknownScheme(String),
+    #[error("adresse de base de données invalide : {0}")]
+    InvalidUrl(String),
+    #[error("impossible de joindre la base de données ({target}) : {cause}")]
+    Unreachable { target: String, cause: String },
+}
+
+/// Options for opening the pool.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        PoolSettings {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+impl Db {
+    /// Opens a pool for `sqlite://…` or `postgres://…` (also `postgresql://…`).
+    pub async fn connect(url: &str, settings: &PoolSettings) -> Result<Db, ConnectError> {
+        let target = redact(url);
+        let unreachable = |e: sqlx::Error| ConnectError::Unreachable {
+            target: target.clone(),
+            cause: e.to_string(),
+        };
+        if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)
+                .map_err(|e| ConnectError::InvalidUrl(e.to_string()))?
+                .foreign_keys(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(settings.max_connections)
+                .acquire_timeout(settings.acquire_timeout)
+                .connect_with(options)
+                .await
+                .map_err(unreachable)?;
+            Ok(Db::Sqlite(pool))
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let options = PgConnectOptions::from_str(url)
+                .map_err(|e| ConnectError::InvalidUrl(e.to_string()))?
+                .application_name("passerelle");
+            let pool = PgPoolOptions::new()
+                .max_connections(settings.max_connections)
+                .acquire_timeout(settings.acquire_timeout)
+                .connect_with(options)
+                .await
+                .map_err(unreachable)?;
+            Ok(Db::Postgres(pool))
+        } else {
+            Err(ConnectError::UnknownScheme(target))
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Brings the schema up to date with this binary's migrations (one folder per backend).
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self {
+            Db::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
+            Db::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+        }
+        Ok(())
+    }
+
+    pub async fn acquire(&self) -> Result<Pooled, StoreError> {
+        Ok(match self {
+            Db::Sqlite(pool) => Pooled::Sqlite(pool.acquire().await?),
+            Db::Postgres(pool) => Pooled::Postgres(pool.acquire().await?),
+        })
+    }
+
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        Ok(match self {
+            Db::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    /// True when the database answers a trivial query (for `/healthz`).
+    pub async fn ping(&self) -> bool {
+        let result = match self {
+            Db::Sqlite(pool) => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()),
+            Db::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()),
+        };
+        result.is_ok()
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite(pool) => pool.close().await,
+            Db::Postgres(pool) => pool.close().await,
+        }
+    }
+
+    /// Tables and their columns, sorted, as the database reports them: the two backends'
+    /// migrations must produce the same list.
+    pub async fn schema_columns(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let rows: Vec<(String, String)> = match self {
+            Db::Sqlite(pool) => {
+                sqlx::query_as(
+                    "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p
+                     WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx%'
+                     ORDER BY m.name, p.name",
+                )
+                .fetch_all(pool)
+                .await?
+            }
+            Db::Postgres(pool) => {
+                sqlx::query_as(
+                    "SELECT table_name::text, column_name::text FROM information_schema.columns
+                     WHERE table_schema = current_schema() AND table_name NOT LIKE '_sqlx%'
+                     ORDER BY table_name, column_name",
+                )
+                .fetch_all(pool)
+                .await?
+            }
+        };
+        Ok(rows)
+    }
+}
+
+/// The current instant at the precision both backends keep (microseconds), so that what is
+/// written reads back equal.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+/// A database URL without its password, fit for logs and error messages.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Maps "no row" to `None`, keeping other errors.
+pub(crate) trait OptionalExt<T> {
+    fn optional(self) -> Result<Option<T>, StoreError>;
+}
+
+impl<T> OptionalExt<T> for Result<T, sqlx::Error> {
+    fn optional(self) -> Result<Option<T>, StoreError> {
+        match self {
+            Ok(v) => Ok(Some(v)),
+            Err(sqlx::Error::RowNotFound) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::TestDb;
+
+    #[tokio::test]
+    async fn both_backends_migrations_produce_the_same_tables_and_columns() {
+        let sqlite = TestDb::sqlite().await;
+        let postgres = TestDb::postgres().await;
+        let a = sqlite.db.schema_columns().await.expect("SQLite schema");
+        let b = postgres
+            .db
+            .schema_columns()
+            .await
+            .expect("PostgreSQL schema");
+        assert!(a.iter().any(|(t, c)| t == "users" && c == "email"), "{a:?}");
+        assert_eq!(a, b, "the two migration folders have drifted apart");
+    }
+
+    #[tokio::test]
+    async fn an_unknown_database_url_gets_a_french_message_without_the_password() {
+        let err = crate::Db::connect("mysql://u:secret@h/db", &crate::PoolSettings::default())
+            .await
+            .expect_err("refused");
+        let message = err.to_string();
+        assert!(message.contains("non reconnue"), "{message}");
+        assert!(!message.contains("secret"), "{message}");
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_postgres_is_reported_in_one_line() {
+        let settings = crate::PoolSettings {
+            max_connections: 1,
+            acquire_timeout: std::time::Duration::from_secs(2),
+        };
+        let err = crate::Db::connect("postgres://u:secret@127.0.0.1:1/db", &settings)
+            .await
+            .expect_err("nothing listens on port 1");
+        let message = err.to_string();
+        assert!(
+            message.starts_with("impossible de joindre la base de données"),
+            "{message}"
+        );
+        assert!(
+            !message.contains("secret") && !message.contains('\n'),
+            "{message}"
+        );
+    }
+}

@@ -1,0 +1,123 @@
+//! Login sessions, kept in the database so that a restart logs nobody out and several server
+//! instances share them. Only a hash of the cookie's token is stored.
+
+use chrono::{DateTime, Utc};
+use domain::{TerritoryId, UserId};
+
+use crate::{Conn, OptionalExt, StoreError, exec, run};
+
+/// A live session with the account it belongs to (one query per request).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionUser {
+    #[sqlx(try_from = "i64")]
+    pub user_id: UserId,
+    pub email: String,
+    pub display_name: String,
+    pub active_territory_id: Option<i64>,
+    pub last_seen_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+pub async fn create(
+    c: &mut Conn<'_>,
+    token_hash: &str,
+    user: UserId,
+    territory: Option<TerritoryId>,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let sql = "INSERT INTO sessions (token_hash, user_id, active_territory_id, created_at, last_seen_at, expires_at)
+               VALUES ($1, $2, $3, $4, $4, $5)";
+    exec!(c, |c| sqlx::query(sql)
+        .bind(token_hash)
+        .bind(user.0)
+        .bind(territory.map(|t| t.0))
+        .bind(now)
+        .bind(expires_at))?;
+    Ok(())
+}
+
+/// The session's account, if the session exists, has not expired and the account is active.
+pub async fn find(
+    c: &mut Conn<'_>,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<SessionUser>, StoreError> {
+    let sql = "SELECT s.user_id, u.email, u.display_name, s.active_territory_id, s.last_seen_at, s.expires_at
+               FROM sessions s JOIN users u ON u.id = s.user_id
+               WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.is_active = TRUE";
+    run!(c, |c| sqlx::query_as(sql)
+        .bind(token_hash)
+        .bind(now)
+        .fetch_one(&mut **c)
+        .await)
+    .optional()
+}
+
+/// Slides the expiry forward on activity.
+pub async fn touch(
+    c: &mut Conn<'_>,
+    token_hash: &str,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let sql = "UPDATE sessions SET last_seen_at = $2, expires_at = $3 WHERE token_hash = $1";
+    exec!(c, |c| sqlx::query(sql)
+        .bind(token_hash)
+        .bind(now)
+        .bind(expires_at))?;
+    Ok(())
+}
+
+pub async fn set_territory(
+    c: &mut Conn<'_>,
+    token_hash: &str,
+    territory: Option<TerritoryId>,
+) -> Result<(), StoreError> {
+    let sql = "UPDATE sessions SET active_territory_id = $2 WHERE token_hash = $1";
+    exec!(c, |c| sqlx::query(sql)
+        .bind(token_hash)
+        .bind(territory.map(|t| t.0)))?;
+    Ok(())
+}
+
+pub async fn delete(c: &mut Conn<'_>, token_hash: &str) -> Result<(), StoreError> {
+    let sql = "DELETE FROM sessions WHERE token_hash = $1";
+    exec!(c, |c| sqlx::query(sql).bind(token_hash))?;
+    Ok(())
+}
+
+/// Ends every session of an account (after a password change or deactivation).
+pub async fn delete_for_user(c: &mut Conn<'_>, user: UserId) -> Result<(), StoreError> {
+    let sql = "DELETE FROM sessions WHERE user_id = $1";
+    exec!(c, |c| sqlx::query(sql).bind(user.0))?;
+    Ok(())
+}
+
+pub async fn purge_expired(c: &mut Conn<'_>, now: DateTime<Utc>) -> Result<u64, StoreError> {
+    let sql = "DELETE FROM sessions WHERE expires_at <= $1";
+    Ok(exec!(c, |c| sqlx::query(sql).bind(now))?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::both_backends;
+    use chrono::Duration;
+
+    both_backends! {
+        async fn a_session_is_found_until_it_expires_or_its_account_is_deactivated(db) {
+            let mut pooled = db.acquire().await.expect("connection");
+            let now = crate::now();
+            let email = domain::Email::parse("s@exemple.fr").expect("valid");
+            let user = crate::users::create(&mut pooled.conn(), &email, "S", None, now).await.expect("user");
+            create(&mut pooled.conn(), "hash-1", user, None, now, now + Duration::hours(8)).await.expect("session");
+            let found = find(&mut pooled.conn(), "hash-1", now).await.expect("query").expect("found");
+            assert_eq!(found.user_id, user);
+            assert!(find(&mut pooled.conn(), "hash-1", now + Duration::hours(9)).await.expect("query").is_none());
+            assert!(find(&mut pooled.conn(), "other", now).await.expect("query").is_none());
+            crate::users::set_active(&mut pooled.conn(), user, false).await.expect("deactivated");
+            assert!(find(&mut pooled.conn(), "hash-1", now).await.expect("query").is_none());
+        }
+    }
+}

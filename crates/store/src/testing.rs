@@ -1,0 +1,151 @@
+//! Test support: each test owns a fresh, migrated database on the backend it asks for.
+//! PostgreSQL tests create a database named after a random id on the server given by
+//! `PASSERELLE_TEST_POSTGRES_URL` (default: the local trust-auth server) and drop it afterwards.
+//! A PostgreSQL that cannot be reached fails the test: it is never skipped.
+
+use crate::{Db, PoolSettings};
+
+pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+pub fn postgres_admin_url() -> String {
+    std::env::var("PASSERELLE_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_string())
+}
+
+pub struct TestDb {
+    pub db: Db,
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl TestDb {
+    pub async fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
+        let db = Db::connect(&url, &PoolSettings::default())
+            .await
+            .expect("open SQLite");
+        db.migrate().await.expect("migrate SQLite");
+        TestDb {
+            db,
+            url,
+            cleanup: Cleanup::Sqlite(dir),
+        }
+    }
+
+    pub async fn postgres() -> TestDb {
+        let (url, admin_url, name) = create_postgres_database().await;
+        let db = Db::connect(&url, &PoolSettings::default())
+            .await
+            .expect("open PostgreSQL test database");
+        db.migrate().await.expect("migrate PostgreSQL");
+        TestDb {
+            db,
+            url,
+            cleanup: Cleanup::Postgres { admin_url, name },
+        }
+    }
+
+    pub async fn new(backend: crate::Backend) -> TestDb {
+        match backend {
+            crate::Backend::Sqlite => TestDb::sqlite().await,
+            crate::Backend::Postgres => TestDb::postgres().await,
+        }
+    }
+}
+
+/// Creates an empty PostgreSQL database; returns its URL, the admin URL and its name.
+pub async fn create_postgres_database() -> (String, String, String) {
+    let admin_url = postgres_admin_url();
+    let name = format!("passerelle_test_{}", uuid::Uuid::new_v4().simple());
+    let admin = Db::connect(&admin_url, &PoolSettings { max_connections: 1, ..PoolSettings::default() })
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL is required for the tests and is not reachable: {e}. Start it with scripts/test (or pg_ctlcluster)."));
+    if let Db::Postgres(pool) = &admin {
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(pool)
+            .await
+            .expect("create test database");
+    }
+    admin.close().await;
+    let mut url = url::Url::parse(&admin_url).expect("valid admin URL");
+    url.set_path(&name);
+    (url.to_string(), admin_url, name)
+}
+
+/// Drops a database created by [`create_postgres_database`], closing any connection left to it.
+pub fn drop_postgres_database(admin_url: &str, name: &str) {
+    let admin_url = admin_url.to_string();
+    let name = name.to_string();
+    // Drop runs outside any async context we can rely on: use a thread with its own runtime.
+    let handle = std::thread::spawn(move || {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        rt.block_on(async {
+            if let Ok(Db::Postgres(pool)) = Db::connect(
+                &admin_url,
+                &PoolSettings {
+                    max_connections: 1,
+                    ..PoolSettings::default()
+                },
+            )
+            .await
+            {
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&pool)
+                    .await;
+                pool.close().await;
+            }
+        });
+    });
+    let _ = handle.join();
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Cleanup::Postgres { admin_url, name } = &self.cleanup {
+            drop_postgres_database(admin_url, name);
+        }
+    }
+}
+
+/// Declares each test twice, once per backend: `mod name { fn sqlite(); fn postgres(); }`.
+///
+/// ```ignore
+/// store::both_backends! {
+///     async fn a_user_is_found_by_email(db) { … }
+/// }
+/// ```
+#[macro_export]
+macro_rules! both_backends {
+    ($(async fn $name:ident($db:ident) $body:block)*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test]
+            async fn sqlite() {
+                let test_db = $crate::testing::TestDb::sqlite().await;
+                let $db = test_db.db.clone();
+                $body
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                let test_db = $crate::testing::TestDb::postgres().await;
+                let $db = test_db.db.clone();
+                $body
+                $db.close().await;
+            }
+        }
+    )*};
+}
