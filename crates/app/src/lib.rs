@@ -1,1 +1,90 @@
+//! Passerelle's use cases and their authorization: "who may do what to which record".
+//! Every use case takes the [`Caller`] and refuses what the caller may not do; list queries
+//! are scoped to the caller. No HTTP types here, no SQL either (that is `store`).
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use store::Db;
+use territory::Referential;
+
+pub mod auth;
+pub mod caller;
+pub mod error;
+pub mod form;
+pub mod mail;
+pub mod organisations;
+pub mod secrets;
+pub mod team;
+pub mod territories;
+#[cfg(any(test, feature = "test-support"))]
+pub mod testing;
+
+pub use caller::Caller;
+pub use error::AppError;
+pub use form::FieldErrors;
+pub use mail::MailSettings;
+
+/// Where the time comes from: the system clock, or a fixed one in tests.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+pub fn system_clock() -> Clock {
+    Arc::new(store::now)
+}
+
+/// Settings the use cases depend on.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Public address of the service, used in the links of e-mails (no trailing slash).
+    pub base_url: String,
+    /// A session ends after this long without activity.
+    pub session_idle: Duration,
+    pub mail: MailSettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            base_url: "http://127.0.0.1:8080".into(),
+            session_idle: Duration::from_secs(2 * 3600),
+            mail: MailSettings::default(),
+        }
+    }
+}
+
+/// The application: database, clock, secrets and settings. Cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    pub db: Db,
+    pub clock: Clock,
+    pub settings: Arc<Settings>,
+    pub secret: Arc<secrets::SecretKey>,
+    pub referential: &'static Referential,
+}
+
+impl App {
+    /// Builds the application over a migrated database; the signing secret is read from the
+    /// settings table (created on first start and shared by every instance) unless given.
+    pub async fn new(
+        db: Db,
+        settings: Settings,
+        secret: Option<secrets::SecretKey>,
+    ) -> Result<App, AppError> {
+        let secret = match secret {
+            Some(s) => s,
+            None => secrets::SecretKey::load_or_create(&db).await?,
+        };
+        Ok(App {
+            db,
+            clock: system_clock(),
+            settings: Arc::new(settings),
+            secret: Arc::new(secret),
+            referential: Referential::official(),
+        })
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
+    }
+}

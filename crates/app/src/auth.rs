@@ -1,0 +1,324 @@
+//! Logging in and out, throttling failed attempts, password resets, accepting invitations and
+//! creating the first administrator.
+
+use chrono::Duration;
+use domain::{Email, Label, MembershipId, NewPassword, Role, UserId};
+use store::memberships::NewMembership;
+
+use crate::secrets::{hash_password, random_token, token_hash, verify_password};
+use crate::{App, AppError, FieldErrors};
+
+/// Failed logins allowed per account within [`THROTTLE_WINDOW_MINUTES`].
+pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
+/// Failed logins allowed per client address (several people may share one office address).
+pub const MAX_FAILURES_PER_ADDRESS: i64 = 20;
+pub const THROTTLE_WINDOW_MINUTES: i64 = 15;
+pub const RESET_LINK_HOURS: i64 = 1;
+pub const INVITATION_DAYS: i64 = 7;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    /// Never says which of the two was wrong, nor whether the account exists.
+    #[error("Adresse électronique ou mot de passe incorrect.")]
+    Invalid,
+    #[error(
+        "Trop de tentatives de connexion infructueuses. Par sécurité, la connexion est suspendue pendant 15 minutes. Vous pouvez aussi réinitialiser votre mot de passe."
+    )]
+    Throttled,
+    #[error(transparent)]
+    Internal(#[from] AppError),
+}
+
+impl From<store::StoreError> for LoginError {
+    fn from(e: store::StoreError) -> Self {
+        LoginError::Internal(e.into())
+    }
+}
+
+/// A session just opened: the token goes in the cookie and is never stored in clear.
+#[derive(Debug)]
+pub struct Login {
+    pub token: String,
+    pub user: UserId,
+}
+
+pub async fn login(
+    app: &App,
+    email: &str,
+    password: &str,
+    client_ip: &str,
+) -> Result<Login, LoginError> {
+    let now = app.now();
+    let key = email.trim().to_lowercase();
+    let mut pooled = app.db.acquire().await?;
+    let since = now - Duration::minutes(THROTTLE_WINDOW_MINUTES);
+    let (by_account, by_address) =
+        store::users::login_failures_since(&mut pooled.conn(), &key, client_ip, since).await?;
+    if by_account >= MAX_FAILURES_PER_ACCOUNT || by_address >= MAX_FAILURES_PER_ADDRESS {
+        tracing::warn!(client_ip, "login throttled");
+        return Err(LoginError::Throttled);
+    }
+    let user = match Email::parse(&key) {
+        Ok(email) => store::users::by_email(&mut pooled.conn(), &email).await?,
+        Err(_) => None,
+    };
+    let hash = user
+        .as_ref()
+        .filter(|u| u.is_active)
+        .and_then(|u| u.password_hash.as_deref());
+    if !verify_password(password, hash).await {
+        store::users::record_login_failure(&mut pooled.conn(), &key, client_ip, now).await?;
+        return Err(LoginError::Invalid);
+    }
+    let Some(user) = user else {
+        return Err(LoginError::Invalid);
+    };
+    drop(pooled);
+    let mut tx = app.db.begin().await?;
+    store::users::clear_login_failures(&mut tx.conn(), &key).await?;
+    store::users::set_last_login(&mut tx.conn(), user.id, now).await?;
+    let token = open_session(app, &mut tx.conn(), user.id).await?;
+    let event = store::audit::NewEvent {
+        user: Some(user.id),
+        action: "login",
+        target_kind: "user",
+        target_id: Some(user.id.0),
+        territory: None,
+        detail: "",
+        client_ip: Some(client_ip),
+    };
+    store::audit::record(&mut tx.conn(), &event, now).await?;
+    tx.commit().await?;
+    Ok(Login {
+        token,
+        user: user.id,
+    })
+}
+
+async fn open_session(
+    app: &App,
+    c: &mut store::Conn<'_>,
+    user: UserId,
+) -> Result<String, AppError> {
+    let now = app.now();
+    let token = random_token();
+    let idle = Duration::from_std(app.settings.session_idle).unwrap_or(Duration::hours(2));
+    store::sessions::create(c, &token_hash(&token), user, None, now, now + idle).await?;
+    Ok(token)
+}
+
+pub async fn logout(app: &App, caller: &crate::Caller) -> Result<(), AppError> {
+    let mut tx = app.db.begin().await?;
+    store::sessions::delete(&mut tx.conn(), &caller.session).await?;
+    caller
+        .audit(
+            &mut tx.conn(),
+            app.now(),
+            "logout",
+            ("user", Some(caller.user_id.0)),
+            None,
+            "",
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Sends a reset link if an active account has this address. The answer is the same either
+/// way, so the form does not reveal which addresses have accounts.
+pub async fn request_password_reset(app: &App, email: &str) -> Result<(), AppError> {
+    let email = Email::parse(email).map_err(|e| AppError::field("email", e.0))?;
+    let now = app.now();
+    let mut tx = app.db.begin().await?;
+    let Some(user) = store::users::by_email(&mut tx.conn(), &email)
+        .await?
+        .filter(|u| u.is_active)
+    else {
+        return Ok(());
+    };
+    let token = random_token();
+    store::tokens::create_password_reset(
+        &mut tx.conn(),
+        &token_hash(&token),
+        user.id,
+        now,
+        now + Duration::hours(RESET_LINK_HOURS),
+    )
+    .await?;
+    let body = format!(
+        "Bonjour {name},\n\nUne réinitialisation du mot de passe de votre compte Passerelle a été demandée.\n\
+         Pour choisir un nouveau mot de passe, ouvrez ce lien (valable {RESET_LINK_HOURS} heure, utilisable une seule fois) :\n\n\
+         {base}/mot-de-passe/{token}\n\n\
+         Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : votre mot de passe reste inchangé.",
+        name = user.display_name,
+        base = app.settings.base_url,
+    );
+    let mail = crate::mail::enqueue(
+        &mut tx.conn(),
+        app,
+        &user.email,
+        "Réinitialisation de votre mot de passe Passerelle",
+        &body,
+    )
+    .await?;
+    tx.commit().await?;
+    crate::mail::deliver(app, &[mail]).await;
+    Ok(())
+}
+
+/// Whether a reset link is still usable (to show the form or explain that it is not).
+pub async fn reset_link_is_valid(app: &App, token: &str) -> Result<bool, AppError> {
+    let mut pooled = app.db.acquire().await?;
+    Ok(
+        store::tokens::peek_password_reset(&mut pooled.conn(), &token_hash(token), app.now())
+            .await?
+            .is_some(),
+    )
+}
+
+/// Sets a new password through a reset link; every open session of the account ends.
+pub async fn reset_password(
+    app: &App,
+    token: &str,
+    password: &str,
+    confirmation: &str,
+) -> Result<(), AppError> {
+    let password =
+        NewPassword::parse(password, confirmation).map_err(|e| AppError::field("password", e.0))?;
+    let hash = hash_password(password.expose()).await?;
+    let now = app.now();
+    let mut tx = app.db.begin().await?;
+    let user = store::tokens::consume_password_reset(&mut tx.conn(), &token_hash(token), now)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    store::users::set_password(&mut tx.conn(), user, &hash).await?;
+    store::tokens::void_password_resets(&mut tx.conn(), user, now).await?;
+    store::sessions::delete_for_user(&mut tx.conn(), user).await?;
+    let event = store::audit::NewEvent {
+        user: Some(user),
+        action: "password_reset",
+        target_kind: "user",
+        target_id: Some(user.0),
+        territory: None,
+        detail: "",
+        client_ip: None,
+    };
+    store::audit::record(&mut tx.conn(), &event, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A pending invitation, for the page where it is accepted.
+pub async fn pending_invitation(
+    app: &App,
+    token: &str,
+) -> Result<store::tokens::Invitation, AppError> {
+    let mut pooled = app.db.acquire().await?;
+    store::tokens::pending_invitation(&mut pooled.conn(), &token_hash(token), app.now())
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// Accepts an invitation: creates the account with the chosen name and password, grants the
+/// membership, and opens a session.
+pub async fn accept_invitation(
+    app: &App,
+    token: &str,
+    display_name: &str,
+    password: &str,
+    confirmation: &str,
+) -> Result<Login, AppError> {
+    let mut errors = FieldErrors::default();
+    let name = errors.check(
+        "display_name",
+        Label::parse(display_name, "vos prénom et nom", 100),
+    );
+    let password = errors.check("password", NewPassword::parse(password, confirmation));
+    let (name, password) = errors.into_result(|| Some((name?, password?)))?;
+    let hash = hash_password(password.expose()).await?;
+    let now = app.now();
+    let mut tx = app.db.begin().await?;
+    let invitation = store::tokens::pending_invitation(&mut tx.conn(), &token_hash(token), now)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !store::tokens::accept_invitation(&mut tx.conn(), invitation.id, now).await? {
+        return Err(AppError::NotFound);
+    }
+    let email = Email::parse(&invitation.email).map_err(|e| AppError::Internal(e.0))?;
+    let user = match store::users::by_email(&mut tx.conn(), &email).await? {
+        // The address got an account since the invitation was sent: it keeps its password.
+        Some(existing) => existing.id,
+        None => {
+            store::users::create(&mut tx.conn(), &email, name.as_str(), Some(&hash), now).await?
+        }
+    };
+    let role = invitation
+        .role()
+        .ok_or_else(|| AppError::Internal(format!("rôle inconnu {}", invitation.role)))?;
+    let membership = NewMembership {
+        user,
+        role,
+        organisation: invitation.organisation_id.map(domain::OrganisationId),
+        territory: invitation.territory_id.map(domain::TerritoryId),
+        created_by: invitation.invited_by.map(UserId),
+    };
+    if !store::memberships::exists(&mut tx.conn(), &membership).await? {
+        store::memberships::create(&mut tx.conn(), &membership, now).await?;
+    }
+    let token = open_session(app, &mut tx.conn(), user).await?;
+    let event = store::audit::NewEvent {
+        user: Some(user),
+        action: "invitation_accepted",
+        target_kind: "invitation",
+        target_id: Some(invitation.id),
+        territory: membership.territory,
+        detail: role.as_str(),
+        client_ip: None,
+    };
+    store::audit::record(&mut tx.conn(), &event, now).await?;
+    tx.commit().await?;
+    Ok(Login { token, user })
+}
+
+/// Creates (or updates the password of) a national administrator, from the command line.
+pub async fn create_admin(
+    app: &App,
+    email: &str,
+    display_name: &str,
+    password: &str,
+) -> Result<(UserId, bool), AppError> {
+    let mut errors = FieldErrors::default();
+    let email = errors.check("email", Email::parse(email));
+    let name = errors.check(
+        "display_name",
+        Label::parse(display_name, "le nom affiché", 100),
+    );
+    let password = errors.check("password", NewPassword::parse(password, password));
+    let (email, name, password) = errors.into_result(|| Some((email?, name?, password?)))?;
+    let hash = hash_password(password.expose()).await?;
+    let now = app.now();
+    let mut tx = app.db.begin().await?;
+    let (user, created) = match store::users::by_email(&mut tx.conn(), &email).await? {
+        Some(u) => {
+            store::users::set_password(&mut tx.conn(), u.id, &hash).await?;
+            store::users::set_active(&mut tx.conn(), u.id, true).await?;
+            (u.id, false)
+        }
+        None => (
+            store::users::create(&mut tx.conn(), &email, name.as_str(), Some(&hash), now).await?,
+            true,
+        ),
+    };
+    let membership = NewMembership {
+        user,
+        role: Role::Admin,
+        organisation: None,
+        territory: None,
+        created_by: None,
+    };
+    if !store::memberships::exists(&mut tx.conn(), &membership).await? {
+        let _: MembershipId = store::memberships::create(&mut tx.conn(), &membership, now).await?;
+    }
+    tx.commit().await?;
+    Ok((user, created))
+}

@@ -1,0 +1,160 @@
+//! Who is asking: the account behind a session, its memberships, and the territories it may
+//! enter. Authorization questions are answered here and nowhere else.
+
+use domain::{OrganisationId, Role, TerritoryId, UserId};
+use store::memberships::Membership;
+use store::territories::Territory;
+
+use crate::{App, AppError};
+
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user_id: UserId,
+    pub email: String,
+    pub display_name: String,
+    pub memberships: Vec<Membership>,
+    /// Territories this caller may enter, by name.
+    pub territories: Vec<Territory>,
+    /// The territory the interface is working in (always one of `territories`).
+    pub active_territory: Option<Territory>,
+    /// Hash of the session token, to act on this session (switch territory, log out).
+    pub session: String,
+    /// The client's address, for the audit trail (set by the web layer).
+    pub client_ip: Option<String>,
+}
+
+impl Caller {
+    fn has(&self, predicate: impl Fn(&Membership) -> bool) -> bool {
+        self.memberships.iter().any(predicate)
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.has(|m| m.role() == Some(Role::Admin))
+    }
+
+    /// Coordinates this territory (administrators may act as coordinators everywhere).
+    pub fn coordinates(&self, territory: TerritoryId) -> bool {
+        self.is_admin()
+            || self.has(|m| m.role() == Some(Role::Coordinator) && m.territory() == Some(territory))
+    }
+
+    pub fn may_enter(&self, territory: TerritoryId) -> bool {
+        self.territories.iter().any(|t| t.id == territory)
+    }
+
+    /// Organisations this caller works for as a professional.
+    pub fn organisations(&self) -> Vec<OrganisationId> {
+        self.memberships
+            .iter()
+            .filter(|m| m.role() == Some(Role::Professional))
+            .filter_map(Membership::organisation)
+            .collect()
+    }
+
+    /// The roles this caller holds in a territory, most powerful first, for display.
+    pub fn roles_in(&self, territory: TerritoryId) -> Vec<Role> {
+        let mut roles = Vec::new();
+        if self.is_admin() {
+            roles.push(Role::Admin);
+        }
+        if self.has(|m| m.role() == Some(Role::Coordinator) && m.territory() == Some(territory)) {
+            roles.push(Role::Coordinator);
+        }
+        if self.has(|m| m.role() == Some(Role::Professional)) && self.may_enter(territory) {
+            roles.push(Role::Professional);
+        }
+        if self.has(|m| {
+            m.role() == Some(Role::Pilot)
+                && (m.territory().is_none() || m.territory() == Some(territory))
+        }) {
+            roles.push(Role::Pilot);
+        }
+        roles
+    }
+
+    /// Writes an audit row for something this caller did.
+    pub async fn audit(
+        &self,
+        c: &mut store::Conn<'_>,
+        now: chrono::DateTime<chrono::Utc>,
+        action: &str,
+        target: (&str, Option<i64>),
+        territory: Option<TerritoryId>,
+        detail: &str,
+    ) -> Result<(), AppError> {
+        let event = store::audit::NewEvent {
+            user: Some(self.user_id),
+            action,
+            target_kind: target.0,
+            target_id: target.1,
+            territory,
+            detail,
+            client_ip: self.client_ip.as_deref(),
+        };
+        store::audit::record(c, &event, now).await?;
+        Ok(())
+    }
+
+    pub fn require_admin(&self) -> Result<(), AppError> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
+    /// A territory the caller may enter, or `NotFound` (an outsider learns nothing of it).
+    pub fn territory(&self, slug: &str) -> Result<&Territory, AppError> {
+        self.territories
+            .iter()
+            .find(|t| t.slug == slug)
+            .ok_or(AppError::NotFound)
+    }
+}
+
+/// Loads the caller behind a session token; `None` when the session is unknown or expired.
+/// Three queries: session with account, memberships, territories.
+pub async fn load(app: &App, token: &str) -> Result<Option<Caller>, AppError> {
+    let now = app.now();
+    let session_hash = crate::secrets::token_hash(token);
+    let mut pooled = app.db.acquire().await?;
+    let Some(session) = store::sessions::find(&mut pooled.conn(), &session_hash, now).await? else {
+        return Ok(None);
+    };
+    let idle =
+        chrono::Duration::from_std(app.settings.session_idle).unwrap_or(chrono::Duration::hours(2));
+    // Sliding expiry, written at most once a minute to spare the database.
+    if now - session.last_seen_at > chrono::Duration::minutes(1) {
+        store::sessions::touch(&mut pooled.conn(), &session_hash, now, now + idle).await?;
+    }
+    let memberships = store::memberships::of_user(&mut pooled.conn(), session.user_id).await?;
+    let territories =
+        store::territories::accessible_to(&mut pooled.conn(), session.user_id).await?;
+    let active_territory = session
+        .active_territory_id
+        .and_then(|id| territories.iter().find(|t| t.id.0 == id))
+        .or_else(|| territories.first())
+        .cloned();
+    Ok(Some(Caller {
+        user_id: session.user_id,
+        email: session.email,
+        display_name: session.display_name,
+        memberships,
+        territories,
+        active_territory,
+        session: session_hash,
+        client_ip: None,
+    }))
+}
+
+/// Makes another of the caller's territories the active one.
+pub async fn switch_territory(
+    app: &App,
+    caller: &Caller,
+    slug: &str,
+) -> Result<Territory, AppError> {
+    let territory = caller.territory(slug)?.clone();
+    let mut pooled = app.db.acquire().await?;
+    store::sessions::set_territory(&mut pooled.conn(), &caller.session, Some(territory.id)).await?;
+    Ok(territory)
+}

@@ -1,0 +1,29 @@
+//! The one error type of the use cases. Its French message is what a user may see; internal
+//! causes are logged by the web layer, never shown.
+
+use crate::form::FieldErrors;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Unknown, or not visible to this caller: the two look the same from outside.
+    #[error("Cette page n'existe pas ou vous n'y avez pas accès.")]
+    NotFound,
+    /// The caller is known but may not do this.
+    #[error("Vous n'avez pas les droits nécessaires pour cette action.")]
+    Forbidden,
+    /// The input was refused; each field says why.
+    #[error("Le formulaire contient des erreurs.")]
+    Invalid(FieldErrors),
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    #[error("erreur interne : {0}")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn field(field: &'static str, message: impl Into<String>) -> AppError {
+        let mut errors = FieldErrors::default();
+        errors.add(field, message);
+        AppError::Invalid(errors)
+    }
+}

@@ -1,0 +1,144 @@
+//! Mail: every message goes to the outbox in the transaction that causes it, then is delivered
+//! by SMTP when configured. Without SMTP it stays in the outbox, which administrators read in
+//! the interface.
+
+use std::time::Duration;
+
+use domain::MailId;
+use lettre::message::{Mailbox, header::ContentType};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use crate::{App, AppError};
+
+#[derive(Debug, Clone)]
+pub struct MailSettings {
+    /// `smtp://host:port`, `smtp://user:password@host:587?tls=required`, `smtps://host:465`…
+    pub smtp_url: Option<String>,
+    pub from: String,
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        MailSettings {
+            smtp_url: None,
+            from: "Passerelle <ne-pas-repondre@passerelle.localhost>".into(),
+        }
+    }
+}
+
+/// Checks the mail settings at start-up, so a typo is reported before any mail is due.
+pub fn check_settings(settings: &MailSettings) -> Result<(), String> {
+    settings
+        .from
+        .parse::<Mailbox>()
+        .map_err(|e| format!("adresse d'expédition « {} » invalide : {e}", settings.from))?;
+    if let Some(url) = &settings.smtp_url {
+        AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+            .map_err(|e| format!("adresse du serveur SMTP invalide : {e}"))?;
+    }
+    Ok(())
+}
+
+/// Queues a message; call inside the transaction of the change it reports.
+pub async fn enqueue(
+    c: &mut store::Conn<'_>,
+    app: &App,
+    to: &str,
+    subject: &str,
+    body: &str,
+) -> Result<MailId, AppError> {
+    let footer = format!(
+        "\n\n--\nPasserelle — coopération territoriale pour l'emploi\n{}\nCe message est automatique : merci de ne pas y répondre.",
+        app.settings.base_url
+    );
+    Ok(store::outbox::push(c, to, subject, &format!("{body}{footer}"), app.now()).await?)
+}
+
+/// Delivers queued messages by SMTP when configured. Failures are recorded on the message and
+/// logged; they never fail the user's action, which is already committed.
+pub async fn deliver(app: &App, ids: &[MailId]) {
+    let Some(url) = &app.settings.mail.smtp_url else {
+        return;
+    };
+    let transport = match AsyncSmtpTransport::<Tokio1Executor>::from_url(url) {
+        Ok(builder) => builder.timeout(Some(Duration::from_secs(15))).build(),
+        Err(e) => {
+            tracing::error!(error = %e, "SMTP settings unusable");
+            return;
+        }
+    };
+    for &id in ids {
+        if let Err(e) = deliver_one(app, &transport, id).await {
+            tracing::warn!(mail = %id, error = %e, "mail not delivered");
+        }
+    }
+}
+
+async fn deliver_one(
+    app: &App,
+    transport: &AsyncSmtpTransport<Tokio1Executor>,
+    id: MailId,
+) -> Result<(), AppError> {
+    let mut pooled = app.db.acquire().await?;
+    let Some(mail) = store::outbox::by_id(&mut pooled.conn(), id).await? else {
+        return Ok(());
+    };
+    if mail.sent_at.is_some() {
+        return Ok(());
+    }
+    let outcome = build(
+        &app.settings.mail.from,
+        &mail.recipient,
+        &mail.subject,
+        &mail.body,
+    );
+    let outcome = match outcome {
+        Ok(message) => transport
+            .send(message)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(e),
+    };
+    match outcome {
+        Ok(()) => store::outbox::mark_sent(&mut pooled.conn(), id, app.now()).await?,
+        Err(e) => {
+            store::outbox::mark_failed(&mut pooled.conn(), id, &e).await?;
+            return Err(AppError::Internal(e));
+        }
+    }
+    Ok(())
+}
+
+fn build(from: &str, to: &str, subject: &str, body: &str) -> Result<Message, String> {
+    let from: Mailbox = from
+        .parse()
+        .map_err(|e| format!("expéditeur invalide : {e}"))?;
+    let to: Mailbox = to
+        .parse()
+        .map_err(|e| format!("destinataire invalide : {e}"))?;
+    Message::builder()
+        .from(from)
+        .to(to)
+        .subject(subject)
+        .header(ContentType::TEXT_PLAIN)
+        .body(body.to_string())
+        .map_err(|e| e.to_string())
+}
+
+/// Retries messages that failed, a few times (called periodically by the server).
+pub async fn retry_unsent(app: &App) -> Result<(), AppError> {
+    if app.settings.mail.smtp_url.is_none() {
+        return Ok(());
+    }
+    let ids: Vec<MailId> = {
+        let mut pooled = app.db.acquire().await?;
+        store::outbox::unsent(&mut pooled.conn(), 5, 50)
+            .await?
+            .into_iter()
+            .map(|m| m.id)
+            .collect()
+    };
+    deliver(app, &ids).await;
+    Ok(())
+}

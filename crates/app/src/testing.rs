@@ -1,0 +1,208 @@
+//! Test fixtures: an application over a fresh database with one territory, two partner
+//! organisations and one account per role.
+
+use domain::{
+    Email, InseeCode, OrganisationId, OrganisationKind, Role, Slug, TerritoryId, TerritoryStatus,
+    UserId,
+};
+use store::memberships::NewMembership;
+use store::organisations::OrganisationData;
+use store::territories::TerritoryData;
+use store::testing::TestDb;
+
+use crate::secrets::SecretKey;
+use crate::{App, Caller, Settings};
+
+pub const PASSWORD: &str = "mot de passe de test";
+
+/// A clock that stands still until a test moves it.
+#[derive(Clone)]
+pub struct ManualClock(std::sync::Arc<std::sync::Mutex<chrono::DateTime<chrono::Utc>>>);
+
+impl ManualClock {
+    pub fn advance(&self, by: chrono::Duration) {
+        if let Ok(mut now) = self.0.lock() {
+            *now += by;
+        }
+    }
+}
+
+/// Declares each test twice, on SQLite and on PostgreSQL, each with its own [`Fixture`].
+#[macro_export]
+macro_rules! fixture_tests {
+    ($(async fn $name:ident($f:ident) $body:block)*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test]
+            async fn sqlite() {
+                let $f = $crate::testing::Fixture::new(store::Backend::Sqlite).await;
+                $body
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                let $f = $crate::testing::Fixture::new(store::Backend::Postgres).await;
+                $body
+            }
+        }
+    )*};
+}
+
+pub struct Fixture {
+    pub app: App,
+    pub clock: ManualClock,
+    pub test_db: TestDb,
+    pub territory: TerritoryId,
+    pub other_territory: TerritoryId,
+    pub france_travail: OrganisationId,
+    pub mission_locale: OrganisationId,
+    pub admin: UserId,
+    pub coordinator: UserId,
+    pub professional: UserId,
+    pub pilot: UserId,
+    pub outsider: UserId,
+}
+
+impl Fixture {
+    pub async fn new(backend: store::Backend) -> Fixture {
+        Fixture::with_settings(backend, Settings::default()).await
+    }
+
+    pub async fn with_settings(backend: store::Backend, settings: Settings) -> Fixture {
+        let test_db = TestDb::new(backend).await;
+        let db = test_db.db.clone();
+        let secret =
+            SecretKey::from_text("test-secret-test-secret-test-secret").expect("valid key");
+        let mut app = App::new(db.clone(), settings, Some(secret))
+            .await
+            .expect("app");
+        let clock = ManualClock(std::sync::Arc::new(std::sync::Mutex::new(store::now())));
+        let shared = clock.clone();
+        app.clock = std::sync::Arc::new(move || {
+            shared.0.lock().map(|t| *t).unwrap_or_else(|_| store::now())
+        });
+        let now = app.now();
+        let hash = crate::secrets::hash_password(PASSWORD).await.expect("hash");
+        let mut tx = db.begin().await.expect("tx");
+        let mut c = tx.conn();
+        let territory = |slug: &str, name: &str, commune: &str| TerritoryData {
+            slug: Slug::parse(slug).expect("slug"),
+            name: name.into(),
+            status: TerritoryStatus::Active,
+            epci: None,
+            co_pilots: String::new(),
+            starts_on: None,
+            ends_on: None,
+            communes: vec![InseeCode::parse(commune).expect("insee")],
+        };
+        let t1 = store::territories::create(
+            &mut c,
+            &territory("maubeuge", "Cité de Maubeuge", "59392"),
+            now,
+        )
+        .await
+        .expect("t1");
+        let t2 = store::territories::create(
+            &mut c,
+            &territory("roubaix", "Cité de Roubaix", "59512"),
+            now,
+        )
+        .await
+        .expect("t2");
+        let org = |name: &str, kind| OrganisationData {
+            name: name.into(),
+            kind,
+            siret: None,
+            address: String::new(),
+            postal_code: "59600".into(),
+            commune_insee: InseeCode::parse("59392").expect("insee"),
+        };
+        let ft = store::organisations::create(
+            &mut c,
+            &org("France Travail Maubeuge", OrganisationKind::FranceTravail),
+            now,
+        )
+        .await
+        .expect("ft");
+        let ml = store::organisations::create(
+            &mut c,
+            &org("Mission locale Roubaix", OrganisationKind::MissionLocale),
+            now,
+        )
+        .await
+        .expect("ml");
+        store::territories::add_partner(&mut c, t1, ft, None, now)
+            .await
+            .expect("partner");
+        store::territories::add_partner(&mut c, t2, ml, None, now)
+            .await
+            .expect("partner");
+        let mut user = async |email: &str,
+                              role: Role,
+                              organisation: Option<OrganisationId>,
+                              territory: Option<TerritoryId>| {
+            let id = store::users::create(
+                &mut c,
+                &Email::parse(email).expect("email"),
+                email,
+                Some(&hash),
+                now,
+            )
+            .await
+            .expect("user");
+            let m = NewMembership {
+                user: id,
+                role,
+                organisation,
+                territory,
+                created_by: None,
+            };
+            store::memberships::create(&mut c, &m, now)
+                .await
+                .expect("membership");
+            id
+        };
+        let admin = user("admin@test.fr", Role::Admin, None, None).await;
+        let coordinator = user("coordination@test.fr", Role::Coordinator, None, Some(t1)).await;
+        let professional = user("conseil@test.fr", Role::Professional, Some(ft), None).await;
+        let pilot = user("pilote@test.fr", Role::Pilot, None, Some(t1)).await;
+        let outsider = user("ailleurs@test.fr", Role::Professional, Some(ml), None).await;
+        drop(c);
+        tx.commit().await.expect("commit");
+        Fixture {
+            app,
+            clock,
+            test_db,
+            territory: t1,
+            other_territory: t2,
+            france_travail: ft,
+            mission_locale: ml,
+            admin,
+            coordinator,
+            professional,
+            pilot,
+            outsider,
+        }
+    }
+
+    /// The messages in the outbox, most recent first.
+    pub async fn outbox(&self) -> Vec<store::outbox::Mail> {
+        let mut pooled = self.app.db.acquire().await.expect("connection");
+        store::outbox::recent(&mut pooled.conn(), 100)
+            .await
+            .expect("outbox")
+    }
+
+    /// Logs in through the real use case and loads the caller as a request would.
+    pub async fn caller(&self, email: &str) -> Caller {
+        let login = crate::auth::login(&self.app, email, PASSWORD, "127.0.0.1")
+            .await
+            .expect("login");
+        crate::caller::load(&self.app, &login.token)
+            .await
+            .expect("load")
+            .expect("session")
+    }
+}
