@@ -322,3 +322,16 @@ pub async fn create_admin(
     tx.commit().await?;
     Ok((user, created))
 }
+
+/// Removes expired sessions and login failures that no longer count.
+pub async fn purge_expired(app: &App) -> Result<(), AppError> {
+    let now = app.now();
+    let mut pooled = app.db.acquire().await?;
+    store::sessions::purge_expired(&mut pooled.conn(), now).await?;
+    store::users::purge_login_failures(
+        &mut pooled.conn(),
+        now - Duration::minutes(THROTTLE_WINDOW_MINUTES),
+    )
+    .await?;
+    Ok(())
+}

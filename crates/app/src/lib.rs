@@ -11,10 +11,12 @@ use territory::Referential;
 
 pub mod auth;
 pub mod caller;
+pub mod demo;
 pub mod error;
 pub mod form;
 pub mod mail;
 pub mod organisations;
+pub mod oversight;
 pub mod secrets;
 pub mod team;
 pub mod territories;
@@ -41,6 +43,10 @@ pub struct Settings {
     /// A session ends after this long without activity.
     pub session_idle: Duration,
     pub mail: MailSettings,
+    /// Who runs this instance (publisher and data controller on the legal pages).
+    pub operator: String,
+    /// Where users write about their data and the service.
+    pub contact_email: String,
 }
 
 impl Default for Settings {
@@ -49,6 +55,8 @@ impl Default for Settings {
             base_url: "http://127.0.0.1:8080".into(),
             session_idle: Duration::from_secs(2 * 3600),
             mail: MailSettings::default(),
+            operator: "l'opérateur de cette instance de Passerelle".into(),
+            contact_email: "contact@passerelle.localhost".into(),
         }
     }
 }
@@ -87,4 +95,15 @@ impl App {
     pub fn now(&self) -> DateTime<Utc> {
         (self.clock)()
     }
+}
+
+/// The read models the use cases return, for the layers above.
+pub mod models {
+    pub use store::audit::Event;
+    pub use store::memberships::{Membership, TeamMember};
+    pub use store::organisations::Organisation;
+    pub use store::outbox::Mail;
+    pub use store::territories::Territory;
+    pub use store::tokens::Invitation;
+    pub use store::users::User;
 }

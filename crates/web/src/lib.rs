@@ -1,1 +1,105 @@
+//! Passerelle's HTTP surface: the axum router, DSFR pages rendered on the server (askama),
+//! sessions and CSRF, health and metrics, static assets. No SQL here: handlers call `app`.
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::routing::{get, post};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+mod admin;
+mod assets;
+mod auth;
+mod error;
+mod forms;
+mod health;
+mod home;
+mod layout;
+mod legal;
+pub mod metrics;
+mod session;
+mod territories;
+
+pub use error::WebError;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub app: app::App,
+    pub metrics: Arc<metrics::Metrics>,
+    /// Cookies get `Secure` when the service is reached over HTTPS.
+    pub secure_cookies: bool,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted reverse proxy).
+    pub trust_forwarded_for: bool,
+}
+
+impl AppState {
+    pub fn new(app: app::App, trust_forwarded_for: bool) -> AppState {
+        let secure_cookies = app.settings.base_url.starts_with("https://");
+        AppState {
+            app,
+            metrics: Arc::new(metrics::Metrics::default()),
+            secure_cookies,
+            trust_forwarded_for,
+        }
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .route("/", get(home::show_home))
+        .route("/connexion", get(auth::show_login).post(auth::login))
+        .route("/deconnexion", post(auth::logout))
+        .route("/mot-de-passe-oublie", get(auth::show_forgotten_password).post(auth::request_password_reset))
+        .route("/mot-de-passe/{token}", get(auth::show_password_reset).post(auth::reset_password))
+        .route("/invitation/{token}", get(auth::show_invitation).post(auth::accept_invitation))
+        .route("/territoire-actif", post(territories::switch_territory))
+        .route("/territoires/{slug}", get(territories::show_territory))
+        .route("/territoires/{slug}/partenaires", post(territories::add_partner))
+        .route("/territoires/{slug}/structures", post(territories::create_organisation))
+        .route("/territoires/{slug}/invitations", post(territories::invite))
+        .route("/admin", get(admin::show_admin))
+        .route("/admin/territoires", get(admin::list_territories).post(admin::create_territory))
+        .route("/admin/territoires/nouveau", get(admin::new_territory))
+        .route("/admin/territoires/{id}", get(admin::edit_territory).post(admin::update_territory))
+        .route("/admin/structures", get(admin::list_organisations).post(admin::create_organisation))
+        .route("/admin/structures/nouvelle", get(admin::new_organisation))
+        .route("/admin/structures/{id}", get(admin::edit_organisation).post(admin::update_organisation))
+        .route("/admin/comptes", get(admin::show_accounts).post(admin::invite_nationally))
+        .route("/admin/courriels", get(admin::list_mail))
+        .route("/admin/courriels/{id}", get(admin::show_mail))
+        .route("/admin/journal", get(admin::show_audit))
+        .route("/accessibilite", get(legal::show_accessibility))
+        .route("/donnees-personnelles", get(legal::show_privacy))
+        .route("/mentions-legales", get(legal::show_legal_notice))
+        .route("/healthz", get(health::healthz))
+        .route("/metrics", get(health::metrics))
+        .route("/static/{*path}", get(assets::serve))
+        .fallback(error::not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), session::csrf_cookie))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::record))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"),
+        ))
+        .layer(DefaultBodyLimit::max(2 * 1024 * 1024))
+        .layer(CompressionLayer::new())
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
+        .layer(CatchPanicLayer::custom(error::panic_response))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http())
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(state)
+}

@@ -1,0 +1,303 @@
+//! The demonstration data set: fictional people and organisations on real communes. Seeding is
+//! idempotent: run twice, the same data, no duplicates (records are found by natural keys).
+
+use domain::{
+    Email, InseeCode, OrganisationId, OrganisationKind, Role, Slug, TerritoryId, TerritoryStatus,
+    UserId,
+};
+use store::memberships::NewMembership;
+use store::organisations::OrganisationData;
+use store::territories::TerritoryData;
+
+use crate::{App, AppError};
+
+pub const PASSWORD: &str = "demo-passerelle";
+
+pub struct DemoAccount {
+    pub email: &'static str,
+    pub name: &'static str,
+    pub description: &'static str,
+}
+
+pub const ACCOUNTS: [DemoAccount; 5] = [
+    DemoAccount {
+        email: "admin@demo.passerelle.test",
+        name: "Alix Administratrice",
+        description: "administration nationale",
+    },
+    DemoAccount {
+        email: "coordination@demo.passerelle.test",
+        name: "Camille Coordinatrice",
+        description: "coordination des deux territoires de démonstration",
+    },
+    DemoAccount {
+        email: "conseil.ft@demo.passerelle.test",
+        name: "Farid Conseiller",
+        description: "conseiller France Travail Maubeuge",
+    },
+    DemoAccount {
+        email: "conseil.ml@demo.passerelle.test",
+        name: "Manon Conseillère",
+        description: "conseillère Mission locale Sambre-Avesnois",
+    },
+    DemoAccount {
+        email: "pilotage@demo.passerelle.test",
+        name: "Paul Pilote",
+        description: "délégué du préfet, chiffres agrégés du territoire « demo »",
+    },
+];
+
+struct Org {
+    name: &'static str,
+    kind: OrganisationKind,
+    address: &'static str,
+    postal_code: &'static str,
+    commune: &'static str,
+    territories: &'static [&'static str],
+}
+
+const ORGANISATIONS: [Org; 8] = [
+    Org {
+        name: "France Travail Maubeuge",
+        kind: OrganisationKind::FranceTravail,
+        address: "12 rue de la Démonstration",
+        postal_code: "59600",
+        commune: "59392",
+        territories: &["demo"],
+    },
+    Org {
+        name: "Mission locale Sambre-Avesnois",
+        kind: OrganisationKind::MissionLocale,
+        address: "4 place Fictive",
+        postal_code: "59600",
+        commune: "59392",
+        territories: &["demo"],
+    },
+    Org {
+        name: "Cap emploi Nord",
+        kind: OrganisationKind::CapEmploi,
+        address: "8 avenue Imaginaire",
+        postal_code: "59720",
+        commune: "59365",
+        territories: &["demo"],
+    },
+    Org {
+        name: "PLIE Sambre-Avesnois",
+        kind: OrganisationKind::Plie,
+        address: "1 rue de l'Exemple",
+        postal_code: "59600",
+        commune: "59392",
+        territories: &["demo"],
+    },
+    Org {
+        name: "Association Les Ateliers du Quartier",
+        kind: OrganisationKind::Association,
+        address: "23 allée des Essais",
+        postal_code: "59720",
+        commune: "59365",
+        territories: &["demo"],
+    },
+    Org {
+        name: "CCAS de Maubeuge (démonstration)",
+        kind: OrganisationKind::Ccas,
+        address: "2 rue du Modèle",
+        postal_code: "59600",
+        commune: "59392",
+        territories: &["demo"],
+    },
+    Org {
+        name: "Chantier d'insertion Le Jardin partagé",
+        kind: OrganisationKind::Siae,
+        address: "5 chemin du Test",
+        postal_code: "59720",
+        commune: "59365",
+        territories: &["demo"],
+    },
+    Org {
+        name: "France Travail Roubaix",
+        kind: OrganisationKind::FranceTravail,
+        address: "30 boulevard Fictif",
+        postal_code: "59100",
+        commune: "59512",
+        territories: &["demo-roubaix"],
+    },
+];
+
+pub struct DemoReport {
+    pub territories: usize,
+    pub organisations: usize,
+    pub accounts: usize,
+}
+
+fn insee(code: &str) -> Result<InseeCode, AppError> {
+    InseeCode::parse(code).map_err(|e| AppError::Internal(e.0))
+}
+
+pub async fn seed(app: &App) -> Result<DemoReport, AppError> {
+    let now = app.now();
+    let hash = crate::secrets::hash_password(PASSWORD).await?;
+    let mut tx = app.db.begin().await?;
+    let mut c = tx.conn();
+
+    let mut territory_ids: Vec<(&str, TerritoryId)> = Vec::new();
+    for (slug, name, communes, epci, co_pilots) in [
+        (
+            "demo",
+            "Cité de l'emploi de démonstration",
+            &["59392", "59365"][..],
+            Some("200043396"),
+            "Préfecture du Nord (délégué du préfet) ; Communauté d'agglomération Maubeuge Val de Sambre",
+        ),
+        (
+            "demo-roubaix",
+            "Cité de l'emploi de Roubaix (démonstration)",
+            &["59512"][..],
+            None,
+            "Préfecture du Nord ; Ville de Roubaix",
+        ),
+    ] {
+        let data = TerritoryData {
+            slug: Slug::parse(slug).map_err(|e| AppError::Internal(e.0))?,
+            name: name.into(),
+            status: TerritoryStatus::Active,
+            epci: epci
+                .map(domain::EpciCode::parse)
+                .transpose()
+                .map_err(|e| AppError::Internal(e.0))?,
+            co_pilots: co_pilots.into(),
+            starts_on: chrono::NaiveDate::from_ymd_opt(2024, 1, 1),
+            ends_on: chrono::NaiveDate::from_ymd_opt(2027, 12, 31),
+            communes: communes
+                .iter()
+                .map(|c| insee(c))
+                .collect::<Result<_, _>>()?,
+        };
+        let id = match store::territories::by_slug(&mut c, slug).await? {
+            Some(t) => {
+                store::territories::update(&mut c, t.id, &data, now).await?;
+                t.id
+            }
+            None => store::territories::create(&mut c, &data, now).await?,
+        };
+        territory_ids.push((slug, id));
+    }
+    let territory = |slug: &str| {
+        territory_ids
+            .iter()
+            .find(|(s, _)| *s == slug)
+            .map(|(_, id)| *id)
+    };
+
+    let existing = store::organisations::list(&mut c).await?;
+    let mut org_ids: Vec<(&str, OrganisationId)> = Vec::new();
+    for org in &ORGANISATIONS {
+        let data = OrganisationData {
+            name: org.name.into(),
+            kind: org.kind,
+            siret: None,
+            address: org.address.into(),
+            postal_code: org.postal_code.into(),
+            commune_insee: insee(org.commune)?,
+        };
+        let id = match existing.iter().find(|o| o.name == org.name) {
+            Some(o) => {
+                store::organisations::update(&mut c, o.id, &data, now).await?;
+                o.id
+            }
+            None => store::organisations::create(&mut c, &data, now).await?,
+        };
+        for slug in org.territories {
+            if let Some(t) = territory(slug) {
+                store::territories::add_partner(&mut c, t, id, None, now).await?;
+            }
+        }
+        org_ids.push((org.name, id));
+    }
+    let org = |name: &str| org_ids.iter().find(|(n, _)| *n == name).map(|(_, id)| *id);
+
+    let memberships: [(usize, Role, Option<OrganisationId>, Option<TerritoryId>); 6] = [
+        (0, Role::Admin, None, None),
+        (1, Role::Coordinator, None, territory("demo")),
+        (1, Role::Coordinator, None, territory("demo-roubaix")),
+        (2, Role::Professional, org("France Travail Maubeuge"), None),
+        (
+            3,
+            Role::Professional,
+            org("Mission locale Sambre-Avesnois"),
+            None,
+        ),
+        (4, Role::Pilot, None, territory("demo")),
+    ];
+    let mut user_ids: Vec<UserId> = Vec::new();
+    for account in &ACCOUNTS {
+        let email = Email::parse(account.email).map_err(|e| AppError::Internal(e.0))?;
+        let id = match store::users::by_email(&mut c, &email).await? {
+            Some(u) => {
+                store::users::set_password(&mut c, u.id, &hash).await?;
+                store::users::set_active(&mut c, u.id, true).await?;
+                store::users::set_display_name(&mut c, u.id, account.name).await?;
+                u.id
+            }
+            None => store::users::create(&mut c, &email, account.name, Some(&hash), now).await?,
+        };
+        user_ids.push(id);
+    }
+    for (index, role, organisation, territory) in memberships {
+        let m = NewMembership {
+            user: user_ids[index],
+            role,
+            organisation,
+            territory,
+            created_by: None,
+        };
+        if !store::memberships::exists(&mut c, &m).await? {
+            store::memberships::create(&mut c, &m, now).await?;
+        }
+    }
+    drop(c);
+    tx.commit().await?;
+    Ok(DemoReport {
+        territories: territory_ids.len(),
+        organisations: org_ids.len(),
+        accounts: user_ids.len(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn counts(app: &App) -> (usize, usize, usize) {
+        let mut pooled = app.db.acquire().await.expect("connection");
+        let t = store::territories::list(&mut pooled.conn())
+            .await
+            .expect("territories")
+            .len();
+        let o = store::organisations::list(&mut pooled.conn())
+            .await
+            .expect("organisations")
+            .len();
+        let u = store::users::list(&mut pooled.conn(), "", 1000)
+            .await
+            .expect("users")
+            .len();
+        (t, o, u)
+    }
+
+    store::both_backends! {
+        async fn seeding_the_demo_twice_gives_the_same_data(db) {
+            let app = App::new(db.clone(), crate::Settings::default(), None).await.expect("app");
+            seed(&app).await.expect("first seed");
+            let first = counts(&app).await;
+            seed(&app).await.expect("second seed");
+            assert_eq!(counts(&app).await, first);
+            assert_eq!(first, (2, 8, 5));
+            let login = crate::auth::login(&app, "conseil.ft@demo.passerelle.test", PASSWORD, "127.0.0.1").await.expect("demo login");
+            let caller = crate::caller::load(&app, &login.token).await.expect("load").expect("session");
+            assert_eq!(caller.territories.iter().map(|t| t.slug.as_str()).collect::<Vec<_>>(), vec!["demo"]);
+            let mut pooled = app.db.acquire().await.expect("connection");
+            let memberships = store::memberships::of_user(&mut pooled.conn(), caller.user_id).await.expect("memberships");
+            assert_eq!(memberships.len(), 1);
+        }
+    }
+}

@@ -1,0 +1,316 @@
+//! Configuration: defaults, then a TOML file, then `PASSERELLE_*` environment variables (a
+//! secret may also come from `PASSERELLE_*_FILE`), then command-line flags. Every mistake is
+//! reported in one French sentence naming the setting.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://passerelle.db?mode=rwc";
+pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub addr: String,
+    /// Public address used in e-mail links; derived from `addr` when not set.
+    pub base_url: Option<String>,
+    pub secret_key: Option<String>,
+    pub smtp_url: Option<String>,
+    pub mail_from: Option<String>,
+    pub operator: Option<String>,
+    pub contact_email: Option<String>,
+    pub session_idle_minutes: u64,
+    pub trust_forwarded_for: bool,
+    pub max_connections: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            database_url: DEFAULT_DATABASE_URL.into(),
+            addr: DEFAULT_ADDR.into(),
+            base_url: None,
+            secret_key: None,
+            smtp_url: None,
+            mail_from: None,
+            operator: None,
+            contact_email: None,
+            session_idle_minutes: 120,
+            trust_forwarded_for: false,
+            max_connections: 10,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    database_url: Option<String>,
+    addr: Option<String>,
+    base_url: Option<String>,
+    secret_key: Option<String>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
+    operator: Option<String>,
+    contact_email: Option<String>,
+    session_idle_minutes: Option<u64>,
+    trust_forwarded_for: Option<bool>,
+    max_connections: Option<u32>,
+}
+
+/// Where the configuration file is: `--config`, else `PASSERELLE_CONFIG`, else `passerelle.toml`
+/// in the working directory when it exists.
+pub fn config_path(
+    explicit: Option<&Path>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Option<(PathBuf, bool)> {
+    if let Some(p) = explicit {
+        return Some((p.to_path_buf(), true));
+    }
+    if let Some(p) = env("PASSERELLE_CONFIG") {
+        return Some((PathBuf::from(p), true));
+    }
+    let default = PathBuf::from("passerelle.toml");
+    default.exists().then_some((default, false))
+}
+
+impl Config {
+    /// Loads the configuration; `env` reads a variable (the process environment in production).
+    pub fn load(
+        file: Option<&Path>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, String> {
+        let mut config = Config::default();
+        if let Some((path, _)) = config_path(file, env) {
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                format!(
+                    "fichier de configuration {} illisible : {e}",
+                    path.display()
+                )
+            })?;
+            let parsed: FileConfig = toml::from_str(&text).map_err(|e| {
+                format!(
+                    "fichier de configuration {} incorrect : {}",
+                    path.display(),
+                    e.message()
+                ) + &e
+                    .span()
+                    .map(|s| format!(" (ligne {})", line_of(&text, s.start)))
+                    .unwrap_or_default()
+            })?;
+            config.apply_file(parsed);
+        }
+        config.apply_env(env)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn apply_file(&mut self, f: FileConfig) {
+        macro_rules! take {
+            ($($field:ident),*) => {$( if let Some(v) = f.$field { self.$field = v.into(); } )*};
+        }
+        take!(
+            database_url,
+            addr,
+            session_idle_minutes,
+            trust_forwarded_for,
+            max_connections
+        );
+        macro_rules! take_opt {
+            ($($field:ident),*) => {$( if f.$field.is_some() { self.$field = f.$field; } )*};
+        }
+        take_opt!(
+            base_url,
+            secret_key,
+            smtp_url,
+            mail_from,
+            operator,
+            contact_email
+        );
+    }
+
+    fn apply_env(&mut self, env: &dyn Fn(&str) -> Option<String>) -> Result<(), String> {
+        let secret = |name: &str| -> Result<Option<String>, String> {
+            if let Some(v) = env(name) {
+                return Ok(Some(v));
+            }
+            match env(&format!("{name}_FILE")) {
+                Some(path) => std::fs::read_to_string(&path)
+                    .map(|v| Some(v.trim().to_string()))
+                    .map_err(|e| format!("{name}_FILE : fichier {path} illisible : {e}")),
+                None => Ok(None),
+            }
+        };
+        if let Some(v) = secret("PASSERELLE_DATABASE_URL")? {
+            self.database_url = v;
+        }
+        if let Some(v) = env("PASSERELLE_ADDR") {
+            self.addr = v;
+        }
+        for (name, slot) in [
+            ("PASSERELLE_BASE_URL", &mut self.base_url),
+            ("PASSERELLE_MAIL_FROM", &mut self.mail_from),
+            ("PASSERELLE_OPERATOR", &mut self.operator),
+            ("PASSERELLE_CONTACT_EMAIL", &mut self.contact_email),
+        ] {
+            if let Some(v) = env(name) {
+                *slot = Some(v);
+            }
+        }
+        if let Some(v) = secret("PASSERELLE_SECRET_KEY")? {
+            self.secret_key = Some(v);
+        }
+        if let Some(v) = secret("PASSERELLE_SMTP_URL")? {
+            self.smtp_url = Some(v);
+        }
+        if let Some(v) = env("PASSERELLE_SESSION_IDLE_MINUTES") {
+            self.session_idle_minutes = v.trim().parse().map_err(|_| {
+                format!("PASSERELLE_SESSION_IDLE_MINUTES doit être un nombre entier de minutes (reçu « {v} »)")
+            })?;
+        }
+        if let Some(v) = env("PASSERELLE_MAX_CONNECTIONS") {
+            self.max_connections = v.trim().parse().map_err(|_| {
+                format!("PASSERELLE_MAX_CONNECTIONS doit être un nombre entier (reçu « {v} »)")
+            })?;
+        }
+        if let Some(v) = env("PASSERELLE_TRUST_FORWARDED_FOR") {
+            self.trust_forwarded_for = match v.trim() {
+                "1" | "true" | "oui" => true,
+                "0" | "false" | "non" | "" => false,
+                _ => {
+                    return Err(format!(
+                        "PASSERELLE_TRUST_FORWARDED_FOR vaut true ou false (reçu « {v} »)"
+                    ));
+                }
+            };
+        }
+        Ok(())
+    }
+
+    pub fn validate(&self) -> Result<(), String> {
+        if self.addr.parse::<std::net::SocketAddr>().is_err() {
+            return Err(format!(
+                "adresse d'écoute « {} » invalide : attendu une adresse IP et un port, par exemple 127.0.0.1:8080",
+                self.addr
+            ));
+        }
+        if let Some(url) = &self.base_url {
+            if !(url.starts_with("http://") || url.starts_with("https://"))
+                || url::Url::parse(url).is_err()
+            {
+                return Err(format!(
+                    "PASSERELLE_BASE_URL « {url} » invalide : attendu par exemple https://passerelle.exemple.fr"
+                ));
+            }
+        }
+        if !(1..=24 * 60).contains(&self.session_idle_minutes) {
+            return Err(
+                "la durée d'inactivité d'une session doit être comprise entre 1 et 1 440 minutes"
+                    .into(),
+            );
+        }
+        if self.max_connections == 0 {
+            return Err("le nombre de connexions à la base de données doit être au moins 1".into());
+        }
+        if let Some(key) = &self.secret_key {
+            if key.len() < 32 {
+                return Err("PASSERELLE_SECRET_KEY doit comporter au moins 32 caractères".into());
+            }
+        }
+        Ok(())
+    }
+
+    pub fn settings(&self, bound: std::net::SocketAddr) -> app::Settings {
+        let defaults = app::Settings::default();
+        app::Settings {
+            base_url: self
+                .base_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{bound}"))
+                .trim_end_matches('/')
+                .to_string(),
+            session_idle: Duration::from_secs(self.session_idle_minutes * 60),
+            mail: app::MailSettings {
+                smtp_url: self.smtp_url.clone(),
+                from: self.mail_from.clone().unwrap_or(defaults.mail.from),
+            },
+            operator: self.operator.clone().unwrap_or(defaults.operator),
+            contact_email: self.contact_email.clone().unwrap_or(defaults.contact_email),
+        }
+    }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn defaults_then_file_then_environment() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let file = dir.path().join("p.toml");
+        std::fs::write(
+            &file,
+            "database_url = \"sqlite://fichier.db\"\naddr = \"127.0.0.1:9000\"\n",
+        )
+        .expect("write");
+        let config = Config::load(Some(&file), &env(&[("PASSERELLE_ADDR", "127.0.0.1:9100")]))
+            .expect("valid");
+        assert_eq!(config.database_url, "sqlite://fichier.db");
+        assert_eq!(config.addr, "127.0.0.1:9100");
+        let defaults = Config::load(None, &env(&[])).expect("defaults");
+        assert_eq!(defaults.database_url, DEFAULT_DATABASE_URL);
+    }
+
+    #[test]
+    fn mistakes_are_reported_in_french_with_the_setting_or_line() {
+        let err = Config::load(
+            None,
+            &env(&[("PASSERELLE_SESSION_IDLE_MINUTES", "deux heures")]),
+        )
+        .expect_err("bad number");
+        assert!(
+            err.contains("PASSERELLE_SESSION_IDLE_MINUTES") && err.contains("deux heures"),
+            "{err}"
+        );
+        let err =
+            Config::load(None, &env(&[("PASSERELLE_ADDR", "localhost")])).expect_err("bad addr");
+        assert!(err.contains("adresse d'écoute"), "{err}");
+        let dir = tempfile::tempdir().expect("tmp");
+        let file = dir.path().join("p.toml");
+        std::fs::write(&file, "addr = \"127.0.0.1:1\"\nport = 3\n").expect("write");
+        let err = Config::load(Some(&file), &env(&[])).expect_err("unknown key");
+        assert!(
+            err.contains("incorrect") && err.contains("ligne 2"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_secret_can_come_from_a_file() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let secret = dir.path().join("secret");
+        std::fs::write(&secret, "0123456789abcdef0123456789abcdef\n").expect("write");
+        let path = secret.display().to_string();
+        let config =
+            Config::load(None, &env(&[("PASSERELLE_SECRET_KEY_FILE", &path)])).expect("valid");
+        assert_eq!(
+            config.secret_key.as_deref(),
+            Some("0123456789abcdef0123456789abcdef")
+        );
+    }
+}

@@ -1,0 +1,374 @@
+//! Login, logout, forgotten password and invitations.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use app::FieldErrors;
+use app::auth::LoginError;
+
+use crate::forms::Field;
+use crate::layout::Layout;
+use crate::session::{
+    ClientIp, CsrfForm, CurrentUser, MaybeUser, with_session_cookie, without_session_cookie,
+};
+use crate::{AppState, WebError};
+
+#[derive(Template, WebTemplate)]
+#[template(path = "auth/login.html")]
+struct LoginPage {
+    layout: Layout,
+    error: Option<String>,
+    email: Field,
+    password: Field,
+    next: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct LoginQuery {
+    suite: String,
+    message: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct LoginForm {
+    email: String,
+    password: String,
+    suite: String,
+}
+
+/// Only local paths are followed after login, never another site.
+fn safe_next(next: &str) -> String {
+    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
+        next.to_string()
+    } else {
+        "/".to_string()
+    }
+}
+
+fn login_page(
+    csrf: String,
+    email: &str,
+    error: Option<String>,
+    next: &str,
+    message: Option<&str>,
+) -> LoginPage {
+    LoginPage {
+        layout: Layout::public("Connexion", csrf).with_message(message),
+        error,
+        email: Field::typed("email", "Adresse électronique", email, "email", "username")
+            .hint("Format attendu : nom@domaine.fr")
+            .required(),
+        password: Field::typed(
+            "password",
+            "Mot de passe",
+            "",
+            "password",
+            "current-password",
+        )
+        .required(),
+        next: next.to_string(),
+    }
+}
+
+pub async fn show_login(user: MaybeUser, Query(query): Query<LoginQuery>) -> Response {
+    if user.caller.is_some() {
+        return Redirect::to(&safe_next(&query.suite)).into_response();
+    }
+    login_page(user.csrf, "", None, &query.suite, query.message.as_deref()).into_response()
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    ClientIp(ip): ClientIp,
+    CsrfForm(form): CsrfForm<LoginForm>,
+) -> Result<Response, WebError> {
+    match app::auth::login(&state.app, &form.email, &form.password, &ip).await {
+        Ok(login) => {
+            let response = Redirect::to(&safe_next(&form.suite)).into_response();
+            Ok(with_session_cookie(&state, response, &login.token))
+        }
+        Err(LoginError::Internal(e)) => Err(e.into()),
+        Err(e @ (LoginError::Invalid | LoginError::Throttled)) => {
+            let status = if matches!(e, LoginError::Throttled) {
+                StatusCode::TOO_MANY_REQUESTS
+            } else {
+                StatusCode::UNAUTHORIZED
+            };
+            Ok((
+                status,
+                login_page(
+                    user.csrf,
+                    &form.email,
+                    Some(e.to_string()),
+                    &form.suite,
+                    None,
+                ),
+            )
+                .into_response())
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct EmptyForm {}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    CsrfForm(_): CsrfForm<EmptyForm>,
+) -> Result<Response, WebError> {
+    app::auth::logout(&state.app, &user.caller).await?;
+    Ok(without_session_cookie(
+        &state,
+        Redirect::to("/connexion?message=deconnecte").into_response(),
+    ))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "auth/forgotten_password.html")]
+struct ForgottenPasswordPage {
+    layout: Layout,
+    email: Field,
+    sent: bool,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ForgottenPasswordForm {
+    email: String,
+}
+
+pub async fn show_forgotten_password(user: MaybeUser) -> impl IntoResponse {
+    ForgottenPasswordPage {
+        layout: Layout::public("Mot de passe oublié", user.csrf),
+        email: Field::typed(
+            "email",
+            "Adresse électronique de votre compte",
+            "",
+            "email",
+            "username",
+        )
+        .required(),
+        sent: false,
+    }
+}
+
+pub async fn request_password_reset(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    CsrfForm(form): CsrfForm<ForgottenPasswordForm>,
+) -> Result<Response, WebError> {
+    let layout = Layout::public("Mot de passe oublié", user.csrf);
+    match app::auth::request_password_reset(&state.app, &form.email).await {
+        Ok(()) => Ok(ForgottenPasswordPage {
+            layout,
+            email: Field::typed(
+                "email",
+                "Adresse électronique de votre compte",
+                &form.email,
+                "email",
+                "username",
+            ),
+            sent: true,
+        }
+        .into_response()),
+        Err(app::AppError::Invalid(errors)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ForgottenPasswordPage {
+                layout,
+                email: Field::typed(
+                    "email",
+                    "Adresse électronique de votre compte",
+                    &form.email,
+                    "email",
+                    "username",
+                )
+                .required()
+                .errors(&errors),
+                sent: false,
+            },
+        )
+            .into_response()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "auth/new_password.html")]
+struct NewPasswordPage {
+    layout: Layout,
+    heading: String,
+    intro: String,
+    action: String,
+    name: Option<Field>,
+    password: Field,
+    confirmation: Field,
+    button: String,
+}
+
+fn password_fields(errors: &FieldErrors) -> (Field, Field) {
+    (
+        Field::typed("password", "Nouveau mot de passe", "", "password", "new-password")
+            .hint("12 caractères au moins. Une phrase de plusieurs mots est facile à retenir et difficile à deviner.")
+            .required()
+            .errors(errors),
+        Field::typed("confirmation", "Confirmation du mot de passe", "", "password", "new-password").required(),
+    )
+}
+
+fn expired_link() -> Response {
+    crate::error::error_page(
+        StatusCode::NOT_FOUND,
+        "Lien invalide ou expiré",
+        "Ce lien n'est plus valable : il a peut-être déjà servi, ou il a expiré. Vous pouvez demander un nouveau lien depuis la page « Mot de passe oublié », ou une nouvelle invitation à la coordination de votre territoire.",
+    )
+}
+
+fn reset_page(csrf: String, token: &str, errors: &FieldErrors) -> NewPasswordPage {
+    let (password, confirmation) = password_fields(errors);
+    NewPasswordPage {
+        layout: Layout::public("Choisir un nouveau mot de passe", csrf),
+        heading: "Choisir un nouveau mot de passe".into(),
+        intro: "Après ce changement, toutes vos sessions ouvertes seront fermées.".into(),
+        action: format!("/mot-de-passe/{token}"),
+        name: None,
+        password,
+        confirmation,
+        button: "Enregistrer le mot de passe".into(),
+    }
+}
+
+pub async fn show_password_reset(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    Path(token): Path<String>,
+) -> Result<Response, WebError> {
+    if !app::auth::reset_link_is_valid(&state.app, &token).await? {
+        return Ok(expired_link());
+    }
+    Ok(reset_page(user.csrf, &token, &FieldErrors::default()).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct NewPasswordForm {
+    display_name: String,
+    password: String,
+    confirmation: String,
+}
+
+pub async fn reset_password(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    Path(token): Path<String>,
+    CsrfForm(form): CsrfForm<NewPasswordForm>,
+) -> Result<Response, WebError> {
+    match app::auth::reset_password(&state.app, &token, &form.password, &form.confirmation).await {
+        Ok(()) => Ok(without_session_cookie(
+            &state,
+            Redirect::to("/connexion?message=mot-de-passe-change").into_response(),
+        )),
+        Err(app::AppError::NotFound) => Ok(expired_link()),
+        Err(app::AppError::Invalid(errors)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            reset_page(user.csrf, &token, &errors),
+        )
+            .into_response()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn invitation_page(
+    csrf: String,
+    token: &str,
+    invitation: &app::models::Invitation,
+    name: &str,
+    errors: &FieldErrors,
+) -> NewPasswordPage {
+    let (password, confirmation) = password_fields(errors);
+    let place = match (&invitation.territory_name, &invitation.organisation_name) {
+        (Some(t), _) => format!(" pour le territoire « {t} »"),
+        (None, Some(o)) => format!(" au titre de la structure « {o} »"),
+        (None, None) => String::new(),
+    };
+    let role = invitation.role().map_or("", |r| r.label());
+    NewPasswordPage {
+        layout: Layout::public("Créer votre compte", csrf),
+        heading: "Créer votre compte Passerelle".into(),
+        intro: format!(
+            "Vous êtes invité{place}, avec le rôle « {role} ». Votre identifiant sera {}.",
+            invitation.email
+        ),
+        action: format!("/invitation/{token}"),
+        name: Some(
+            Field::typed("display_name", "Prénom et nom", name, "text", "name")
+                .required()
+                .errors(errors),
+        ),
+        password,
+        confirmation,
+        button: "Créer mon compte".into(),
+    }
+}
+
+pub async fn show_invitation(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    Path(token): Path<String>,
+) -> Result<Response, WebError> {
+    match app::auth::pending_invitation(&state.app, &token).await {
+        Ok(invitation) => Ok(invitation_page(
+            user.csrf,
+            &token,
+            &invitation,
+            &invitation.display_name,
+            &FieldErrors::default(),
+        )
+        .into_response()),
+        Err(app::AppError::NotFound) => Ok(expired_link()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn accept_invitation(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    Path(token): Path<String>,
+    CsrfForm(form): CsrfForm<NewPasswordForm>,
+) -> Result<Response, WebError> {
+    match app::auth::accept_invitation(
+        &state.app,
+        &token,
+        &form.display_name,
+        &form.password,
+        &form.confirmation,
+    )
+    .await
+    {
+        Ok(login) => Ok(with_session_cookie(
+            &state,
+            Redirect::to("/?message=bienvenue").into_response(),
+            &login.token,
+        )),
+        Err(app::AppError::NotFound) => Ok(expired_link()),
+        Err(app::AppError::Invalid(errors)) => {
+            let invitation = match app::auth::pending_invitation(&state.app, &token).await {
+                Ok(i) => i,
+                Err(_) => return Ok(expired_link()),
+            };
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                invitation_page(user.csrf, &token, &invitation, &form.display_name, &errors),
+            )
+                .into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}

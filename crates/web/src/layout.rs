@@ -1,0 +1,127 @@
+//! The frame every page shares: title, header with the account and the active territory,
+//! breadcrumbs, one-off messages. The DSFR theme lives in `templates/base.html` only.
+
+use crate::assets::DSFR_PREFIX;
+use crate::session::CurrentUser;
+
+pub struct TerritoryChoice {
+    pub slug: String,
+    pub name: String,
+    pub active: bool,
+}
+
+pub struct UserBar {
+    pub name: String,
+    pub is_admin: bool,
+    pub territory: Option<(String, String)>,
+    pub territories: Vec<TerritoryChoice>,
+}
+
+#[derive(PartialEq, Eq, Clone, Copy)]
+pub enum Nav {
+    None,
+    Home,
+    Territory,
+    Admin,
+}
+
+pub struct Layout {
+    pub title: String,
+    pub dsfr: &'static str,
+    pub csrf: String,
+    pub user: Option<UserBar>,
+    /// (label, link) from the home page to the current page (whose link is ignored).
+    pub breadcrumbs: Vec<(String, String)>,
+    pub message: Option<&'static str>,
+    pub nav: Nav,
+}
+
+impl Layout {
+    pub fn anonymous(title: &str) -> Layout {
+        Layout::public(title, String::new())
+    }
+
+    /// A page for visitors who are not logged in (login, password reset…).
+    pub fn public(title: &str, csrf: String) -> Layout {
+        Layout {
+            title: title.to_string(),
+            dsfr: DSFR_PREFIX,
+            csrf,
+            user: None,
+            breadcrumbs: Vec::new(),
+            message: None,
+            nav: Nav::None,
+        }
+    }
+
+    pub fn for_user(title: &str, user: &CurrentUser, nav: Nav) -> Layout {
+        let c = &user.caller;
+        let active = c.active_territory.as_ref();
+        Layout {
+            user: Some(UserBar {
+                name: c.display_name.clone(),
+                is_admin: c.is_admin(),
+                territory: active.map(|t| (t.slug.clone(), t.name.clone())),
+                territories: c
+                    .territories
+                    .iter()
+                    .map(|t| TerritoryChoice {
+                        slug: t.slug.clone(),
+                        name: t.name.clone(),
+                        active: active.is_some_and(|a| a.id == t.id),
+                    })
+                    .collect(),
+            }),
+            nav,
+            ..Layout::public(title, user.csrf.clone())
+        }
+    }
+
+    pub fn crumbs(mut self, crumbs: &[(&str, &str)]) -> Layout {
+        self.breadcrumbs = crumbs
+            .iter()
+            .map(|(l, h)| (l.to_string(), h.to_string()))
+            .collect();
+        self
+    }
+
+    pub fn with_message(mut self, code: Option<&str>) -> Layout {
+        self.message = code.and_then(message);
+        self
+    }
+
+    /// Whether the page belongs to a main menu item (`home`, `territory`, `admin`).
+    pub fn nav_is(&self, name: &str) -> bool {
+        matches!(
+            (self.nav, name),
+            (Nav::Home, "home") | (Nav::Territory, "territory") | (Nav::Admin, "admin")
+        )
+    }
+}
+
+/// Messages shown once after a redirect, by code (`?message=…`), so no state is kept for them.
+fn message(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "territoire-cree" => "Le territoire a été créé.",
+        "territoire-modifie" => "Le territoire a été modifié.",
+        "structure-creee" => "La structure a été créée.",
+        "structure-modifiee" => "La structure a été modifiée.",
+        "partenaire-ajoute" => "La structure a été ajoutée aux partenaires du territoire.",
+        "invitation-envoyee" => "L'invitation a été envoyée par courriel.",
+        "acces-accorde" => {
+            "Cette personne avait déjà un compte : l'accès lui a été accordé et elle en a été informée par courriel."
+        }
+        "deja-membre" => "Cette personne a déjà cet accès.",
+        "mot-de-passe-change" => "Votre mot de passe a été changé. Connectez-vous avec le nouveau.",
+        "deconnecte" => "Vous êtes déconnecté.",
+        "territoire-change" => "Vous travaillez maintenant dans ce territoire.",
+        "bienvenue" => "Bienvenue dans Passerelle : votre compte est créé.",
+        _ => return None,
+    })
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct MessageQuery {
+    pub message: Option<String>,
+}

@@ -1,0 +1,229 @@
+//! Cookies, sessions and CSRF. The session cookie carries a random token whose hash finds the
+//! session in the database. Every visitor gets a random CSRF cookie; forms carry its HMAC, and
+//! [`CsrfForm`] refuses a state-changing request whose token does not match.
+
+use std::net::SocketAddr;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::de::DeserializeOwned;
+
+use crate::{AppState, WebError};
+
+pub const SESSION_COOKIE: &str = "passerelle_session";
+pub const CSRF_COOKIE: &str = "passerelle_csrf";
+
+/// The value of a cookie in the request, if present.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+fn cookie_header(
+    state: &AppState,
+    name: &str,
+    value: &str,
+    max_age: Option<i64>,
+) -> Option<HeaderValue> {
+    let mut text = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+    if let Some(age) = max_age {
+        text.push_str(&format!("; Max-Age={age}"));
+    }
+    if state.secure_cookies {
+        text.push_str("; Secure");
+    }
+    HeaderValue::from_str(&text).ok()
+}
+
+/// Adds the session cookie for a fresh login to a response.
+pub fn with_session_cookie(state: &AppState, mut response: Response, token: &str) -> Response {
+    if let Some(value) = cookie_header(state, SESSION_COOKIE, token, None) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+/// Removes the session cookie.
+pub fn without_session_cookie(state: &AppState, mut response: Response) -> Response {
+    if let Some(value) = cookie_header(state, SESSION_COOKIE, "", Some(0)) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+#[derive(Clone)]
+struct CsrfSeed(String);
+
+/// The CSRF token to put in this page's forms.
+#[derive(Clone)]
+pub struct CsrfToken(pub String);
+
+fn is_token_shaped(value: &str) -> bool {
+    value.len() == 43
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// Gives every visitor a CSRF cookie and every handler the matching form token.
+pub async fn csrf_cookie(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path();
+    if path.starts_with("/static/") || path == "/healthz" || path == "/metrics" {
+        return next.run(request).await;
+    }
+    let existing = cookie(request.headers(), CSRF_COOKIE).filter(|v| is_token_shaped(v));
+    let fresh = existing.is_none();
+    let seed = existing.unwrap_or_else(app::secrets::random_token);
+    request
+        .extensions_mut()
+        .insert(CsrfToken(state.app.secret.sign(&format!("csrf:{seed}"))));
+    request.extensions_mut().insert(CsrfSeed(seed.clone()));
+    let mut response = next.run(request).await;
+    if fresh {
+        if let Some(value) = cookie_header(&state, CSRF_COOKIE, &seed, None) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    response
+}
+
+fn csrf_of(parts: &Parts) -> String {
+    parts
+        .extensions
+        .get::<CsrfToken>()
+        .map(|t| t.0.clone())
+        .unwrap_or_default()
+}
+
+/// The client's address: the socket's peer, or the first `X-Forwarded-For` hop when the
+/// server is configured to trust its reverse proxy.
+pub fn client_ip(parts: &Parts, state: &AppState) -> String {
+    if state.trust_forwarded_for {
+        if let Some(first) = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+        {
+            return first.trim().to_string();
+        }
+    }
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or_else(|| "inconnue".to_string(), |c| c.0.ip().to_string())
+}
+
+/// A logged-in caller; anyone else is sent to the login page, then back here.
+pub struct CurrentUser {
+    pub caller: app::Caller,
+    pub csrf: String,
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        match MaybeUser::from_request_parts(parts, state).await? {
+            MaybeUser {
+                caller: Some(caller),
+                csrf,
+            } => Ok(CurrentUser { caller, csrf }),
+            MaybeUser { caller: None, .. } => {
+                let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+                let next = serde_urlencoded::to_string([("suite", target)]).unwrap_or_default();
+                Err(Redirect::to(&format!("/connexion?{next}")).into_response())
+            }
+        }
+    }
+}
+
+/// The caller if logged in, for pages open to everyone.
+pub struct MaybeUser {
+    pub caller: Option<app::Caller>,
+    pub csrf: String,
+}
+
+impl FromRequestParts<AppState> for MaybeUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let csrf = csrf_of(parts);
+        let Some(token) = cookie(&parts.headers, SESSION_COOKIE).filter(|t| is_token_shaped(t))
+        else {
+            return Ok(MaybeUser { caller: None, csrf });
+        };
+        let caller = app::caller::load(&state.app, &token)
+            .await
+            .map_err(|e| WebError::from(e).into_response())?;
+        let caller = caller.map(|mut c| {
+            c.client_ip = Some(client_ip(parts, state));
+            c
+        });
+        Ok(MaybeUser { caller, csrf })
+    }
+}
+
+/// The client address, for handlers that act before a session exists (login).
+pub struct ClientIp(pub String);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(client_ip(parts, state)))
+    }
+}
+
+/// An urlencoded form whose `csrf_token` matched this visitor's CSRF cookie.
+pub struct CsrfForm<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
+        let seed = request.extensions().get::<CsrfSeed>().cloned();
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).map_err(|_| {
+            WebError::BadRequest("Le formulaire envoyé est illisible.".into()).into_response()
+        })?;
+        let token = pairs
+            .iter()
+            .find(|(k, _)| k == "csrf_token")
+            .map(|(_, v)| v.as_str());
+        let valid = match (seed, token) {
+            (Some(CsrfSeed(seed)), Some(token)) => {
+                state.app.secret.verify(&format!("csrf:{seed}"), token)
+            }
+            _ => false,
+        };
+        if !valid {
+            return Err(WebError::Csrf.into_response());
+        }
+        serde_urlencoded::from_bytes::<T>(&bytes)
+            .map(CsrfForm)
+            .map_err(|e| {
+                WebError::BadRequest(format!("Le formulaire envoyé est incomplet : {e}."))
+                    .into_response()
+            })
+    }
+}
