@@ -1,0 +1,287 @@
+//! The router driven like a browser (cookies, CSRF tokens, redirects), on both backends.
+
+use std::collections::HashMap;
+
+use app::testing::{Fixture, PASSWORD};
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use tower::ServiceExt;
+
+struct Client {
+    router: Router,
+    cookies: HashMap<String, String>,
+}
+
+struct Page {
+    status: StatusCode,
+    location: Option<String>,
+    body: String,
+}
+
+impl Page {
+    fn csrf(&self) -> String {
+        let marker = "name=\"csrf_token\" value=\"";
+        let start = self.body.find(marker).expect("a form with a CSRF token") + marker.len();
+        self.body[start..]
+            .split('"')
+            .next()
+            .expect("token")
+            .to_string()
+    }
+}
+
+impl Client {
+    fn new(f: &Fixture) -> Client {
+        Client {
+            router: web::router(web::AppState::new(f.app.clone(), false)),
+            cookies: HashMap::new(),
+        }
+    }
+
+    async fn send(&mut self, request: Request<Body>) -> Page {
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("response");
+        for value in response.headers().get_all(header::SET_COOKIE) {
+            let text = value.to_str().expect("ascii cookie");
+            let pair = text.split(';').next().expect("pair");
+            if let Some((k, v)) = pair.split_once('=') {
+                if v.is_empty() {
+                    self.cookies.remove(k);
+                } else {
+                    self.cookies.insert(k.to_string(), v.to_string());
+                }
+            }
+        }
+        let status = response.status();
+        let location = response
+            .headers()
+            .get(header::LOCATION)
+            .map(|v| v.to_str().expect("ascii").to_string());
+        let bytes = axum::body::to_bytes(response.into_body(), 10 << 20)
+            .await
+            .expect("body");
+        Page {
+            status,
+            location,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let request = Request::get(path)
+            .header(header::COOKIE, self.cookie_header())
+            .body(Body::empty())
+            .expect("request");
+        self.send(request).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let body = serde_urlencoded::to_string(form).expect("form");
+        let request = Request::post(path)
+            .header(header::COOKIE, self.cookie_header())
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .expect("request");
+        self.send(request).await
+    }
+
+    /// Logs in through the real form, with the token the login page gave.
+    async fn login(&mut self, email: &str, password: &str) -> Page {
+        let page = self.get("/connexion").await;
+        let csrf = page.csrf();
+        self.post(
+            "/connexion",
+            &[
+                ("email", email),
+                ("password", password),
+                ("csrf_token", &csrf),
+            ],
+        )
+        .await
+    }
+}
+
+app::fixture_tests! {
+    async fn the_login_form_logs_in_with_its_csrf_token_and_redirects_into_the_application(f) {
+        let mut client = Client::new(&f);
+        let page = client.login("coordination@test.fr", PASSWORD).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER);
+        assert_eq!(page.location.as_deref(), Some("/"));
+        let home = client.get("/").await;
+        assert_eq!(home.status, StatusCode::OK);
+        assert!(home.body.contains("Bonjour coordination@test.fr"));
+        assert!(home.body.contains("Cité de Maubeuge"));
+    }
+
+    async fn a_wrong_password_gets_a_french_error_and_the_sixth_failure_is_throttled(f) {
+        let mut client = Client::new(&f);
+        for _ in 0..5 {
+            let page = client.login("conseil@test.fr", "mauvais mot de passe").await;
+            assert_eq!(page.status, StatusCode::UNAUTHORIZED);
+            assert!(page.body.contains("Adresse électronique ou mot de passe incorrect."));
+            assert!(page.body.contains("value=\"conseil@test.fr\""), "the typed address is kept");
+        }
+        let sixth = client.login("conseil@test.fr", PASSWORD).await;
+        assert_eq!(sixth.status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(sixth.body.contains("Trop de tentatives"));
+    }
+
+    async fn a_form_without_its_csrf_token_is_refused_and_changes_nothing(f) {
+        let mut client = Client::new(&f);
+        client.get("/connexion").await;
+        let page = client.post("/connexion", &[("email", "coordination@test.fr"), ("password", PASSWORD)]).await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN);
+        assert!(page.body.contains("Formulaire expiré"));
+        let forged = client.post("/connexion", &[("email", "coordination@test.fr"), ("password", PASSWORD), ("csrf_token", "faux")]).await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN);
+        assert_eq!(client.get("/").await.status, StatusCode::SEE_OTHER, "still logged out");
+    }
+
+    async fn pages_need_a_session_and_send_back_after_login(f) {
+        let mut client = Client::new(&f);
+        let page = client.get("/territoires/maubeuge").await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER);
+        assert_eq!(page.location.as_deref(), Some("/connexion?suite=%2Fterritoires%2Fmaubeuge"));
+        let login = client.get("/connexion?suite=%2Fterritoires%2Fmaubeuge").await;
+        let csrf = login.csrf();
+        let done = client.post("/connexion", &[("email", "coordination@test.fr"), ("password", PASSWORD), ("csrf_token", &csrf), ("suite", "/territoires/maubeuge")]).await;
+        assert_eq!(done.location.as_deref(), Some("/territoires/maubeuge"));
+        let evil = client.post("/connexion", &[("email", "coordination@test.fr"), ("password", PASSWORD), ("csrf_token", &csrf), ("suite", "//evil.example")]).await;
+        assert_eq!(evil.location.as_deref(), Some("/"), "never redirected off-site");
+    }
+
+    async fn logging_out_ends_the_session_on_the_server(f) {
+        let mut client = Client::new(&f);
+        client.login("coordination@test.fr", PASSWORD).await;
+        let session = client.cookies.get("passerelle_session").cloned().expect("session cookie");
+        let home = client.get("/").await;
+        let out = client.post("/deconnexion", &[("csrf_token", &home.csrf())]).await;
+        assert_eq!(out.location.as_deref(), Some("/connexion?message=deconnecte"));
+        assert!(!client.cookies.contains_key("passerelle_session"));
+        // Replaying the old cookie does not bring the session back.
+        client.cookies.insert("passerelle_session".into(), session);
+        assert_eq!(client.get("/").await.status, StatusCode::SEE_OTHER);
+    }
+
+    async fn a_coordinator_sees_the_team_a_professional_sees_the_partners_and_an_outsider_nothing(f) {
+        let mut coordinator = Client::new(&f);
+        coordinator.login("coordination@test.fr", PASSWORD).await;
+        let page = coordinator.get("/territoires/maubeuge").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("France Travail Maubeuge") && page.body.contains("Inviter une personne"));
+        let mut professional = Client::new(&f);
+        professional.login("conseil@test.fr", PASSWORD).await;
+        let page = professional.get("/territoires/maubeuge").await;
+        assert!(page.body.contains("France Travail Maubeuge"));
+        assert!(!page.body.contains("Inviter une personne") && !page.body.contains("coordination@test.fr"));
+        let mut outsider = Client::new(&f);
+        outsider.login("ailleurs@test.fr", PASSWORD).await;
+        let page = outsider.get("/territoires/maubeuge").await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND);
+        assert!(!page.body.contains("Cité de Maubeuge"), "nothing tells the territory exists");
+        assert_eq!(outsider.get("/admin/territoires").await.status, StatusCode::FORBIDDEN);
+    }
+
+    async fn an_invitation_form_with_mistakes_keeps_what_was_typed_and_sends_nothing(f) {
+        let mut client = Client::new(&f);
+        client.login("coordination@test.fr", PASSWORD).await;
+        let page = client.get("/territoires/maubeuge").await;
+        let sent = client.post("/territoires/maubeuge/invitations", &[
+            ("csrf_token", &page.csrf()), ("email", "pas-une-adresse"), ("display_name", "Nina Nouvelle"), ("role", "professional"), ("organisation_id", ""),
+        ]).await;
+        assert_eq!(sent.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(sent.body.contains("fr-input-group--error"));
+        assert!(sent.body.contains("Saisissez une adresse électronique valide"));
+        assert!(sent.body.contains("value=\"Nina Nouvelle\""));
+        assert!(sent.body.contains("Choisissez la structure partenaire"));
+        assert!(f.outbox().await.is_empty());
+    }
+
+    async fn an_invitation_link_creates_the_account_and_logs_in(f) {
+        let mut coordinator = Client::new(&f);
+        coordinator.login("coordination@test.fr", PASSWORD).await;
+        let page = coordinator.get("/territoires/maubeuge").await;
+        let org = f.france_travail.0.to_string();
+        let sent = coordinator.post("/territoires/maubeuge/invitations", &[
+            ("csrf_token", &page.csrf()), ("email", "nina@test.fr"), ("display_name", "Nina Nouvelle"), ("role", "professional"), ("organisation_id", &org),
+        ]).await;
+        assert_eq!(sent.location.as_deref(), Some("/territoires/maubeuge?message=invitation-envoyee#equipe"));
+        let body = f.outbox().await[0].body.clone();
+        let start = body.find("/invitation/").expect("link");
+        let path = body[start..].split_whitespace().next().expect("path").to_string();
+        let mut newcomer = Client::new(&f);
+        let form = newcomer.get(&path).await;
+        assert!(form.body.contains("nina@test.fr") && form.body.contains("Cité de Maubeuge"), "the page says who is invited, where");
+        let short = newcomer.post(&path, &[("csrf_token", &form.csrf()), ("display_name", "Nina Nouvelle"), ("password", "court"), ("confirmation", "court")]).await;
+        assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(short.body.contains("au moins 12 caractères"));
+        let done = newcomer.post(&path, &[("csrf_token", &form.csrf()), ("display_name", "Nina Nouvelle"), ("password", "une longue phrase"), ("confirmation", "une longue phrase")]).await;
+        assert_eq!(done.location.as_deref(), Some("/?message=bienvenue"));
+        let home = newcomer.get("/?message=bienvenue").await;
+        assert!(home.body.contains("Bonjour Nina Nouvelle") && home.body.contains("votre compte est créé"));
+        let reused = Client::new(&f).get(&path).await;
+        assert_eq!(reused.status, StatusCode::NOT_FOUND);
+        assert!(reused.body.contains("Lien invalide ou expiré"));
+    }
+
+    async fn an_administrator_creates_a_territory_and_a_mistake_keeps_the_form(f) {
+        let mut client = Client::new(&f);
+        client.login("admin@test.fr", PASSWORD).await;
+        let form = client.get("/admin/territoires/nouveau").await;
+        let bad = client.post("/admin/territoires", &[
+            ("csrf_token", &form.csrf()), ("name", "Cité de Lille"), ("status", "active"), ("communes", "59350 12345"), ("starts_on", ""), ("ends_on", ""),
+        ]).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad.body.contains("Codes INSEE inconnus ou périmés : 12345"));
+        assert!(bad.body.contains("value=\"Cité de Lille\""));
+        let good = client.post("/admin/territoires", &[
+            ("csrf_token", &form.csrf()), ("name", "Cité de Lille"), ("status", "active"), ("communes", "59350"),
+        ]).await;
+        assert_eq!(good.location.as_deref(), Some("/admin/territoires?message=territoire-cree"));
+        let list = client.get("/admin/territoires").await;
+        assert!(list.body.contains("Cité de Lille") && list.body.contains("cite-de-lille"));
+    }
+
+    async fn healthz_answers_while_the_database_does_and_503_after(f) {
+        let mut client = Client::new(&f);
+        assert_eq!(client.get("/healthz").await.status, StatusCode::OK);
+        f.app.db.close().await;
+        assert_eq!(client.get("/healthz").await.status, StatusCode::SERVICE_UNAVAILABLE);
+    }
+
+    async fn metrics_count_requests_by_route_pattern_without_ids(f) {
+        let mut client = Client::new(&f);
+        client.get("/connexion").await;
+        client.get("/mot-de-passe/un-jeton-secret").await;
+        let metrics = client.get("/metrics").await.body;
+        assert!(metrics.contains("passerelle_http_requests_total{method=\"GET\",route=\"/connexion\",status=\"200\"} 1"), "{metrics}");
+        assert!(metrics.contains("route=\"/mot-de-passe/{token}\""));
+        assert!(!metrics.contains("un-jeton-secret"));
+        assert!(metrics.contains("passerelle_http_request_duration_seconds_bucket"));
+    }
+
+    async fn the_legal_pages_are_public(f) {
+        let mut client = Client::new(&f);
+        for (path, title) in [("/accessibilite", "Déclaration d&#39;accessibilité"), ("/donnees-personnelles", "Données personnelles"), ("/mentions-legales", "Mentions légales")] {
+            let page = client.get(path).await;
+            assert_eq!(page.status, StatusCode::OK, "{path}");
+            assert!(page.body.contains(&format!("<title>{title} — Passerelle</title>")), "{path}");
+        }
+        let missing = client.get("/nulle-part").await;
+        assert_eq!(missing.status, StatusCode::NOT_FOUND);
+        assert!(missing.body.contains("Page introuvable"));
+    }
+}
