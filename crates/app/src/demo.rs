@@ -254,7 +254,6 @@ pub async fn seed(app: &App) -> Result<DemoReport, AppError> {
             store::memberships::create(&mut c, &m, now).await?;
         }
     }
-    drop(c);
     tx.commit().await?;
     Ok(DemoReport {
         territories: territory_ids.len(),

@@ -116,13 +116,13 @@ impl TerritoryInput {
         );
         let starts_on = errors.check("starts_on", optional_date(&self.starts_on));
         let ends_on = errors.check("ends_on", optional_date(&self.ends_on));
-        if let (Some(Some(start)), Some(Some(end))) = (starts_on, ends_on) {
-            if end < start {
-                errors.add(
-                    "ends_on",
-                    "La date de fin doit être postérieure à la date de début.",
-                );
-            }
+        if let (Some(Some(start)), Some(Some(end))) = (starts_on, ends_on)
+            && end < start
+        {
+            errors.add(
+                "ends_on",
+                "La date de fin doit être postérieure à la date de début.",
+            );
         }
         errors.into_result(|| {
             Some(TerritoryData {

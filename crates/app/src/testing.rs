@@ -169,7 +169,6 @@ impl Fixture {
         let professional = user("conseil@test.fr", Role::Professional, Some(ft), None).await;
         let pilot = user("pilote@test.fr", Role::Pilot, None, Some(t1)).await;
         let outsider = user("ailleurs@test.fr", Role::Professional, Some(ml), None).await;
-        drop(c);
         tx.commit().await.expect("commit");
         Fixture {
             app,

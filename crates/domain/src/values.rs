@@ -86,7 +86,7 @@ impl Siret {
         }
         let digits: Vec<u32> = value.chars().filter_map(|c| c.to_digit(10)).collect();
         let valid = if value.starts_with("356000000") {
-            digits.iter().sum::<u32>() % 5 == 0
+            digits.iter().sum::<u32>().is_multiple_of(5)
         } else {
             luhn(&digits)
         };
@@ -118,7 +118,7 @@ fn luhn(digits: &[u32]) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// An INSEE (COG) commune code: département (2 digits, 2A, 2B, or 97x overseas) + commune number.

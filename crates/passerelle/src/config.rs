@@ -196,14 +196,13 @@ impl Config {
                 self.addr
             ));
         }
-        if let Some(url) = &self.base_url {
-            if !(url.starts_with("http://") || url.starts_with("https://"))
-                || url::Url::parse(url).is_err()
-            {
-                return Err(format!(
-                    "PASSERELLE_BASE_URL « {url} » invalide : attendu par exemple https://passerelle.exemple.fr"
-                ));
-            }
+        if let Some(url) = &self.base_url
+            && (!(url.starts_with("http://") || url.starts_with("https://"))
+                || url::Url::parse(url).is_err())
+        {
+            return Err(format!(
+                "PASSERELLE_BASE_URL « {url} » invalide : attendu par exemple https://passerelle.exemple.fr"
+            ));
         }
         if !(1..=24 * 60).contains(&self.session_idle_minutes) {
             return Err(
@@ -214,10 +213,10 @@ impl Config {
         if self.max_connections == 0 {
             return Err("le nombre de connexions à la base de données doit être au moins 1".into());
         }
-        if let Some(key) = &self.secret_key {
-            if key.len() < 32 {
-                return Err("PASSERELLE_SECRET_KEY doit comporter au moins 32 caractères".into());
-            }
+        if let Some(key) = &self.secret_key
+            && key.len() < 32
+        {
+            return Err("PASSERELLE_SECRET_KEY doit comporter au moins 32 caractères".into());
         }
         Ok(())
     }

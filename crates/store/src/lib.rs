@@ -120,10 +120,10 @@ pub enum StoreError {
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
-        if let sqlx::Error::Database(db) = &e {
-            if db.kind() == sqlx::error::ErrorKind::UniqueViolation {
-                return StoreError::Conflict;
-            }
+        if let sqlx::Error::Database(db) = &e
+            && db.kind() == sqlx::error::ErrorKind::UniqueViolation
+        {
+            return StoreError::Conflict;
         }
         StoreError::Database(e)
     }

@@ -132,14 +132,14 @@ impl Referential {
                     .or_default()
                     .push(index);
             }
-            if let Some(e) = &epci {
-                if kind == CommuneKind::Current {
-                    referential
-                        .epci_members
-                        .entry(e.as_str().to_string())
-                        .or_default()
-                        .push(index);
-                }
+            if let Some(e) = &epci
+                && kind == CommuneKind::Current
+            {
+                referential
+                    .epci_members
+                    .entry(e.as_str().to_string())
+                    .or_default()
+                    .push(index);
             }
             let name = get(1);
             referential.folded_names.push(fold(&name));

@@ -93,10 +93,8 @@ pub async fn csrf_cookie(
         .insert(CsrfToken(state.app.secret.sign(&format!("csrf:{seed}"))));
     request.extensions_mut().insert(CsrfSeed(seed.clone()));
     let mut response = next.run(request).await;
-    if fresh {
-        if let Some(value) = cookie_header(&state, CSRF_COOKIE, &seed, None) {
-            response.headers_mut().append(header::SET_COOKIE, value);
-        }
+    if fresh && let Some(value) = cookie_header(&state, CSRF_COOKIE, &seed, None) {
+        response.headers_mut().append(header::SET_COOKIE, value);
     }
     response
 }
@@ -112,15 +110,14 @@ fn csrf_of(parts: &Parts) -> String {
 /// The client's address: the socket's peer, or the first `X-Forwarded-For` hop when the
 /// server is configured to trust its reverse proxy.
 pub fn client_ip(parts: &Parts, state: &AppState) -> String {
-    if state.trust_forwarded_for {
-        if let Some(first) = parts
+    if state.trust_forwarded_for
+        && let Some(first) = parts
             .headers
             .get("x-forwarded-for")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.split(',').next())
-        {
-            return first.trim().to_string();
-        }
+    {
+        return first.trim().to_string();
     }
     parts
         .extensions

@@ -1,0 +1,284 @@
+//! End-to-end journeys: the real `passerelle demo` binary on SQLite and on PostgreSQL, driven
+//! in headless Chromium (Debian's `chromium` + `chromium-driver`), with axe-core run on every
+//! page visited: no serious or critical accessibility violation is accepted. A missing browser
+//! fails the test: it is never skipped. Later features add their journeys here.
+
+mod harness;
+
+use harness::{Backend, Browser, Server};
+use thirtyfour::components::SelectElement;
+use thirtyfour::prelude::*;
+
+const PASSWORD: &str = "demo-passerelle";
+
+async fn log_in(b: &Browser, server: &Server, email: &str) -> WebDriverResult<()> {
+    b.visit(server, "/connexion").await?;
+    b.driver
+        .find(By::Id("email"))
+        .await?
+        .send_keys(email)
+        .await?;
+    b.driver
+        .find(By::Id("password"))
+        .await?
+        .send_keys(PASSWORD)
+        .await?;
+    b.driver
+        .find(By::Css("form[action='/connexion'] button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    Ok(())
+}
+
+async fn coordinator_journey(backend: Backend) {
+    let server = Server::start(backend).await;
+    let b = Browser::open().await;
+    let run = async {
+        // A wrong password first: the French error, on an accessible page.
+        b.visit(&server, "/connexion").await?;
+        b.driver
+            .find(By::Id("email"))
+            .await?
+            .send_keys("coordination@demo.passerelle.test")
+            .await?;
+        b.driver
+            .find(By::Id("password"))
+            .await?
+            .send_keys("pas le bon")
+            .await?;
+        b.driver
+            .find(By::Css("form[action='/connexion'] button[type=submit]"))
+            .await?
+            .click()
+            .await?;
+        b.expect_text("Adresse électronique ou mot de passe incorrect.")
+            .await?;
+        b.check_accessibility("connexion refusée").await;
+
+        log_in(&b, &server, "coordination@demo.passerelle.test").await?;
+        b.expect_text("Bonjour Camille Coordinatrice").await?;
+        assert_eq!(b.path().await?, "/");
+        b.check_accessibility("accueil").await;
+
+        // Switch the working territory with the header form.
+        let select = SelectElement::new(&b.driver.find(By::Id("territoire-actif")).await?).await?;
+        select.select_by_value("demo-roubaix").await?;
+        b.driver
+            .find(By::XPath(
+                "//button[normalize-space()='Changer de territoire']",
+            ))
+            .await?
+            .click()
+            .await?;
+        b.expect_text("Vous travaillez maintenant dans ce territoire.")
+            .await?;
+        assert_eq!(b.path().await?, "/territoires/demo-roubaix");
+        b.check_accessibility("territoire Roubaix").await;
+        b.visit(&server, "/").await?;
+        let chosen = b
+            .driver
+            .find(By::Css("#territoire-actif option[selected]"))
+            .await?
+            .value()
+            .await?;
+        assert_eq!(
+            chosen.as_deref(),
+            Some("demo-roubaix"),
+            "the session remembers the territory"
+        );
+
+        // The coordinator's management page, with its forms.
+        b.visit(&server, "/territoires/demo").await?;
+        b.expect_text("Inviter une personne").await?;
+        b.check_accessibility("territoire demo (coordination)")
+            .await;
+        b.driver
+            .find(By::Css("#formulaire-invitation button[type=submit]"))
+            .await?
+            .click()
+            .await?;
+        b.expect_text("L'invitation n'a pas été envoyée").await?;
+        b.check_accessibility("invitation refusée").await;
+
+        // On a phone, nothing is wider than the screen.
+        b.driver.set_window_rect(0, 0, 375, 812).await?;
+        b.visit(&server, "/territoires/demo").await?;
+        b.check_no_horizontal_scroll("territoire sur téléphone")
+            .await?;
+        b.driver.set_window_rect(0, 0, 1280, 1000).await?;
+
+        b.driver
+            .find(By::XPath("//button[normalize-space()='Se déconnecter']"))
+            .await?
+            .click()
+            .await?;
+        b.expect_text("Vous êtes déconnecté.").await?;
+        assert_eq!(b.path().await?, "/connexion");
+        b.check_accessibility("déconnexion").await;
+        b.visit(&server, "/").await?;
+        assert_eq!(b.path().await?, "/connexion", "the session is over");
+        Ok::<(), WebDriverError>(())
+    };
+    let outcome = run.await;
+    b.close().await;
+    outcome.expect("the coordinator journey completes");
+}
+
+async fn administrator_journey(backend: Backend) {
+    let server = Server::start(backend).await;
+    let b = Browser::open().await;
+    let run = async {
+        log_in(&b, &server, "admin@demo.passerelle.test").await?;
+        b.expect_text("Bonjour Alix Administratrice").await?;
+        for (path, text) in [
+            ("/admin", "Administration"),
+            ("/admin/territoires", "Cité de l'emploi de démonstration"),
+            ("/admin/territoires/nouveau", "Créer un territoire"),
+            ("/admin/structures", "Mission locale Sambre-Avesnois"),
+            ("/admin/structures/nouvelle", "Créer une structure"),
+            ("/admin/comptes", "conseil.ml@demo.passerelle.test"),
+            ("/admin/journal", "login"),
+            ("/accessibilite", "non conforme"),
+            ("/donnees-personnelles", "Durées de conservation"),
+            ("/mentions-legales", "Licences et réutilisation"),
+        ] {
+            b.visit(&server, path).await?;
+            b.expect_text(text).await?;
+            b.check_accessibility(path).await;
+        }
+        // A territory form with mistakes: per-field errors, input kept, accessible.
+        b.visit(&server, "/admin/territoires/nouveau").await?;
+        b.driver
+            .find(By::Id("name"))
+            .await?
+            .send_keys("Cité de test")
+            .await?;
+        b.driver
+            .find(By::Id("communes"))
+            .await?
+            .send_keys("99999")
+            .await?;
+        b.driver
+            .find(By::Css(
+                "form[action='/admin/territoires'] button[type=submit]",
+            ))
+            .await?
+            .click()
+            .await?;
+        b.expect_text("Codes INSEE inconnus ou périmés : 99999.")
+            .await?;
+        assert_eq!(
+            b.driver
+                .find(By::Id("name"))
+                .await?
+                .value()
+                .await?
+                .as_deref(),
+            Some("Cité de test")
+        );
+        b.check_accessibility("territoire refusé").await;
+
+        // A password reset request lands in the outbox, readable by the administrator.
+        b.visit(&server, "/mot-de-passe-oublie").await?;
+        b.check_accessibility("mot de passe oublié").await;
+        b.driver
+            .find(By::Id("email"))
+            .await?
+            .send_keys("conseil.ml@demo.passerelle.test")
+            .await?;
+        b.driver
+            .find(By::Css(
+                "form[action='/mot-de-passe-oublie'] button[type=submit]",
+            ))
+            .await?
+            .click()
+            .await?;
+        b.expect_text("Demande enregistrée").await?;
+        b.visit(&server, "/admin/courriels").await?;
+        b.expect_text("Réinitialisation de votre mot de passe Passerelle")
+            .await?;
+        b.check_accessibility("courriels").await;
+        b.driver
+            .find(By::LinkText(
+                "Réinitialisation de votre mot de passe Passerelle",
+            ))
+            .await?
+            .click()
+            .await?;
+        b.expect_text("/mot-de-passe/").await?;
+        b.check_accessibility("courriel").await;
+        Ok::<(), WebDriverError>(())
+    };
+    let outcome = run.await;
+    b.close().await;
+    outcome.expect("the administrator journey completes");
+}
+
+async fn journey_without_javascript(backend: Backend) {
+    let server = Server::start(backend).await;
+    let b = Browser::open_without_javascript().await;
+    let run = async {
+        log_in(&b, &server, "conseil.ft@demo.passerelle.test").await?;
+        b.expect_text("Bonjour Farid Conseiller").await?;
+        b.visit(&server, "/territoires/demo").await?;
+        b.expect_text("France Travail Maubeuge").await?;
+        b.driver
+            .find(By::XPath("//button[normalize-space()='Se déconnecter']"))
+            .await?
+            .click()
+            .await?;
+        b.expect_text("Vous êtes déconnecté.").await?;
+        Ok::<(), WebDriverError>(())
+    };
+    let outcome = run.await;
+    b.close().await;
+    outcome.expect("the pages work without JavaScript");
+}
+
+/// The harness itself: a page with a real defect must be caught, or a clean run proves nothing.
+#[tokio::test]
+async fn the_accessibility_check_catches_an_image_without_text_and_an_unlabelled_field() {
+    let b = Browser::open().await;
+    let page = "data:text/html;charset=utf-8,<!doctype html><html lang=fr><head><title>t</title></head><body><main><img src='x.png'><input type='text'></main></body></html>";
+    let outcome = b.driver.goto(page).await;
+    let ids: Vec<String> = match outcome {
+        Ok(()) => b
+            .grave_violations()
+            .await
+            .iter()
+            .filter_map(|v| v["id"].as_str().map(str::to_string))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    b.close().await;
+    assert!(
+        ids.contains(&"image-alt".to_string()) && ids.contains(&"label".to_string()),
+        "{ids:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_coordinator_logs_in_switches_territory_and_logs_out_on_sqlite() {
+    coordinator_journey(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_coordinator_logs_in_switches_territory_and_logs_out_on_postgres() {
+    coordinator_journey(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn an_administrator_visits_every_administration_page_on_sqlite() {
+    administrator_journey(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn an_administrator_visits_every_administration_page_on_postgres() {
+    administrator_journey(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn a_professional_works_without_javascript_on_sqlite() {
+    journey_without_javascript(Backend::Sqlite).await;
+}
