@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use app::FieldErrors;
 use app::organisations::OrganisationInput;
-use app::team::{InvitationInput, InvitationOutcome};
+use app::team::InvitationInput;
 use app::territories::TerritoryInput;
 use domain::{MailId, OrganisationId, Role, TerritoryId, TerritoryStatus};
 
@@ -428,11 +428,7 @@ pub async fn invite_nationally(
 ) -> Result<Response, WebError> {
     match app::team::invite(&state.app, &user.caller, None, &form).await {
         Ok(outcome) => {
-            let code = match outcome {
-                InvitationOutcome::Invited => "invitation-envoyee",
-                InvitationOutcome::Granted => "acces-accorde",
-                InvitationOutcome::AlreadyMember => "deja-membre",
-            };
+            let code = crate::layout::invitation_message(&outcome);
             Ok(Redirect::to(&format!("/admin/comptes?message={code}")).into_response())
         }
         Err(app::AppError::Invalid(errors)) => {

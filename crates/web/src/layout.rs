@@ -120,6 +120,16 @@ fn message(code: &str) -> Option<&'static str> {
     })
 }
 
+/// The message code that reports an invitation's outcome.
+pub fn invitation_message(outcome: &app::team::InvitationOutcome) -> &'static str {
+    use app::team::InvitationOutcome;
+    match outcome {
+        InvitationOutcome::Invited => "invitation-envoyee",
+        InvitationOutcome::Granted => "acces-accorde",
+        InvitationOutcome::AlreadyMember => "deja-membre",
+    }
+}
+
 #[derive(serde::Deserialize, Default)]
 #[serde(default)]
 pub struct MessageQuery {

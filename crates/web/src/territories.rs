@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use app::FieldErrors;
 use app::organisations::OrganisationInput;
-use app::team::{InvitationInput, InvitationOutcome, TerritoryOverview};
+use app::team::{InvitationInput, TerritoryOverview};
 use domain::{InseeCode, OrganisationKind, Role};
 
 use crate::forms::Field;
@@ -388,11 +388,7 @@ pub async fn invite(
 ) -> Result<Response, WebError> {
     match app::team::invite(&state.app, &user.caller, Some(&slug), &form).await {
         Ok(outcome) => {
-            let code = match outcome {
-                InvitationOutcome::Invited => "invitation-envoyee",
-                InvitationOutcome::Granted => "acces-accorde",
-                InvitationOutcome::AlreadyMember => "deja-membre",
-            };
+            let code = crate::layout::invitation_message(&outcome);
             Ok(Redirect::to(&format!("/territoires/{slug}?message={code}#equipe")).into_response())
         }
         Err(app::AppError::Invalid(errors)) => {

@@ -115,6 +115,17 @@ impl Client {
 }
 
 app::fixture_tests! {
+    async fn a_session_opened_on_one_instance_works_on_another_sharing_the_database(f) {
+        let mut first = Client::new(&f);
+        first.login("coordination@test.fr", PASSWORD).await;
+        // A second server instance (or the same one after a restart) over the same database.
+        let mut second = Client::new(&f);
+        second.cookies = first.cookies.clone();
+        let home = second.get("/").await;
+        assert_eq!(home.status, StatusCode::OK);
+        assert!(home.body.contains("Bonjour coordination@test.fr"));
+    }
+
     async fn the_login_form_logs_in_with_its_csrf_token_and_redirects_into_the_application(f) {
         let mut client = Client::new(&f);
         let page = client.login("coordination@test.fr", PASSWORD).await;
@@ -284,4 +295,32 @@ app::fixture_tests! {
         assert_eq!(missing.status, StatusCode::NOT_FOUND);
         assert!(missing.body.contains("Page introuvable"));
     }
+}
+
+#[tokio::test]
+async fn cookies_are_secure_http_only_and_same_site_when_served_over_https() {
+    let settings = app::Settings {
+        base_url: "https://passerelle.exemple.fr".into(),
+        ..app::Settings::default()
+    };
+    let f = Fixture::with_settings(store::Backend::Sqlite, settings).await;
+    let router = web::router(web::AppState::new(f.app.clone(), false));
+    let response = router
+        .oneshot(
+            Request::get("/connexion")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("response");
+    let cookie = response
+        .headers()
+        .get(header::SET_COOKIE)
+        .expect("a CSRF cookie")
+        .to_str()
+        .expect("ascii");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Secure"),
+        "{cookie}"
+    );
 }
