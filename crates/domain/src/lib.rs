@@ -3,12 +3,14 @@
 
 pub mod ids;
 pub mod organisation;
+pub mod qpv;
 pub mod role;
 pub mod territory;
 pub mod values;
 
 pub use ids::*;
 pub use organisation::OrganisationKind;
+pub use qpv::{Millesime, QpvCode};
 pub use role::Role;
 pub use territory::TerritoryStatus;
 pub use values::*;

@@ -3,5 +3,6 @@
 //! geocoders.
 
 pub mod cog;
+pub mod qpv;
 
 pub use cog::{Commune, CommuneKind, Departement, Epci, Referential};
