@@ -127,6 +127,7 @@ pub struct DemoReport {
     pub territories: usize,
     pub organisations: usize,
     pub accounts: usize,
+    pub qpv: usize,
 }
 
 fn insee(code: &str) -> Result<InseeCode, AppError> {
@@ -255,10 +256,12 @@ pub async fn seed(app: &App) -> Result<DemoReport, AppError> {
         }
     }
     tx.commit().await?;
+    let qpv = crate::qpv::seed_demo(app).await?;
     Ok(DemoReport {
         territories: territory_ids.len(),
         organisations: org_ids.len(),
         accounts: user_ids.len(),
+        qpv: qpv.created + qpv.updated + qpv.unchanged,
     })
 }
 
@@ -291,6 +294,8 @@ mod tests {
             seed(&app).await.expect("second seed");
             assert_eq!(counts(&app).await, first);
             assert_eq!(first, (2, 8, 5));
+            let point = crate::qpv::lookup_point(&app, 3.962, 50.272, domain::Millesime::Y2024).expect("valid point");
+            assert_eq!(point.code_qp.as_deref(), Some("QN05990N"), "the demo's fictional QPVs are loaded");
             let login = crate::auth::login(&app, "conseil.ft@demo.passerelle.test", PASSWORD, "127.0.0.1").await.expect("demo login");
             let caller = crate::caller::load(&app, &login.token).await.expect("load").expect("session");
             assert_eq!(caller.territories.iter().map(|t| t.slug.as_str()).collect::<Vec<_>>(), vec!["demo"]);

@@ -17,6 +17,7 @@ pub mod form;
 pub mod mail;
 pub mod organisations;
 pub mod oversight;
+pub mod qpv;
 pub mod secrets;
 pub mod team;
 pub mod territories;
@@ -69,6 +70,8 @@ pub struct App {
     pub settings: Arc<Settings>,
     pub secret: Arc<secrets::SecretKey>,
     pub referential: &'static Referential,
+    /// The QPV index every request reads; rebuilt after imports.
+    pub qpv: Arc<qpv::QpvState>,
 }
 
 impl App {
@@ -83,13 +86,16 @@ impl App {
             Some(s) => s,
             None => secrets::SecretKey::load_or_create(&db).await?,
         };
-        Ok(App {
+        let app = App {
             db,
             clock: system_clock(),
             settings: Arc::new(settings),
             secret: Arc::new(secret),
             referential: Referential::official(),
-        })
+            qpv: Arc::new(qpv::QpvState::default()),
+        };
+        qpv::reload(&app).await?;
+        Ok(app)
     }
 
     pub fn now(&self) -> DateTime<Utc> {

@@ -52,6 +52,46 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Quartiers prioritaires : import des fichiers officiels, vérification d'un point.
+    Qpv {
+        #[command(subcommand)]
+        command: QpvCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum QpvCommand {
+    /// Importe un fichier officiel de l'ANCT : contours (GeoJSON, EPSG:4326) ou liste (CSV « ; »).
+    /// Tout le fichier est vérifié avant d'écrire : un fichier refusé ne change rien.
+    Import {
+        /// Le fichier à importer.
+        file: PathBuf,
+        /// La carte : 2015 ou 2024.
+        #[arg(long, value_name = "ANNÉE")]
+        millesime: String,
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+    },
+    /// Dit si un point (longitude, latitude WGS 84) est dans un QPV ; sinon, le QPV le plus proche.
+    Lookup {
+        #[arg(long, allow_hyphen_values = true)]
+        lon: f64,
+        #[arg(long, allow_hyphen_values = true)]
+        lat: f64,
+        #[arg(long, value_name = "ANNÉE", default_value = "2024")]
+        millesime: String,
+        /// Format de sortie : json ou texte.
+        #[arg(long, default_value = "texte")]
+        format: OutputFormat,
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum OutputFormat {
+    Json,
+    Texte,
 }
 
 #[derive(Subcommand)]
@@ -127,6 +167,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             db.close().await;
             Ok(())
         }
+        Command::Qpv { command } => run_qpv(&mut config, command).await,
         Command::Admin {
             command:
                 AdminCommand::Create {
@@ -165,6 +206,78 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+async fn run_qpv(config: &mut config::Config, command: QpvCommand) -> Result<(), String> {
+    match command {
+        QpvCommand::Import {
+            file,
+            millesime,
+            database_url,
+        } => {
+            let millesime = domain::Millesime::parse(&millesime).map_err(|e| e.0)?;
+            override_with(config, None, database_url)?;
+            let bytes = std::fs::read(&file)
+                .map_err(|e| format!("fichier {} illisible : {e}", file.display()))?;
+            let db = server::open(config).await?;
+            let app = server::app(config, db.clone(), internal_addr()).await?;
+            let report = app::qpv::import(&app, &bytes, millesime)
+                .await
+                .map_err(|e| {
+                    format!(
+                        "{} refusé, rien n'a été modifié. {}",
+                        file.display(),
+                        describe(e)
+                    )
+                })?;
+            println!(
+                "{} (carte {millesime}) : {} créés, {} mis à jour, {} inchangés.",
+                file.display(),
+                report.created,
+                report.updated,
+                report.unchanged
+            );
+            db.close().await;
+            Ok(())
+        }
+        QpvCommand::Lookup {
+            lon,
+            lat,
+            millesime,
+            format,
+            database_url,
+        } => {
+            let millesime = domain::Millesime::parse(&millesime).map_err(|e| e.0)?;
+            override_with(config, None, database_url)?;
+            let db = server::open(config).await?;
+            let app = server::app(config, db.clone(), internal_addr()).await?;
+            let answer = app::qpv::lookup_point(&app, lon, lat, millesime).map_err(describe)?;
+            match format {
+                OutputFormat::Json => println!(
+                    "{}",
+                    serde_json::to_string(&answer).map_err(|e| e.to_string())?
+                ),
+                OutputFormat::Texte => match (&answer.code_qp, &answer.qpv_proche) {
+                    (Some(code), _) => println!(
+                        "Dans le QPV {code} « {} » (carte {millesime}).",
+                        answer.lib_qp.as_deref().unwrap_or("")
+                    ),
+                    (None, Some(near)) => println!(
+                        "Hors QPV (carte {millesime}). Le plus proche : {near} « {} », à {} m.",
+                        answer.lib_qpv_proche.as_deref().unwrap_or(""),
+                        answer.distance_m.unwrap_or_default()
+                    ),
+                    (None, None) => println!("Hors QPV (carte {millesime} : aucun QPV importé)."),
+                },
+            }
+            db.close().await;
+            Ok(())
+        }
+    }
+}
+
+fn internal_addr() -> std::net::SocketAddr {
+    std::net::SocketAddr::from(([127, 0, 0, 1], 0))
 }
 
 fn override_with(

@@ -45,9 +45,10 @@ pub async fn serve(config: Config, demo: bool) -> Result<(), String> {
         println!("Passerelle — démonstration (données fictives)");
         println!("Base de données : {}", store::redact(&config.database_url));
         println!(
-            "{} territoires, {} structures, {} comptes. Mot de passe de tous les comptes : « {} »",
+            "{} territoires, {} structures, {} QPV fictifs, {} comptes. Mot de passe de tous les comptes : « {} »",
             report.territories,
             report.organisations,
+            report.qpv,
             report.accounts,
             app::demo::PASSWORD
         );
@@ -78,6 +79,9 @@ fn spawn_housekeeping(app: app::App) {
             tick.tick().await;
             if let Err(e) = app::auth::purge_expired(&app).await {
                 tracing::warn!(error = %e, "purge failed");
+            }
+            if let Err(e) = app::qpv::refresh_if_changed(&app).await {
+                tracing::warn!(error = %e, "QPV index refresh failed");
             }
             if let Err(e) = app::mail::retry_unsent(&app).await {
                 tracing::warn!(error = %e, "mail retry failed");

@@ -150,3 +150,108 @@ async fn admin_create_makes_a_national_administrator_on_postgres() {
     store::testing::drop_postgres_database(&admin, &name);
     run.expect("the CLI test completes");
 }
+
+fn qpv_import_and_lookup(url: &str) {
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/../app/data/qpv-demo.geojson");
+    let out = passerelle(
+        &[
+            "qpv",
+            "import",
+            file,
+            "--millesime",
+            "2024",
+            "--database-url",
+            url,
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("3 créés, 0 mis à jour, 0 inchangés"));
+    let again = passerelle(
+        &[
+            "qpv",
+            "import",
+            file,
+            "--millesime",
+            "2024",
+            "--database-url",
+            url,
+        ],
+        &[],
+    );
+    assert!(String::from_utf8_lossy(&again.stdout).contains("0 créés, 0 mis à jour, 3 inchangés"));
+    let wrong_map = passerelle(
+        &[
+            "qpv",
+            "import",
+            file,
+            "--millesime",
+            "2015",
+            "--database-url",
+            url,
+        ],
+        &[],
+    );
+    assert_eq!(wrong_map.status.code(), Some(1));
+    assert!(
+        stderr(&wrong_map).contains("rien n'a été modifié")
+            && stderr(&wrong_map).contains("entité n° 1"),
+        "{}",
+        stderr(&wrong_map)
+    );
+    let inside = passerelle(
+        &[
+            "qpv",
+            "lookup",
+            "--lon",
+            "3.962",
+            "--lat",
+            "50.272",
+            "--format",
+            "json",
+            "--database-url",
+            url,
+        ],
+        &[],
+    );
+    assert!(inside.status.success(), "{}", stderr(&inside));
+    let json: serde_json::Value = serde_json::from_slice(&inside.stdout).expect("one JSON object");
+    assert_eq!(json["code_qp"], "QN05990N");
+    assert_eq!(json["millesime"], 2024);
+    let outside = passerelle(
+        &[
+            "qpv",
+            "lookup",
+            "--lon",
+            "3.9655",
+            "--lat",
+            "50.275",
+            "--format",
+            "json",
+            "--database-url",
+            url,
+        ],
+        &[],
+    );
+    assert!(outside.status.success(), "outside is not an error");
+    let json: serde_json::Value = serde_json::from_slice(&outside.stdout).expect("one JSON object");
+    assert!(json["code_qp"].is_null());
+    assert_eq!(json["qpv_proche"], "QN05990N");
+}
+
+#[test]
+fn qpv_files_are_imported_once_and_points_looked_up_on_sqlite() {
+    let dir = tempfile::tempdir().expect("tmp");
+    qpv_import_and_lookup(&format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("p.db").display()
+    ));
+}
+
+#[tokio::test]
+async fn qpv_files_are_imported_once_and_points_looked_up_on_postgres() {
+    let (url, admin, name) = store::testing::create_postgres_database().await;
+    let run = tokio::task::spawn_blocking(move || qpv_import_and_lookup(&url)).await;
+    store::testing::drop_postgres_database(&admin, &name);
+    run.expect("the CLI test completes");
+}

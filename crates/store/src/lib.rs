@@ -15,6 +15,7 @@ pub mod audit;
 pub mod memberships;
 pub mod organisations;
 pub mod outbox;
+pub mod qpv;
 pub mod sessions;
 pub mod settings;
 pub mod territories;

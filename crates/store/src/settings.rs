@@ -18,3 +18,10 @@ pub async fn get_or_insert(c: &mut Conn<'_>, key: &str, value: &str) -> Result<S
     exec!(c, |c| sqlx::query(sql).bind(key).bind(value))?;
     Ok(get(c, key).await?.unwrap_or_else(|| value.to_string()))
 }
+
+/// Sets a value, replacing any previous one.
+pub async fn put(c: &mut Conn<'_>, key: &str, value: &str) -> Result<(), StoreError> {
+    let sql = "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+    crate::exec!(c, |c| sqlx::query(sql).bind(key).bind(value))?;
+    Ok(())
+}
