@@ -479,10 +479,10 @@ impl QpvIndex {
         let lower_bound_factor = METRES_PER_DEGREE * (lat.abs() + 1.0).min(89.0).to_radians().cos();
         let mut best: Option<(&Zone, f64)> = None;
         for (entry, d2) in tree.nearest_neighbor_iter_with_distance_2(&[lon, lat]) {
-            if let Some((_, best_m)) = best {
-                if d2.sqrt() * lower_bound_factor > best_m {
-                    break;
-                }
+            if let Some((_, best_m)) = best
+                && d2.sqrt() * lower_bound_factor > best_m
+            {
+                break;
             }
             let zone = &self.zones[entry.data];
             let d = zone.prepared.distance_m(lon, lat);
