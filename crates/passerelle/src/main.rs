@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod cli_errors;
 mod config;
 mod server;
@@ -52,6 +53,11 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Mesures de performance (jeux de données synthétiques).
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
     /// Quartiers prioritaires : import des fichiers officiels, vérification d'un point.
     Qpv {
         #[command(subcommand)]
@@ -85,6 +91,20 @@ enum QpvCommand {
         format: OutputFormat,
         #[arg(long, value_name = "URL")]
         database_url: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Débit de la recherche point → QPV sur un jeu national synthétique, comparé à PostGIS.
+    Qpv {
+        #[arg(long, default_value_t = 1600)]
+        quartiers: usize,
+        #[arg(long, default_value_t = 1_000_000)]
+        points: usize,
+        /// Serveur PostgreSQL (avec PostGIS) où créer une base jetable.
+        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+        postgres_url: String,
     },
 }
 
@@ -167,6 +187,14 @@ async fn run(cli: Cli) -> Result<(), String> {
             db.close().await;
             Ok(())
         }
+        Command::Bench {
+            command:
+                BenchCommand::Qpv {
+                    quartiers,
+                    points,
+                    postgres_url,
+                },
+        } => bench::qpv(quartiers, points, &postgres_url).await,
         Command::Qpv { command } => run_qpv(&mut config, command).await,
         Command::Admin {
             command:

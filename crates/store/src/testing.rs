@@ -59,55 +59,18 @@ impl TestDb {
     }
 }
 
-/// Creates an empty PostgreSQL database; returns its URL, the admin URL and its name.
+pub use crate::scratch::{create_postgres_database_at, drop_postgres_database};
+
+/// Creates an empty PostgreSQL database on the test server; returns its URL, the admin URL
+/// and its name.
 pub async fn create_postgres_database() -> (String, String, String) {
     let admin_url = postgres_admin_url();
-    let name = format!("passerelle_test_{}", uuid::Uuid::new_v4().simple());
-    let admin = Db::connect(&admin_url, &PoolSettings { max_connections: 1, ..PoolSettings::default() })
-        .await
-        .unwrap_or_else(|e| panic!("PostgreSQL is required for the tests and is not reachable: {e}. Start it with scripts/test (or pg_ctlcluster)."));
-    if let Db::Postgres(pool) = &admin {
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(pool)
-            .await
-            .expect("create test database");
+    match create_postgres_database_at(&admin_url).await {
+        Ok((url, name)) => (url, admin_url, name),
+        Err(e) => panic!(
+            "PostgreSQL is required for the tests and is not reachable: {e}. Start it with scripts/setup --test."
+        ),
     }
-    admin.close().await;
-    let mut url = url::Url::parse(&admin_url).expect("valid admin URL");
-    url.set_path(&name);
-    (url.to_string(), admin_url, name)
-}
-
-/// Drops a database created by [`create_postgres_database`], closing any connection left to it.
-pub fn drop_postgres_database(admin_url: &str, name: &str) {
-    let admin_url = admin_url.to_string();
-    let name = name.to_string();
-    // Drop runs outside any async context we can rely on: use a thread with its own runtime.
-    let handle = std::thread::spawn(move || {
-        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        else {
-            return;
-        };
-        rt.block_on(async {
-            if let Ok(Db::Postgres(pool)) = Db::connect(
-                &admin_url,
-                &PoolSettings {
-                    max_connections: 1,
-                    ..PoolSettings::default()
-                },
-            )
-            .await
-            {
-                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&pool)
-                    .await;
-                pool.close().await;
-            }
-        });
-    });
-    let _ = handle.join();
 }
 
 impl Drop for TestDb {

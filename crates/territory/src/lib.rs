@@ -4,5 +4,7 @@
 
 pub mod cog;
 pub mod qpv;
+pub mod rtree;
+pub mod synthetic;
 
 pub use cog::{Commune, CommuneKind, Departement, Epci, Referential};

@@ -6,8 +6,8 @@
 
 use std::collections::HashSet;
 
+use crate::rtree::PackedRTree;
 use domain::{Millesime, QpvCode};
-use rstar::{RTree, primitives::GeomWithData, primitives::Rectangle};
 use serde_json::Value;
 
 /// One ring: closed (first point = last point), lon/lat pairs.
@@ -269,8 +269,10 @@ struct Prepared {
     min: [f64; 2],
     max: [f64; 2],
     slab_height: f64,
-    /// Edges `[x1, y1, x2, y2]` overlapping each horizontal slab.
-    slabs: Vec<Vec<[f64; 4]>>,
+    /// Edges `[x1, y1, x2, y2]` overlapping each horizontal slab, slab after slab in one
+    /// array (`slab_starts[i]..slab_starts[i + 1]`), so a test touches one contiguous run.
+    slab_edges: Vec<[f64; 4]>,
+    slab_starts: Vec<u32>,
     edges: Vec<[f64; 4]>,
 }
 
@@ -292,7 +294,7 @@ impl Prepared {
                 max = [max[0].max(x), max[1].max(y)];
             }
         }
-        let count = (edges.len() / 4).clamp(1, 4096);
+        let count = (edges.len() / 2).clamp(1, 8192);
         let slab_height = ((max[1] - min[1]) / count as f64).max(f64::MIN_POSITIVE);
         let mut slabs = vec![Vec::new(); count];
         for e in &edges {
@@ -303,11 +305,19 @@ impl Prepared {
                 slab.push(*e);
             }
         }
+        let mut slab_starts = Vec::with_capacity(count + 1);
+        let mut slab_edges = Vec::with_capacity(slabs.iter().map(Vec::len).sum());
+        for slab in slabs {
+            slab_starts.push(slab_edges.len() as u32);
+            slab_edges.extend(slab);
+        }
+        slab_starts.push(slab_edges.len() as u32);
         Prepared {
             min,
             max,
             slab_height,
-            slabs,
+            slab_edges,
+            slab_starts,
             edges,
         }
     }
@@ -316,9 +326,23 @@ impl Prepared {
         if x < self.min[0] || x > self.max[0] || y < self.min[1] || y > self.max[1] {
             return false;
         }
-        let slab = (((y - self.min[1]) / self.slab_height) as usize).min(self.slabs.len() - 1);
+        let slab =
+            (((y - self.min[1]) / self.slab_height) as usize).min(self.slab_starts.len() - 2);
+        let run = self.slab_starts[slab] as usize..self.slab_starts[slab + 1] as usize;
         let mut inside = false;
-        for &[x1, y1, x2, y2] in &self.slabs[slab] {
+        for &[x1, y1, x2, y2] in &self.slab_edges[run] {
+            // Most edges of a slab do not span the point's height, or lie wholly to its left:
+            // two comparisons each. Only an edge whose x-range holds the point needs the full
+            // test (on the edge → inside; else which side).
+            if (y < y1 && y < y2) || (y > y1 && y > y2) || (x > x1 && x > x2) {
+                continue;
+            }
+            if x < x1 && x < x2 {
+                if (y1 > y) != (y2 > y) {
+                    inside = !inside;
+                }
+                continue;
+            }
             if on_segment(x, y, x1, y1, x2, y2) {
                 return true;
             }
@@ -397,23 +421,26 @@ impl PartialEq for Zone {
     }
 }
 
-type Entry = GeomWithData<Rectangle<[f64; 2]>, usize>;
-
 /// Every QPV of every map, indexed. Built once, read by any number of threads.
 #[derive(Debug, Default)]
 pub struct QpvIndex {
     zones: Vec<Zone>,
-    trees: Vec<(Millesime, RTree<Entry>)>,
+    trees: Vec<(Millesime, PackedRTree)>,
 }
 
 impl QpvIndex {
     pub fn build(shapes: impl IntoIterator<Item = (Millesime, QpvShape)>) -> QpvIndex {
         let mut zones = Vec::new();
-        let mut entries: Vec<(Millesime, Entry)> = Vec::new();
+        let mut entries: Vec<(Millesime, [f64; 4], usize)> = Vec::new();
         for (millesime, shape) in shapes {
             let prepared = Prepared::new(&shape.polygons);
-            let rect = Rectangle::from_corners(prepared.min, prepared.max);
-            entries.push((millesime, GeomWithData::new(rect, zones.len())));
+            let bbox = [
+                prepared.min[0],
+                prepared.min[1],
+                prepared.max[0],
+                prepared.max[1],
+            ];
+            entries.push((millesime, bbox, zones.len()));
             zones.push(Zone {
                 code: shape.code,
                 name: shape.name,
@@ -426,11 +453,11 @@ impl QpvIndex {
             .map(|m| {
                 (
                     m,
-                    RTree::bulk_load(
+                    PackedRTree::build(
                         entries
                             .iter()
-                            .filter(|(em, _)| *em == m)
-                            .map(|(_, e)| *e)
+                            .filter(|e| e.0 == m)
+                            .map(|e| (e.1, e.2))
                             .collect(),
                     ),
                 )
@@ -448,10 +475,10 @@ impl QpvIndex {
     }
 
     pub fn count(&self, millesime: Millesime) -> usize {
-        self.tree(millesime).map_or(0, RTree::size)
+        self.tree(millesime).map_or(0, PackedRTree::len)
     }
 
-    fn tree(&self, millesime: Millesime) -> Option<&RTree<Entry>> {
+    fn tree(&self, millesime: Millesime) -> Option<&PackedRTree> {
         self.trees
             .iter()
             .find(|(m, _)| *m == millesime)
@@ -461,9 +488,8 @@ impl QpvIndex {
     /// The QPV containing the point, if any (no distance computed: the fast path).
     pub fn find(&self, lon: f64, lat: f64, millesime: Millesime) -> Option<&Zone> {
         let tree = self.tree(millesime)?;
-        tree.locate_all_at_point(&[lon, lat])
-            .map(|e| &self.zones[e.data])
-            .find(|z| z.prepared.contains(lon, lat))
+        tree.find_at_point(lon, lat, |i| self.zones[i].prepared.contains(lon, lat))
+            .map(|i| &self.zones[i])
     }
 
     /// The QPV containing the point, or the nearest one with its distance in metres.
@@ -474,22 +500,17 @@ impl QpvIndex {
         let Some(tree) = self.tree(millesime) else {
             return Lookup::Outside { nearest: None };
         };
-        // Bounding boxes come nearest first; a box's distance in degrees bounds the true
-        // distance from below (the x scale shrinks with latitude: take the smaller factor).
+        // A box's distance in degrees bounds the true distance from below once the x scale,
+        // which shrinks with latitude, is taken at its smallest.
         let lower_bound_factor = METRES_PER_DEGREE * (lat.abs() + 1.0).min(89.0).to_radians().cos();
-        let mut best: Option<(&Zone, f64)> = None;
-        for (entry, d2) in tree.nearest_neighbor_iter_with_distance_2(&[lon, lat]) {
-            if let Some((_, best_m)) = best
-                && d2.sqrt() * lower_bound_factor > best_m
-            {
-                break;
-            }
-            let zone = &self.zones[entry.data];
-            let d = zone.prepared.distance_m(lon, lat);
-            if best.is_none_or(|(_, b)| d < b) {
-                best = Some((zone, d));
-            }
-        }
+        let best = tree
+            .nearest(
+                lon,
+                lat,
+                |d2| d2.sqrt() * lower_bound_factor,
+                |i| self.zones[i].prepared.distance_m(lon, lat),
+            )
+            .map(|(i, d)| (&self.zones[i], d));
         Lookup::Outside { nearest: best }
     }
 }

@@ -79,7 +79,21 @@ impl Drop for Server {
 pub struct Browser {
     pub driver: WebDriver,
     chromedriver: Child,
-    _profile: tempfile::TempDir,
+    profile: tempfile::TempDir,
+}
+
+impl Drop for Browser {
+    /// Whatever happened (a failed assertion panics before `close`), no browser outlives its
+    /// test: every process started with this profile directory is killed.
+    fn drop(&mut self) {
+        let _ = self.chromedriver.kill();
+        let _ = self.chromedriver.wait();
+        let _ = Command::new("pkill")
+            .arg("-KILL")
+            .arg("-f")
+            .arg(self.profile.path())
+            .status();
+    }
 }
 
 fn free_port() -> u16 {
@@ -156,7 +170,7 @@ impl Browser {
                     return Browser {
                         driver,
                         chromedriver,
-                        _profile: profile,
+                        profile,
                     };
                 }
                 Err(e) => {
@@ -168,15 +182,9 @@ impl Browser {
         panic!("no browser session could be opened: {last_error:?}");
     }
 
+    /// Ends the browser session cleanly; dropping the browser then stops chromedriver.
     pub async fn close(self) {
-        let Browser {
-            driver,
-            mut chromedriver,
-            ..
-        } = self;
-        let _ = driver.quit().await;
-        let _ = chromedriver.kill();
-        let _ = chromedriver.wait();
+        let _ = self.driver.clone().quit().await;
     }
 
     pub async fn visit(&self, server: &Server, path: &str) -> WebDriverResult<()> {

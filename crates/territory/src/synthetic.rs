@@ -1,0 +1,183 @@
+//! A national-size synthetic QPV map for benchmarks (never real geometries): ~1 600 quartiers
+//! clustered around 300 fictional towns across metropolitan France, 50 to 2 000 vertices each,
+//! a fifth with a hole, a tenth in several parts. Deterministic for a given seed.
+
+use domain::{Millesime, QpvCode};
+
+use crate::qpv::{Polygon, QpvShape, Ring};
+
+/// SplitMix64: small, fast, good enough for test data.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [lo, hi).
+    pub fn range(&mut self, lo: f64, hi: f64) -> f64 {
+        lo + (hi - lo) * ((self.next_u64() >> 11) as f64 / (1u64 << 53) as f64)
+    }
+}
+
+const METRES_PER_DEGREE: f64 = 111_195.0;
+
+/// A closed, star-shaped ring of `vertices` points around a centre (radii in metres): a lumpy
+/// outline (low-frequency modulation, as blocks and streets give) with a little jitter.
+fn star(rng: &mut Rng, lon: f64, lat: f64, radius: f64, vertices: usize) -> Ring {
+    let kx = METRES_PER_DEGREE * lat.to_radians().cos();
+    let (k1, k2) = (
+        2.0 + (rng.next_u64() % 4) as f64,
+        5.0 + (rng.next_u64() % 6) as f64,
+    );
+    let (p1, p2) = (rng.range(0.0, 6.3), rng.range(0.0, 6.3));
+    let mut ring: Ring = (0..vertices)
+        .map(|i| {
+            let angle = std::f64::consts::TAU * i as f64 / vertices as f64;
+            let lumps = 1.0 + 0.15 * (k1 * angle + p1).sin() + 0.08 * (k2 * angle + p2).sin();
+            let r = radius * lumps * rng.range(0.98, 1.0);
+            [
+                lon + r * angle.cos() / kx,
+                lat + r * angle.sin() / METRES_PER_DEGREE,
+            ]
+        })
+        .collect();
+    ring.push(ring[0]);
+    ring
+}
+
+/// The synthetic map. `count` quartiers (1 600 for a national-size set).
+pub fn national(seed: u64, count: usize) -> Vec<QpvShape> {
+    let mut rng = Rng::new(seed);
+    let towns: Vec<[f64; 2]> = (0..300)
+        .map(|_| [rng.range(-4.5, 7.8), rng.range(42.6, 50.9)])
+        .collect();
+    (0..count)
+        .map(|i| {
+            let town = towns[(rng.next_u64() % towns.len() as u64) as usize];
+            let (lon, lat) = (
+                town[0] + rng.range(-0.06, 0.06),
+                town[1] + rng.range(-0.04, 0.04),
+            );
+            // Vertex counts spread log-uniformly between 50 and 2 000.
+            let vertices = (50.0 * 40f64.powf(rng.range(0.0, 1.0))) as usize;
+            let radius = rng.range(250.0, 900.0);
+            let kind = rng.next_u64() % 10;
+            let mut outer: Polygon = vec![star(&mut rng, lon, lat, radius, vertices)];
+            if kind < 2 {
+                outer.push(star(
+                    &mut rng,
+                    lon,
+                    lat,
+                    radius * 0.3,
+                    (vertices / 4).max(8),
+                ));
+            }
+            let mut polygons = vec![outer];
+            if kind == 9 {
+                let kx = METRES_PER_DEGREE * lat.to_radians().cos();
+                let offset = 2.5 * radius / kx;
+                polygons.push(vec![star(
+                    &mut rng,
+                    lon + offset,
+                    lat,
+                    radius * 0.5,
+                    (vertices / 2).max(8),
+                )]);
+            }
+            let letter = ['N', 'M', 'I'][i % 3];
+            let code = format!("QN{:03}{:02}{letter}", 1 + (i / 100) % 95, i % 100);
+            QpvShape {
+                code: QpvCode::parse_for(&code, Millesime::Y2024)
+                    .unwrap_or_else(|e| unreachable!("generated code {code}: {e}")),
+                name: format!("Quartier synthétique {}", i + 1),
+                communes: String::new(),
+                polygons,
+            }
+        })
+        .collect()
+}
+
+/// Points to look up: half drawn near quartiers (inside their bounding box, widened), half
+/// anywhere in metropolitan France, as a national batch of addresses would be.
+pub fn points(seed: u64, shapes: &[QpvShape], count: usize) -> Vec<[f64; 2]> {
+    let mut rng = Rng::new(seed);
+    (0..count)
+        .map(|i| {
+            if i % 2 == 0 && !shapes.is_empty() {
+                let shape = &shapes[(rng.next_u64() % shapes.len() as u64) as usize];
+                let ring = &shape.polygons[0][0];
+                let (mut min, mut max) = ([f64::MAX; 2], [f64::MIN; 2]);
+                for p in ring {
+                    min = [min[0].min(p[0]), min[1].min(p[1])];
+                    max = [max[0].max(p[0]), max[1].max(p[1])];
+                }
+                let (wx, wy) = ((max[0] - min[0]) * 0.2, (max[1] - min[1]) * 0.2);
+                [
+                    rng.range(min[0] - wx, max[0] + wx),
+                    rng.range(min[1] - wy, max[1] + wy),
+                ]
+            } else {
+                [rng.range(-4.8, 8.2), rng.range(42.3, 51.1)]
+            }
+        })
+        .collect()
+}
+
+/// The map as a GeoJSON FeatureCollection in the official layout (for PostGIS or files).
+pub fn to_geojson(shapes: &[QpvShape]) -> String {
+    let features: Vec<serde_json::Value> = shapes
+        .iter()
+        .map(|s| {
+            serde_json::json!({
+                "type": "Feature",
+                "properties": { "code_qp": s.code.as_str(), "lib_qp": s.name, "commune_qp": "", "source": "données fictives (jeu synthétique de test)" },
+                "geometry": { "type": "MultiPolygon", "coordinates": s.polygons },
+            })
+        })
+        .collect();
+    serde_json::json!({ "type": "FeatureCollection", "features": features }).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_synthetic_map_is_national_sized_valid_and_reproducible() {
+        let shapes = national(7, 1600);
+        assert_eq!(shapes.len(), 1600);
+        let vertices: usize = shapes
+            .iter()
+            .flat_map(|s| s.polygons.iter().flatten())
+            .map(Vec::len)
+            .sum();
+        assert!(vertices > 500_000, "{vertices}");
+        assert!(shapes.iter().any(|s| s.polygons.len() > 1), "multipolygons");
+        assert!(shapes.iter().any(|s| s.polygons[0].len() > 1), "holes");
+        // It reads back through the official-file reader, so it is a valid import too.
+        let again = crate::qpv::read_geojson(&to_geojson(&shapes), Millesime::Y2024)
+            .expect("valid GeoJSON");
+        assert_eq!(again.len(), shapes.len());
+        for (a, b) in again.iter().zip(&shapes) {
+            assert_eq!(
+                (&a.code, &a.name, &a.communes),
+                (&b.code, &b.name, &b.communes)
+            );
+            assert!(
+                a.polygons == b.polygons,
+                "{} reads back with other coordinates",
+                a.code
+            );
+        }
+        assert!(national(7, 1600) == shapes, "deterministic");
+    }
+}
