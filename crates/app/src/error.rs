@@ -14,6 +14,9 @@ pub enum AppError {
     /// The input was refused; each field says why.
     #[error("Le formulaire contient des erreurs.")]
     Invalid(FieldErrors),
+    /// An outside service this use case needs did not answer; the message says which.
+    #[error("{0}")]
+    Unavailable(String),
     #[error(transparent)]
     Store(#[from] store::StoreError),
     #[error("erreur interne : {0}")]

@@ -48,6 +48,8 @@ pub struct Settings {
     pub operator: String,
     /// Where users write about their data and the service.
     pub contact_email: String,
+    /// The BAN API's address (`/search/` is appended).
+    pub ban_api_url: String,
 }
 
 impl Default for Settings {
@@ -58,6 +60,7 @@ impl Default for Settings {
             mail: MailSettings::default(),
             operator: "l'opérateur de cette instance de Passerelle".into(),
             contact_email: "contact@passerelle.localhost".into(),
+            ban_api_url: "https://api-adresse.data.gouv.fr".into(),
         }
     }
 }
@@ -72,6 +75,7 @@ pub struct App {
     pub referential: &'static Referential,
     /// The QPV index every request reads; rebuilt after imports.
     pub qpv: Arc<qpv::QpvState>,
+    pub geocoder: Arc<territory::geocoder::BanApi>,
 }
 
 impl App {
@@ -86,7 +90,10 @@ impl App {
             Some(s) => s,
             None => secrets::SecretKey::load_or_create(&db).await?,
         };
+        let geocoder =
+            territory::geocoder::BanApi::new(&settings.ban_api_url).map_err(AppError::Internal)?;
         let app = App {
+            geocoder: Arc::new(geocoder),
             db,
             clock: system_clock(),
             settings: Arc::new(settings),

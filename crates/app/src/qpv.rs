@@ -246,6 +246,74 @@ pub fn lookup_point(
     })
 }
 
+/// The answer about an address: where the geocoder put it, how sure it is, and the QPV.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AddressAnswer {
+    pub adresse: String,
+    /// The address as the geocoder understood it; null when it found nothing.
+    pub label: Option<String>,
+    pub lon: Option<f64>,
+    pub lat: Option<f64>,
+    pub score: Option<f64>,
+    pub confidence: territory::geocoder::Confidence,
+    #[serde(flatten)]
+    pub qpv: PointAnswer,
+}
+
+/// Geocodes an address (BAN), then looks its point up. An address the geocoder cannot find is
+/// an answer (confidence « indéterminé », no QPV), not an error; an unreachable geocoder is.
+pub async fn lookup_address(
+    app: &App,
+    address: &str,
+    millesime: Millesime,
+) -> Result<AddressAnswer, AppError> {
+    let address = address.trim();
+    if address.is_empty() {
+        return Err(AppError::field(
+            "adresse",
+            "Saisissez une adresse, par exemple « 12 rue de la Gare, 59600 Maubeuge ».",
+        ));
+    }
+    if address.chars().count() > 300 {
+        return Err(AppError::field(
+            "adresse",
+            "Une adresse comporte 300 caractères au plus.",
+        ));
+    }
+    let found = app
+        .geocoder
+        .geocode(address)
+        .await
+        .map_err(|e| AppError::Unavailable(e.to_string()))?;
+    Ok(match found {
+        Some(g) => AddressAnswer {
+            adresse: address.to_string(),
+            qpv: lookup_point(app, g.lon, g.lat, millesime)?,
+            label: Some(g.label),
+            lon: Some(g.lon),
+            lat: Some(g.lat),
+            score: Some(g.score),
+            confidence: g.confidence,
+        },
+        None => AddressAnswer {
+            adresse: address.to_string(),
+            label: None,
+            lon: None,
+            lat: None,
+            score: None,
+            confidence: territory::geocoder::Confidence::Indetermine,
+            qpv: PointAnswer {
+                code_qp: None,
+                lib_qp: None,
+                millesime: millesime.year(),
+                qpv_proche: None,
+                lib_qpv_proche: None,
+                distance_m: None,
+            },
+        },
+    })
+}
+
 /// Imports the fictional QPVs of the demo (« données fictives ») over its real communes.
 pub async fn seed_demo(app: &App) -> Result<ImportReport, AppError> {
     import(

@@ -205,3 +205,102 @@ impl Fixture {
             .expect("session")
     }
 }
+
+/// A local stand-in for the BAN API: HTTP/1.1 on 127.0.0.1, answering `/search/?q=…&limit=1`
+/// with the real API's GeoJSON shape. Known queries: an address containing « Maubeuge » falls
+/// inside the demo QPV « Les Tilleuls »; « Parc » falls in that QPV's hole (outside, ~107 m from
+/// it); « panne » answers 503; anything else finds nothing. Returns the base URL.
+pub async fn fake_ban_api() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buffer = Vec::new();
+                let mut chunk = [0u8; 4096];
+                while !buffer.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let request = String::from_utf8_lossy(&buffer);
+                let target = request.split_whitespace().nth(1).unwrap_or("/");
+                let query: String = target
+                    .split_once('?')
+                    .map(|(_, q)| q)
+                    .unwrap_or("")
+                    .split('&')
+                    .filter_map(|kv| kv.split_once('='))
+                    .find(|(k, _)| *k == "q")
+                    .map(|(_, v)| url_decode(v))
+                    .unwrap_or_default();
+                let (status, body) = ban_answer(target, &query);
+                let response = format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(response.as_bytes()).await;
+            });
+        }
+    });
+    base
+}
+
+fn url_decode(text: &str) -> String {
+    let bytes = text.replace('+', " ").into_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&String::from_utf8_lossy(&bytes[i + 1..i + 3]), 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn ban_answer(target: &str, query: &str) -> (&'static str, String) {
+    if !target.starts_with("/search/") {
+        return ("404 Not Found", "{}".into());
+    }
+    if query.contains("panne") {
+        return ("503 Service Unavailable", "{}".into());
+    }
+    let feature = |lon: f64, lat: f64, label: &str, kind: &str, score: f64| {
+        serde_json::json!({
+            "type": "Feature",
+            "geometry": { "type": "Point", "coordinates": [lon, lat] },
+            "properties": { "label": label, "score": score, "type": kind, "postcode": "59600", "citycode": "59392", "city": "Maubeuge", "id": "59392_fake", "name": label }
+        })
+    };
+    let features = if query.contains("Parc") {
+        vec![feature(
+            3.9655,
+            50.275,
+            "1 Allée du Parc 59600 Maubeuge",
+            "housenumber",
+            0.91,
+        )]
+    } else if query.contains("Maubeuge") {
+        vec![feature(
+            3.962,
+            50.272,
+            "12 Rue de la Démonstration 59600 Maubeuge",
+            "housenumber",
+            0.93,
+        )]
+    } else {
+        Vec::new()
+    };
+    ("200 OK", serde_json::json!({ "type": "FeatureCollection", "version": "draft", "features": features, "query": query }).to_string())
+}

@@ -72,7 +72,12 @@ pub async fn qpv(quartiers: usize, points: usize, postgres_url: &str) -> Result<
         })
         .count();
     let with_distance = sample.len();
-    assert_eq!(answered, with_distance, "every point gets an answer");
+    if answered != with_distance {
+        return Err(format!(
+            "{} points sur {with_distance} sans réponse",
+            with_distance - answered
+        ));
+    }
     let nearest = started.elapsed().as_secs_f64();
     println!(
         "Passerelle, point → QPV ou QPV le plus proche avec sa distance, 1 cœur : {}",

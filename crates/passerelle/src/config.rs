@@ -24,6 +24,7 @@ pub struct Config {
     pub session_idle_minutes: u64,
     pub trust_forwarded_for: bool,
     pub max_connections: u32,
+    pub ban_api_url: Option<String>,
 }
 
 impl Default for Config {
@@ -40,6 +41,7 @@ impl Default for Config {
             session_idle_minutes: 120,
             trust_forwarded_for: false,
             max_connections: 10,
+            ban_api_url: None,
         }
     }
 }
@@ -58,6 +60,7 @@ struct FileConfig {
     session_idle_minutes: Option<u64>,
     trust_forwarded_for: Option<bool>,
     max_connections: Option<u32>,
+    ban_api_url: Option<String>,
 }
 
 /// Where the configuration file is: `--config`, else `PASSERELLE_CONFIG`, else `passerelle.toml`
@@ -127,7 +130,8 @@ impl Config {
             smtp_url,
             mail_from,
             operator,
-            contact_email
+            contact_email,
+            ban_api_url
         );
     }
 
@@ -154,6 +158,7 @@ impl Config {
             ("PASSERELLE_MAIL_FROM", &mut self.mail_from),
             ("PASSERELLE_OPERATOR", &mut self.operator),
             ("PASSERELLE_CONTACT_EMAIL", &mut self.contact_email),
+            ("PASSERELLE_BAN_API_URL", &mut self.ban_api_url),
         ] {
             if let Some(v) = env(name) {
                 *slot = Some(v);
@@ -169,6 +174,19 @@ impl Config {
             self.session_idle_minutes = v.trim().parse().map_err(|_| {
                 format!("PASSERELLE_SESSION_IDLE_MINUTES doit être un nombre entier de minutes (reçu « {v} »)")
             })?;
+        }
+        if let Some(v) = env("PASSERELLE_GEOCODER") {
+            match v.trim() {
+                "ban-api" => {}
+                "offline" => {
+                    return Err("PASSERELLE_GEOCODER=offline : le géocodeur hors ligne (fichiers BAN importés) n'existe pas encore dans cette version ; utilisez ban-api".into());
+                }
+                other => {
+                    return Err(format!(
+                        "PASSERELLE_GEOCODER vaut ban-api ou offline (reçu « {other} »)"
+                    ));
+                }
+            }
         }
         if let Some(v) = env("PASSERELLE_MAX_CONNECTIONS") {
             self.max_connections = v.trim().parse().map_err(|_| {
@@ -237,6 +255,7 @@ impl Config {
             },
             operator: self.operator.clone().unwrap_or(defaults.operator),
             contact_email: self.contact_email.clone().unwrap_or(defaults.contact_email),
+            ban_api_url: self.ban_api_url.clone().unwrap_or(defaults.ban_api_url),
         }
     }
 }

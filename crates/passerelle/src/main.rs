@@ -78,12 +78,20 @@ enum QpvCommand {
         #[arg(long, value_name = "URL")]
         database_url: Option<String>,
     },
-    /// Dit si un point (longitude, latitude WGS 84) est dans un QPV ; sinon, le QPV le plus proche.
+    /// Dit si un point (longitude, latitude WGS 84) ou une adresse est dans un QPV ; sinon, le
+    /// QPV le plus proche. L'adresse est géocodée par la Base Adresse Nationale.
     Lookup {
-        #[arg(long, allow_hyphen_values = true)]
-        lon: f64,
-        #[arg(long, allow_hyphen_values = true)]
-        lat: f64,
+        #[arg(
+            long,
+            allow_hyphen_values = true,
+            requires = "lat",
+            conflicts_with = "address"
+        )]
+        lon: Option<f64>,
+        #[arg(long, allow_hyphen_values = true, requires = "lon")]
+        lat: Option<f64>,
+        #[arg(long, value_name = "ADRESSE", required_unless_present = "lon")]
+        address: Option<String>,
         #[arg(long, value_name = "ANNÉE", default_value = "2024")]
         millesime: String,
         /// Format de sortie : json ou texte.
@@ -271,6 +279,7 @@ async fn run_qpv(config: &mut config::Config, command: QpvCommand) -> Result<(),
         QpvCommand::Lookup {
             lon,
             lat,
+            address,
             millesime,
             format,
             database_url,
@@ -279,24 +288,43 @@ async fn run_qpv(config: &mut config::Config, command: QpvCommand) -> Result<(),
             override_with(config, None, database_url)?;
             let db = server::open(config).await?;
             let app = server::app(config, db.clone(), internal_addr()).await?;
-            let answer = app::qpv::lookup_point(&app, lon, lat, millesime).map_err(describe)?;
+            let (json, answer, label) = match (lon, lat, address) {
+                (Some(lon), Some(lat), _) => {
+                    let answer =
+                        app::qpv::lookup_point(&app, lon, lat, millesime).map_err(describe)?;
+                    (serde_json::to_string(&answer), answer, None)
+                }
+                (_, _, Some(address)) => {
+                    let found = app::qpv::lookup_address(&app, &address, millesime)
+                        .await
+                        .map_err(describe)?;
+                    let label = Some(match &found.label {
+                        Some(l) => format!("{l} (confiance : {})", found.confidence.label()),
+                        None => "adresse non reconnue par la Base Adresse Nationale".to_string(),
+                    });
+                    (serde_json::to_string(&found), found.qpv, label)
+                }
+                _ => return Err("donnez --lon et --lat, ou --address".into()),
+            };
             match format {
-                OutputFormat::Json => println!(
-                    "{}",
-                    serde_json::to_string(&answer).map_err(|e| e.to_string())?
-                ),
-                OutputFormat::Texte => match (&answer.code_qp, &answer.qpv_proche) {
-                    (Some(code), _) => println!(
-                        "Dans le QPV {code} « {} » (carte {millesime}).",
-                        answer.lib_qp.as_deref().unwrap_or("")
-                    ),
-                    (None, Some(near)) => println!(
-                        "Hors QPV (carte {millesime}). Le plus proche : {near} « {} », à {} m.",
-                        answer.lib_qpv_proche.as_deref().unwrap_or(""),
-                        answer.distance_m.unwrap_or_default()
-                    ),
-                    (None, None) => println!("Hors QPV (carte {millesime} : aucun QPV importé)."),
-                },
+                OutputFormat::Json => println!("{}", json.map_err(|e| e.to_string())?),
+                OutputFormat::Texte => {
+                    if let Some(label) = label {
+                        println!("{label}");
+                    }
+                    match (&answer.code_qp, &answer.qpv_proche) {
+                        (Some(code), _) => println!(
+                            "Dans le QPV {code} « {} » (carte {millesime}).",
+                            answer.lib_qp.as_deref().unwrap_or("")
+                        ),
+                        (None, Some(near)) => println!(
+                            "Hors QPV (carte {millesime}). Le plus proche : {near} « {} », à {} m.",
+                            answer.lib_qpv_proche.as_deref().unwrap_or(""),
+                            answer.distance_m.unwrap_or_default()
+                        ),
+                        (None, None) => println!("Hors QPV (carte {millesime})."),
+                    }
+                }
             }
             db.close().await;
             Ok(())

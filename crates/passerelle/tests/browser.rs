@@ -101,6 +101,37 @@ async fn coordinator_journey(backend: Backend) {
         b.expect_text("L'invitation n'a pas été envoyée").await?;
         b.check_accessibility("invitation refusée").await;
 
+        // « Vérifier une adresse » from the menu: in a QPV, then near one, both accessible.
+        b.driver
+            .find(By::LinkText("Vérifier une adresse"))
+            .await?
+            .click()
+            .await?;
+        b.expect_text("Base Adresse Nationale").await?;
+        b.check_accessibility("vérifier une adresse").await;
+        b.driver
+            .find(By::Id("adresse"))
+            .await?
+            .send_keys("12 rue de la Démonstration, 59600 Maubeuge")
+            .await?;
+        b.driver
+            .find(By::Css("form[action='/qpv/verifier'] button[type=submit]"))
+            .await?
+            .click()
+            .await?;
+        b.expect_text(
+            "L'adresse est dans le QPV QN05990N « Les Tilleuls (données fictives) » (carte 2024).",
+        )
+        .await?;
+        b.check_accessibility("adresse en QPV").await;
+        b.visit(
+            &server,
+            "/qpv/verifier?adresse=1+all%C3%A9e+du+Parc+59600+Maubeuge",
+        )
+        .await?;
+        b.expect_text("Hors quartier prioritaire").await?;
+        b.check_accessibility("adresse hors QPV").await;
+
         // On a phone, nothing is wider than the screen.
         b.driver.set_window_rect(0, 0, 375, 812).await?;
         b.visit(&server, "/territoires/demo").await?;

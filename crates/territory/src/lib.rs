@@ -3,6 +3,7 @@
 //! geocoders.
 
 pub mod cog;
+pub mod geocoder;
 pub mod qpv;
 pub mod rtree;
 pub mod synthetic;

@@ -71,6 +71,14 @@ impl IntoResponse for WebError {
             WebError::BadRequest(message) => {
                 error_page(StatusCode::BAD_REQUEST, "Requête incorrecte", &message)
             }
+            WebError::App(AppError::Unavailable(message)) => {
+                tracing::warn!(%message, "outside service unavailable");
+                error_page(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Service momentanément indisponible",
+                    &format!("{message}. Réessayez dans quelques instants."),
+                )
+            }
             WebError::App(e @ (AppError::Store(_) | AppError::Internal(_))) => {
                 tracing::error!(error = %e, error_debug = ?e, "request failed");
                 internal_error_page()

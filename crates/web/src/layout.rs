@@ -22,6 +22,7 @@ pub enum Nav {
     None,
     Home,
     Territory,
+    Qpv,
     Admin,
 }
 
@@ -94,7 +95,10 @@ impl Layout {
     pub fn nav_is(&self, name: &str) -> bool {
         matches!(
             (self.nav, name),
-            (Nav::Home, "home") | (Nav::Territory, "territory") | (Nav::Admin, "admin")
+            (Nav::Home, "home")
+                | (Nav::Territory, "territory")
+                | (Nav::Qpv, "qpv")
+                | (Nav::Admin, "admin")
         )
     }
 }

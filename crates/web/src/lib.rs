@@ -16,6 +16,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 mod admin;
+mod api;
 mod assets;
 mod auth;
 mod error;
@@ -25,6 +26,7 @@ mod home;
 mod layout;
 mod legal;
 pub mod metrics;
+mod qpv;
 mod session;
 mod territories;
 
@@ -81,6 +83,9 @@ pub fn router(state: AppState) -> Router {
         .route("/accessibilite", get(legal::show_accessibility))
         .route("/donnees-personnelles", get(legal::show_privacy))
         .route("/mentions-legales", get(legal::show_legal_notice))
+        .route("/qpv/verifier", get(qpv::check_address))
+        .route("/api/v1/qpv/lookup", get(api::lookup).post(api::lookup_batch))
+        .route("/api/v1/openapi.json", get(api::openapi))
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))
         .route("/static/{*path}", get(assets::serve))

@@ -324,3 +324,142 @@ async fn cookies_are_secure_http_only_and_same_site_when_served_over_https() {
         "{cookie}"
     );
 }
+
+async fn fixture_with_qpv(backend: store::Backend) -> Fixture {
+    let settings = app::Settings {
+        ban_api_url: app::testing::fake_ban_api().await,
+        ..app::Settings::default()
+    };
+    let f = Fixture::with_settings(backend, settings).await;
+    app::qpv::seed_demo(&f.app).await.expect("demo QPVs");
+    f
+}
+
+async fn json(client: &mut Client, request: Request<Body>) -> (StatusCode, serde_json::Value) {
+    let page = client.send(request).await;
+    (
+        page.status,
+        serde_json::from_str(&page.body).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+async fn qpv_api_and_page(backend: store::Backend) {
+    let f = fixture_with_qpv(backend).await;
+    let mut client = Client::new(&f);
+    // The API is for logged-in users only.
+    let (status, body) = json(
+        &mut client,
+        Request::get("/api/v1/qpv/lookup?lon=3.962&lat=50.272")
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["erreur"], "non_authentifie");
+    client.login("conseil@test.fr", PASSWORD).await;
+    let cookies = client.cookie_header();
+    let get = |path: &str| {
+        Request::get(path)
+            .header(header::COOKIE, cookies.clone())
+            .body(Body::empty())
+            .expect("request")
+    };
+    let (status, body) = json(&mut client, get("/api/v1/qpv/lookup?lon=3.962&lat=50.272")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (body["code_qp"].as_str(), body["millesime"].as_i64()),
+        (Some("QN05990N"), Some(2024))
+    );
+    let (_, body) = json(
+        &mut client,
+        get("/api/v1/qpv/lookup?adresse=1%20all%C3%A9e%20du%20Parc%2059600%20Maubeuge"),
+    )
+    .await;
+    assert!(body["code_qp"].is_null());
+    assert_eq!(body["qpv_proche"], "QN05990N");
+    assert_eq!(body["label"], "1 Allée du Parc 59600 Maubeuge");
+    assert_eq!(body["confidence"], "sur");
+    let (status, body) = json(
+        &mut client,
+        get("/api/v1/qpv/lookup?lon=652000&lat=6862000"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body["champs"]["lon"]
+            .as_str()
+            .expect("lon error")
+            .contains("longitude")
+    );
+    let (status, body) = json(&mut client, get("/api/v1/qpv/lookup?adresse=en%20panne")).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(body["erreur"], "service_indisponible");
+    // A batch: each element answered or refused on its own, in order.
+    let batch = serde_json::json!({ "elements": [
+        { "id": "a", "lon": 3.962, "lat": 50.272 },
+        { "id": "b", "adresse": "12 rue de la Démonstration 59600 Maubeuge" },
+        { "id": "c", "lon": 500.0, "lat": 50.0 },
+        { "id": "d" }
+    ] });
+    let post = Request::post("/api/v1/qpv/lookup")
+        .header(header::COOKIE, client.cookie_header())
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(batch.to_string()))
+        .expect("request");
+    let (status, body) = json(&mut client, post).await;
+    assert_eq!(status, StatusCode::OK);
+    let results = body["resultats"].as_array().expect("results");
+    assert_eq!(
+        results
+            .iter()
+            .map(|r| r["id"].as_str().unwrap_or(""))
+            .collect::<Vec<_>>(),
+        vec!["a", "b", "c", "d"]
+    );
+    assert_eq!(results[0]["code_qp"], "QN05990N");
+    assert_eq!(results[1]["code_qp"], "QN05990N");
+    assert_eq!(results[2]["erreur"], "saisie_invalide");
+    assert_eq!(results[3]["erreur"], "saisie_invalide");
+    let too_many = serde_json::json!({ "elements": vec![serde_json::json!({ "lon": 3.0, "lat": 50.0 }); 1001] });
+    let post = Request::post("/api/v1/qpv/lookup")
+        .header(header::COOKIE, client.cookie_header())
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(too_many.to_string()))
+        .expect("request");
+    assert_eq!(
+        json(&mut client, post).await.0,
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
+    // The page.
+    let page = client
+        .get("/qpv/verifier?adresse=12+rue+de+la+D%C3%A9monstration+59600+Maubeuge&millesime=2024")
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("Dans un quartier prioritaire") && page.body.contains("QN05990N"),
+        "{}",
+        page.body
+    );
+    let page = client
+        .get("/qpv/verifier?adresse=1+all%C3%A9e+du+Parc+59600+Maubeuge")
+        .await;
+    assert!(page.body.contains("Hors quartier prioritaire") && page.body.contains("à 107 m"));
+    let page = client.get("/qpv/verifier?adresse=").await;
+    assert!(
+        page.body.contains("fr-input-group--error") && page.body.contains("Saisissez une adresse")
+    );
+    let openapi = client.get("/api/v1/openapi.json").await;
+    let doc: serde_json::Value = serde_json::from_str(&openapi.body).expect("OpenAPI is JSON");
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert!(doc["paths"]["/api/v1/qpv/lookup"]["post"].is_object());
+}
+
+#[tokio::test]
+async fn the_qpv_api_and_page_answer_for_points_addresses_and_batches_on_sqlite() {
+    qpv_api_and_page(store::Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn the_qpv_api_and_page_answer_for_points_addresses_and_batches_on_postgres() {
+    qpv_api_and_page(store::Backend::Postgres).await;
+}

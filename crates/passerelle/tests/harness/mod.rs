@@ -37,10 +37,12 @@ impl Server {
                 (url, Some((admin, name)))
             }
         };
+        let ban = app::testing::fake_ban_api().await;
         let mut child = Command::new(env!("CARGO_BIN_EXE_passerelle"))
             .args(["demo", "--addr", "127.0.0.1:0", "--database-url", &url])
             .current_dir(dir.path())
             .env("RUST_LOG", "warn")
+            .env("PASSERELLE_BAN_API_URL", ban)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

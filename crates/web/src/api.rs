@@ -1,0 +1,291 @@
+//! The JSON API under `/api/v1`, for the same logged-in users as the pages (session cookie).
+//! Errors are JSON with a stable snake_case `erreur` code and a French `message`.
+
+use axum::Json;
+use axum::extract::{FromRequestParts, Query, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use domain::Millesime;
+
+use crate::AppState;
+use crate::session::MaybeUser;
+
+fn api_error(status: StatusCode, code: &str, message: &str, fields: Value) -> Response {
+    (
+        status,
+        Json(json!({ "erreur": code, "message": message, "champs": fields })),
+    )
+        .into_response()
+}
+
+fn from_app(e: app::AppError) -> Response {
+    use app::AppError;
+    match e {
+        AppError::Invalid(errors) => {
+            let fields: serde_json::Map<String, Value> = errors
+                .iter()
+                .map(|(f, m)| (f.to_string(), Value::from(m)))
+                .collect();
+            api_error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "saisie_invalide",
+                "La requête contient des valeurs invalides.",
+                Value::Object(fields),
+            )
+        }
+        AppError::NotFound => api_error(
+            StatusCode::NOT_FOUND,
+            "introuvable",
+            "Ressource introuvable.",
+            json!({}),
+        ),
+        AppError::Forbidden => api_error(
+            StatusCode::FORBIDDEN,
+            "interdit",
+            "Vous n'avez pas les droits nécessaires.",
+            json!({}),
+        ),
+        AppError::Unavailable(message) => api_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service_indisponible",
+            &message,
+            json!({}),
+        ),
+        e @ (AppError::Store(_) | AppError::Internal(_)) => {
+            tracing::error!(error = %e, "API request failed");
+            api_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "erreur_interne",
+                "Erreur interne ; réessayez plus tard.",
+                json!({}),
+            )
+        }
+    }
+}
+
+/// A logged-in caller, or a JSON 401.
+pub struct ApiUser(#[allow(dead_code)] pub app::Caller);
+
+impl FromRequestParts<AppState> for ApiUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        match MaybeUser::from_request_parts(parts, state).await?.caller {
+            Some(caller) => Ok(ApiUser(caller)),
+            None => Err(api_error(
+                StatusCode::UNAUTHORIZED,
+                "non_authentifie",
+                "Connectez-vous pour utiliser l'API.",
+                json!({}),
+            )),
+        }
+    }
+}
+
+fn millesime(text: Option<&str>) -> Result<Millesime, Response> {
+    match text {
+        None => Ok(Millesime::CURRENT),
+        Some(t) => Millesime::parse(t).map_err(|e| {
+            api_error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "saisie_invalide",
+                "La requête contient des valeurs invalides.",
+                json!({ "millesime": e.0 }),
+            )
+        }),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct LookupQuery {
+    lon: Option<f64>,
+    lat: Option<f64>,
+    adresse: Option<String>,
+    millesime: Option<String>,
+}
+
+/// `GET /api/v1/qpv/lookup?lon=…&lat=…` or `?adresse=…` (optional `millesime`, default 2024).
+pub async fn lookup(
+    State(state): State<AppState>,
+    _user: ApiUser,
+    query: Result<Query<LookupQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let Ok(Query(q)) = query else {
+        return api_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "saisie_invalide",
+            "lon et lat doivent être des nombres décimaux (point comme séparateur).",
+            json!({}),
+        );
+    };
+    let millesime = match millesime(q.millesime.as_deref()) {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    match (q.lon, q.lat, q.adresse) {
+        (Some(lon), Some(lat), None) => {
+            match app::qpv::lookup_point(&state.app, lon, lat, millesime) {
+                Ok(answer) => Json(answer).into_response(),
+                Err(e) => from_app(e),
+            }
+        }
+        (None, None, Some(address)) => {
+            match app::qpv::lookup_address(&state.app, &address, millesime).await {
+                Ok(answer) => Json(answer).into_response(),
+                Err(e) => from_app(e),
+            }
+        }
+        _ => api_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "saisie_invalide",
+            "Donnez soit lon et lat, soit adresse.",
+            json!({}),
+        ),
+    }
+}
+
+pub const MAX_BATCH: usize = 1000;
+
+#[derive(Deserialize)]
+pub struct BatchItem {
+    #[serde(default)]
+    id: Option<Value>,
+    lon: Option<f64>,
+    lat: Option<f64>,
+    adresse: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct BatchRequest {
+    #[serde(default)]
+    millesime: Option<String>,
+    elements: Vec<BatchItem>,
+}
+
+/// `POST /api/v1/qpv/lookup` with `{"millesime": "2024", "elements": [{"id": …, "lon": …, "lat": …} | {"id": …, "adresse": …}]}`:
+/// one answer per element, in order; a bad element gets its own error, the others are answered.
+pub async fn lookup_batch(
+    State(state): State<AppState>,
+    _user: ApiUser,
+    body: Result<Json<BatchRequest>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let Json(request) = match body {
+        Ok(b) => b,
+        Err(e) => {
+            return api_error(
+                StatusCode::BAD_REQUEST,
+                "json_invalide",
+                &format!("Corps JSON invalide : {}", e.body_text()),
+                json!({}),
+            );
+        }
+    };
+    if request.elements.len() > MAX_BATCH {
+        return api_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "lot_trop_grand",
+            &format!(
+                "{MAX_BATCH} éléments au plus par requête ; utilisez la vérification en masse pour un fichier."
+            ),
+            json!({}),
+        );
+    }
+    let millesime = match millesime(request.millesime.as_deref()) {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let mut results = Vec::with_capacity(request.elements.len());
+    for (i, item) in request.elements.into_iter().enumerate() {
+        let answer = match (item.lon, item.lat, item.adresse) {
+            (Some(lon), Some(lat), None) => {
+                app::qpv::lookup_point(&state.app, lon, lat, millesime).map(|a| json!(a))
+            }
+            (None, None, Some(address)) => {
+                app::qpv::lookup_address(&state.app, &address, millesime)
+                    .await
+                    .map(|a| json!(a))
+            }
+            _ => Err(app::AppError::field(
+                "element",
+                "Donnez soit lon et lat, soit adresse.",
+            )),
+        };
+        results.push(match answer {
+            Ok(Value::Object(mut fields)) => {
+                fields.insert("id".into(), item.id.unwrap_or(Value::from(i)));
+                Value::Object(fields)
+            }
+            Ok(other) => other,
+            Err(app::AppError::Invalid(errors)) => json!({
+                "id": item.id.unwrap_or(Value::from(i)),
+                "erreur": "saisie_invalide",
+                "message": errors.iter().map(|(_, m)| m.to_string()).collect::<Vec<_>>().join(" "),
+            }),
+            Err(e) => return from_app(e),
+        });
+    }
+    Json(json!({ "millesime": millesime.year(), "resultats": results })).into_response()
+}
+
+/// The OpenAPI 3.1 description of `/api/v1`.
+pub async fn openapi() -> Json<Value> {
+    let answer = json!({
+        "type": "object",
+        "properties": {
+            "code_qp": { "type": ["string", "null"], "description": "Code du QPV contenant le point (null hors QPV)" },
+            "lib_qp": { "type": ["string", "null"] },
+            "millesime": { "type": "integer", "enum": [2015, 2024] },
+            "qpv_proche": { "type": ["string", "null"], "description": "Hors QPV : le QPV le plus proche" },
+            "lib_qpv_proche": { "type": ["string", "null"] },
+            "distance_m": { "type": ["number", "null"], "description": "Hors QPV : distance au QPV le plus proche, en mètres" },
+            "label": { "type": ["string", "null"], "description": "Pour une adresse : l'adresse reconnue" },
+            "lon": { "type": ["number", "null"] }, "lat": { "type": ["number", "null"] },
+            "score": { "type": ["number", "null"] },
+            "confidence": { "type": "string", "enum": ["sur", "probable", "indetermine"] }
+        }
+    });
+    let error = json!({ "type": "object", "properties": { "erreur": { "type": "string" }, "message": { "type": "string" }, "champs": { "type": "object" } } });
+    Json(json!({
+        "openapi": "3.1.0",
+        "info": { "title": "API Passerelle", "version": "1", "description": "Vérification d'éligibilité QPV. Authentification : la session de l'interface (cookie)." },
+        "paths": {
+            "/api/v1/qpv/lookup": {
+                "get": {
+                    "summary": "Un point ou une adresse est-il en QPV ?",
+                    "parameters": [
+                        { "name": "lon", "in": "query", "schema": { "type": "number" }, "description": "Longitude WGS 84" },
+                        { "name": "lat", "in": "query", "schema": { "type": "number" }, "description": "Latitude WGS 84" },
+                        { "name": "adresse", "in": "query", "schema": { "type": "string" }, "description": "Adresse postale (au lieu de lon et lat)" },
+                        { "name": "millesime", "in": "query", "schema": { "type": "string", "enum": ["2015", "2024"], "default": "2024" } }
+                    ],
+                    "responses": {
+                        "200": { "description": "Réponse", "content": { "application/json": { "schema": answer } } },
+                        "401": { "description": "Non connecté", "content": { "application/json": { "schema": error } } },
+                        "422": { "description": "Saisie invalide", "content": { "application/json": { "schema": error } } },
+                        "503": { "description": "Géocodeur injoignable", "content": { "application/json": { "schema": error } } }
+                    }
+                },
+                "post": {
+                    "summary": "Vérification d'un lot (1000 éléments au plus)",
+                    "requestBody": { "content": { "application/json": { "schema": {
+                        "type": "object", "required": ["elements"],
+                        "properties": {
+                            "millesime": { "type": "string", "enum": ["2015", "2024"] },
+                            "elements": { "type": "array", "maxItems": MAX_BATCH, "items": { "type": "object", "properties": {
+                                "id": {}, "lon": { "type": "number" }, "lat": { "type": "number" }, "adresse": { "type": "string" } } } }
+                        } } } } },
+                    "responses": {
+                        "200": { "description": "Une réponse par élément, dans l'ordre" },
+                        "400": { "description": "JSON invalide", "content": { "application/json": { "schema": error } } },
+                        "413": { "description": "Lot trop grand", "content": { "application/json": { "schema": error } } }
+                    }
+                }
+            }
+        }
+    }))
+}
