@@ -86,16 +86,17 @@ impl FromRequestParts<AppState> for ApiUser {
     }
 }
 
-fn millesime(text: Option<&str>) -> Result<Millesime, Response> {
+/// The map asked for (2024 when absent), or the JSON error to answer.
+fn millesime(text: Option<&str>) -> Result<Millesime, Box<Response>> {
     match text {
         None => Ok(Millesime::CURRENT),
         Some(t) => Millesime::parse(t).map_err(|e| {
-            api_error(
+            Box::new(api_error(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "saisie_invalide",
                 "La requête contient des valeurs invalides.",
                 json!({ "millesime": e.0 }),
-            )
+            ))
         }),
     }
 }
@@ -125,7 +126,7 @@ pub async fn lookup(
     };
     let millesime = match millesime(q.millesime.as_deref()) {
         Ok(m) => m,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match (q.lon, q.lat, q.adresse) {
         (Some(lon), Some(lat), None) => {
@@ -197,7 +198,7 @@ pub async fn lookup_batch(
     }
     let millesime = match millesime(request.millesime.as_deref()) {
         Ok(m) => m,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let mut results = Vec::with_capacity(request.elements.len());
     for (i, item) in request.elements.into_iter().enumerate() {
