@@ -24,6 +24,18 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// The per-field errors of an `Invalid`, or one general error under `formulaire`.
+    pub fn into_field_errors(self) -> FieldErrors {
+        match self {
+            AppError::Invalid(errors) => errors,
+            other => {
+                let mut errors = FieldErrors::default();
+                errors.add("formulaire", other.to_string());
+                errors
+            }
+        }
+    }
+
     pub fn field(field: &'static str, message: impl Into<String>) -> AppError {
         let mut errors = FieldErrors::default();
         errors.add(field, message);

@@ -18,6 +18,7 @@ pub mod mail;
 pub mod organisations;
 pub mod oversight;
 pub mod qpv;
+pub mod qpv_file;
 pub mod secrets;
 pub mod team;
 pub mod territories;

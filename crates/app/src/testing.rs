@@ -220,14 +220,43 @@ pub async fn fake_ban_api() -> String {
         while let Ok((mut socket, _)) = listener.accept().await {
             tokio::spawn(async move {
                 let mut buffer = Vec::new();
-                let mut chunk = [0u8; 4096];
-                while !buffer.windows(4).any(|w| w == b"\r\n\r\n") {
+                let mut chunk = [0u8; 8192];
+                let header_end = loop {
+                    if let Some(p) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break p + 4;
+                    }
+                    match socket.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+                    }
+                };
+                let head = String::from_utf8_lossy(&buffer[..header_end]).into_owned();
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .map(|v| v.trim().to_string())
+                    })
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
+                while buffer.len() < header_end + length {
                     match socket.read(&mut chunk).await {
                         Ok(0) | Err(_) => return,
                         Ok(n) => buffer.extend_from_slice(&chunk[..n]),
                     }
                 }
-                let request = String::from_utf8_lossy(&buffer);
+                let body = buffer[header_end..].to_vec();
+                if head.starts_with("POST /search/csv/") {
+                    let (status, csv) = ban_csv_answer(&head, &body);
+                    let response = format!(
+                        "HTTP/1.1 {status}\r\nContent-Type: text/csv; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{csv}",
+                        csv.len()
+                    );
+                    let _ = socket.write_all(response.as_bytes()).await;
+                    return;
+                }
+                let request = head;
                 let target = request.split_whitespace().nth(1).unwrap_or("/");
                 let query: String = target
                     .split_once('?')
@@ -267,6 +296,89 @@ fn url_decode(text: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The bulk endpoint: reads the multipart `data` CSV and appends the result columns.
+fn ban_csv_answer(head: &str, body: &[u8]) -> (&'static str, String) {
+    let boundary = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .starts_with("content-type:")
+                .then(|| {
+                    l.split("boundary=")
+                        .nth(1)
+                        .map(|b| b.trim().trim_matches('"').to_string())
+                })
+        })
+        .flatten();
+    let Some(boundary) = boundary else {
+        return ("400 Bad Request", "multipart attendu".into());
+    };
+    let text = String::from_utf8_lossy(body);
+    let Some(part) = text
+        .split(&format!("--{boundary}"))
+        .find(|p| p.contains("name=\"data\""))
+    else {
+        return ("400 Bad Request", "fichier data absent".into());
+    };
+    let csv = part
+        .split_once("\r\n\r\n")
+        .map(|(_, c)| c.trim_end_matches("\r\n"))
+        .unwrap_or("");
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<String> = reader
+        .headers()
+        .map(|h| h.iter().map(str::to_string).collect())
+        .unwrap_or_default();
+    let address_column = header.iter().position(|h| h == "adresse").unwrap_or(0);
+    header.extend(
+        [
+            "latitude",
+            "longitude",
+            "result_label",
+            "result_score",
+            "result_type",
+            "result_citycode",
+            "result_postcode",
+        ]
+        .map(String::from),
+    );
+    let _ = writer.write_record(&header);
+    for record in reader.records().map_while(Result::ok) {
+        let query = record.get(address_column).unwrap_or("");
+        if query.contains("panne") {
+            return ("503 Service Unavailable", String::new());
+        }
+        let mut row: Vec<String> = record.iter().map(str::to_string).collect();
+        let (_, json) = ban_answer("/search/", query);
+        let value: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
+        match value.pointer("/features/0") {
+            Some(f) => {
+                let p = &f["properties"];
+                row.extend([
+                    f.pointer("/geometry/coordinates/1")
+                        .map(|v| v.to_string())
+                        .unwrap_or_default(),
+                    f.pointer("/geometry/coordinates/0")
+                        .map(|v| v.to_string())
+                        .unwrap_or_default(),
+                    p["label"].as_str().unwrap_or("").to_string(),
+                    p["score"].to_string(),
+                    p["type"].as_str().unwrap_or("").to_string(),
+                    p["citycode"].as_str().unwrap_or("").to_string(),
+                    p["postcode"].as_str().unwrap_or("").to_string(),
+                ]);
+            }
+            None => row.extend(std::iter::repeat_n(String::new(), 7)),
+        }
+        let _ = writer.write_record(&row);
+    }
+    (
+        "200 OK",
+        String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default(),
+    )
 }
 
 fn ban_answer(target: &str, query: &str) -> (&'static str, String) {

@@ -132,6 +132,25 @@ async fn coordinator_journey(backend: Backend) {
         b.expect_text("Hors quartier prioritaire").await?;
         b.check_accessibility("adresse hors QPV").await;
 
+        // « Vérification en masse »: the form, and its error when no file is sent.
+        b.driver
+            .find(By::LinkText("vérification en masse"))
+            .await?
+            .click()
+            .await?;
+        b.expect_text("Envoyez un fichier d'adresses").await?;
+        b.check_accessibility("vérification en masse").await;
+        b.driver
+            .find(By::Css(
+                "form[action='/qpv/verification-en-masse'] button[type=submit]",
+            ))
+            .await?
+            .click()
+            .await?;
+        b.expect_text("Choisissez un fichier CSV ou XLSX.").await?;
+        b.check_accessibility("vérification en masse sans fichier")
+            .await;
+
         // On a phone, nothing is wider than the screen.
         b.driver.set_window_rect(0, 0, 375, 812).await?;
         b.visit(&server, "/territoires/demo").await?;

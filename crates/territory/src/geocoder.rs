@@ -125,6 +125,143 @@ impl BanApi {
     }
 }
 
+impl BanApi {
+    /// Geocodes many addresses at once with the bulk endpoint `POST {base}/search/csv/`
+    /// (multipart: a CSV file `data`, the `columns` to read). One answer per address, in order.
+    pub async fn geocode_batch(
+        &self,
+        addresses: &[String],
+    ) -> Result<Vec<Option<Geocoded>>, GeocodeError> {
+        if addresses.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        let io = |e: csv::Error| GeocodeError::Format(e.to_string());
+        writer
+            .write_record(["passerelle_ligne", "adresse"])
+            .map_err(io)?;
+        for (i, a) in addresses.iter().enumerate() {
+            writer
+                .write_record([i.to_string().as_str(), a.trim()])
+                .map_err(io)?;
+        }
+        let data = writer
+            .into_inner()
+            .map_err(|e| GeocodeError::Format(e.to_string()))?;
+        let form = reqwest::multipart::Form::new()
+            .part(
+                "data",
+                reqwest::multipart::Part::bytes(data)
+                    .file_name("adresses.csv")
+                    .mime_str("text/csv")
+                    .map_err(|e| GeocodeError::Format(e.to_string()))?,
+            )
+            .text("columns", "adresse");
+        let url = self
+            .base
+            .join("search/csv/")
+            .map_err(|e| GeocodeError::Format(e.to_string()))?;
+        let response = self
+            .http
+            .post(url)
+            .timeout(Duration::from_secs(120))
+            .multipart(form)
+            .send()
+            .await
+            .map_err(|e| GeocodeError::Unreachable(e.without_url().to_string()))?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(GeocodeError::Service(format!(
+                "statut HTTP {}",
+                status.as_u16()
+            )));
+        }
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| GeocodeError::Unreachable(e.without_url().to_string()))?;
+        parse_csv_answer(&body, addresses.len())
+    }
+}
+
+/// Reads the bulk endpoint's CSV: the rows sent, with `latitude`, `longitude`, `result_label`,
+/// `result_score`, `result_type`, `result_citycode`, `result_postcode` appended.
+pub fn parse_csv_answer(
+    body: &[u8],
+    expected: usize,
+) -> Result<Vec<Option<Geocoded>>, GeocodeError> {
+    let delimiter = if body
+        .split(|b| *b == b'\n')
+        .next()
+        .is_some_and(|h| h.contains(&b';') && !h.contains(&b','))
+    {
+        b';'
+    } else {
+        b','
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .from_reader(body);
+    let headers = reader
+        .headers()
+        .map_err(|e| GeocodeError::Format(e.to_string()))?
+        .clone();
+    let column = |name: &str| headers.iter().position(|h| h == name);
+    let (Some(row), Some(lat), Some(lon)) = (
+        column("passerelle_ligne"),
+        column("latitude"),
+        column("longitude"),
+    ) else {
+        return Err(GeocodeError::Format(
+            "colonnes passerelle_ligne, latitude ou longitude absentes".into(),
+        ));
+    };
+    let (label, score, kind, citycode, postcode) = (
+        column("result_label"),
+        column("result_score"),
+        column("result_type"),
+        column("result_citycode"),
+        column("result_postcode"),
+    );
+    let mut answers = vec![None; expected];
+    for record in reader.records() {
+        let record = record.map_err(|e| GeocodeError::Format(e.to_string()))?;
+        let get = |i: Option<usize>| {
+            i.and_then(|i| record.get(i))
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+        };
+        let Some(index) = get(Some(row))
+            .and_then(|v| v.parse::<usize>().ok())
+            .filter(|i| *i < expected)
+        else {
+            continue;
+        };
+        let (Some(lat), Some(lon)) = (
+            get(Some(lat)).and_then(|v| v.parse::<f64>().ok()),
+            get(Some(lon)).and_then(|v| v.parse::<f64>().ok()),
+        ) else {
+            continue;
+        };
+        let score = get(score)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+            .clamp(0.0, 1.0);
+        let kind = get(kind).unwrap_or("inconnu").to_string();
+        answers[index] = Some(Geocoded {
+            label: get(label).unwrap_or("").to_string(),
+            lon,
+            lat,
+            score,
+            confidence: Confidence::from(score, &kind),
+            kind,
+            citycode: get(citycode).map(str::to_string),
+            postcode: get(postcode).map(str::to_string),
+        });
+    }
+    Ok(answers)
+}
+
 /// Reads the BAN API's GeoJSON answer.
 pub fn parse_feature_collection(body: &Value) -> Result<Vec<Geocoded>, GeocodeError> {
     let features = body

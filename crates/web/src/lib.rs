@@ -84,6 +84,10 @@ pub fn router(state: AppState) -> Router {
         .route("/donnees-personnelles", get(legal::show_privacy))
         .route("/mentions-legales", get(legal::show_legal_notice))
         .route("/qpv/verifier", get(qpv::check_address))
+        .route(
+            "/qpv/verification-en-masse",
+            get(qpv::show_batch).post(qpv::check_batch).layer(DefaultBodyLimit::max(32 * 1024 * 1024)),
+        )
         .route("/api/v1/qpv/lookup", get(api::lookup).post(api::lookup_batch))
         .route("/api/v1/openapi.json", get(api::openapi))
         .route("/healthz", get(health::healthz))

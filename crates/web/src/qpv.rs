@@ -112,3 +112,162 @@ pub async fn check_address(
         qpv_count: state.app.qpv.index().count(millesime),
     })
 }
+
+#[derive(Template, WebTemplate)]
+#[template(path = "qpv/batch.html")]
+pub struct BatchPage {
+    layout: Layout,
+    fields: Vec<Field>,
+    file_error: Option<String>,
+    max_rows: usize,
+}
+
+fn batch_page(
+    user: &CurrentUser,
+    input: &app::qpv_file::FileCheckInput,
+    errors: &FieldErrors,
+) -> BatchPage {
+    let options = Millesime::ALL
+        .iter()
+        .rev()
+        .map(|m| (m.year().to_string(), format!("Carte {m}")))
+        .collect();
+    let millesime = if input.millesime.is_empty() {
+        Millesime::CURRENT.year().to_string()
+    } else {
+        input.millesime.clone()
+    };
+    BatchPage {
+        layout: Layout::for_user("Vérification en masse", user, Nav::Qpv).crumbs(&[("Accueil", "/"), ("Vérifier une adresse", "/qpv/verifier"), ("Vérification en masse", "")]),
+        fields: vec![
+            Field::text("colonnes_adresse", "Colonnes de l'adresse", &input.colonnes_adresse)
+                .hint("Noms des colonnes séparés par des virgules, dans l'ordre, par exemple : voie, code_postal, commune. Laissé vide : les colonnes nommées adresse, voie, code_postal, commune… sont reconnues.")
+                .errors(errors),
+            Field::text("colonne_longitude", "Ou : colonne de longitude", &input.colonne_longitude).hint("Si le fichier a déjà des coordonnées (WGS 84)").errors(errors),
+            Field::text("colonne_latitude", "Colonne de latitude", &input.colonne_latitude).errors(errors),
+            Field::select("millesime", "Carte des quartiers prioritaires", &millesime, options).errors(errors),
+        ],
+        file_error: errors.get("fichier").map(str::to_string),
+        max_rows: app::qpv_file::MAX_ROWS,
+    }
+}
+
+pub async fn show_batch(user: CurrentUser) -> BatchPage {
+    batch_page(
+        &user,
+        &app::qpv_file::FileCheckInput::default(),
+        &FieldErrors::default(),
+    )
+}
+
+/// The checked file, as a download in the format it came in.
+pub async fn check_batch(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    form: crate::session::CsrfMultipart,
+) -> Result<axum::response::Response, WebError> {
+    use axum::http::{StatusCode, header};
+    use axum::response::IntoResponse;
+    let field = |name: &str| form.fields.get(name).cloned().unwrap_or_default();
+    let input = app::qpv_file::FileCheckInput {
+        colonnes_adresse: field("colonnes_adresse"),
+        colonne_longitude: field("colonne_longitude"),
+        colonne_latitude: field("colonne_latitude"),
+        millesime: field("millesime"),
+    };
+    let invalid = |errors: FieldErrors| {
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            batch_page(&user, &input, &errors),
+        )
+            .into_response()
+    };
+    let Some((name, bytes)) = form.file else {
+        return Ok(invalid(
+            app::AppError::field("fichier", "Choisissez un fichier CSV ou XLSX.")
+                .into_field_errors(),
+        ));
+    };
+    // The answer is written to a temporary file as it is computed, then streamed back.
+    let temp =
+        tempfile::NamedTempFile::new().map_err(|e| app::AppError::Internal(e.to_string()))?;
+    let format = app::qpv_file::FileFormat::sniff(&bytes);
+    let outcome = match format {
+        app::qpv_file::FileFormat::Csv => {
+            let file = temp
+                .reopen()
+                .map_err(|e| app::AppError::Internal(e.to_string()))?;
+            let mut sink = app::qpv_file::CsvSink(
+                csv::WriterBuilder::new()
+                    .delimiter(b';')
+                    .from_writer(std::io::BufWriter::new(file)),
+            );
+            let outcome = app::qpv_file::check_file(&state.app, &bytes, &input, &mut sink).await;
+            sink.0
+                .flush()
+                .map_err(|e| app::AppError::Internal(e.to_string()))?;
+            outcome
+        }
+        app::qpv_file::FileFormat::Xlsx => {
+            let mut sink = app::qpv_file::XlsxSink::new()?;
+            let outcome = app::qpv_file::check_file(&state.app, &bytes, &input, &mut sink).await;
+            if outcome.is_ok() {
+                sink.book
+                    .save(temp.path())
+                    .map_err(|e| app::AppError::Internal(e.to_string()))?;
+            }
+            outcome
+        }
+    };
+    let report = match outcome {
+        Ok(r) => r,
+        Err(app::AppError::Invalid(errors)) => return Ok(invalid(errors)),
+        Err(e) => return Err(e.into()),
+    };
+    tracing::info!(
+        rows = report.rows,
+        inside = report.inside,
+        flagged = report.flagged,
+        "batch QPV check"
+    );
+    let (extension, mime) = match format {
+        app::qpv_file::FileFormat::Csv => ("csv", "text/csv; charset=utf-8"),
+        app::qpv_file::FileFormat::Xlsx => (
+            "xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+    };
+    // An ASCII file name: accents folded (« été » → « ete »), anything else replaced.
+    let stem: String = domain::text::fold(
+        std::path::Path::new(&name)
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("adresses"),
+    )
+    .chars()
+    .map(|c| {
+        if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+            c
+        } else {
+            '_'
+        }
+    })
+    .collect();
+    let file = tokio::fs::File::open(temp.path())
+        .await
+        .map_err(|e| app::AppError::Internal(e.to_string()))?;
+    // The file stays readable after the temporary path is removed (Unix semantics).
+    drop(temp);
+    let body = axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(file));
+    Ok((
+        [
+            (header::CONTENT_TYPE, mime.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{stem}-qpv.{extension}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}

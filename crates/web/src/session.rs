@@ -224,3 +224,58 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
             })
     }
 }
+
+/// A multipart form (with one uploaded file) whose `csrf_token` matched this visitor's cookie.
+pub struct CsrfMultipart {
+    pub fields: std::collections::HashMap<String, String>,
+    /// The uploaded file's name and content, if one was sent.
+    pub file: Option<(String, Bytes)>,
+}
+
+impl FromRequest<AppState> for CsrfMultipart {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
+        let seed = request.extensions().get::<CsrfSeed>().cloned();
+        let unreadable = |e: String| {
+            WebError::BadRequest(format!("Le formulaire envoyé est illisible : {e}."))
+                .into_response()
+        };
+        let mut multipart = axum::extract::Multipart::from_request(request, state)
+            .await
+            .map_err(|e| unreadable(e.body_text()))?;
+        let mut fields = std::collections::HashMap::new();
+        let mut file = None;
+        while let Some(field) = multipart
+            .next_field()
+            .await
+            .map_err(|e| unreadable(e.body_text()))?
+        {
+            let name = field.name().unwrap_or("").to_string();
+            match field.file_name().map(str::to_string) {
+                Some(file_name) => {
+                    let bytes = field.bytes().await.map_err(|e| unreadable(e.body_text()))?;
+                    if !file_name.is_empty() || !bytes.is_empty() {
+                        file = Some((file_name, bytes));
+                    }
+                }
+                None => {
+                    fields.insert(
+                        name,
+                        field.text().await.map_err(|e| unreadable(e.body_text()))?,
+                    );
+                }
+            }
+        }
+        let valid = match (seed, fields.get("csrf_token")) {
+            (Some(CsrfSeed(seed)), Some(token)) => {
+                state.app.secret.verify(&format!("csrf:{seed}"), token)
+            }
+            _ => false,
+        };
+        if !valid {
+            return Err(WebError::Csrf.into_response());
+        }
+        Ok(CsrfMultipart { fields, file })
+    }
+}

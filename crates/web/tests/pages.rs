@@ -463,3 +463,103 @@ async fn the_qpv_api_and_page_answer_for_points_addresses_and_batches_on_sqlite(
 async fn the_qpv_api_and_page_answer_for_points_addresses_and_batches_on_postgres() {
     qpv_api_and_page(store::Backend::Postgres).await;
 }
+
+fn multipart(boundary: &str, fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    if let Some((file_name, content)) = file {
+        body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"fichier\"; filename=\"{file_name}\"\r\nContent-Type: text/csv\r\n\r\n").as_bytes());
+        body.extend(content);
+        body.extend(b"\r\n");
+    }
+    body.extend(format!("--{boundary}--\r\n").as_bytes());
+    body
+}
+
+async fn mass_check(backend: store::Backend) {
+    let f = fixture_with_qpv(backend).await;
+    let mut client = Client::new(&f);
+    client.login("conseil@test.fr", PASSWORD).await;
+    let page = client.get("/qpv/verification-en-masse").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let csrf = page.csrf();
+    let upload = |client: &Client, fields: &[(&str, &str)], file: Option<(&str, &[u8])>| {
+        Request::post("/qpv/verification-en-masse")
+            .header(header::COOKIE, client.cookie_header())
+            .header(header::CONTENT_TYPE, "multipart/form-data; boundary=XyZ")
+            .body(Body::from(multipart("XyZ", fields, file)))
+            .expect("request")
+    };
+    let file = "nom;voie;code_postal;commune\nA;12 rue de la Démonstration;59600;Maubeuge\nB;;;\n"
+        .as_bytes();
+    let request = upload(
+        &client,
+        &[("csrf_token", &csrf), ("millesime", "2024")],
+        Some(("liste été.csv", file)),
+    );
+    let response = client
+        .router
+        .clone()
+        .oneshot(request)
+        .await
+        .expect("response");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()[header::CONTENT_DISPOSITION],
+        "attachment; filename=\"liste_ete-qpv.csv\""
+    );
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .expect("body");
+    let text = String::from_utf8(bytes.to_vec()).expect("utf-8");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "nom;voie;code_postal;commune;code_qp;lib_qp;millesime;confiance;score;adresse_reconnue;remarque"
+    );
+    assert!(lines[1].starts_with("A;12 rue de la Démonstration;59600;Maubeuge;QN05990N;Les Tilleuls (données fictives);2024;sûr;"), "{}", lines[1]);
+    assert!(lines[2].ends_with(";adresse vide"), "{}", lines[2]);
+    // No file: the form again, with the error on the file field.
+    let page = client
+        .send(upload(&client, &[("csrf_token", &csrf)], None))
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.body.contains("fr-upload-group--error")
+            && page.body.contains("Choisissez un fichier CSV ou XLSX.")
+    );
+    // A bad column name: the form again, with the file's columns listed.
+    let page = client
+        .send(upload(
+            &client,
+            &[("csrf_token", &csrf), ("colonnes_adresse", "rue")],
+            Some(("a.csv", file)),
+        ))
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains(
+        "Colonne « rue » absente. Colonnes du fichier : nom, voie, code_postal, commune."
+    ));
+    // Without the CSRF token: refused.
+    let page = client
+        .send(upload(&client, &[], Some(("a.csv", file))))
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_spreadsheet_of_addresses_comes_back_with_the_qpv_of_each_row_on_sqlite() {
+    mass_check(store::Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_spreadsheet_of_addresses_comes_back_with_the_qpv_of_each_row_on_postgres() {
+    mass_check(store::Backend::Postgres).await;
+}
