@@ -231,6 +231,24 @@ fn parse_coordinate(text: &str) -> Option<f64> {
     text.trim().replace(',', ".").parse().ok()
 }
 
+/// A row's point, once known, with what the geocoder said of it.
+struct Located {
+    lon: f64,
+    lat: f64,
+    score: String,
+    label: String,
+    confidence: String,
+}
+
+/// Where a row stands while its chunk is processed.
+enum RowState {
+    Located(Located),
+    /// Waiting for the geocoder's answer.
+    Pending,
+    /// Cannot be checked; the reason goes in `remarque`.
+    Flagged(String),
+}
+
 /// Where the answers go, row by row.
 pub trait RowSink {
     fn row(&mut self, cells: &[String]) -> Result<(), AppError>;
@@ -303,46 +321,44 @@ pub async fn check_file(
     };
     let year = millesime.year().to_string();
     for chunk in rows.chunks(CHUNK) {
-        // Each row: a point, or an address to geocode, or the reason it cannot be checked.
-        let mut points: Vec<Result<Option<(f64, f64, String, String, String)>, String>> =
-            Vec::with_capacity(chunk.len());
+        let mut points: Vec<RowState> = Vec::with_capacity(chunk.len());
         let mut to_geocode: Vec<(usize, String)> = Vec::new();
         for (i, row) in chunk.iter().enumerate() {
-            match &locate {
+            let cell = |c: usize| row.get(c).map_or("", String::as_str);
+            points.push(match &locate {
                 Locate::Coordinates { lon, lat } => {
-                    let (lon_text, lat_text) = (
-                        row.get(*lon).map_or("", String::as_str),
-                        row.get(*lat).map_or("", String::as_str),
-                    );
-                    points.push(
-                        match (parse_coordinate(lon_text), parse_coordinate(lat_text)) {
-                            (Some(x), Some(y)) if crate::qpv::check_point(x, y).is_ok() => {
-                                Ok(Some((x, y, String::new(), String::new(), "sur".into())))
-                            }
-                            _ => Err(format!(
-                                "coordonnées invalides (« {} », « {} »)",
-                                lon_text.trim(),
-                                lat_text.trim()
-                            )),
-                        },
-                    );
+                    match (parse_coordinate(cell(*lon)), parse_coordinate(cell(*lat))) {
+                        (Some(x), Some(y)) if crate::qpv::check_point(x, y).is_ok() => {
+                            RowState::Located(Located {
+                                lon: x,
+                                lat: y,
+                                score: String::new(),
+                                label: String::new(),
+                                confidence: "sûr".into(),
+                            })
+                        }
+                        _ => RowState::Flagged(format!(
+                            "coordonnées invalides (« {} », « {} »)",
+                            cell(*lon).trim(),
+                            cell(*lat).trim()
+                        )),
+                    }
                 }
                 Locate::Address(columns) => {
                     let address = columns
                         .iter()
-                        .filter_map(|c| row.get(*c))
-                        .map(|s| s.trim())
+                        .map(|c| cell(*c).trim())
                         .filter(|s| !s.is_empty())
                         .collect::<Vec<_>>()
                         .join(" ");
                     if address.is_empty() {
-                        points.push(Err("adresse vide".into()));
+                        RowState::Flagged("adresse vide".into())
                     } else {
                         to_geocode.push((i, address));
-                        points.push(Ok(None));
+                        RowState::Pending
                     }
                 }
-            }
+            });
         }
         if !to_geocode.is_empty() {
             let addresses: Vec<String> = to_geocode.iter().map(|(_, a)| a.clone()).collect();
@@ -353,14 +369,16 @@ pub async fn check_file(
                 .map_err(|e| AppError::Unavailable(e.to_string()))?;
             for ((i, _), answer) in to_geocode.iter().zip(answers) {
                 points[*i] = match answer {
-                    Some(g) => Ok(Some((
-                        g.lon,
-                        g.lat,
-                        format!("{:.2}", g.score),
-                        g.label,
-                        g.confidence.label().to_string(),
-                    ))),
-                    None => Err("adresse non reconnue par la Base Adresse Nationale".into()),
+                    Some(g) => RowState::Located(Located {
+                        lon: g.lon,
+                        lat: g.lat,
+                        score: format!("{:.2}", g.score),
+                        confidence: g.confidence.label().to_string(),
+                        label: g.label,
+                    }),
+                    None => RowState::Flagged(
+                        "adresse non reconnue par la Base Adresse Nationale".into(),
+                    ),
                 };
             }
         }
@@ -368,8 +386,8 @@ pub async fn check_file(
             let mut cells = row.clone();
             cells.resize(header.len(), String::new());
             match point {
-                Ok(Some((lon, lat, score, label, confidence))) => {
-                    let answer = crate::qpv::lookup_point(app, lon, lat, millesime)?;
+                RowState::Located(p) => {
+                    let answer = crate::qpv::lookup_point(app, p.lon, p.lat, millesime)?;
                     if answer.code_qp.is_some() {
                         report.inside += 1;
                     }
@@ -381,17 +399,17 @@ pub async fn check_file(
                         answer.code_qp.unwrap_or_default(),
                         answer.lib_qp.unwrap_or_default(),
                         year.clone(),
-                        confidence,
-                        score,
-                        label,
+                        p.confidence,
+                        p.score,
+                        p.label,
                         remark,
                     ]);
                 }
-                Ok(None) | Err(_) => {
+                RowState::Pending | RowState::Flagged(_) => {
                     report.flagged += 1;
                     let reason = match point {
-                        Err(r) => r,
-                        Ok(_) => "non traité".into(),
+                        RowState::Flagged(r) => r,
+                        _ => "sans réponse du géocodeur".into(),
                     };
                     cells.extend([
                         String::new(),
@@ -480,6 +498,7 @@ mod tests {
         assert_eq!((report.inside, report.flagged), (1, 1));
         let rows = csv_rows(sink.0.into_inner().expect("flush"));
         assert_eq!(rows[1][3], "QN05990N");
+        assert_eq!(rows[1][6], "sûr", "given coordinates are sure");
         assert!(rows[2][9].starts_with("coordonnées invalides"));
     }
 
