@@ -16,6 +16,14 @@ fn passerelle(args: &[&str], envs: &[(&str, &str)]) -> Output {
     command.output().expect("the binary runs")
 }
 
+/// Runs a blocking CLI scenario against a fresh PostgreSQL database, dropped afterwards.
+async fn on_postgres(scenario: fn(&str)) {
+    let (url, admin, name) = store::testing::create_postgres_database().await;
+    let run = tokio::task::spawn_blocking(move || scenario(&url)).await;
+    store::testing::drop_postgres_database(&admin, &name);
+    run.expect("the CLI scenario completes");
+}
+
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -145,10 +153,7 @@ fn admin_create_makes_a_national_administrator_on_sqlite() {
 
 #[tokio::test]
 async fn admin_create_makes_a_national_administrator_on_postgres() {
-    let (url, admin, name) = store::testing::create_postgres_database().await;
-    let run = tokio::task::spawn_blocking(move || admin_create_then_log_in(&url)).await;
-    store::testing::drop_postgres_database(&admin, &name);
-    run.expect("the CLI test completes");
+    on_postgres(admin_create_then_log_in).await;
 }
 
 fn qpv_import_and_lookup(url: &str) {
@@ -250,8 +255,5 @@ fn qpv_files_are_imported_once_and_points_looked_up_on_sqlite() {
 
 #[tokio::test]
 async fn qpv_files_are_imported_once_and_points_looked_up_on_postgres() {
-    let (url, admin, name) = store::testing::create_postgres_database().await;
-    let run = tokio::task::spawn_blocking(move || qpv_import_and_lookup(&url)).await;
-    store::testing::drop_postgres_database(&admin, &name);
-    run.expect("the CLI test completes");
+    on_postgres(qpv_import_and_lookup).await;
 }

@@ -98,19 +98,7 @@ impl BanApi {
         url.query_pairs_mut()
             .append_pair("q", query)
             .append_pair("limit", "1");
-        let response = self
-            .http
-            .get(url)
-            .send()
-            .await
-            .map_err(|e| GeocodeError::Unreachable(e.without_url().to_string()))?;
-        let status = response.status();
-        if !status.is_success() {
-            return Err(GeocodeError::Service(format!(
-                "statut HTTP {}",
-                status.as_u16()
-            )));
-        }
+        let response = send(self.http.get(url)).await?;
         let body: Value = response
             .json()
             .await
@@ -161,27 +149,35 @@ impl BanApi {
             .base
             .join("search/csv/")
             .map_err(|e| GeocodeError::Format(e.to_string()))?;
-        let response = self
-            .http
-            .post(url)
-            .timeout(Duration::from_secs(120))
-            .multipart(form)
-            .send()
-            .await
-            .map_err(|e| GeocodeError::Unreachable(e.without_url().to_string()))?;
-        let status = response.status();
-        if !status.is_success() {
-            return Err(GeocodeError::Service(format!(
-                "statut HTTP {}",
-                status.as_u16()
-            )));
-        }
+        let response = send(
+            self.http
+                .post(url)
+                .timeout(Duration::from_secs(120))
+                .multipart(form),
+        )
+        .await?;
         let body = response
             .bytes()
             .await
             .map_err(|e| GeocodeError::Unreachable(e.without_url().to_string()))?;
         parse_csv_answer(&body, addresses.len())
     }
+}
+
+/// Sends a request to the BAN and checks its status, in one place for every call.
+async fn send(request: reqwest::RequestBuilder) -> Result<reqwest::Response, GeocodeError> {
+    let response = request
+        .send()
+        .await
+        .map_err(|e| GeocodeError::Unreachable(e.without_url().to_string()))?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(GeocodeError::Service(format!(
+            "statut HTTP {}",
+            status.as_u16()
+        )));
+    }
+    Ok(response)
 }
 
 /// Reads the bulk endpoint's CSV: the rows sent, with `latitude`, `longitude`, `result_label`,

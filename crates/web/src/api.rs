@@ -128,25 +128,31 @@ pub async fn lookup(
         Ok(m) => m,
         Err(r) => return *r,
     };
-    match (q.lon, q.lat, q.adresse) {
+    match answer(&state, q.lon, q.lat, q.adresse, millesime).await {
+        Ok(value) => Json(value).into_response(),
+        Err(e) => from_app(e),
+    }
+}
+
+/// Answers one request element: a point, or an address (not both, not neither).
+async fn answer(
+    state: &AppState,
+    lon: Option<f64>,
+    lat: Option<f64>,
+    address: Option<String>,
+    millesime: Millesime,
+) -> Result<Value, app::AppError> {
+    match (lon, lat, address) {
         (Some(lon), Some(lat), None) => {
-            match app::qpv::lookup_point(&state.app, lon, lat, millesime) {
-                Ok(answer) => Json(answer).into_response(),
-                Err(e) => from_app(e),
-            }
+            app::qpv::lookup_point(&state.app, lon, lat, millesime).map(|a| json!(a))
         }
-        (None, None, Some(address)) => {
-            match app::qpv::lookup_address(&state.app, &address, millesime).await {
-                Ok(answer) => Json(answer).into_response(),
-                Err(e) => from_app(e),
-            }
-        }
-        _ => api_error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "saisie_invalide",
+        (None, None, Some(address)) => app::qpv::lookup_address(&state.app, &address, millesime)
+            .await
+            .map(|a| json!(a)),
+        _ => Err(app::AppError::field(
+            "element",
             "Donnez soit lon et lat, soit adresse.",
-            json!({}),
-        ),
+        )),
     }
 }
 
@@ -202,21 +208,8 @@ pub async fn lookup_batch(
     };
     let mut results = Vec::with_capacity(request.elements.len());
     for (i, item) in request.elements.into_iter().enumerate() {
-        let answer = match (item.lon, item.lat, item.adresse) {
-            (Some(lon), Some(lat), None) => {
-                app::qpv::lookup_point(&state.app, lon, lat, millesime).map(|a| json!(a))
-            }
-            (None, None, Some(address)) => {
-                app::qpv::lookup_address(&state.app, &address, millesime)
-                    .await
-                    .map(|a| json!(a))
-            }
-            _ => Err(app::AppError::field(
-                "element",
-                "Donnez soit lon et lat, soit adresse.",
-            )),
-        };
-        results.push(match answer {
+        let result = answer(&state, item.lon, item.lat, item.adresse, millesime).await;
+        results.push(match result {
             Ok(Value::Object(mut fields)) => {
                 fields.insert("id".into(), item.id.unwrap_or(Value::from(i)));
                 Value::Object(fields)
