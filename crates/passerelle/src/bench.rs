@@ -142,3 +142,101 @@ async fn postgis(
     db.close().await;
     Ok((version, count, seconds))
 }
+
+/// The process's peak resident memory so far, in MiB (Linux `VmHWM`).
+fn peak_memory_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// `passerelle bench masse`: the mass check pipeline on a large file of coordinates (no
+/// geocoding, so no network: what is measured is reading, looking up and writing), with the
+/// national synthetic map loaded.
+pub async fn mass_check(rows: usize) -> Result<(), String> {
+    let dir = std::env::temp_dir().join(format!("passerelle-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let outcome = mass_check_in(&dir, rows).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    outcome
+}
+
+async fn mass_check_in(dir: &std::path::Path, rows: usize) -> Result<(), String> {
+    let url = format!("sqlite://{}?mode=rwc", dir.join("bench.db").display());
+    let db = store::Db::connect(&url, &store::PoolSettings::default())
+        .await
+        .map_err(|e| e.to_string())?;
+    db.migrate().await.map_err(|e| e.to_string())?;
+    let app = app::App::new(db.clone(), app::Settings::default(), None)
+        .await
+        .map_err(|e| e.to_string())?;
+    let shapes = synthetic::national(2024, 1600);
+    let points = synthetic::points(11, &shapes, rows);
+    let started = Instant::now();
+    app::qpv::import(
+        &app,
+        synthetic::to_geojson(&shapes).as_bytes(),
+        Millesime::Y2024,
+    )
+    .await
+    .map_err(crate::describe)?;
+    println!(
+        "Jeu synthétique national importé (1 600 quartiers, données fictives) en {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let mut csv = String::with_capacity(rows * 40);
+    csv.push_str("id;longitude;latitude\n");
+    for (i, p) in points.iter().enumerate() {
+        // One row in a hundred is deliberately bad: it must come back flagged.
+        if i % 100 == 99 {
+            csv.push_str(&format!("{i};inconnue;{}\n", p[1]));
+        } else {
+            csv.push_str(&format!("{i};{};{}\n", p[0], p[1]));
+        }
+    }
+    let before = peak_memory_mib().unwrap_or(0.0);
+    let out = std::fs::File::create(dir.join("resultat.csv")).map_err(|e| e.to_string())?;
+    let mut sink = app::qpv_file::CsvSink(
+        csv::WriterBuilder::new()
+            .delimiter(b';')
+            .from_writer(std::io::BufWriter::new(out)),
+    );
+    let started = Instant::now();
+    let report = app::qpv_file::check_file(
+        &app,
+        csv.as_bytes(),
+        &app::qpv_file::FileCheckInput::default(),
+        &mut sink,
+    )
+    .await
+    .map_err(crate::describe)?;
+    sink.0.flush().map_err(|e| e.to_string())?;
+    let seconds = started.elapsed().as_secs_f64();
+    let written = std::fs::metadata(dir.join("resultat.csv"))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    println!(
+        "Vérification en masse : {} lignes ({:.1} Mo) en {:.2} s → {} ; {} en QPV, {} signalées ; fichier produit : {:.1} Mo",
+        report.rows,
+        csv.len() as f64 / 1e6,
+        seconds,
+        per_second(report.rows, seconds),
+        report.inside,
+        report.flagged,
+        written as f64 / 1e6
+    );
+    if let Some(peak) = peak_memory_mib() {
+        if peak > before {
+            println!(
+                "Mémoire : la vérification a porté le pic du processus de {before:.0} à {peak:.0} Mio."
+            );
+        } else {
+            println!(
+                "Mémoire : pic du processus {peak:.0} Mio, atteint pendant l'import du jeu national ; la vérification ne l'a pas augmenté."
+            );
+        }
+    }
+    db.close().await;
+    Ok(())
+}

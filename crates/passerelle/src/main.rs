@@ -104,6 +104,11 @@ enum QpvCommand {
 
 #[derive(Subcommand)]
 enum BenchCommand {
+    /// Vérification en masse d'un fichier de coordonnées (lignes/s et mémoire de pointe).
+    Masse {
+        #[arg(long, default_value_t = 100_000)]
+        lignes: usize,
+    },
     /// Débit de la recherche point → QPV sur un jeu national synthétique, comparé à PostGIS.
     Qpv {
         #[arg(long, default_value_t = 1600)]
@@ -195,6 +200,9 @@ async fn run(cli: Cli) -> Result<(), String> {
             db.close().await;
             Ok(())
         }
+        Command::Bench {
+            command: BenchCommand::Masse { lignes },
+        } => bench::mass_check(lignes).await,
         Command::Bench {
             command:
                 BenchCommand::Qpv {
