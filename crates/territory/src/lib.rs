@@ -5,6 +5,7 @@
 pub mod address;
 pub mod cog;
 pub mod geocoder;
+pub mod offline;
 pub mod qpv;
 pub mod rtree;
 pub mod synthetic;
