@@ -23,6 +23,112 @@ pub struct BanRow {
     pub lat: f64,
 }
 
+/// Why a BAN file was refused: the line and the reason, in French.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", match .line { Some(l) => format!("ligne {l} : {}", .reason), None => .reason.clone() })]
+pub struct BanFileError {
+    pub line: Option<u64>,
+    pub reason: String,
+}
+
+/// Reads an official BAN département file (`adresses-XX.csv`, `;`-separated, official header;
+/// gzipped or not) row by row, without holding it in memory. Stops at the first bad line.
+pub fn read_ban_file(
+    input: impl std::io::Read,
+    mut on_row: impl FnMut(BanRow) -> Result<(), String>,
+) -> Result<u64, BanFileError> {
+    let mut input = std::io::BufReader::new(input);
+    let gzipped = std::io::BufRead::fill_buf(&mut input)
+        .map(|b| b.starts_with(&[0x1f, 0x8b]))
+        .unwrap_or(false);
+    let reader: Box<dyn std::io::Read> = if gzipped {
+        Box::new(flate2::read::MultiGzDecoder::new(input))
+    } else {
+        Box::new(input)
+    };
+    let mut csv = csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .from_reader(reader);
+    let file_error = |reason: String| BanFileError { line: None, reason };
+    let headers = csv
+        .headers()
+        .map_err(|e| file_error(format!("en-tête illisible : {e}")))?
+        .clone();
+    let column = |name: &str| headers.iter().position(|h| h.trim() == name);
+    let required = [
+        "numero",
+        "rep",
+        "nom_voie",
+        "code_postal",
+        "code_insee",
+        "nom_commune",
+        "lon",
+        "lat",
+    ];
+    let missing: Vec<&str> = required
+        .iter()
+        .copied()
+        .filter(|c| column(c).is_none())
+        .collect();
+    if !missing.is_empty() {
+        return Err(file_error(format!(
+            "ce n'est pas un fichier d'adresses de la BAN : colonnes {} absentes de l'en-tête (attendu id;id_fantoir;numero;rep;nom_voie;code_postal;code_insee;nom_commune;…;lon;lat;…).",
+            missing.join(", ")
+        )));
+    }
+    let index: Vec<usize> = required.iter().filter_map(|c| column(c)).collect();
+    let mut count = 0;
+    let mut record = csv::StringRecord::new();
+    loop {
+        let line = csv.position().line();
+        match csv.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                return Err(BanFileError {
+                    line: Some(line),
+                    reason: e.to_string(),
+                });
+            }
+        }
+        let fail = |reason: String| BanFileError {
+            line: Some(record.position().map_or(line, |p| p.line())),
+            reason,
+        };
+        let get = |i: usize| record.get(index[i]).unwrap_or("").trim();
+        let numero = match get(0) {
+            "" => None,
+            n => Some(
+                n.parse::<u32>()
+                    .map_err(|_| fail(format!("numéro « {n} » invalide")))?,
+            ),
+        };
+        let coordinate = |i: usize, name: &str, range: std::ops::RangeInclusive<f64>| {
+            get(i)
+                .parse::<f64>()
+                .ok()
+                .filter(|v| range.contains(v))
+                .ok_or_else(|| fail(format!("{name} « {} » invalide", get(i))))
+        };
+        let row = BanRow {
+            numero,
+            rep: get(1).to_string(),
+            nom_voie: get(2).to_string(),
+            code_postal: get(3).to_string(),
+            code_insee: get(4).to_string(),
+            nom_commune: get(5).to_string(),
+            lon: coordinate(6, "longitude", -180.0..=180.0)?,
+            lat: coordinate(7, "latitude", -90.0..=90.0)?,
+        };
+        if row.nom_voie.is_empty() || domain::InseeCode::parse(&row.code_insee).is_err() {
+            return Err(fail("voie ou code INSEE manquant".into()));
+        }
+        on_row(row).map_err(fail)?;
+        count += 1;
+    }
+    Ok(count)
+}
+
 struct HouseNumber {
     number: u32,
     rep: Option<String>,
@@ -361,6 +467,41 @@ mod tests {
                 (3.965, 50.265),
             ),
         ])
+    }
+
+    const HEADER: &str = "id;id_fantoir;numero;rep;nom_voie;code_postal;code_insee;nom_commune;code_insee_ancienne_commune;nom_ancienne_commune;x;y;lon;lat;type_position;alias;nom_ld;libelle_acheminement;nom_afnor;source_position;source_nom_voie;certification_commune;cad_parcelles";
+
+    #[test]
+    fn an_official_file_is_read_plain_or_gzipped_and_a_bad_line_is_named() {
+        let text = format!(
+            "{HEADER}\n59392_0001_00012;59392_0001;12;bis;Boulevard du Général de Gaulle;59600;59392;Maubeuge;;;770000;7020000;3.971;50.271;entrée;;;MAUBEUGE;BOULEVARD DU GENERAL DE GAULLE;commune;commune;1;\n59365_0002_00003;;3;;Rue de la Gare;59720;59365;Louvroil;;;0;0;3.96;50.26;entrée;;;LOUVROIL;RUE DE LA GARE;commune;commune;1;\n"
+        );
+        let mut rows = Vec::new();
+        assert_eq!(
+            read_ban_file(text.as_bytes(), |r| {
+                rows.push(r);
+                Ok(())
+            })
+            .expect("valid"),
+            2
+        );
+        assert_eq!(
+            (rows[0].numero, rows[0].rep.as_str(), rows[0].lon),
+            (Some(12), "bis", 3.971)
+        );
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, text.as_bytes()).expect("gzip");
+        let gzipped = gz.finish().expect("gzip");
+        assert_eq!(
+            read_ban_file(gzipped.as_slice(), |_| Ok(())).expect("gzipped"),
+            2
+        );
+        let bad = text.replace("3.96;50.26", "3.96;95.0");
+        let err = read_ban_file(bad.as_bytes(), |_| Ok(())).expect_err("latitude out of range");
+        assert_eq!(err.to_string(), "ligne 3 : latitude « 95.0 » invalide");
+        let err =
+            read_ban_file("code;nom\n1;x\n".as_bytes(), |_| Ok(())).expect_err("not a BAN file");
+        assert!(err.to_string().contains("colonnes numero, rep"), "{err}");
     }
 
     #[test]
