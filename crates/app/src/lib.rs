@@ -14,6 +14,7 @@ pub mod caller;
 pub mod demo;
 pub mod error;
 pub mod form;
+pub mod geocoding;
 pub mod mail;
 pub mod organisations;
 pub mod oversight;
@@ -51,6 +52,7 @@ pub struct Settings {
     pub contact_email: String,
     /// The BAN API's address (`/search/` is appended).
     pub ban_api_url: String,
+    pub geocoder: geocoding::GeocoderChoice,
 }
 
 impl Default for Settings {
@@ -62,6 +64,7 @@ impl Default for Settings {
             operator: "l'opérateur de cette instance de Passerelle".into(),
             contact_email: "contact@passerelle.localhost".into(),
             ban_api_url: "https://api-adresse.data.gouv.fr".into(),
+            geocoder: geocoding::GeocoderChoice::Auto,
         }
     }
 }
@@ -76,7 +79,7 @@ pub struct App {
     pub referential: &'static Referential,
     /// The QPV index every request reads; rebuilt after imports.
     pub qpv: Arc<qpv::QpvState>,
-    pub geocoder: Arc<territory::geocoder::BanApi>,
+    pub geocoder: Arc<geocoding::Geocoder>,
 }
 
 impl App {
@@ -93,6 +96,7 @@ impl App {
         };
         let geocoder =
             territory::geocoder::BanApi::new(&settings.ban_api_url).map_err(AppError::Internal)?;
+        let geocoder = geocoding::Geocoder::new(settings.geocoder, geocoder);
         let app = App {
             geocoder: Arc::new(geocoder),
             db,
@@ -103,6 +107,7 @@ impl App {
             qpv: Arc::new(qpv::QpvState::default()),
         };
         qpv::reload(&app).await?;
+        geocoding::reload(&app).await?;
         Ok(app)
     }
 

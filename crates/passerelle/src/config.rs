@@ -25,6 +25,7 @@ pub struct Config {
     pub trust_forwarded_for: bool,
     pub max_connections: u32,
     pub ban_api_url: Option<String>,
+    pub geocoder: app::geocoding::GeocoderChoice,
 }
 
 impl Default for Config {
@@ -42,6 +43,7 @@ impl Default for Config {
             trust_forwarded_for: false,
             max_connections: 10,
             ban_api_url: None,
+            geocoder: app::geocoding::GeocoderChoice::Auto,
         }
     }
 }
@@ -176,17 +178,9 @@ impl Config {
             })?;
         }
         if let Some(v) = env("PASSERELLE_GEOCODER") {
-            match v.trim() {
-                "ban-api" => {}
-                "offline" => {
-                    return Err("PASSERELLE_GEOCODER=offline : le géocodeur hors ligne (fichiers BAN importés) n'existe pas encore dans cette version ; utilisez ban-api".into());
-                }
-                other => {
-                    return Err(format!(
-                        "PASSERELLE_GEOCODER vaut ban-api ou offline (reçu « {other} »)"
-                    ));
-                }
-            }
+            self.geocoder = app::geocoding::GeocoderChoice::parse(&v).ok_or_else(|| {
+                format!("PASSERELLE_GEOCODER vaut auto, ban-api ou offline (reçu « {v} »)")
+            })?;
         }
         if let Some(v) = env("PASSERELLE_MAX_CONNECTIONS") {
             self.max_connections = v.trim().parse().map_err(|_| {
@@ -256,6 +250,7 @@ impl Config {
             operator: self.operator.clone().unwrap_or(defaults.operator),
             contact_email: self.contact_email.clone().unwrap_or(defaults.contact_email),
             ban_api_url: self.ban_api_url.clone().unwrap_or(defaults.ban_api_url),
+            geocoder: self.geocoder,
         }
     }
 }

@@ -58,6 +58,11 @@ enum Command {
         #[command(subcommand)]
         command: BenchCommand,
     },
+    /// Géocodage hors ligne : import des fichiers d'adresses de la BAN.
+    Geocode {
+        #[command(subcommand)]
+        command: GeocodeCommand,
+    },
     /// Quartiers prioritaires : import des fichiers officiels, vérification d'un point.
     Qpv {
         #[command(subcommand)]
@@ -97,6 +102,17 @@ enum QpvCommand {
         /// Format de sortie : json ou texte.
         #[arg(long, default_value = "texte")]
         format: OutputFormat,
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum GeocodeCommand {
+    /// Importe un fichier départemental de la BAN (adresses-XX.csv, compressé .gz ou non).
+    /// Tout le fichier est vérifié en l'important : une ligne fautive annule l'import.
+    ImportBan {
+        file: PathBuf,
         #[arg(long, value_name = "URL")]
         database_url: Option<String>,
     },
@@ -211,6 +227,31 @@ async fn run(cli: Cli) -> Result<(), String> {
                     postgres_url,
                 },
         } => bench::qpv(quartiers, points, &postgres_url).await,
+        Command::Geocode {
+            command: GeocodeCommand::ImportBan { file, database_url },
+        } => {
+            override_with(&mut config, None, database_url)?;
+            let input = std::fs::File::open(&file)
+                .map_err(|e| format!("fichier {} illisible : {e}", file.display()))?;
+            let db = server::open(&config).await?;
+            let app = server::app(&config, db.clone(), internal_addr()).await?;
+            let started = std::time::Instant::now();
+            let count = app::geocoding::import_ban(&app, input).await.map_err(|e| {
+                format!(
+                    "{} refusé, rien n'a été modifié. {}",
+                    file.display(),
+                    describe(e)
+                )
+            })?;
+            println!(
+                "{} : {count} adresses importées en {:.1} s. Géocodeur : {}.",
+                file.display(),
+                started.elapsed().as_secs_f64(),
+                app.geocoder.describe()
+            );
+            db.close().await;
+            Ok(())
+        }
         Command::Qpv { command } => run_qpv(&mut config, command).await,
         Command::Admin {
             command:

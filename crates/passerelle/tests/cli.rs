@@ -257,3 +257,95 @@ fn qpv_files_are_imported_once_and_points_looked_up_on_sqlite() {
 async fn qpv_files_are_imported_once_and_points_looked_up_on_postgres() {
     on_postgres(qpv_import_and_lookup).await;
 }
+
+const BAN_FILE: &str = "id;id_fantoir;numero;rep;nom_voie;code_postal;code_insee;nom_commune;code_insee_ancienne_commune;nom_ancienne_commune;x;y;lon;lat;type_position;alias;nom_ld;libelle_acheminement;nom_afnor;source_position;source_nom_voie;certification_commune;cad_parcelles
+59392_0001_00012;;12;;Rue de la Démonstration;59600;59392;Maubeuge;;;0;0;3.962;50.272;entrée;;;MAUBEUGE;;commune;commune;1;
+";
+
+fn offline_geocoding(url: &str) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let qpv = concat!(env!("CARGO_MANIFEST_DIR"), "/../app/data/qpv-demo.geojson");
+    assert!(
+        passerelle(
+            &[
+                "qpv",
+                "import",
+                qpv,
+                "--millesime",
+                "2024",
+                "--database-url",
+                url
+            ],
+            &[]
+        )
+        .status
+        .success()
+    );
+    let bad = dir.path().join("adresses-59-bad.csv");
+    std::fs::write(&bad, BAN_FILE.replace("3.962;50.272", "x;50.272")).expect("write");
+    let out = passerelle(
+        &[
+            "geocode",
+            "import-ban",
+            &bad.display().to_string(),
+            "--database-url",
+            url,
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("rien n'a été modifié")
+            && stderr(&out).contains("ligne 2 : longitude"),
+        "{}",
+        stderr(&out)
+    );
+    let good = dir.path().join("adresses-59.csv");
+    std::fs::write(&good, BAN_FILE).expect("write");
+    let out = passerelle(
+        &[
+            "geocode",
+            "import-ban",
+            &good.display().to_string(),
+            "--database-url",
+            url,
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 adresses importées"));
+    let out = passerelle(
+        &[
+            "qpv",
+            "lookup",
+            "--address",
+            "12 r. de la demonstration 59600 maubeuge",
+            "--format",
+            "json",
+            "--database-url",
+            url,
+        ],
+        &[("PASSERELLE_GEOCODER", "offline")],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(
+        (json["code_qp"].as_str(), json["confidence"].as_str()),
+        (Some("QN05990N"), Some("sur"))
+    );
+    assert_eq!(json["label"], "12 Rue de la Démonstration 59600 Maubeuge");
+}
+
+#[test]
+fn ban_files_are_imported_and_addresses_geocoded_offline_on_sqlite() {
+    let dir = tempfile::tempdir().expect("tmp");
+    offline_geocoding(&format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("p.db").display()
+    ));
+}
+
+#[tokio::test]
+async fn ban_files_are_imported_and_addresses_geocoded_offline_on_postgres() {
+    on_postgres(offline_geocoding).await;
+}

@@ -12,6 +12,8 @@ use crate::geocoder::{Confidence, Geocoded};
 /// One line of an official BAN file (`adresses-XX.csv`), as the geocoder needs it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BanRow {
+    /// The BAN's identifier of the address (`59392_0001_00012`).
+    pub id: String,
     pub numero: Option<u32>,
     /// Repetition index as written in the file (`bis`, `ter`, `a`…), possibly empty.
     pub rep: String,
@@ -64,6 +66,7 @@ pub fn read_ban_file(
         "nom_commune",
         "lon",
         "lat",
+        "id",
     ];
     let missing: Vec<&str> = required
         .iter()
@@ -111,6 +114,7 @@ pub fn read_ban_file(
                 .ok_or_else(|| fail(format!("{name} « {} » invalide", get(i))))
         };
         let row = BanRow {
+            id: get(8).to_string(),
             numero,
             rep: get(1).to_string(),
             nom_voie: get(2).to_string(),
@@ -120,8 +124,11 @@ pub fn read_ban_file(
             lon: coordinate(6, "longitude", -180.0..=180.0)?,
             lat: coordinate(7, "latitude", -90.0..=90.0)?,
         };
-        if row.nom_voie.is_empty() || domain::InseeCode::parse(&row.code_insee).is_err() {
-            return Err(fail("voie ou code INSEE manquant".into()));
+        if row.id.is_empty()
+            || row.nom_voie.is_empty()
+            || domain::InseeCode::parse(&row.code_insee).is_err()
+        {
+            return Err(fail("identifiant, voie ou code INSEE manquant".into()));
         }
         on_row(row).map_err(fail)?;
         count += 1;
@@ -404,6 +411,7 @@ mod tests {
     ) -> BanRow {
         let (cp, insee, name) = commune;
         BanRow {
+            id: format!("{}_{}_{}", commune.1, voie.len(), numero.unwrap_or(0)),
             numero,
             rep: rep.into(),
             nom_voie: voie.into(),

@@ -1,0 +1,15 @@
+-- Addresses of the Base Adresse Nationale imported for offline geocoding (official
+-- département files). The geocoder's index is built in memory from this table.
+
+CREATE TABLE ban_addresses (
+    id TEXT PRIMARY KEY NOT NULL,
+    numero INTEGER,
+    rep TEXT NOT NULL DEFAULT '',
+    nom_voie TEXT NOT NULL,
+    code_postal TEXT NOT NULL,
+    code_insee TEXT NOT NULL,
+    nom_commune TEXT NOT NULL,
+    lon DOUBLE PRECISION NOT NULL,
+    lat DOUBLE PRECISION NOT NULL
+);
+CREATE INDEX ban_addresses_insee_idx ON ban_addresses (code_insee);
