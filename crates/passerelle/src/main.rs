@@ -120,6 +120,13 @@ enum GeocodeCommand {
 
 #[derive(Subcommand)]
 enum BenchCommand {
+    /// Géocodage hors ligne sur une BAN synthétique (import, débit, exactitude).
+    Geocodage {
+        #[arg(long, default_value_t = 1_000_000)]
+        lignes: usize,
+        #[arg(long, default_value_t = 20_000)]
+        requetes: usize,
+    },
     /// Vérification en masse d'un fichier de coordonnées (lignes/s et mémoire de pointe).
     Masse {
         #[arg(long, default_value_t = 100_000)]
@@ -216,6 +223,9 @@ async fn run(cli: Cli) -> Result<(), String> {
             db.close().await;
             Ok(())
         }
+        Command::Bench {
+            command: BenchCommand::Geocodage { lignes, requetes },
+        } => bench::offline_geocoding(lignes, requetes).await,
         Command::Bench {
             command: BenchCommand::Masse { lignes },
         } => bench::mass_check(lignes).await,

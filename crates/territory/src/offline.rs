@@ -156,6 +156,9 @@ struct Commune {
     insee: String,
     name: String,
     streets: Vec<Street>,
+    /// Trigram → the streets whose name has it: a query counts shared trigrams only for the
+    /// streets that share any, instead of comparing with every street.
+    postings: HashMap<u32, Vec<u32>>,
 }
 
 /// The addresses of the imported départements, indexed for matching.
@@ -180,26 +183,6 @@ fn trigrams(norm: &str) -> Vec<u32> {
     grams.sort_unstable();
     grams.dedup();
     grams
-}
-
-/// Dice similarity of two sorted trigram sets, in [0, 1].
-fn similarity(a: &[u32], b: &[u32]) -> f64 {
-    if a.is_empty() || b.is_empty() {
-        return 0.0;
-    }
-    let (mut i, mut j, mut common) = (0, 0, 0);
-    while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                common += 1;
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    2.0 * common as f64 / (a.len() + b.len()) as f64
 }
 
 fn repetition(rep: &str) -> Option<String> {
@@ -228,6 +211,7 @@ impl OfflineGeocoder {
                         insee: row.code_insee.clone(),
                         name: row.nom_commune.clone(),
                         streets: Vec::new(),
+                        postings: HashMap::new(),
                     });
                     g.communes.len() - 1
                 });
@@ -263,6 +247,11 @@ impl OfflineGeocoder {
                 .entry(normalize(&commune.name))
                 .or_default()
                 .push(i);
+            for (s, street) in commune.streets.iter().enumerate() {
+                for t in &street.trigrams {
+                    commune.postings.entry(*t).or_default().push(s as u32);
+                }
+            }
             for street in &mut commune.streets {
                 if !street.numbers.is_empty() {
                     let n = street.numbers.len() as f64;
@@ -334,8 +323,18 @@ impl OfflineGeocoder {
         for (communes, street_text, commune_known) in &attempts {
             let wanted = trigrams(street_text);
             for &c in communes {
-                for (s, street) in self.communes[c].streets.iter().enumerate() {
-                    let sim = similarity(&wanted, &street.trigrams);
+                let commune = &self.communes[c];
+                // Dice similarity 2·|shared| / (|a| + |b|), counting shared trigrams through
+                // the postings (both sides are sets: trigrams are deduplicated).
+                let mut shared = vec![0u16; commune.streets.len()];
+                for t in &wanted {
+                    for &s in commune.postings.get(t).map_or(&[][..], Vec::as_slice) {
+                        shared[s as usize] += 1;
+                    }
+                }
+                for (s, &n) in shared.iter().enumerate().filter(|(_, n)| **n > 0) {
+                    let sim = 2.0 * f64::from(n)
+                        / (wanted.len() + commune.streets[s].trigrams.len()) as f64;
                     if best.is_none_or(|(b, ..)| sim > b) {
                         best = Some((sim, c, s, *commune_known));
                     }

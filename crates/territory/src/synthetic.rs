@@ -181,3 +181,176 @@ mod tests {
         assert!(national(7, 1600) == shapes, "deterministic");
     }
 }
+
+/// A synthetic BAN: `lines` addresses over 400 fictional communes, in the official file's
+/// shape (for benchmarks; never real addresses).
+pub fn ban(seed: u64, lines: usize) -> Vec<crate::offline::BanRow> {
+    const TYPES: [&str; 7] = [
+        "Rue",
+        "Avenue",
+        "Boulevard",
+        "Impasse",
+        "Chemin",
+        "Allée",
+        "Place",
+    ];
+    const NAMES: [&str; 24] = [
+        "de la Gare",
+        "Jean Jaurès",
+        "Victor Hugo",
+        "du Général de Gaulle",
+        "des Lilas",
+        "de la République",
+        "Pasteur",
+        "de l'Église",
+        "des Écoles",
+        "du Moulin",
+        "Saint-Exupéry",
+        "de la Paix",
+        "des Tilleuls",
+        "Émile Zola",
+        "du Stade",
+        "des Peupliers",
+        "de Verdun",
+        "Jules Ferry",
+        "du Château",
+        "Sainte-Anne",
+        "des Acacias",
+        "de la Fontaine",
+        "Louis Aragon",
+        "du Marché",
+    ];
+    const SYLLABLES: [&str; 16] = [
+        "mau", "beu", "lou", "vroil", "fer", "mont", "ville", "ber", "gny", "court", "sur", "val",
+        "roche", "neu", "chat", "lin",
+    ];
+    let mut rng = Rng::new(seed);
+    let communes: Vec<(String, String, String)> = (0..400)
+        .map(|i| {
+            let parts = 2 + (rng.next_u64() % 2) as usize;
+            let mut name: String = (0..parts)
+                .map(|_| SYLLABLES[(rng.next_u64() % 16) as usize])
+                .collect();
+            if let Some(first) = name.get(..1) {
+                name = first.to_uppercase() + &name[1..];
+            }
+            // Unique names: a suffix where the syllables repeat.
+            let name = format!(
+                "{name}-{}",
+                ["sur-Sambre", "le-Haut", "la-Forêt", "les-Bains", "en-Val"][i % 5]
+            );
+            (
+                format!("{:05}", 59000 + i * 7),
+                format!("59{:03}", i + 1),
+                name,
+            )
+        })
+        .collect();
+    let mut rows = Vec::with_capacity(lines);
+    let mut street_id = 0usize;
+    while rows.len() < lines {
+        let (postcode, insee, commune) = &communes[street_id % communes.len()];
+        let street = format!(
+            "{} {}",
+            TYPES[(rng.next_u64() % 7) as usize],
+            NAMES[(street_id / communes.len()) % NAMES.len()]
+        );
+        let street = if street_id / communes.len() >= NAMES.len() {
+            format!("{street} {}", street_id / communes.len() / NAMES.len() + 1)
+        } else {
+            street
+        };
+        let (lon0, lat0) = (rng.range(-1.0, 6.0), rng.range(43.0, 50.0));
+        let count = 5 + (rng.next_u64() % 60) as usize;
+        for n in 1..=count {
+            if rows.len() == lines {
+                break;
+            }
+            let rep = if n % 17 == 0 { "bis" } else { "" };
+            rows.push(crate::offline::BanRow {
+                id: format!("{insee}_{street_id:05}_{n:05}{rep}"),
+                numero: Some(n as u32),
+                rep: rep.to_string(),
+                nom_voie: street.clone(),
+                code_postal: postcode.clone(),
+                code_insee: insee.clone(),
+                nom_commune: commune.clone(),
+                lon: lon0 + n as f64 * 1e-4,
+                lat: lat0,
+            });
+        }
+        street_id += 1;
+    }
+    rows
+}
+
+/// A noisy way of typing an address, as people do: a typo, an abbreviation, no postcode,
+/// extra words, lost accents or case — one or two of them.
+pub fn noisy(rng: &mut Rng, row: &crate::offline::BanRow) -> String {
+    let mut street = row.nom_voie.clone();
+    let mut kinds = vec![rng.next_u64() % 5];
+    if rng.next_u64() % 3 == 0 {
+        kinds.push(rng.next_u64() % 5);
+    }
+    let mut postcode = row.code_postal.clone();
+    let mut commune = row.nom_commune.clone();
+    let mut extra = String::new();
+    for kind in kinds {
+        match kind {
+            0 => {
+                // A typo in the street name: a letter dropped, doubled or swapped.
+                let chars: Vec<char> = street.chars().collect();
+                let at = 4 + (rng.next_u64() as usize % chars.len().saturating_sub(5).max(1));
+                let mut out = chars.clone();
+                match rng.next_u64() % 3 {
+                    0 => {
+                        out.remove(at.min(out.len() - 1));
+                    }
+                    1 => out.insert(at.min(out.len()), chars[at.min(chars.len() - 1)]),
+                    _ if at + 1 < out.len() => out.swap(at, at + 1),
+                    _ => {}
+                }
+                street = out.into_iter().collect();
+            }
+            1 => {
+                for (long, short) in [
+                    ("Rue", "r"),
+                    ("Avenue", "av."),
+                    ("Boulevard", "bd"),
+                    ("Impasse", "imp"),
+                    ("Chemin", "chem."),
+                    ("Saint", "St"),
+                    ("Sainte", "Ste"),
+                    ("Général", "Gal"),
+                ] {
+                    street = street.replace(long, short);
+                }
+            }
+            2 => postcode.clear(),
+            3 => {
+                extra = [
+                    " résidence les Pins",
+                    " bâtiment B",
+                    " appartement 12",
+                    " 2e étage",
+                ][(rng.next_u64() % 4) as usize]
+                    .to_string()
+            }
+            _ => {
+                street = crate::address::normalize(&street).to_uppercase();
+                commune = commune.to_lowercase();
+            }
+        }
+    }
+    let rep = if row.rep.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", row.rep)
+    };
+    let number = row.numero.map(|n| format!("{n}{rep} ")).unwrap_or_default();
+    if postcode.is_empty() {
+        format!("{number}{street}{extra}, {commune}")
+    } else {
+        format!("{number}{street}{extra}, {postcode} {commune}")
+    }
+}
