@@ -360,10 +360,11 @@ async fn offline_geocoding_in(
     let started = Instant::now();
     let mut right = 0;
     for (query, lon, lat) in &sample {
-        if let Ok(Some(found)) = app.geocoder.geocode(query).await {
-            if (found.lon - lon).abs() < 1e-9 && (found.lat - lat).abs() < 1e-9 {
-                right += 1;
-            }
+        if let Ok(Some(found)) = app.geocoder.geocode(query).await
+            && (found.lon - lon).abs() < 1e-9
+            && (found.lat - lat).abs() < 1e-9
+        {
+            right += 1;
         }
     }
     let seconds = started.elapsed().as_secs_f64();

@@ -147,41 +147,6 @@ pub fn to_geojson(shapes: &[QpvShape]) -> String {
     serde_json::json!({ "type": "FeatureCollection", "features": features }).to_string()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_synthetic_map_is_national_sized_valid_and_reproducible() {
-        let shapes = national(7, 1600);
-        assert_eq!(shapes.len(), 1600);
-        let vertices: usize = shapes
-            .iter()
-            .flat_map(|s| s.polygons.iter().flatten())
-            .map(Vec::len)
-            .sum();
-        assert!(vertices > 500_000, "{vertices}");
-        assert!(shapes.iter().any(|s| s.polygons.len() > 1), "multipolygons");
-        assert!(shapes.iter().any(|s| s.polygons[0].len() > 1), "holes");
-        // It reads back through the official-file reader, so it is a valid import too.
-        let again = crate::qpv::read_geojson(&to_geojson(&shapes), Millesime::Y2024)
-            .expect("valid GeoJSON");
-        assert_eq!(again.len(), shapes.len());
-        for (a, b) in again.iter().zip(&shapes) {
-            assert_eq!(
-                (&a.code, &a.name, &a.communes),
-                (&b.code, &b.name, &b.communes)
-            );
-            assert!(
-                a.polygons == b.polygons,
-                "{} reads back with other coordinates",
-                a.code
-            );
-        }
-        assert!(national(7, 1600) == shapes, "deterministic");
-    }
-}
-
 /// A synthetic BAN: `lines` addresses over 400 fictional communes, in the official file's
 /// shape (for benchmarks; never real addresses).
 pub fn ban(seed: u64, lines: usize) -> Vec<crate::offline::BanRow> {
@@ -289,7 +254,7 @@ pub fn ban(seed: u64, lines: usize) -> Vec<crate::offline::BanRow> {
 pub fn noisy(rng: &mut Rng, row: &crate::offline::BanRow) -> String {
     let mut street = row.nom_voie.clone();
     let mut kinds = vec![rng.next_u64() % 5];
-    if rng.next_u64() % 3 == 0 {
+    if rng.next_u64().is_multiple_of(3) {
         kinds.push(rng.next_u64() % 5);
     }
     let mut postcode = row.code_postal.clone();
@@ -352,5 +317,40 @@ pub fn noisy(rng: &mut Rng, row: &crate::offline::BanRow) -> String {
         format!("{number}{street}{extra}, {commune}")
     } else {
         format!("{number}{street}{extra}, {postcode} {commune}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_synthetic_map_is_national_sized_valid_and_reproducible() {
+        let shapes = national(7, 1600);
+        assert_eq!(shapes.len(), 1600);
+        let vertices: usize = shapes
+            .iter()
+            .flat_map(|s| s.polygons.iter().flatten())
+            .map(Vec::len)
+            .sum();
+        assert!(vertices > 500_000, "{vertices}");
+        assert!(shapes.iter().any(|s| s.polygons.len() > 1), "multipolygons");
+        assert!(shapes.iter().any(|s| s.polygons[0].len() > 1), "holes");
+        // It reads back through the official-file reader, so it is a valid import too.
+        let again = crate::qpv::read_geojson(&to_geojson(&shapes), Millesime::Y2024)
+            .expect("valid GeoJSON");
+        assert_eq!(again.len(), shapes.len());
+        for (a, b) in again.iter().zip(&shapes) {
+            assert_eq!(
+                (&a.code, &a.name, &a.communes),
+                (&b.code, &b.name, &b.communes)
+            );
+            assert!(
+                a.polygons == b.polygons,
+                "{} reads back with other coordinates",
+                a.code
+            );
+        }
+        assert!(national(7, 1600) == shapes, "deterministic");
     }
 }
