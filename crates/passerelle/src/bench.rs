@@ -49,10 +49,7 @@ pub async fn qpv(quartiers: usize, points: usize, postgres_url: &str) -> Result<
     println!("Index construit en {:.0} ms", build * 1000.0);
 
     let started = Instant::now();
-    let inside = probe
-        .iter()
-        .filter(|p| index.find(p[0], p[1], Millesime::Y2024).is_some())
-        .count();
+    let inside = index.count_inside(&probe, Millesime::Y2024);
     let ours = started.elapsed().as_secs_f64();
     println!(
         "Passerelle, point → QPV, 1 cœur : {} points en {:.3} s → {} ({} dans un QPV)",

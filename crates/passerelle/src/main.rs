@@ -132,7 +132,8 @@ enum BenchCommand {
         #[arg(long, default_value_t = 100_000)]
         lignes: usize,
     },
-    /// Débit de la recherche point → QPV sur un jeu national synthétique, comparé à PostGIS.
+    /// Débit de la recherche point → QPV sur un jeu national synthétique, comparé à PostGIS,
+    /// puis géocodage hors ligne sur une BAN synthétique d'un million de lignes.
     Qpv {
         #[arg(long, default_value_t = 1600)]
         quartiers: usize,
@@ -236,7 +237,11 @@ async fn run(cli: Cli) -> Result<(), String> {
                     points,
                     postgres_url,
                 },
-        } => bench::qpv(quartiers, points, &postgres_url).await,
+        } => {
+            bench::qpv(quartiers, points, &postgres_url).await?;
+            // The figures include offline geocoding: measured in the same command.
+            bench::offline_geocoding(1_000_000, 20_000).await
+        }
         Command::Geocode {
             command: GeocodeCommand::ImportBan { file, database_url },
         } => {

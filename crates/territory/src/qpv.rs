@@ -263,6 +263,25 @@ pub fn read_list_csv(bytes: &[u8], millesime: Millesime) -> Result<Vec<QpvListEn
     Ok(entries)
 }
 
+const GRID: usize = 32;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cell {
+    Outside,
+    Inside,
+    Boundary,
+}
+
+/// The cell holding a coordinate along one axis: one formula for marking and for querying,
+/// so a point on a cell's border always lands where its edges were marked.
+fn cell_index(value: f64, min: f64, max: f64) -> usize {
+    let span = max - min;
+    if span <= 0.0 {
+        return 0;
+    }
+    (((value - min) / span * GRID as f64) as usize).min(GRID - 1)
+}
+
 /// A multipolygon ready for fast point-in-polygon tests.
 #[derive(Debug)]
 struct Prepared {
@@ -273,6 +292,9 @@ struct Prepared {
     /// array (`slab_starts[i]..slab_starts[i + 1]`), so a test touches one contiguous run.
     slab_edges: Vec<[f64; 4]>,
     slab_starts: Vec<u32>,
+    /// A GRID × GRID partition of the bounding box: cells no edge's box touches are wholly
+    /// inside or wholly outside (answered without any edge test); the others need the test.
+    cells: Vec<Cell>,
     edges: Vec<[f64; 4]>,
 }
 
@@ -312,17 +334,71 @@ impl Prepared {
             slab_edges.extend(slab);
         }
         slab_starts.push(slab_edges.len() as u32);
-        Prepared {
+        let mut prepared = Prepared {
             min,
             max,
             slab_height,
             slab_edges,
             slab_starts,
             edges,
+            cells: Vec::new(),
+        };
+        // Mark every cell an edge's bounding box touches (conservative: such cells keep the
+        // exact test); every other cell takes the status of its centre.
+        let mut cells = vec![Cell::Outside; GRID * GRID];
+        for e in &prepared.edges {
+            let (x0, x1) = (
+                cell_index(e[0].min(e[2]), min[0], max[0]),
+                cell_index(e[0].max(e[2]), min[0], max[0]),
+            );
+            let (y0, y1) = (
+                cell_index(e[1].min(e[3]), min[1], max[1]),
+                cell_index(e[1].max(e[3]), min[1], max[1]),
+            );
+            for cy in y0..=y1 {
+                for cx in x0..=x1 {
+                    cells[cy * GRID + cx] = Cell::Boundary;
+                }
+            }
         }
+        let (w, h) = (
+            (max[0] - min[0]) / GRID as f64,
+            (max[1] - min[1]) / GRID as f64,
+        );
+        for cy in 0..GRID {
+            for cx in 0..GRID {
+                if cells[cy * GRID + cx] != Cell::Boundary {
+                    let (px, py) = (
+                        min[0] + (cx as f64 + 0.5) * w,
+                        min[1] + (cy as f64 + 0.5) * h,
+                    );
+                    cells[cy * GRID + cx] = if prepared.contains_exact(px, py) {
+                        Cell::Inside
+                    } else {
+                        Cell::Outside
+                    };
+                }
+            }
+        }
+        prepared.cells = cells;
+        prepared
     }
 
     fn contains(&self, x: f64, y: f64) -> bool {
+        if x < self.min[0] || x > self.max[0] || y < self.min[1] || y > self.max[1] {
+            return false;
+        }
+        match self.cells[cell_index(y, self.min[1], self.max[1]) * GRID
+            + cell_index(x, self.min[0], self.max[0])]
+        {
+            Cell::Inside => true,
+            Cell::Outside => false,
+            Cell::Boundary => self.contains_exact(x, y),
+        }
+    }
+
+    /// The exact test: crossings of a ray towards +x with the edges of the point's slab.
+    fn contains_exact(&self, x: f64, y: f64) -> bool {
         if x < self.min[0] || x > self.max[0] || y < self.min[1] || y > self.max[1] {
             return false;
         }
@@ -421,11 +497,104 @@ impl PartialEq for Zone {
     }
 }
 
+/// Which QPVs may hold a point: ~0.01° cells over the union of a map's bounding boxes, each
+/// listing the QPVs whose box touches it (flat arrays). A containment lookup is one cell and a
+/// handful of candidates; the R-tree serves the nearest-QPV search.
+#[derive(Debug, Default)]
+struct CandidateGrid {
+    min: [f64; 2],
+    max: [f64; 2],
+    nx: usize,
+    ny: usize,
+    /// `zones[starts[c]..starts[c + 1]]` are the candidates of cell `c`.
+    starts: Vec<u32>,
+    zones: Vec<u32>,
+}
+
+const GRID_CELL_DEGREES: f64 = 0.01;
+
+/// One formula for marking and for querying, so a point on a cell's border always lands in
+/// a cell its boxes were marked in.
+fn grid_index(value: f64, min: f64, max: f64, n: usize) -> usize {
+    let span = max - min;
+    if span <= 0.0 {
+        return 0;
+    }
+    (((value - min) / span * n as f64) as usize).min(n - 1)
+}
+
+impl CandidateGrid {
+    /// `boxes`: (bbox, zone index) of one map.
+    fn new(boxes: &[([f64; 4], usize)]) -> CandidateGrid {
+        let Some((first, _)) = boxes.first() else {
+            return CandidateGrid::default();
+        };
+        let (mut min, mut max) = ([first[0], first[1]], [first[2], first[3]]);
+        for (b, _) in boxes {
+            min = [min[0].min(b[0]), min[1].min(b[1])];
+            max = [max[0].max(b[2]), max[1].max(b[3])];
+        }
+        let nx = (((max[0] - min[0]) / GRID_CELL_DEGREES).ceil() as usize).clamp(1, 4096);
+        let ny = (((max[1] - min[1]) / GRID_CELL_DEGREES).ceil() as usize).clamp(1, 4096);
+        let cells_of = |b: &[f64; 4]| {
+            let (x0, x1) = (
+                grid_index(b[0], min[0], max[0], nx),
+                grid_index(b[2], min[0], max[0], nx),
+            );
+            let (y0, y1) = (
+                grid_index(b[1], min[1], max[1], ny),
+                grid_index(b[3], min[1], max[1], ny),
+            );
+            (y0..=y1).flat_map(move |cy| (x0..=x1).map(move |cx| cy * nx + cx))
+        };
+        let mut starts = vec![0u32; nx * ny + 1];
+        for (b, _) in boxes {
+            for c in cells_of(b) {
+                starts[c + 1] += 1;
+            }
+        }
+        for i in 1..starts.len() {
+            starts[i] += starts[i - 1];
+        }
+        let mut fill = starts.clone();
+        let mut zones = vec![0u32; starts[nx * ny] as usize];
+        for (b, zone) in boxes {
+            for c in cells_of(b) {
+                zones[fill[c] as usize] = *zone as u32;
+                fill[c] += 1;
+            }
+        }
+        CandidateGrid {
+            min,
+            max,
+            nx,
+            ny,
+            starts,
+            zones,
+        }
+    }
+
+    fn candidates(&self, x: f64, y: f64) -> &[u32] {
+        if self.starts.is_empty()
+            || x < self.min[0]
+            || x > self.max[0]
+            || y < self.min[1]
+            || y > self.max[1]
+        {
+            return &[];
+        }
+        let c = grid_index(y, self.min[1], self.max[1], self.ny) * self.nx
+            + grid_index(x, self.min[0], self.max[0], self.nx);
+        &self.zones[self.starts[c] as usize..self.starts[c + 1] as usize]
+    }
+}
+
 /// Every QPV of every map, indexed. Built once, read by any number of threads.
 #[derive(Debug, Default)]
 pub struct QpvIndex {
     zones: Vec<Zone>,
     trees: Vec<(Millesime, PackedRTree)>,
+    grids: Vec<(Millesime, CandidateGrid)>,
 }
 
 impl QpvIndex {
@@ -463,7 +632,26 @@ impl QpvIndex {
                 )
             })
             .collect();
-        QpvIndex { zones, trees }
+        let grids = Millesime::ALL
+            .into_iter()
+            .map(|m| {
+                (
+                    m,
+                    CandidateGrid::new(
+                        &entries
+                            .iter()
+                            .filter(|e| e.0 == m)
+                            .map(|e| (e.1, e.2))
+                            .collect::<Vec<_>>(),
+                    ),
+                )
+            })
+            .collect();
+        QpvIndex {
+            zones,
+            trees,
+            grids,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -487,9 +675,23 @@ impl QpvIndex {
 
     /// The QPV containing the point, if any (no distance computed: the fast path).
     pub fn find(&self, lon: f64, lat: f64, millesime: Millesime) -> Option<&Zone> {
-        let tree = self.tree(millesime)?;
-        tree.find_at_point(lon, lat, |i| self.zones[i].prepared.contains(lon, lat))
-            .map(|i| &self.zones[i])
+        let grid = self
+            .grids
+            .iter()
+            .find(|(m, _)| *m == millesime)
+            .map(|(_, g)| g)?;
+        grid.candidates(lon, lat)
+            .iter()
+            .map(|&i| &self.zones[i as usize])
+            .find(|z| z.prepared.contains(lon, lat))
+    }
+
+    /// How many of the points lie in a QPV of the map (batch containment, e.g. for a file).
+    pub fn count_inside(&self, points: &[[f64; 2]], millesime: Millesime) -> usize {
+        points
+            .iter()
+            .filter(|p| self.find(p[0], p[1], millesime).is_some())
+            .count()
     }
 
     /// The QPV containing the point, or the nearest one with its distance in metres.
@@ -604,6 +806,18 @@ mod tests {
         assert_eq!(inside(&i, 4.002, 50.272).as_deref(), Some("QN05902M"));
         assert_eq!(inside(&i, 4.012, 50.272).as_deref(), Some("QN05902M"));
         assert_eq!(inside(&i, 4.007, 50.272), None);
+    }
+
+    #[test]
+    fn a_batch_counts_the_points_inside() {
+        let i = index();
+        let points = [
+            [3.971, 50.271],
+            [3.975, 50.275],
+            [4.002, 50.272],
+            [5.0, 45.0],
+        ];
+        assert_eq!(i.count_inside(&points, Millesime::Y2024), 2);
     }
 
     #[test]
