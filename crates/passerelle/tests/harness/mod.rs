@@ -201,13 +201,11 @@ impl Browser {
     /// asynchronous for WebDriver.
     pub async fn expect_text(&self, text: &str) -> WebDriverResult<()> {
         for _ in 0..100 {
-            let body = self
-                .driver
-                .find(By::Tag("body"))
-                .await?
-                .text()
-                .await
-                .unwrap_or_default();
+            // Between two pages there may be no <body> for a moment: look again.
+            let body = match self.driver.find(By::Tag("body")).await {
+                Ok(element) => element.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
             if body.contains(text) {
                 return Ok(());
             }
