@@ -262,31 +262,7 @@ async fn offline_geocoding_in(
             .from_path(&file)
             .map_err(|e| e.to_string())?;
         writer
-            .write_record([
-                "id",
-                "id_fantoir",
-                "numero",
-                "rep",
-                "nom_voie",
-                "code_postal",
-                "code_insee",
-                "nom_commune",
-                "code_insee_ancienne_commune",
-                "nom_ancienne_commune",
-                "x",
-                "y",
-                "lon",
-                "lat",
-                "type_position",
-                "alias",
-                "nom_ld",
-                "libelle_acheminement",
-                "nom_afnor",
-                "source_position",
-                "source_nom_voie",
-                "certification_commune",
-                "cad_parcelles",
-            ])
+            .write_record(territory::offline::BAN_HEADER)
             .map_err(|e| e.to_string())?;
         for r in &rows {
             let numero = r.numero.map(|n| n.to_string()).unwrap_or_default();

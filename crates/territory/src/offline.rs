@@ -25,6 +25,33 @@ pub struct BanRow {
     pub lat: f64,
 }
 
+/// The columns of an official BAN département file, in order.
+pub const BAN_HEADER: [&str; 23] = [
+    "id",
+    "id_fantoir",
+    "numero",
+    "rep",
+    "nom_voie",
+    "code_postal",
+    "code_insee",
+    "nom_commune",
+    "code_insee_ancienne_commune",
+    "nom_ancienne_commune",
+    "x",
+    "y",
+    "lon",
+    "lat",
+    "type_position",
+    "alias",
+    "nom_ld",
+    "libelle_acheminement",
+    "nom_afnor",
+    "source_position",
+    "source_nom_voie",
+    "certification_commune",
+    "cad_parcelles",
+];
+
 /// Why a BAN file was refused: the line and the reason, in French.
 #[derive(Debug, thiserror::Error)]
 #[error("{}", match .line { Some(l) => format!("ligne {l} : {}", .reason), None => .reason.clone() })]
