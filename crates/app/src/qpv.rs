@@ -260,13 +260,7 @@ pub struct AddressAnswer {
     pub qpv: PointAnswer,
 }
 
-/// Geocodes an address (BAN), then looks its point up. An address the geocoder cannot find is
-/// an answer (confidence « indéterminé », no QPV), not an error; an unreachable geocoder is.
-pub async fn lookup_address(
-    app: &App,
-    address: &str,
-    millesime: Millesime,
-) -> Result<AddressAnswer, AppError> {
+fn check_address(address: &str) -> Result<&str, AppError> {
     let address = address.trim();
     if address.is_empty() {
         return Err(AppError::field(
@@ -280,11 +274,15 @@ pub async fn lookup_address(
             "Une adresse comporte 300 caractères au plus.",
         ));
     }
-    let found = app
-        .geocoder
-        .geocode(address)
-        .await
-        .map_err(|e| AppError::Unavailable(e.to_string()))?;
+    Ok(address)
+}
+
+fn address_answer(
+    app: &App,
+    address: &str,
+    found: Option<territory::geocoder::Geocoded>,
+    millesime: Millesime,
+) -> Result<AddressAnswer, AppError> {
     Ok(match found {
         Some(g) => AddressAnswer {
             adresse: address.to_string(),
@@ -312,6 +310,49 @@ pub async fn lookup_address(
             },
         },
     })
+}
+
+/// Geocodes an address (BAN), then looks its point up. An address the geocoder cannot find is
+/// an answer (confidence « indéterminé », no QPV), not an error; an unreachable geocoder is.
+pub async fn lookup_address(
+    app: &App,
+    address: &str,
+    millesime: Millesime,
+) -> Result<AddressAnswer, AppError> {
+    let address = check_address(address)?;
+    let found = app
+        .geocoder
+        .geocode(address)
+        .await
+        .map_err(|e| AppError::Unavailable(e.to_string()))?;
+    address_answer(app, address, found, millesime)
+}
+
+/// Several addresses at once, through the geocoder's bulk path (one BAN request, not one per
+/// address). One result per address, in order: a bad address gets its own error; an
+/// unreachable geocoder fails the whole call.
+pub async fn lookup_addresses(
+    app: &App,
+    addresses: &[String],
+    millesime: Millesime,
+) -> Result<Vec<Result<AddressAnswer, AppError>>, AppError> {
+    let checked: Vec<Result<&str, AppError>> = addresses.iter().map(|a| check_address(a)).collect();
+    let valid: Vec<String> = checked
+        .iter()
+        .filter_map(|c| c.as_ref().ok().map(|a| a.to_string()))
+        .collect();
+    let mut found = app
+        .geocoder
+        .geocode_batch(&valid)
+        .await
+        .map_err(|e| AppError::Unavailable(e.to_string()))?
+        .into_iter();
+    Ok(checked
+        .into_iter()
+        .map(|c| {
+            c.and_then(|address| address_answer(app, address, found.next().flatten(), millesime))
+        })
+        .collect())
 }
 
 /// Imports the fictional QPVs of the demo (« données fictives ») over its real communes.

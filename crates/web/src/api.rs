@@ -206,9 +206,29 @@ pub async fn lookup_batch(
         Ok(m) => m,
         Err(r) => return *r,
     };
+    // Every address of the batch is geocoded in one bulk request, then answered in order.
+    let addresses: Vec<String> = request
+        .elements
+        .iter()
+        .filter_map(|e| match (e.lon, e.lat, &e.adresse) {
+            (None, None, Some(a)) => Some(a.clone()),
+            _ => None,
+        })
+        .collect();
+    let mut address_answers =
+        match app::qpv::lookup_addresses(&state.app, &addresses, millesime).await {
+            Ok(answers) => answers.into_iter(),
+            Err(e) => return from_app(e),
+        };
     let mut results = Vec::with_capacity(request.elements.len());
     for (i, item) in request.elements.into_iter().enumerate() {
-        let result = answer(&state, item.lon, item.lat, item.adresse, millesime).await;
+        let result = match (item.lon, item.lat, item.adresse) {
+            (None, None, Some(_)) => address_answers
+                .next()
+                .unwrap_or_else(|| Err(app::AppError::Internal("batch answers out of step".into())))
+                .map(|a| json!(a)),
+            (lon, lat, address) => answer(&state, lon, lat, address, millesime).await,
+        };
         results.push(match result {
             Ok(Value::Object(mut fields)) => {
                 fields.insert("id".into(), item.id.unwrap_or(Value::from(i)));
