@@ -654,14 +654,6 @@ impl QpvIndex {
         }
     }
 
-    pub fn len(&self) -> usize {
-        self.zones.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.zones.is_empty()
-    }
-
     pub fn count(&self, millesime: Millesime) -> usize {
         self.tree(millesime).map_or(0, PackedRTree::len)
     }

@@ -1,6 +1,6 @@
 //! A static, packed R-tree over bounding boxes (Sort-Tile-Recursive bulk loading, flat arrays):
-//! built once, queried without allocating. Used for the QPV index, where the set of boxes only
-//! changes with an import and a point query must cost tens of nanoseconds.
+//! built once, for the QPV index's best-first nearest-QPV search. (Containment goes through
+//! the candidate grid in `qpv`, which profiling showed to be faster than walking the tree.)
 
 const FANOUT: usize = 16;
 
@@ -28,10 +28,6 @@ fn union(a: [f64; 4], b: [f64; 4]) -> [f64; 4] {
         a[2].max(b[2]),
         a[3].max(b[3]),
     ]
-}
-
-fn contains(b: &[f64; 4], x: f64, y: f64) -> bool {
-    x >= b[0] && x <= b[2] && y >= b[1] && y <= b[3]
 }
 
 /// Orders boxes in Sort-Tile-Recursive order: vertical slices by x, then y within a slice.
@@ -85,49 +81,6 @@ impl PackedRTree {
 
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
-    }
-
-    /// Calls `visit` with the payload of every box containing the point (boundary included)
-    /// until it returns `true`; returns that payload.
-    pub fn find_at_point(
-        &self,
-        x: f64,
-        y: f64,
-        mut visit: impl FnMut(usize) -> bool,
-    ) -> Option<usize> {
-        let top = self.levels.len().checked_sub(1)?;
-        // Nodes still to open, as (level, index). A node is pushed only if it contains the
-        // point, so the stack holds at most FANOUT entries per level.
-        let mut stack = [(0u32, 0u32); 8 * FANOUT];
-        let mut len = 0;
-        for (i, node) in self.levels[top].iter().enumerate() {
-            if contains(&node.bbox, x, y) && len < stack.len() {
-                stack[len] = (top as u32, i as u32);
-                len += 1;
-            }
-        }
-        while len > 0 {
-            len -= 1;
-            let (level, index) = stack[len];
-            let node = &self.levels[level as usize][index as usize];
-            let range = node.first as usize..(node.first + node.count) as usize;
-            if level == 0 {
-                for &(bbox, payload) in &self.items[range] {
-                    if contains(&bbox, x, y) && visit(payload) {
-                        return Some(payload);
-                    }
-                }
-            } else {
-                let below = &self.levels[level as usize - 1];
-                for child in range {
-                    if contains(&below[child].bbox, x, y) && len < stack.len() {
-                        stack[len] = (level - 1, child as u32);
-                        len += 1;
-                    }
-                }
-            }
-        }
-        None
     }
 
     /// Best-first nearest search. `lower_bound` turns a squared distance to a box (in the
@@ -192,7 +145,7 @@ mod tests {
     use crate::synthetic::Rng;
 
     #[test]
-    fn every_box_containing_a_point_is_found_like_a_linear_scan() {
+    fn the_nearest_box_is_the_one_a_linear_scan_finds() {
         let mut rng = Rng::new(3);
         let boxes: Vec<([f64; 4], usize)> = (0..2000)
             .map(|i| {
@@ -201,22 +154,6 @@ mod tests {
             })
             .collect();
         let tree = PackedRTree::build(boxes.clone());
-        for _ in 0..2000 {
-            let (x, y) = (rng.range(0.0, 105.0), rng.range(0.0, 105.0));
-            let mut found = Vec::new();
-            tree.find_at_point(x, y, |p| {
-                found.push(p);
-                false
-            });
-            found.sort_unstable();
-            let mut expected: Vec<usize> = boxes
-                .iter()
-                .filter(|(b, _)| contains(b, x, y))
-                .map(|(_, p)| *p)
-                .collect();
-            expected.sort_unstable();
-            assert_eq!(found, expected);
-        }
         // The nearest box by a linear scan is the one the best-first search finds.
         for _ in 0..200 {
             let (x, y) = (rng.range(-20.0, 120.0), rng.range(-20.0, 120.0));
@@ -234,10 +171,5 @@ mod tests {
                 .expect("non-empty");
             assert_eq!(found, expected);
         }
-        // A box's own corner is inside it.
-        assert!(
-            tree.find_at_point(boxes[0].0[0], boxes[0].0[1], |p| p == boxes[0].1)
-                .is_some()
-        );
     }
 }
