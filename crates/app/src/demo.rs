@@ -124,6 +124,7 @@ const ORGANISATIONS: [Org; 8] = [
 ];
 
 pub struct DemoReport {
+    pub services: usize,
     pub territories: usize,
     pub organisations: usize,
     pub accounts: usize,
@@ -257,7 +258,9 @@ pub async fn seed(app: &App) -> Result<DemoReport, AppError> {
     }
     tx.commit().await?;
     let qpv = crate::qpv::seed_demo(app).await?;
+    let services = crate::demo_directory::seed(app).await?;
     Ok(DemoReport {
+        services,
         territories: territory_ids.len(),
         organisations: org_ids.len(),
         accounts: user_ids.len(),
@@ -289,10 +292,16 @@ mod tests {
     store::both_backends! {
         async fn seeding_the_demo_twice_gives_the_same_data(db) {
             let app = App::new(db.clone(), crate::Settings::default(), None).await.expect("app");
-            seed(&app).await.expect("first seed");
+            let report = seed(&app).await.expect("first seed");
             let first = counts(&app).await;
+            let mut export = Vec::new();
+            crate::directory_file::export(&app, None, &mut export).await.expect("export");
             seed(&app).await.expect("second seed");
             assert_eq!(counts(&app).await, first);
+            let mut again = Vec::new();
+            crate::directory_file::export(&app, None, &mut again).await.expect("export");
+            assert_eq!(export, again, "the demo directory is seeded once");
+            assert_eq!(report.services, 20);
             assert_eq!(first, (2, 8, 5));
             let point = crate::qpv::lookup_point(&app, 3.962, 50.272, domain::Millesime::Y2024).expect("valid point");
             assert_eq!(point.code_qp.as_deref(), Some("QN05990N"), "the demo's fictional QPVs are loaded");

@@ -12,9 +12,13 @@ use territory::Referential;
 pub mod auth;
 pub mod caller;
 pub mod demo;
+pub mod demo_directory;
+pub mod directory;
+pub mod directory_file;
 pub mod error;
 pub mod form;
 pub mod geocoding;
+pub mod knowledge;
 pub mod mail;
 pub mod organisations;
 pub mod oversight;
@@ -119,6 +123,8 @@ impl App {
 /// The read models the use cases return, for the layers above.
 pub mod models {
     pub use store::audit::Event;
+    pub use store::directory::SpecificOffer;
+    pub use store::knowledge::Action;
     pub use store::memberships::{Membership, TeamMember};
     pub use store::organisations::Organisation;
     pub use store::outbox::Mail;

@@ -194,6 +194,51 @@ impl Fixture {
             .expect("outbox")
     }
 
+    /// A professional of a new organisation that takes part in a territory, logged in.
+    pub async fn caller_in_new_organisation(&self, email: &str, territory: TerritoryId) -> Caller {
+        let now = self.app.now();
+        let hash = crate::secrets::hash_password(PASSWORD).await.expect("hash");
+        let mut tx = self.app.db.begin().await.expect("tx");
+        let org = store::organisations::create(
+            &mut tx.conn(),
+            &OrganisationData {
+                name: format!("Structure de {email}"),
+                kind: OrganisationKind::Association,
+                siret: None,
+                address: String::new(),
+                postal_code: "59600".into(),
+                commune_insee: InseeCode::parse("59392").expect("insee"),
+            },
+            now,
+        )
+        .await
+        .expect("organisation");
+        store::territories::add_partner(&mut tx.conn(), territory, org, None, now)
+            .await
+            .expect("partner");
+        let user = store::users::create(
+            &mut tx.conn(),
+            &Email::parse(email).expect("email"),
+            email,
+            Some(&hash),
+            now,
+        )
+        .await
+        .expect("user");
+        let m = NewMembership {
+            user,
+            role: Role::Professional,
+            organisation: Some(org),
+            territory: None,
+            created_by: None,
+        };
+        store::memberships::create(&mut tx.conn(), &m, now)
+            .await
+            .expect("membership");
+        tx.commit().await.expect("commit");
+        self.caller(email).await
+    }
+
     /// Logs in through the real use case and loads the caller as a request would.
     pub async fn caller(&self, email: &str) -> Caller {
         let login = crate::auth::login(&self.app, email, PASSWORD, "127.0.0.1")

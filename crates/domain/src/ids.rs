@@ -20,4 +20,13 @@ macro_rules! id {
     )*};
 }
 
-id!(UserId, OrganisationId, TerritoryId, MembershipId, MailId);
+id!(
+    UserId,
+    OrganisationId,
+    TerritoryId,
+    MembershipId,
+    MailId,
+    StructureId,
+    ServiceId,
+    ActionId,
+);

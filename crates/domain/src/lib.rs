@@ -1,13 +1,16 @@
 //! Passerelle's domain: identifiers, validated values and the rules that need no I/O.
 //! Everything past a handler speaks these types, never bare strings.
 
+pub mod field;
 pub mod ids;
+pub mod inclusion;
 pub mod organisation;
 pub mod qpv;
 pub mod role;
 pub mod territory;
 pub mod values;
 
+pub use field::Field;
 pub use ids::*;
 pub use organisation::OrganisationKind;
 pub use qpv::{Millesime, QpvCode};

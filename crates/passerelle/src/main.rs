@@ -68,6 +68,44 @@ enum Command {
         #[command(subcommand)]
         command: QpvCommand,
     },
+    /// Annuaire des relais : import et export au format data·inclusion.
+    Services {
+        #[command(subcommand)]
+        command: ServicesCommand,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum DirectoryFormat {
+    /// Schéma data·inclusion v1 (structures et services).
+    DataInclusion,
+}
+
+#[derive(Subcommand)]
+enum ServicesCommand {
+    /// Importe un fichier data·inclusion dans l'annuaire d'un territoire : structures.json,
+    /// services.json, un objet JSON avec « structures » et « services », ou leur équivalent CSV.
+    /// Les enregistrements valides sont créés ou mis à jour (par source et identifiant), les
+    /// autres sont rejetés avec leurs motifs. Code de sortie 2 si le fichier est illisible.
+    Import {
+        file: PathBuf,
+        #[arg(long, value_enum)]
+        format: DirectoryFormat,
+        /// Identifiant du territoire (par exemple « demo »).
+        #[arg(long, value_name = "IDENTIFIANT")]
+        territory: String,
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+    },
+    /// Écrit l'annuaire (un territoire ou tous) en JSON data·inclusion sur la sortie standard.
+    Export {
+        #[arg(long, value_enum)]
+        format: DirectoryFormat,
+        #[arg(long, value_name = "IDENTIFIANT")]
+        territory: Option<String>,
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -192,10 +230,22 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
+        Err(Failure { message, code }) => {
             eprintln!("passerelle : {message}");
-            ExitCode::FAILURE
+            ExitCode::from(code)
         }
+    }
+}
+
+/// Why a command failed, and its exit status (1, or 2 for an unreadable input file).
+struct Failure {
+    message: String,
+    code: u8,
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Failure {
+        Failure { message, code: 1 }
     }
 }
 
@@ -203,19 +253,19 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
-async fn run(cli: Cli) -> Result<(), String> {
+async fn run(cli: Cli) -> Result<(), Failure> {
     let mut config = config::Config::load(cli.config.as_deref(), &env)?;
     match cli.command {
         Command::Serve { addr, database_url } => {
             override_with(&mut config, addr, database_url)?;
-            server::serve(config, false).await
+            Ok(server::serve(config, false).await?)
         }
         Command::Demo { addr, database_url } => {
             if database_url.is_none() && env("PASSERELLE_DATABASE_URL").is_none() {
                 config.database_url = DEMO_DATABASE_URL.into();
             }
             override_with(&mut config, addr, database_url)?;
-            server::serve(config, true).await
+            Ok(server::serve(config, true).await?)
         }
         Command::Migrate { database_url } => {
             override_with(&mut config, None, database_url)?;
@@ -226,10 +276,10 @@ async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Bench {
             command: BenchCommand::Geocodage { lignes, requetes },
-        } => bench::offline_geocoding(lignes, requetes).await,
+        } => Ok(bench::offline_geocoding(lignes, requetes).await?),
         Command::Bench {
             command: BenchCommand::Masse { lignes },
-        } => bench::mass_check(lignes).await,
+        } => Ok(bench::mass_check(lignes).await?),
         Command::Bench {
             command:
                 BenchCommand::Qpv {
@@ -240,7 +290,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         } => {
             bench::qpv(quartiers, points, &postgres_url).await?;
             // The figures include offline geocoding: measured in the same command.
-            bench::offline_geocoding(1_000_000, 20_000).await
+            Ok(bench::offline_geocoding(1_000_000, 20_000).await?)
         }
         Command::Geocode {
             command: GeocodeCommand::ImportBan { file, database_url },
@@ -267,7 +317,8 @@ async fn run(cli: Cli) -> Result<(), String> {
             db.close().await;
             Ok(())
         }
-        Command::Qpv { command } => run_qpv(&mut config, command).await,
+        Command::Qpv { command } => Ok(run_qpv(&mut config, command).await?),
+        Command::Services { command } => run_services(&mut config, command).await,
         Command::Admin {
             command:
                 AdminCommand::Create {
@@ -390,6 +441,83 @@ async fn run_qpv(config: &mut config::Config, command: QpvCommand) -> Result<(),
                     }
                 }
             }
+            db.close().await;
+            Ok(())
+        }
+    }
+}
+
+async fn run_services(
+    config: &mut config::Config,
+    command: ServicesCommand,
+) -> Result<(), Failure> {
+    match command {
+        ServicesCommand::Import {
+            file,
+            format: DirectoryFormat::DataInclusion,
+            territory,
+            database_url,
+        } => {
+            override_with(config, None, database_url)?;
+            let input = std::fs::File::open(&file).map_err(|e| Failure {
+                message: format!("fichier {} illisible : {e}", file.display()),
+                code: 2,
+            })?;
+            let db = server::open(config).await?;
+            let app = server::app(config, db.clone(), internal_addr()).await?;
+            let territory = app::directory_file::territory_by_slug(&app, &territory)
+                .await
+                .map_err(describe)?;
+            let report = match app::directory_file::import(&app, territory, input, None).await {
+                Ok(r) => r,
+                Err(app::AppError::Invalid(e)) if e.get("fichier").is_some() => {
+                    return Err(Failure {
+                        message: format!(
+                            "{} illisible, rien n'a été modifié : {}",
+                            file.display(),
+                            e.get("fichier").unwrap_or_default()
+                        ),
+                        code: 2,
+                    });
+                }
+                Err(e) => return Err(describe(e).into()),
+            };
+            println!(
+                "{} : {} créés, {} mis à jour, {} inchangés, {} rejetés.",
+                file.display(),
+                report.created,
+                report.updated,
+                report.unchanged,
+                report.rejected.len()
+            );
+            for r in &report.rejected {
+                println!("  rejeté — {r}");
+            }
+            db.close().await;
+            Ok(())
+        }
+        ServicesCommand::Export {
+            format: DirectoryFormat::DataInclusion,
+            territory,
+            database_url,
+        } => {
+            override_with(config, None, database_url)?;
+            let db = server::open(config).await?;
+            let app = server::app(config, db.clone(), internal_addr()).await?;
+            let territory = match territory {
+                Some(slug) => Some(
+                    app::directory_file::territory_by_slug(&app, &slug)
+                        .await
+                        .map_err(describe)?,
+                ),
+                None => None,
+            };
+            let mut out = std::io::BufWriter::new(std::io::stdout());
+            let (structures, services) = app::directory_file::export(&app, territory, &mut out)
+                .await
+                .map_err(describe)?;
+            std::io::Write::flush(&mut out).map_err(|e| e.to_string())?;
+            eprintln!("{structures} structures et {services} services exportés.");
             db.close().await;
             Ok(())
         }

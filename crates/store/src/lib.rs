@@ -13,6 +13,8 @@ use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool}
 
 pub mod audit;
 pub mod ban;
+pub mod directory;
+pub mod knowledge;
 pub mod memberships;
 pub mod organisations;
 pub mod outbox;
@@ -291,6 +293,15 @@ pub fn redact(url: &str) -> String {
 }
 
 /// Maps "no row" to `None`, keeping other errors.
+/// A `LIKE … ESCAPE '\'` pattern matching text that contains `value` literally.
+pub(crate) fn like_contains(value: &str) -> String {
+    let escaped = value
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
 pub(crate) trait OptionalExt<T> {
     fn optional(self) -> Result<Option<T>, StoreError>;
 }

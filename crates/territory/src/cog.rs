@@ -230,6 +230,62 @@ impl Referential {
     }
 }
 
+impl domain::inclusion::Geography for Referential {
+    fn commune_exists(&self, code: &str) -> bool {
+        self.by_code.contains_key(code)
+    }
+
+    fn departement_exists(&self, code: &str) -> bool {
+        self.departement(code).is_some()
+    }
+
+    fn epci_exists(&self, code: &str) -> bool {
+        self.epci_by_code.contains_key(code)
+    }
+}
+
+impl Referential {
+    /// A commune as a place services are sought from (its département and EPCI, those of its
+    /// current commune for a former one).
+    pub fn place(&self, code: &InseeCode) -> Option<domain::inclusion::Place> {
+        let commune = self.commune(code)?;
+        let epci = commune.epci.clone().or_else(|| {
+            commune
+                .parent
+                .as_ref()
+                .and_then(|p| self.commune(p)?.epci.clone())
+        });
+        Some(domain::inclusion::Place {
+            commune: commune.code.as_str().to_string(),
+            departement: commune.departement.clone(),
+            epci: epci.map(|e| e.as_str().to_string()),
+        })
+    }
+
+    /// The commune a user means by « Maubeuge », « 59600 » or « 59392 »: an INSEE code, a postal
+    /// code served by one commune (or the most populous when several), or a commune name.
+    pub fn find_commune(&self, input: &str) -> Option<&Commune> {
+        let input = input.trim();
+        if let Ok(code) = PostalCode::parse(input) {
+            let mut communes = self.communes_by_postal_code(&code);
+            communes.sort_by_key(|c| std::cmp::Reverse(c.population.unwrap_or(0)));
+            if let Some(c) = communes.first() {
+                return Some(c);
+            }
+        }
+        if let Ok(code) = InseeCode::parse(input)
+            && let Some(c) = self.commune(&code)
+        {
+            return Some(c);
+        }
+        let folded = fold(input);
+        self.search_communes(input, 20)
+            .into_iter()
+            .find(|c| fold(&c.name) == folded)
+            .or_else(|| self.search_communes(input, 1).into_iter().next())
+    }
+}
+
 fn records(text: &str) -> Result<Vec<(usize, csv::StringRecord)>, ReferentialError> {
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(b';')

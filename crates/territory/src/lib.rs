@@ -11,3 +11,22 @@ pub mod rtree;
 pub mod synthetic;
 
 pub use cog::{Commune, CommuneKind, Departement, Epci, Referential};
+
+/// Great-circle distance in metres between two (longitude, latitude) points.
+pub fn distance_m(a: (f64, f64), b: (f64, f64)) -> f64 {
+    const EARTH_RADIUS_M: f64 = 6_371_008.8;
+    let (lat1, lat2) = (a.1.to_radians(), b.1.to_radians());
+    let dlat = lat2 - lat1;
+    let dlon = (b.0 - a.0).to_radians();
+    let h = (dlat / 2.0).sin().powi(2) + lat1.cos() * lat2.cos() * (dlon / 2.0).sin().powi(2);
+    2.0 * EARTH_RADIUS_M * h.sqrt().min(1.0).asin()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn distance_between_maubeuge_and_lille_is_about_seventy_kilometres() {
+        let d = super::distance_m((3.9736, 50.2775), (3.0573, 50.6292));
+        assert!((d - 74_000.0).abs() < 3_000.0, "{d}");
+    }
+}

@@ -206,6 +206,133 @@ impl Display for Field {
     }
 }
 
+/// Options (value, label) under an optional sub-legend.
+type OptionGroup = (Option<String>, Vec<(String, String)>);
+
+/// A group of checkboxes (DSFR fieldset) for a list value; options may be grouped under
+/// sub-legends (thematiques under their catégorie).
+pub struct Checkboxes {
+    name: &'static str,
+    legend: String,
+    hint: Option<String>,
+    groups: Vec<OptionGroup>,
+    checked: Vec<String>,
+    error: Option<String>,
+    inline: bool,
+}
+
+impl Checkboxes {
+    pub fn new(
+        name: &'static str,
+        legend: &str,
+        options: Vec<(String, String)>,
+        checked: &[String],
+    ) -> Checkboxes {
+        Checkboxes {
+            name,
+            legend: legend.into(),
+            hint: None,
+            groups: vec![(None, options)],
+            checked: checked.to_vec(),
+            error: None,
+            inline: false,
+        }
+    }
+
+    pub fn grouped(
+        name: &'static str,
+        legend: &str,
+        groups: Vec<(String, Vec<(String, String)>)>,
+        checked: &[String],
+    ) -> Checkboxes {
+        Checkboxes {
+            groups: groups.into_iter().map(|(g, o)| (Some(g), o)).collect(),
+            ..Checkboxes::new(name, legend, Vec::new(), checked)
+        }
+    }
+
+    pub fn hint(mut self, hint: &str) -> Checkboxes {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn inline(mut self) -> Checkboxes {
+        self.inline = true;
+        self
+    }
+
+    pub fn errors(mut self, errors: &FieldErrors) -> Checkboxes {
+        self.error = errors.get(self.name).map(str::to_string);
+        self
+    }
+}
+
+impl Display for Checkboxes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = self.name;
+        let error = if self.error.is_some() {
+            " fr-fieldset--error"
+        } else {
+            ""
+        };
+        let described = if self.error.is_some() {
+            format!(" aria-labelledby=\"{name}-legend {name}-error\" role=\"group\"")
+        } else {
+            format!(" aria-labelledby=\"{name}-legend\"")
+        };
+        write!(
+            f,
+            "<fieldset class=\"fr-fieldset{error}\" id=\"{name}\"{described}>"
+        )?;
+        write!(
+            f,
+            "<legend class=\"fr-fieldset__legend fr-text--regular\" id=\"{name}-legend\">{}",
+            escape(&self.legend)
+        )?;
+        if let Some(hint) = &self.hint {
+            write!(f, "<span class=\"fr-hint-text\">{}</span>", escape(hint))?;
+        }
+        f.write_str("</legend>")?;
+        let inline = if self.inline {
+            " fr-fieldset__element--inline"
+        } else {
+            ""
+        };
+        let mut n = 0;
+        for (group, options) in &self.groups {
+            if let Some(g) = group {
+                write!(
+                    f,
+                    "<div class=\"fr-fieldset__element\"><p class=\"fr-text--bold fr-mb-1v fr-mt-2v\">{}</p></div>",
+                    escape(g)
+                )?;
+            }
+            for (value, label) in options {
+                n += 1;
+                let checked = if self.checked.iter().any(|c| c == value) {
+                    " checked"
+                } else {
+                    ""
+                };
+                write!(
+                    f,
+                    "<div class=\"fr-fieldset__element{inline}\"><div class=\"fr-checkbox-group\"><input type=\"checkbox\" id=\"{name}-{n}\" name=\"{name}\" value=\"{}\"{checked}><label class=\"fr-label\" for=\"{name}-{n}\">{}</label></div></div>",
+                    escape(value),
+                    escape(label)
+                )?;
+            }
+        }
+        if let Some(e) = &self.error {
+            write!(
+                f,
+                "<div class=\"fr-messages-group\" id=\"{name}-error\" aria-live=\"assertive\"><p class=\"fr-message fr-message--error\">{}</p></div>",
+                escape(e)
+            )?;
+        }
+        f.write_str("</fieldset>")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,6 +23,8 @@ pub enum Nav {
     Home,
     Territory,
     Qpv,
+    Directory,
+    Knowledge,
     Admin,
 }
 
@@ -98,6 +100,8 @@ impl Layout {
             (Nav::Home, "home")
                 | (Nav::Territory, "territory")
                 | (Nav::Qpv, "qpv")
+                | (Nav::Directory, "directory")
+                | (Nav::Knowledge, "knowledge")
                 | (Nav::Admin, "admin")
         )
     }
@@ -119,6 +123,14 @@ fn message(code: &str) -> Option<&'static str> {
         "mot-de-passe-change" => "Votre mot de passe a été changé. Connectez-vous avec le nouveau.",
         "deconnecte" => "Vous êtes déconnecté.",
         "territoire-change" => "Vous travaillez maintenant dans ce territoire.",
+        "service-cree" => "Le service a été ajouté à l'annuaire.",
+        "service-modifie" => {
+            "Le service a été modifié ; l'ancienne version est gardée dans son historique."
+        }
+        "correspondance-modifiee" => "La correspondance de la thématique a été enregistrée.",
+        "constat-modifie" => "Le constat a été enregistré.",
+        "action-publiee" => "L'action a été publiée : tous les territoires peuvent la lire.",
+        "action-modifiee" => "L'action a été modifiée.",
         "bienvenue" => "Bienvenue dans Passerelle : votre compte est créé.",
         _ => return None,
     })

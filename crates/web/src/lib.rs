@@ -19,10 +19,12 @@ mod admin;
 mod api;
 mod assets;
 mod auth;
+mod directory;
 mod error;
 mod forms;
 mod health;
 mod home;
+mod knowledge;
 mod layout;
 mod legal;
 pub mod metrics;
@@ -88,6 +90,24 @@ pub fn router(state: AppState) -> Router {
             "/qpv/verification-en-masse",
             get(qpv::show_batch).post(qpv::check_batch).layer(DefaultBodyLimit::max(32 * 1024 * 1024)),
         )
+        .route("/annuaire", get(directory::search))
+        .route("/annuaire/services/nouveau", get(directory::new_service).post(directory::create_service))
+        .route("/annuaire/services/{id}", get(directory::show_service))
+        .route("/annuaire/services/{id}/modifier", get(directory::edit_service).post(directory::update_service))
+        .route("/annuaire/services/{id}/historique", get(directory::show_history))
+        .route(
+            "/annuaire/import",
+            get(directory::show_import).post(directory::import).layer(DefaultBodyLimit::max(32 * 1024 * 1024)),
+        )
+        .route("/annuaire/export.json", get(directory::export))
+        .route("/annuaire/correspondances", get(directory::show_mapping).post(directory::update_mapping))
+        .route("/champs-d-action", get(knowledge::index))
+        .route("/champs-d-action/actions", post(knowledge::create_action))
+        .route("/champs-d-action/actions/nouvelle", get(knowledge::new_action))
+        .route("/champs-d-action/actions/{id}", get(knowledge::show_action))
+        .route("/champs-d-action/actions/{id}/modifier", get(knowledge::edit_action).post(knowledge::update_action))
+        .route("/champs-d-action/{slug}", get(knowledge::show_field))
+        .route("/champs-d-action/{slug}/constat", post(knowledge::update_constat))
         .route("/api/v1/qpv/lookup", get(api::lookup).post(api::lookup_batch))
         .route("/api/v1/openapi.json", get(api::openapi))
         .route("/healthz", get(health::healthz))
