@@ -97,6 +97,7 @@ pub(crate) fn service_write(
         longitude: s.longitude,
         latitude: s.latitude,
         search_text: fold(&text),
+        nom_sort: fold(&s.nom),
         date_maj: s.date_maj.clone(),
     })
 }
@@ -357,8 +358,8 @@ pub async fn commune_position(app: &App, commune: &str) -> Result<Option<(f64, f
     Ok(Some((found.lon, found.lat)))
 }
 
-/// Searches the directory of the caller's active territory. Five queries at most, whatever
-/// the size of the directory: mapping, count, candidates, position of the place, one page.
+/// Searches the directory of the caller's active territory. Six queries, whatever the size of
+/// the directory: mapping, position of the place, directory size, count, page ids, page records.
 pub async fn search(
     app: &App,
     caller: &Caller,
@@ -414,71 +415,61 @@ pub async fn search(
         mode_accueil,
         specific_only: input.specific_only,
         words,
-    };
-    let (candidates, directory_size) = {
-        let mut pooled = app.db.acquire().await?;
-        let candidates =
-            store::directory::candidates(&mut pooled.conn(), territory.id, &filters).await?;
-        let size = store::directory::count_services(&mut pooled.conn(), territory.id).await?;
-        (candidates, size)
+        zone_codes: place.as_ref().map(|(p, _)| p.zone_codes()),
     };
     let origin = match &place {
         Some((p, _)) => commune_position(app, &p.commune).await?,
         None => None,
     };
-    // Keep what the place may use, then order: nearest first, then services at a distance
-    // (no address), then the rest by name.
-    let mut ranked: Vec<(store::directory::Candidate, Option<bool>, Option<f64>)> = candidates
-        .into_iter()
-        .filter_map(|c| {
-            let eligible = match (&place, &c.zone) {
-                (Some((p, _)), Some(zone)) => Some(domain::inclusion::zone_covers(
-                    zone.split('|').filter(|s| !s.is_empty()),
-                    p,
-                )),
-                _ => None,
-            };
-            if eligible == Some(false) {
-                return None;
-            }
-            let distance = match (origin, c.longitude, c.latitude) {
-                (Some(o), Some(lon), Some(lat)) => Some(territory::distance_m(o, (lon, lat))),
-                _ => None,
-            };
-            Some((c, eligible, distance))
-        })
-        .collect();
-    let remote = |c: &store::directory::Candidate| c.modes_accueil.contains("|a-distance|");
-    ranked.sort_by(|a, b| {
-        let key = |x: &(store::directory::Candidate, Option<bool>, Option<f64>)| match x.2 {
-            Some(d) => (0, d),
-            None if remote(&x.0) => (1, 0.0),
-            None => (2, 0.0),
-        };
-        let (ka, kb) = (key(a), key(b));
-        ka.0.cmp(&kb.0)
-            .then(ka.1.total_cmp(&kb.1))
-            .then_with(|| fold(&a.0.nom).cmp(&fold(&b.0.nom)))
-            .then(a.0.id.cmp(&b.0.id))
-    });
-    let total = ranked.len();
-    let pages = total.div_ceil(PAGE_SIZE).max(1);
-    let page = input.page.clamp(1, pages);
-    let slice: Vec<_> = ranked
-        .into_iter()
-        .skip((page - 1) * PAGE_SIZE)
-        .take(PAGE_SIZE)
-        .collect();
-    let ids: Vec<ServiceId> = slice.iter().map(|(c, _, _)| c.id).collect();
-    let stored = {
-        let mut pooled = app.db.acquire().await?;
-        store::directory::services(&mut pooled.conn(), &ids).await?
+    let page = input.page.max(1);
+    let mut pooled = app.db.acquire().await?;
+    let directory_size = store::directory::count_services(&mut pooled.conn(), territory.id).await?;
+    let search = |page: usize| {
+        let offset = i64::try_from((page - 1) * PAGE_SIZE).unwrap_or(i64::MAX);
+        let origin = origin.map(|(longitude, latitude)| store::directory::Origin {
+            longitude,
+            latitude,
+        });
+        (origin, offset)
     };
+    let (o, offset) = search(page);
+    let (mut total, mut slice) = store::directory::search(
+        &mut pooled.conn(),
+        territory.id,
+        &filters,
+        o,
+        offset,
+        PAGE_SIZE as i64,
+    )
+    .await?;
+    let pages = usize::try_from(total)
+        .unwrap_or(0)
+        .div_ceil(PAGE_SIZE)
+        .max(1);
+    let page = if page > pages {
+        // A page past the end (the directory changed since the link was made): the last one.
+        let (o, offset) = search(pages);
+        (total, slice) = store::directory::search(
+            &mut pooled.conn(),
+            territory.id,
+            &filters,
+            o,
+            offset,
+            PAGE_SIZE as i64,
+        )
+        .await?;
+        pages
+    } else {
+        page
+    };
+    let ids: Vec<ServiceId> = slice.iter().map(|c| c.id).collect();
+    let stored = store::directory::services(&mut pooled.conn(), &ids).await?;
+    drop(pooled);
     let by_id: HashMap<ServiceId, StoredService> = stored.into_iter().map(|s| (s.id, s)).collect();
     let today = app.now().date_naive();
     let hits = slice
         .into_iter()
-        .filter_map(|(c, eligible, distance)| {
+        .filter_map(|c| {
             let stored = by_id.get(&c.id)?;
             let service: Service = serde_json::from_str(&stored.record).ok()?;
             Some(Hit {
@@ -488,14 +479,17 @@ pub async fn search(
                 structure: stored.structure_nom.clone(),
                 specific: stored.offer == "specifique",
                 service,
-                distance_m: distance,
-                eligible,
+                distance_m: match (origin, c.longitude, c.latitude) {
+                    (Some(o), Some(lon), Some(lat)) => Some(territory::distance_m(o, (lon, lat))),
+                    _ => None,
+                },
+                eligible: place.as_ref().and(c.zone.as_ref()).map(|_| true),
             })
         })
         .collect();
     Ok(SearchResults {
         territory,
-        total,
+        total: usize::try_from(total).unwrap_or(0),
         page,
         pages,
         hits,

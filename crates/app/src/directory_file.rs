@@ -321,6 +321,7 @@ async fn store_service(
     s: &Service,
     caller: Option<&Caller>,
     now: chrono::DateTime<chrono::Utc>,
+    placed: &mut Placed,
 ) -> Result<Option<Outcome>, AppError> {
     let Some(structure) =
         store::directory::structure_by_key(c, territory, &s.source, &s.structure_id).await?
@@ -336,10 +337,32 @@ async fn store_service(
         store::directory::add_change(c, id, caller.map(|c| c.user_id), "import", &changes, now)
             .await?;
     }
-    if let (Some(code), Some(lon), Some(lat)) = (&s.code_insee, s.longitude, s.latitude) {
-        store::directory::remember_commune_position(c, code, (lon, lat)).await?;
-    }
+    placed
+        .remember(c, &s.code_insee, s.longitude, s.latitude)
+        .await?;
     Ok(Some(outcome))
+}
+
+/// Communes whose position an import has already offered, so each is written once: the first
+/// record placed in a commune gives it a position for distance ordering.
+#[derive(Default)]
+struct Placed(std::collections::HashSet<String>);
+
+impl Placed {
+    async fn remember(
+        &mut self,
+        c: &mut store::Conn<'_>,
+        code: &Option<String>,
+        longitude: Option<f64>,
+        latitude: Option<f64>,
+    ) -> Result<(), AppError> {
+        if let (Some(code), Some(lon), Some(lat)) = (code, longitude, latitude)
+            && self.0.insert(code.clone())
+        {
+            store::directory::remember_commune_position(c, code, (lon, lat)).await?;
+        }
+        Ok(())
+    }
 }
 
 /// Imports a data·inclusion file into a territory's directory. `Invalid` under `fichier` when
@@ -364,6 +387,7 @@ pub async fn import(
     let now = app.now();
     let mut report = ImportReport::default();
     let mut deferred: Vec<(usize, Service)> = Vec::new();
+    let mut placed = Placed::default();
     let mut tx = app.db.begin().await?;
     while let Some(batch) = receiver.recv().await {
         for item in batch {
@@ -404,17 +428,9 @@ pub async fn import(
                     let (_, outcome) =
                         store::directory::upsert_structure(&mut tx.conn(), territory, &write, now)
                             .await?;
-                    // A commune's position, for distance ordering, from the first record placed there.
-                    if let (Some(code), Some(lon), Some(lat)) =
-                        (&s.code_insee, s.longitude, s.latitude)
-                    {
-                        store::directory::remember_commune_position(
-                            &mut tx.conn(),
-                            code,
-                            (lon, lat),
-                        )
+                    placed
+                        .remember(&mut tx.conn(), &s.code_insee, s.longitude, s.latitude)
                         .await?;
-                    }
                     report.count(outcome);
                 }
                 RecordKind::Service => {
@@ -425,7 +441,9 @@ pub async fn import(
                             continue;
                         }
                     };
-                    match store_service(&mut tx.conn(), territory, &s, caller, now).await? {
+                    match store_service(&mut tx.conn(), territory, &s, caller, now, &mut placed)
+                        .await?
+                    {
                         Some(outcome) => report.count(outcome),
                         // Its structure may come later in the file (an object's keys in any order).
                         None => deferred.push((item.position, s)),
@@ -439,7 +457,7 @@ pub async fn import(
         .map_err(|e| AppError::Internal(e.to_string()))?
         .map_err(|e| AppError::field("fichier", e))?;
     for (position, s) in deferred {
-        match store_service(&mut tx.conn(), territory, &s, caller, now).await? {
+        match store_service(&mut tx.conn(), territory, &s, caller, now, &mut placed).await? {
             Some(outcome) => report.count(outcome),
             None => report.rejected.push(Rejection {
                 kind: RecordKind::Service,

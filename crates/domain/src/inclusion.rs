@@ -126,14 +126,26 @@ pub struct Place {
     pub epci: Option<String>,
 }
 
+impl Place {
+    /// The `zone_eligibilite` codes that include this place: its commune, département, EPCI,
+    /// and « france ».
+    pub fn zone_codes(&self) -> Vec<String> {
+        let mut codes = vec![
+            self.commune.clone(),
+            self.departement.clone(),
+            "france".to_string(),
+        ];
+        codes.extend(self.epci.clone());
+        codes
+    }
+}
+
 /// Whether a `zone_eligibilite` (its codes) includes a place.
 pub fn zone_covers<'a>(codes: impl IntoIterator<Item = &'a str>, place: &Place) -> bool {
-    codes.into_iter().any(|code| {
-        code == "france"
-            || code == place.commune
-            || code == place.departement
-            || place.epci.as_deref() == Some(code)
-    })
+    let covering = place.zone_codes();
+    codes
+        .into_iter()
+        .any(|code| covering.iter().any(|c| c == code))
 }
 
 /// What a code of `zone_eligibilite` designates.

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod bench_directory;
 mod cli_errors;
 mod config;
 mod server;
@@ -158,6 +159,14 @@ enum GeocodeCommand {
 
 #[derive(Subcommand)]
 enum BenchCommand {
+    /// « Trouver un relais » sur un annuaire généré (SQLite puis PostgreSQL), en millisecondes.
+    Annuaire {
+        #[arg(long, default_value_t = 20_000)]
+        services: usize,
+        /// Serveur PostgreSQL où créer une base jetable.
+        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+        postgres_url: String,
+    },
     /// Géocodage hors ligne sur une BAN synthétique (import, débit, exactitude).
     Geocodage {
         #[arg(long, default_value_t = 1_000_000)]
@@ -277,6 +286,13 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Bench {
             command: BenchCommand::Geocodage { lignes, requetes },
         } => Ok(bench::offline_geocoding(lignes, requetes).await?),
+        Command::Bench {
+            command:
+                BenchCommand::Annuaire {
+                    services,
+                    postgres_url,
+                },
+        } => Ok(bench_directory::directory_search(services, &postgres_url).await?),
         Command::Bench {
             command: BenchCommand::Masse { lignes },
         } => Ok(bench::mass_check(lignes).await?),

@@ -286,6 +286,133 @@ async fn journey_without_javascript(backend: Backend) {
     outcome.expect("the pages work without JavaScript");
 }
 
+/// « Trouver un relais »: a professional searches by need and place on a phone-sized window,
+/// opens a service of their organisation, edits it (a refused value first), and finds the change
+/// in its history; then the knowledge base.
+async fn directory_journey(backend: Backend) {
+    let server = Server::start(backend).await;
+    let b = Browser::open().await;
+    let run = async {
+        log_in(&b, &server, "conseil.ft@demo.passerelle.test").await?;
+        b.expect_text("Bonjour Farid Conseiller").await?;
+        b.driver
+            .find(By::XPath("//a[normalize-space()='Trouver un relais']"))
+            .await?
+            .click()
+            .await?;
+        b.expect_text("Indiquez un besoin, un lieu").await?;
+        b.check_accessibility("trouver un relais").await;
+        b.driver.set_window_rect(0, 0, 375, 800).await?;
+        b.driver
+            .find(By::Id("q"))
+            .await?
+            .send_keys("PERMIS")
+            .await?;
+        b.driver
+            .find(By::Id("lieu"))
+            .await?
+            .send_keys("59600")
+            .await?;
+        b.driver
+            .find(By::XPath("//button[normalize-space()='Rechercher']"))
+            .await?
+            .click()
+            .await?;
+        b.expect_text("2 relais trouvés pour Maubeuge (59)").await?;
+        b.check_accessibility("résultats de recherche").await;
+        b.check_no_horizontal_scroll("résultats de recherche")
+            .await?;
+        let first = b
+            .driver
+            .find(By::Css("#contenu .fr-card__title a"))
+            .await?
+            .text()
+            .await?;
+        assert_eq!(
+            first, "Aides à la mobilité de France Travail",
+            "nearest first"
+        );
+        b.driver.set_window_rect(0, 0, 1280, 900).await?;
+        b.driver
+            .find(By::XPath(
+                "//a[normalize-space()='Aides à la mobilité de France Travail']",
+            ))
+            .await?
+            .click()
+            .await?;
+        b.expect_text("Comment le mobiliser").await?;
+        b.check_accessibility("fiche service").await;
+        b.driver
+            .find(By::XPath("//a[normalize-space()='Modifier ce service']"))
+            .await?
+            .click()
+            .await?;
+        b.expect_text("Droit commun ou offre spécifique").await?;
+        b.check_accessibility("modifier un service").await;
+        let name = b.driver.find(By::Id("nom")).await?;
+        name.clear().await?;
+        name.send_keys("Aides à la mobilité (France Travail)")
+            .await?;
+        let mail = b.driver.find(By::Id("courriel")).await?;
+        mail.clear().await?;
+        mail.send_keys("pas une adresse").await?;
+        b.driver
+            .find(By::XPath("//button[normalize-space()='Enregistrer']"))
+            .await?
+            .click()
+            .await?;
+        b.expect_text("Rien n'a été enregistré").await?;
+        b.check_accessibility("service refusé").await;
+        let kept = b.driver.find(By::Id("nom")).await?.value().await?;
+        assert_eq!(
+            kept.as_deref(),
+            Some("Aides à la mobilité (France Travail)"),
+            "what was typed is kept"
+        );
+        let mail = b.driver.find(By::Id("courriel")).await?;
+        mail.clear().await?;
+        mail.send_keys("mobilite@demo.passerelle.test").await?;
+        b.driver
+            .find(By::XPath("//button[normalize-space()='Enregistrer']"))
+            .await?
+            .click()
+            .await?;
+        b.expect_text("Le service a été modifié").await?;
+        b.driver
+            .find(By::XPath(
+                "//a[normalize-space()='Historique des modifications']",
+            ))
+            .await?
+            .click()
+            .await?;
+        b.expect_text("Farid Conseiller (saisie)").await?;
+        b.expect_text("Aides à la mobilité (France Travail)")
+            .await?;
+        b.check_accessibility("historique du service").await;
+        b.visit(&server, "/champs-d-action").await?;
+        b.expect_text("5. Mobilité").await?;
+        b.check_accessibility("les 8 champs d'action").await;
+        b.visit(&server, "/champs-d-action/mobilite").await?;
+        b.expect_text("Un scooter pour les trois premiers mois d'emploi")
+            .await?;
+        b.check_accessibility("champ mobilité").await;
+        Ok::<(), WebDriverError>(())
+    };
+    let outcome = run.await;
+    b.close().await;
+    outcome.expect("the directory journey");
+}
+
+#[tokio::test]
+async fn a_professional_finds_a_relay_and_edits_their_service_on_sqlite() {
+    directory_journey(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_professional_finds_a_relay_and_edits_their_service_on_postgres() {
+    directory_journey(Backend::Postgres).await;
+}
+
 /// The harness itself: a page with a real defect must be caught, or a clean run proves nothing.
 #[tokio::test]
 async fn the_accessibility_check_catches_an_image_without_text_and_an_unlabelled_field() {

@@ -349,3 +349,177 @@ fn ban_files_are_imported_and_addresses_geocoded_offline_on_sqlite() {
 async fn ban_files_are_imported_and_addresses_geocoded_offline_on_postgres() {
     on_postgres(offline_geocoding).await;
 }
+
+/// Creates a territory the way the administration page would, in a migrated database.
+fn territory(url: &str, slug: &str) {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let db = store::Db::connect(url, &store::PoolSettings::default())
+            .await
+            .expect("database");
+        db.migrate().await.expect("migrated");
+        let mut tx = db.begin().await.expect("tx");
+        let data = store::territories::TerritoryData {
+            slug: domain::Slug::parse(slug).expect("slug"),
+            name: format!("Territoire {slug}"),
+            status: domain::TerritoryStatus::Active,
+            epci: None,
+            co_pilots: String::new(),
+            starts_on: None,
+            ends_on: None,
+            communes: vec![domain::InseeCode::parse("59392").expect("insee")],
+        };
+        store::territories::create(&mut tx.conn(), &data, store::now())
+            .await
+            .expect("territory");
+        tx.commit().await.expect("commit");
+        db.close().await;
+    });
+}
+
+fn services_import_and_export(url: &str) {
+    territory(url, "sambre");
+    let dir = tempfile::tempdir().expect("tmp");
+    let structures = dir.path().join("structures.json");
+    std::fs::write(
+        &structures,
+        r#"[{"source": "dora", "id": "dora--s1", "nom": "Mission locale Sambre", "date_maj": "2026-10-01", "siret": "13002526500013"},
+            {"source": "dora", "id": "dora--s2", "nom": "X", "date_maj": "2026-10-01"}]"#,
+    )
+    .expect("file");
+    let services = dir.path().join("services.csv");
+    std::fs::write(
+        &services,
+        "source;structure_id;id;nom;description;date_maj;publics;thematiques\n\
+         dora;dora--s1;dora--a;Aide au permis;Financer son permis de conduire.;2026-10-15;jeunes;mobilite--preparer-un-permis\n\
+         dora;dora--s1;dora--b;Atelier;Un atelier.;2026-10-15;tous-publics,jeunes;\n",
+    )
+    .expect("file");
+    let import = |file: &std::path::Path| {
+        passerelle(
+            &[
+                "services",
+                "import",
+                &file.display().to_string(),
+                "--format",
+                "data-inclusion",
+                "--territory",
+                "sambre",
+                "--database-url",
+                url,
+            ],
+            &[],
+        )
+    };
+    let out = import(&structures);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        stdout.contains("1 créés, 0 mis à jour, 0 inchangés, 1 rejetés"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("rejeté — structure n° 2 « dora--s2 » : nom : doit compter entre 3 et 150 caractères (1 reçus)"), "{stdout}");
+    let out = import(&services);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "valid records were stored: {}",
+        stderr(&out)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        stdout.contains("1 créés, 0 mis à jour, 0 inchangés, 1 rejetés"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("service n° 3 « dora--b »"),
+        "the CSV line: {stdout}"
+    );
+    let again = import(&services);
+    assert!(
+        String::from_utf8_lossy(&again.stdout)
+            .contains("0 créés, 0 mis à jour, 1 inchangés, 1 rejetés")
+    );
+
+    let broken = dir.path().join("broken.json");
+    std::fs::write(&broken, r#"[{"source": "dora", "id": "dora--s3", "nom": "Structure C", "date_maj": "2026-10-01"}, {"#).expect("file");
+    let out = import(&broken);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an unreadable file exits with 2"
+    );
+    assert!(
+        stderr(&out).contains("illisible, rien n'a été modifié : ligne 1"),
+        "{}",
+        stderr(&out)
+    );
+    let missing = import(&dir.path().join("absent.json"));
+    assert_eq!(missing.status.code(), Some(2));
+    let unknown = passerelle(
+        &[
+            "services",
+            "import",
+            &structures.display().to_string(),
+            "--format",
+            "data-inclusion",
+            "--territory",
+            "nulle-part",
+            "--database-url",
+            url,
+        ],
+        &[],
+    );
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(stderr(&unknown).contains("aucun territoire n'a l'identifiant « nulle-part »"));
+
+    let export = passerelle(
+        &[
+            "services",
+            "export",
+            "--format",
+            "data-inclusion",
+            "--territory",
+            "sambre",
+            "--database-url",
+            url,
+        ],
+        &[],
+    );
+    assert!(export.status.success(), "{}", stderr(&export));
+    let json: serde_json::Value = serde_json::from_slice(&export.stdout).expect("JSON on stdout");
+    assert_eq!(
+        json["structures"].as_array().map(Vec::len),
+        Some(1),
+        "the broken file stored nothing"
+    );
+    assert_eq!(json["services"][0]["id"], "dora--a");
+    assert_eq!(
+        json["services"][0]["thematiques"],
+        serde_json::json!(["mobilite--preparer-un-permis"])
+    );
+    // The export is itself an importable file: importing it changes nothing.
+    let exported = dir.path().join("export.json");
+    std::fs::write(&exported, &export.stdout).expect("file");
+    let round = import(&exported);
+    assert!(
+        String::from_utf8_lossy(&round.stdout)
+            .contains("0 créés, 0 mis à jour, 2 inchangés, 0 rejetés"),
+        "{}",
+        String::from_utf8_lossy(&round.stdout)
+    );
+}
+
+#[test]
+fn directory_files_are_imported_with_a_report_and_exported_on_sqlite() {
+    let dir = tempfile::tempdir().expect("tmp");
+    services_import_and_export(&format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("p.db").display()
+    ));
+}
+
+#[tokio::test]
+async fn directory_files_are_imported_with_a_report_and_exported_on_postgres() {
+    on_postgres(services_import_and_export).await;
+}

@@ -172,6 +172,8 @@ pub struct ServiceWrite {
     pub longitude: Option<f64>,
     pub latitude: Option<f64>,
     pub search_text: String,
+    /// The folded name results are ordered by.
+    pub nom_sort: String,
     pub date_maj: String,
 }
 
@@ -204,8 +206,8 @@ pub async fn upsert_service(
             let id: i64 = run!(c, |c| {
                 sqlx::query_scalar(
                 "INSERT INTO directory_services (territory_id, structure_id, source, record_id, record, nom, kind, thematiques, publics,
-                   frais, modes_accueil, zone, longitude, latitude, search_text, date_maj, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17) RETURNING id"
+                   frais, modes_accueil, zone, longitude, latitude, search_text, date_maj, created_at, updated_at, nom_sort)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18) RETURNING id"
             )
             .bind(territory.0)
             .bind(s.structure.0)
@@ -224,6 +226,7 @@ pub async fn upsert_service(
             .bind(&s.search_text)
             .bind(&s.date_maj)
             .bind(now)
+            .bind(&s.nom_sort)
             .fetch_one(&mut **c)
             .await
             })?;
@@ -243,7 +246,7 @@ pub async fn write_service(
         sqlx::query(
         "UPDATE directory_services SET structure_id = $2, record = $3, nom = $4, kind = $5, thematiques = $6, publics = $7,
            frais = $8, modes_accueil = $9, zone = $10, longitude = $11, latitude = $12, search_text = $13, date_maj = $14,
-           updated_at = $15 WHERE id = $1"
+           updated_at = $15, nom_sort = $16 WHERE id = $1"
     )
     .bind(id.0)
     .bind(s.structure.0)
@@ -260,6 +263,7 @@ pub async fn write_service(
     .bind(&s.search_text)
     .bind(&s.date_maj)
     .bind(now)
+    .bind(&s.nom_sort)
     })?;
     Ok(())
 }
@@ -383,41 +387,50 @@ pub struct Filters {
     pub specific_only: bool,
     /// Folded words that must all appear in the service's text.
     pub words: Vec<String>,
+    /// Only services whose zone d'éligibilité names one of these codes (or says nothing).
+    pub zone_codes: Option<Vec<String>>,
 }
 
-/// What the search needs of each matching service to check eligibility and order by distance.
+/// Where results are ordered from: nearest first, then services at a distance, then the rest.
+#[derive(Debug, Clone, Copy)]
+pub struct Origin {
+    pub longitude: f64,
+    pub latitude: f64,
+}
+
+/// One result of a search page, with what the page needs to show distance and eligibility.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Candidate {
     #[sqlx(try_from = "i64")]
     pub id: ServiceId,
-    pub nom: String,
     pub zone: Option<String>,
     pub longitude: Option<f64>,
     pub latitude: Option<f64>,
-    pub modes_accueil: String,
+    /// How many services match in all.
+    pub total: i64,
 }
 
 fn list_value(value: &str) -> String {
     crate::like_contains(&format!("|{value}|"))
 }
 
-/// The services of a territory matching the filters (one query).
-pub async fn candidates(
-    c: &mut Conn<'_>,
-    territory: TerritoryId,
-    f: &Filters,
-) -> Result<Vec<Candidate>, StoreError> {
+/// The WHERE clause of a search and its text parameters (numbered from `$2`, `$1` being the
+/// territory).
+fn search_conditions(f: &Filters) -> (String, Vec<String>) {
     let mut binds: Vec<String> = Vec::new();
     let mut conditions: Vec<String> = vec!["territory_id = $1".into()];
     let mut bind = |value: String| {
         binds.push(value);
         format!("${}", binds.len() + 1)
     };
-    let any_of = |column: &str, values: &[String], bind: &mut dyn FnMut(String) -> String| {
-        let parts: Vec<String> = values
+    let mut any_of = |column: &str, values: &[String], nullable: bool| {
+        let mut parts: Vec<String> = values
             .iter()
             .map(|v| format!("{column} LIKE {} ESCAPE '\\'", bind(list_value(v))))
             .collect();
+        if nullable {
+            parts.push(format!("{column} IS NULL"));
+        }
         if parts.is_empty() {
             "1 = 0".to_string()
         } else {
@@ -425,29 +438,27 @@ pub async fn candidates(
         }
     };
     if !f.thematiques.is_empty() {
-        conditions.push(any_of("thematiques", &f.thematiques, &mut bind));
+        conditions.push(any_of("thematiques", &f.thematiques, false));
     }
     if let Some(of_field) = &f.thematiques_of_field {
-        conditions.push(any_of("thematiques", of_field, &mut bind));
+        conditions.push(any_of("thematiques", of_field, false));
     }
     if let Some(p) = &f.public {
-        let p = bind(list_value(p));
-        let all = bind(list_value("tous-publics"));
-        conditions.push(format!(
-            "(publics LIKE {p} ESCAPE '\\' OR publics LIKE {all} ESCAPE '\\' OR publics = '')"
-        ));
+        let values = [p.clone(), "tous-publics".to_string()];
+        let clause = any_of("publics", &values, false);
+        conditions.push(format!("({clause} OR publics = '')"));
+    }
+    if let Some(m) = &f.mode_accueil {
+        conditions.push(any_of("modes_accueil", std::slice::from_ref(m), false));
+    }
+    if let Some(codes) = &f.zone_codes {
+        conditions.push(any_of("zone", codes, true));
     }
     if let Some(k) = &f.kind {
         conditions.push(format!("kind = {}", bind(k.clone())));
     }
     if let Some(fr) = &f.frais {
         conditions.push(format!("frais = {}", bind(fr.clone())));
-    }
-    if let Some(m) = &f.mode_accueil {
-        conditions.push(format!(
-            "modes_accueil LIKE {} ESCAPE '\\'",
-            bind(list_value(m))
-        ));
     }
     if f.specific_only {
         conditions.push("offer = 'specifique'".into());
@@ -458,17 +469,71 @@ pub async fn candidates(
             bind(crate::like_contains(w))
         ));
     }
-    let sql = format!(
-        "SELECT id, nom, zone, longitude, latitude, modes_accueil FROM directory_services WHERE {}",
-        conditions.join(" AND ")
+    (conditions.join(" AND "), binds)
+}
+
+/// One page of the services of a territory matching the filters, and how many match in all
+/// (one query; filtering, ordering and paging happen in the database).
+pub async fn search(
+    c: &mut Conn<'_>,
+    territory: TerritoryId,
+    f: &Filters,
+    origin: Option<Origin>,
+    offset: i64,
+    limit: i64,
+) -> Result<(i64, Vec<Candidate>), StoreError> {
+    let (conditions, binds) = search_conditions(f);
+    let n = binds.len() + 1;
+    let order = match origin {
+        // Squared distance in a local equirectangular projection: enough to order by.
+        Some(_) => format!(
+            "CASE WHEN longitude IS NOT NULL AND latitude IS NOT NULL THEN 0 WHEN modes_accueil LIKE '%|a-distance|%' THEN 1 ELSE 2 END,
+             ((longitude - ${a}) * ${k}) * ((longitude - ${a}) * ${k}) + (latitude - ${b}) * (latitude - ${b}), nom_sort, id",
+            a = n + 1,
+            b = n + 2,
+            k = n + 3
+        ),
+        None => "nom_sort, id".to_string(),
+    };
+    let (lon, lat) = origin.map_or((0.0, 0.0), |o| (o.longitude, o.latitude));
+    let k = lat.to_radians().cos();
+    // With filters, the total comes with the page (one scan of the matching rows, not two);
+    // without, the page is read in index order and the count apart is cheaper.
+    let unfiltered = binds.is_empty() && origin.is_none() && !f.specific_only;
+    let total_column = if unfiltered {
+        "CAST(0 AS BIGINT)"
+    } else {
+        "COUNT(*) OVER ()"
+    };
+    let page_sql = format!(
+        "SELECT id, zone, longitude, latitude, {total_column} AS total FROM directory_services WHERE {conditions}
+         ORDER BY {order} LIMIT {limit} OFFSET {offset}"
     );
-    Ok(run!(c, |c| {
-        let mut q = sqlx::query_as(&sql).bind(territory.0);
+    let page: Vec<Candidate> = run!(c, |c| {
+        let mut q = sqlx::query_as(&page_sql).bind(territory.0);
         for b in &binds {
             q = q.bind(b);
         }
+        if origin.is_some() {
+            q = q.bind(lon).bind(lat).bind(k);
+        }
         q.fetch_all(&mut **c).await
-    })?)
+    })?;
+    let total = match page.first() {
+        Some(first) if !unfiltered => first.total,
+        // Past the last page, nothing matches, or no filter: count on its own.
+        _ => {
+            let count_sql = format!("SELECT COUNT(*) FROM directory_services WHERE {conditions}");
+            run!(c, |c| {
+                let mut q = sqlx::query_scalar(&count_sql).bind(territory.0);
+                for b in &binds {
+                    q = q.bind(b);
+                }
+                q.fetch_one(&mut **c).await
+            })?
+        }
+    };
+    Ok((total, page))
 }
 
 pub async fn count_services(c: &mut Conn<'_>, territory: TerritoryId) -> Result<i64, StoreError> {

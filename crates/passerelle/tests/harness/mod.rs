@@ -261,7 +261,8 @@ impl Browser {
         let ret = self
             .driver
             .execute(
-                "return [document.documentElement.scrollWidth, window.innerWidth];",
+                "const wide = [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 4).map(e => e.tagName + (e.id ? '#' + e.id : '') + '.' + e.className);
+                 return [document.documentElement.scrollWidth, window.innerWidth, wide.join(' ')];",
                 Vec::<Value>::new(),
             )
             .await?;
@@ -270,9 +271,10 @@ impl Browser {
             widths.first().and_then(Value::as_i64).unwrap_or(0),
             widths.get(1).and_then(Value::as_i64).unwrap_or(0),
         );
+        let culprits = widths.get(2).and_then(Value::as_str).unwrap_or_default();
         assert!(
             scroll <= inner,
-            "« {page} » is wider ({scroll}px) than the phone screen ({inner}px)"
+            "« {page} » is wider ({scroll}px) than the phone screen ({inner}px): {culprits}"
         );
         Ok(())
     }

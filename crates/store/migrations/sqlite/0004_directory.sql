@@ -1,7 +1,8 @@
 -- Directory of relays (data·inclusion structures and services of each territory), the
 -- thematique → field mapping overrides, and the knowledge base « Les 8 champs d'action ».
 -- `record` holds the data·inclusion record as JSON (what export writes back); the other
--- columns are derived from it on every write, for search. Lists are stored `|a|b|`.
+-- columns are derived from it on every write, for search. Lists are stored `|a|b|`;
+-- `nom_sort` is the folded name, compared byte by byte on both backends.
 
 CREATE TABLE directory_structures (
     id INTEGER PRIMARY KEY,
@@ -34,6 +35,7 @@ CREATE TABLE directory_services (
     longitude REAL,
     latitude REAL,
     search_text TEXT NOT NULL,
+    nom_sort TEXT NOT NULL,
     date_maj TEXT NOT NULL,
     offer TEXT NOT NULL DEFAULT 'droit-commun',
     funder TEXT,
@@ -45,7 +47,7 @@ CREATE TABLE directory_services (
     updated_at TEXT NOT NULL,
     CONSTRAINT directory_services_key UNIQUE (territory_id, source, record_id)
 );
-CREATE INDEX directory_services_territory_idx ON directory_services (territory_id, nom);
+CREATE INDEX directory_services_territory_idx ON directory_services (territory_id, nom_sort, id);
 CREATE INDEX directory_services_structure_idx ON directory_services (structure_id);
 
 CREATE TABLE directory_service_changes (
