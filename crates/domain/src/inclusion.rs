@@ -705,6 +705,69 @@ impl Quality {
     }
 }
 
+/// Opening hours in the OpenStreetMap syntax the schema uses, said in French: the simple rules
+/// (days, time ranges, `off`, `24/7`, public holidays). `None` for what it cannot read, so the
+/// caller shows the original text.
+pub fn opening_hours_fr(hours: &str) -> Option<String> {
+    const DAYS: [(&str, &str); 8] = [
+        ("Mo", "lundi"),
+        ("Tu", "mardi"),
+        ("We", "mercredi"),
+        ("Th", "jeudi"),
+        ("Fr", "vendredi"),
+        ("Sa", "samedi"),
+        ("Su", "dimanche"),
+        ("PH", "jours fériés"),
+    ];
+    let day = |d: &str| DAYS.iter().find(|(k, _)| *k == d).map(|(_, v)| *v);
+    let time = |t: &str| {
+        let (h, m) = t.split_once(':')?;
+        let h: u32 = h.parse().ok()?;
+        let m: u32 = m.parse().ok()?;
+        (h <= 24 && m < 60).then(|| {
+            if m == 0 {
+                format!("{h} h")
+            } else {
+                format!("{h} h {m:02}")
+            }
+        })
+    };
+    let mut rules = Vec::new();
+    for rule in hours.split(';').map(str::trim).filter(|r| !r.is_empty()) {
+        if rule == "24/7" {
+            rules.push("tous les jours, 24 h sur 24".to_string());
+            continue;
+        }
+        let (days, times) = match rule.split_once(' ') {
+            Some((d, t)) if d.chars().next().is_some_and(char::is_alphabetic) => (d, t.trim()),
+            _ => ("Mo-Su", rule),
+        };
+        let mut said_days = Vec::new();
+        for part in days.split(',') {
+            match part.split_once('-') {
+                Some((a, b)) => said_days.push(format!("du {} au {}", day(a)?, day(b)?)),
+                None if part == "PH" => said_days.push("les jours fériés".to_string()),
+                None => said_days.push(format!("le {}", day(part)?)),
+            }
+        }
+        let said_times = if times == "off" || times == "closed" {
+            "fermé".to_string()
+        } else {
+            let mut ranges = Vec::new();
+            for range in times.split(',') {
+                let (a, b) = range.trim().split_once('-')?;
+                ranges.push(format!("de {} à {}", time(a)?, time(b)?));
+            }
+            ranges.join(" et ")
+        };
+        rules.push(format!("{} : {said_times}", said_days.join(", ")));
+    }
+    let mut text = rules.join(" ; ");
+    let first = text.chars().next()?;
+    text.replace_range(..first.len_utf8(), &first.to_uppercase().to_string());
+    Some(text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -820,6 +883,22 @@ mod tests {
         assert_eq!(errors.len(), 4, "{errors:#?}");
         assert!(errors[0].starts_with("nom : ne doit pas se terminer par un point"));
         assert!(Structure::from_json(&json!([1]), &Geo).is_err());
+    }
+
+    #[test]
+    fn opening_hours_are_said_in_french_or_left_alone() {
+        assert_eq!(
+            opening_hours_fr("Mo-Fr 09:00-12:00,14:00-17:30; Sa 09:00-12:00; PH off").as_deref(),
+            Some(
+                "Du lundi au vendredi : de 9 h à 12 h et de 14 h à 17 h 30 ; le samedi : de 9 h à 12 h ; les jours fériés : fermé"
+            )
+        );
+        assert_eq!(
+            opening_hours_fr("24/7").as_deref(),
+            Some("Tous les jours, 24 h sur 24")
+        );
+        assert_eq!(opening_hours_fr("sur rendez-vous"), None);
+        assert_eq!(opening_hours_fr("Mo 9h-12h"), None);
     }
 
     #[test]

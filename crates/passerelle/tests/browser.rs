@@ -189,6 +189,19 @@ async fn administrator_journey(backend: Backend) {
             ("/admin/structures/nouvelle", "Créer une structure"),
             ("/admin/comptes", "conseil.ml@demo.passerelle.test"),
             ("/admin/journal", "login"),
+            (
+                "/annuaire/correspondances",
+                "Correspondance des 69 thématiques",
+            ),
+            ("/annuaire/import", "Importer des services dans l'annuaire"),
+            (
+                "/annuaire/services/nouveau",
+                "Ajouter un service à l'annuaire",
+            ),
+            (
+                "/champs-d-action/actions/nouvelle",
+                "Partager une action inspirante",
+            ),
             ("/accessibilite", "non conforme"),
             ("/donnees-personnelles", "Durées de conservation"),
             ("/mentions-legales", "Licences et réutilisation"),

@@ -318,6 +318,8 @@ pub struct ServicePageView {
     criteria: Vec<(&'static str, bool)>,
     may_edit: bool,
     weekly: Option<String>,
+    /// The service's opening hours (else its structure's), in French when they can be read.
+    hours: Option<String>,
 }
 
 mod store_offer {
@@ -420,6 +422,16 @@ pub async fn show_service(
         criteria: p.quality.criteria.clone(),
         may_edit: p.may_edit,
         weekly,
+        hours: match (&s.horaires_accueil, &p.structure.horaires_accueil) {
+            (Some(h), _) => {
+                Some(domain::inclusion::opening_hours_fr(h).unwrap_or_else(|| h.clone()))
+            }
+            (None, Some(h)) => Some(format!(
+                "{} (horaires de la structure)",
+                domain::inclusion::opening_hours_fr(h).unwrap_or_else(|| h.clone())
+            )),
+            (None, None) => None,
+        },
         structure: p.structure.clone(),
         s: p.service.clone(),
     })

@@ -563,3 +563,168 @@ async fn a_spreadsheet_of_addresses_comes_back_with_the_qpv_of_each_row_on_sqlit
 async fn a_spreadsheet_of_addresses_comes_back_with_the_qpv_of_each_row_on_postgres() {
     mass_check(store::Backend::Postgres).await;
 }
+
+mod directory {
+    use super::*;
+
+    async fn client(f: &Fixture, email: &str) -> Client {
+        let mut c = Client::new(f);
+        let page = c.login(email, PASSWORD).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{email} logs in");
+        c
+    }
+
+    /// A professional creates a service through the real form (repeated checkbox values).
+    async fn create_service(c: &mut Client) -> String {
+        let form = c.get("/annuaire/services/nouveau").await;
+        assert_eq!(form.status, StatusCode::OK);
+        let csrf = form.csrf();
+        let marker = "<option value=\"";
+        let options: Vec<&str> = form
+            .body
+            .match_indices(marker)
+            .map(|(i, _)| &form.body[i + marker.len()..])
+            .collect();
+        let structure = options
+            .iter()
+            .find_map(|o| {
+                o.split('"')
+                    .next()
+                    .filter(|v| !v.is_empty() && v.chars().all(|c| c.is_ascii_digit()))
+            })
+            .expect("a structure");
+        let base = [
+            ("csrf_token", csrf.as_str()),
+            ("structure", structure),
+            ("nom", "Atelier numérique"),
+            (
+                "description",
+                "Des ateliers pour faire ses démarches en ligne.",
+            ),
+            ("thematiques", "numerique--acceder-a-des-services-en-ligne"),
+            (
+                "thematiques",
+                "numerique--maitriser-les-fondamentaux-du-numerique",
+            ),
+            ("publics", "jeunes"),
+            ("publics", "femmes"),
+            ("modes_accueil", "en-presentiel"),
+            ("code_postal", "59600"),
+            ("commune", "Maubeuge"),
+            ("offre", "droit-commun"),
+        ];
+        let mut refused = base.to_vec();
+        refused.push(("zone_eligibilite", "59 lune"));
+        let page = c.post("/annuaire/services/nouveau", &refused).await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            page.body.contains("« lune » n&#39;est ni « france »")
+                || page.body.contains("« lune » n'est ni « france »"),
+            "the zone error is shown"
+        );
+        assert!(
+            page.body.contains("value=\"Atelier numérique\""),
+            "what was typed is kept"
+        );
+        assert!(
+            page.body.contains("value=\"femmes\" checked"),
+            "ticked boxes stay ticked"
+        );
+        let page = c.post("/annuaire/services/nouveau", &base).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+        page.location
+            .expect("redirect to the service")
+            .split('?')
+            .next()
+            .expect("path")
+            .to_string()
+    }
+
+    app::fixture_tests! {
+        async fn every_directory_route_answers_each_role_as_it_should(f) {
+            let mut professional = client(&f, "conseil@test.fr").await;
+            let service = create_service(&mut professional).await;
+            let page = professional.get(&service).await;
+            assert!(page.body.contains("Atelier numérique") && page.body.contains("Modifier ce service"));
+            let edit = format!("{service}/modifier");
+            assert_eq!(professional.get(&edit).await.status, StatusCode::OK);
+            assert_eq!(professional.get("/annuaire/import").await.status, StatusCode::FORBIDDEN, "imports are for coordinators");
+            assert_eq!(professional.get("/annuaire/correspondances").await.status, StatusCode::FORBIDDEN);
+            let search = professional.get("/annuaire?q=NUMERIQUE&lieu=59600").await;
+            assert!(search.body.contains("1 relais trouvé pour Maubeuge"), "accents and case ignored");
+            let bad = professional.get("/annuaire?lieu=Atlantide").await;
+            assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+            assert!(bad.body.contains("Aucune commune ne correspond à « Atlantide »"));
+
+            f.caller_in_new_organisation("voisin@test.fr", f.territory).await;
+            let mut neighbour = client(&f, "voisin@test.fr").await;
+            let page = neighbour.get(&service).await;
+            assert_eq!(page.status, StatusCode::OK, "readable by every partner of the territory");
+            assert!(!page.body.contains("Modifier ce service"));
+            assert_eq!(neighbour.get(&edit).await.status, StatusCode::FORBIDDEN);
+            let csrf = page.csrf();
+            let post = neighbour.post(&edit, &[("csrf_token", &csrf), ("nom", "Piraté"), ("description", "Une description assez longue.")]).await;
+            assert_eq!(post.status, StatusCode::FORBIDDEN);
+
+            let mut outsider = client(&f, "ailleurs@test.fr").await;
+            assert_eq!(outsider.get(&service).await.status, StatusCode::NOT_FOUND, "another territory does not see it");
+            assert_eq!(outsider.get(&format!("{service}/historique")).await.status, StatusCode::NOT_FOUND);
+
+            let mut coordinator = client(&f, "coordination@test.fr").await;
+            let form = coordinator.get(&edit).await;
+            assert_eq!(form.status, StatusCode::OK);
+            let no_token = coordinator.post(&edit, &[("nom", "Sans jeton")]).await;
+            assert_eq!(no_token.status, StatusCode::FORBIDDEN, "no CSRF token, no change");
+            assert_eq!(coordinator.get("/annuaire/import").await.status, StatusCode::OK);
+            assert_eq!(coordinator.get("/annuaire/correspondances").await.status, StatusCode::FORBIDDEN, "the mapping is national");
+            let export = coordinator.get("/annuaire/export.json").await;
+            let json: serde_json::Value = serde_json::from_str(&export.body).expect("JSON export");
+            assert_eq!(json["services"][0]["thematiques"].as_array().map(Vec::len), Some(2));
+
+            // A coordinator imports a data·inclusion file from the page and reads the report.
+            let page = coordinator.get("/annuaire/import").await;
+            let csrf = page.csrf();
+            let file = r#"[{"source": "dora", "id": "dora--s1", "nom": "Structure importée", "date_maj": "2026-10-01"},
+                           {"source": "dora", "id": "dora--s2", "nom": "No", "date_maj": "2026-10-01"}]"#;
+            let boundary = "----passerelle";
+            let body = format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"fichier\"; filename=\"structures.json\"\r\nContent-Type: application/json\r\n\r\n{file}\r\n--{boundary}--\r\n"
+            );
+            let request = Request::post("/annuaire/import")
+                .header(header::COOKIE, coordinator.cookie_header())
+                .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+                .body(Body::from(body))
+                .expect("request");
+            let report = coordinator.send(request).await;
+            assert_eq!(report.status, StatusCode::OK, "{}", report.body);
+            assert!(report.body.contains("1 créés, 0 mis à jour, 0 inchangés, 1 rejetés"), "{}", report.body);
+            assert!(report.body.contains("nom : doit compter entre 3 et 150 caractères (2 reçus)"));
+
+            let mut admin = client(&f, "admin@test.fr").await;
+            assert_eq!(admin.get("/annuaire/correspondances").await.status, StatusCode::OK);
+            let history = professional.get(&format!("{service}/historique")).await;
+            assert!(history.body.contains("conseil@test.fr (saisie)"));
+        }
+
+        async fn the_knowledge_base_is_read_everywhere_and_written_by_coordinators(f) {
+            let mut outsider = client(&f, "ailleurs@test.fr").await;
+            let index = outsider.get("/champs-d-action").await;
+            assert_eq!(index.status, StatusCode::OK);
+            for field in domain::Field::ALL {
+                assert!(index.body.contains(&format!("/champs-d-action/{}", field.slug())));
+            }
+            assert_eq!(outsider.get("/champs-d-action/inconnu").await.status, StatusCode::NOT_FOUND);
+            assert_eq!(outsider.get("/champs-d-action/actions/nouvelle").await.status, StatusCode::FORBIDDEN);
+            let mut coordinator = client(&f, "coordination@test.fr").await;
+            let form = coordinator.get("/champs-d-action/actions/nouvelle?champ=logement").await;
+            assert_eq!(form.status, StatusCode::OK);
+            let csrf = form.csrf();
+            let page = coordinator
+                .post("/champs-d-action/actions", &[("csrf_token", &csrf), ("field", "logement"), ("title", "Colocation solidaire pour jeunes"), ("description", "Des logements partagés proposés aux jeunes en parcours d'insertion.")])
+                .await;
+            assert_eq!(page.status, StatusCode::SEE_OTHER);
+            let found = outsider.get("/champs-d-action?q=colocation").await;
+            assert!(found.body.contains("Colocation solidaire pour jeunes"), "read and found from another territory");
+        }
+    }
+}
