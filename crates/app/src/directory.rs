@@ -401,11 +401,7 @@ pub async fn search(
         return Err(AppError::Invalid(errors));
     }
     let mapping = mapping(app).await?;
-    let words: Vec<String> = fold(&input.text)
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| w.chars().count() >= 2)
-        .map(str::to_string)
-        .collect();
+    let words = domain::text::search_words(&input.text);
     let filters = store::directory::Filters {
         thematiques: thematique.into_iter().collect(),
         thematiques_of_field: field.map(|f| mapping.thematiques_of(f)),
@@ -424,22 +420,19 @@ pub async fn search(
     let page = input.page.max(1);
     let mut pooled = app.db.acquire().await?;
     let directory_size = store::directory::count_services(&mut pooled.conn(), territory.id).await?;
-    let search = |page: usize| {
-        let offset = i64::try_from((page - 1) * PAGE_SIZE).unwrap_or(i64::MAX);
-        let origin = origin.map(|(longitude, latitude)| store::directory::Origin {
-            longitude,
-            latitude,
-        });
-        (origin, offset)
-    };
-    let (o, offset) = search(page);
+    let origin_point = origin.map(|(longitude, latitude)| store::directory::Origin {
+        longitude,
+        latitude,
+    });
+    let offset = |page: usize| i64::try_from((page - 1) * PAGE_SIZE).unwrap_or(i64::MAX);
+    let limit = PAGE_SIZE as i64;
     let (mut total, mut slice) = store::directory::search(
         &mut pooled.conn(),
         territory.id,
         &filters,
-        o,
-        offset,
-        PAGE_SIZE as i64,
+        origin_point,
+        offset(page),
+        limit,
     )
     .await?;
     let pages = usize::try_from(total)
@@ -448,14 +441,13 @@ pub async fn search(
         .max(1);
     let page = if page > pages {
         // A page past the end (the directory changed since the link was made): the last one.
-        let (o, offset) = search(pages);
         (total, slice) = store::directory::search(
             &mut pooled.conn(),
             territory.id,
             &filters,
-            o,
-            offset,
-            PAGE_SIZE as i64,
+            origin_point,
+            offset(pages),
+            limit,
         )
         .await?;
         pages

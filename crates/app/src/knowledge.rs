@@ -77,14 +77,6 @@ pub fn may_write_action(caller: &Caller) -> bool {
         .is_some_and(|t| caller.coordinates(t.id))
 }
 
-fn words(query: &str) -> Vec<String> {
-    fold(query)
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| w.chars().count() >= 2)
-        .map(str::to_string)
-        .collect()
-}
-
 pub async fn field_page(app: &App, caller: &Caller, field: Field) -> Result<FieldPage, AppError> {
     let constat = constats(app).await?.remove(&field);
     let actions = {
@@ -117,7 +109,7 @@ pub async fn field_page(app: &App, caller: &Caller, field: Field) -> Result<Fiel
 
 /// Inspiring actions of every field whose text holds every word of the query.
 pub async fn search_actions(app: &App, query: &str) -> Result<Vec<Action>, AppError> {
-    let words = words(query);
+    let words = domain::text::search_words(query);
     if words.is_empty() {
         return Ok(Vec::new());
     }

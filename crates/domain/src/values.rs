@@ -318,6 +318,14 @@ pub mod text {
         }
         out
     }
+    /// The folded words of a search query, each of two characters or more.
+    pub fn search_words(query: &str) -> Vec<String> {
+        fold(query)
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| w.chars().count() >= 2)
+            .map(str::to_string)
+            .collect()
+    }
 }
 
 #[cfg(test)]

@@ -26,7 +26,8 @@ fn options(vocabulary: Vocabulary) -> Vec<(String, String)> {
         .collect()
 }
 
-fn field_options() -> Vec<(String, String)> {
+/// The eight fields as select options (« 5. Mobilité »).
+pub fn field_options() -> Vec<(String, String)> {
     ActionField::ALL
         .iter()
         .map(|f| {

@@ -246,18 +246,6 @@ pub struct ActionFormPage {
     button: String,
 }
 
-fn field_options() -> Vec<(String, String)> {
-    ActionField::ALL
-        .iter()
-        .map(|f| {
-            (
-                f.slug().to_string(),
-                format!("{}. {}", f.number(), f.label()),
-            )
-        })
-        .collect()
-}
-
 fn action_form(
     user: &CurrentUser,
     heading: &str,
@@ -284,9 +272,14 @@ fn action_form(
         has_errors: !errors.is_empty(),
         action,
         fields: vec![
-            Field::select("field", "Champ d'action", &input.field, field_options())
-                .required()
-                .errors(errors),
+            Field::select(
+                "field",
+                "Champ d'action",
+                &input.field,
+                crate::directory::field_options(),
+            )
+            .required()
+            .errors(errors),
             Field::text("title", "Titre", &input.title)
                 .required()
                 .errors(errors),
