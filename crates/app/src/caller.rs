@@ -38,6 +38,12 @@ impl Caller {
             || self.has(|m| m.role() == Some(Role::Coordinator) && m.territory() == Some(territory))
     }
 
+    /// Holds a coordinator membership of this territory. Unlike [`Caller::coordinates`], national
+    /// administration does not count: person files are need-to-know, never national.
+    pub fn is_coordinator_of(&self, territory: TerritoryId) -> bool {
+        self.has(|m| m.role() == Some(Role::Coordinator) && m.territory() == Some(territory))
+    }
+
     pub fn may_enter(&self, territory: TerritoryId) -> bool {
         self.territories.iter().any(|t| t.id == territory)
     }

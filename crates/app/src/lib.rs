@@ -22,6 +22,7 @@ pub mod knowledge;
 pub mod mail;
 pub mod organisations;
 pub mod oversight;
+pub mod persons;
 pub mod qpv;
 pub mod qpv_file;
 pub mod secrets;
@@ -57,6 +58,8 @@ pub struct Settings {
     /// The BAN API's address (`/search/` is appended).
     pub ban_api_url: String,
     pub geocoder: geocoding::GeocoderChoice,
+    /// A person without contact for this many days is « perdu de vue ».
+    pub lost_after_days: u32,
 }
 
 impl Default for Settings {
@@ -69,6 +72,7 @@ impl Default for Settings {
             contact_email: "contact@passerelle.localhost".into(),
             ban_api_url: "https://api-adresse.data.gouv.fr".into(),
             geocoder: geocoding::GeocoderChoice::Auto,
+            lost_after_days: 90,
         }
     }
 }
@@ -128,6 +132,7 @@ pub mod models {
     pub use store::memberships::{Membership, TeamMember};
     pub use store::organisations::Organisation;
     pub use store::outbox::Mail;
+    pub use store::persons::{CaseloadRow, Consent, Entry, Health, Member, Person};
     pub use store::territories::Territory;
     pub use store::tokens::Invitation;
     pub use store::users::User;

@@ -194,6 +194,33 @@ impl Fixture {
             .expect("outbox")
     }
 
+    /// Another professional of an existing organisation, logged in.
+    pub async fn caller_in_organisation(&self, email: &str, org: OrganisationId) -> Caller {
+        let hash = crate::secrets::hash_password(PASSWORD).await.expect("hash");
+        let mut tx = self.app.db.begin().await.expect("tx");
+        let user = store::users::create(
+            &mut tx.conn(),
+            &Email::parse(email).expect("email"),
+            email,
+            Some(&hash),
+            self.app.now(),
+        )
+        .await
+        .expect("user");
+        let m = NewMembership {
+            user,
+            role: Role::Professional,
+            organisation: Some(org),
+            territory: None,
+            created_by: None,
+        };
+        store::memberships::create(&mut tx.conn(), &m, self.app.now())
+            .await
+            .expect("membership");
+        tx.commit().await.expect("commit");
+        self.caller(email).await
+    }
+
     /// A professional of a new organisation that takes part in a territory, logged in.
     pub async fn caller_in_new_organisation(&self, email: &str, territory: TerritoryId) -> Caller {
         let now = self.app.now();

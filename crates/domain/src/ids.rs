@@ -29,4 +29,8 @@ id!(
     StructureId,
     ServiceId,
     ActionId,
+    PersonId,
+    ConsentId,
+    GroupMemberId,
+    JournalEntryId,
 );

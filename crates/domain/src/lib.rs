@@ -5,6 +5,7 @@ pub mod field;
 pub mod ids;
 pub mod inclusion;
 pub mod organisation;
+pub mod person;
 pub mod qpv;
 pub mod role;
 pub mod territory;

@@ -26,6 +26,8 @@ pub struct Config {
     pub max_connections: u32,
     pub ban_api_url: Option<String>,
     pub geocoder: app::geocoding::GeocoderChoice,
+    /// Days without contact after which a person is « perdu de vue ».
+    pub lost_after_days: u32,
 }
 
 impl Default for Config {
@@ -44,6 +46,7 @@ impl Default for Config {
             max_connections: 10,
             ban_api_url: None,
             geocoder: app::geocoding::GeocoderChoice::Auto,
+            lost_after_days: 90,
         }
     }
 }
@@ -63,6 +66,7 @@ struct FileConfig {
     trust_forwarded_for: Option<bool>,
     max_connections: Option<u32>,
     ban_api_url: Option<String>,
+    lost_after_days: Option<u32>,
 }
 
 /// Where the configuration file is: `--config`, else `PASSERELLE_CONFIG`, else `passerelle.toml`
@@ -121,7 +125,8 @@ impl Config {
             addr,
             session_idle_minutes,
             trust_forwarded_for,
-            max_connections
+            max_connections,
+            lost_after_days
         );
         macro_rules! take_opt {
             ($($field:ident),*) => {$( if f.$field.is_some() { self.$field = f.$field; } )*};
@@ -182,6 +187,13 @@ impl Config {
                 format!("PASSERELLE_GEOCODER vaut auto, ban-api ou offline (reçu « {v} »)")
             })?;
         }
+        if let Some(v) = env("PASSERELLE_LOST_AFTER_DAYS") {
+            self.lost_after_days = v.trim().parse().map_err(|_| {
+                format!(
+                    "PASSERELLE_LOST_AFTER_DAYS doit être un nombre entier de jours (reçu « {v} »)"
+                )
+            })?;
+        }
         if let Some(v) = env("PASSERELLE_MAX_CONNECTIONS") {
             self.max_connections = v.trim().parse().map_err(|_| {
                 format!("PASSERELLE_MAX_CONNECTIONS doit être un nombre entier (reçu « {v} »)")
@@ -222,6 +234,11 @@ impl Config {
                     .into(),
             );
         }
+        if !(7..=730).contains(&self.lost_after_days) {
+            return Err(
+                "le délai avant « perdu de vue » doit être compris entre 7 et 730 jours".into(),
+            );
+        }
         if self.max_connections == 0 {
             return Err("le nombre de connexions à la base de données doit être au moins 1".into());
         }
@@ -251,6 +268,7 @@ impl Config {
             contact_email: self.contact_email.clone().unwrap_or(defaults.contact_email),
             ban_api_url: self.ban_api_url.clone().unwrap_or(defaults.ban_api_url),
             geocoder: self.geocoder,
+            lost_after_days: self.lost_after_days,
         }
     }
 }

@@ -67,3 +67,52 @@ pub async fn recent(
         .fetch_all(&mut **c)
         .await)?)
 }
+
+/// One event per target, in one statement: a list page records each person it showed.
+pub async fn record_each(
+    c: &mut Conn<'_>,
+    e: &NewEvent<'_>,
+    targets: &[i64],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    if targets.is_empty() {
+        return Ok(());
+    }
+    let values: Vec<String> = targets
+        .iter()
+        .map(|id| format!("($1, $2, $3, $4, {id}, $5, $6, $7)"))
+        .collect();
+    let sql = format!(
+        "INSERT INTO audit_events (at, user_id, action, target_kind, target_id, territory_id, detail, client_ip) VALUES {}",
+        values.join(", ")
+    );
+    exec!(c, |c| sqlx::query(&sql)
+        .bind(now)
+        .bind(e.user.map(|u| u.0))
+        .bind(e.action)
+        .bind(e.target_kind)
+        .bind(e.territory.map(|t| t.0))
+        .bind(e.detail)
+        .bind(e.client_ip))?;
+    Ok(())
+}
+
+/// Every event about one target, newest first (a person's access log).
+pub async fn for_target(
+    c: &mut Conn<'_>,
+    kind: &str,
+    id: i64,
+    limit: i64,
+) -> Result<Vec<Event>, StoreError> {
+    let sql = "SELECT a.id, a.at, a.user_id, u.display_name AS user_name, a.action, a.target_kind, a.target_id,
+                      a.territory_id, a.detail, a.client_ip
+               FROM audit_events a LEFT JOIN users u ON u.id = a.user_id
+               WHERE a.target_kind = $1 AND a.target_id = $2
+               ORDER BY a.at DESC, a.id DESC LIMIT $3";
+    Ok(run!(c, |c| sqlx::query_as(sql)
+        .bind(kind)
+        .bind(id)
+        .bind(limit)
+        .fetch_all(&mut **c)
+        .await)?)
+}

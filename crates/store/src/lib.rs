@@ -18,6 +18,7 @@ pub mod knowledge;
 pub mod memberships;
 pub mod organisations;
 pub mod outbox;
+pub mod persons;
 pub mod postgis;
 pub mod qpv;
 pub mod scratch;
@@ -34,26 +35,50 @@ pub mod testing;
 /// `&mut &mut SqliteConnection` or a `&mut &mut PgConnection`: pass `&mut **$c` to sqlx.
 #[macro_export]
 macro_rules! run {
-    ($conn:expr, |$c:ident| $body:expr) => {
+    ($conn:expr, |$c:ident| $body:expr) => {{
+        $crate::queries::tick();
         match $conn {
             $crate::Conn::Sqlite($c) => $body,
             $crate::Conn::Postgres($c) => $body,
         }
-    };
+    }};
 }
 
 /// Like [`run!`] for statements that return no rows: `$query` is the query before
 /// `.execute`, and the result is the number of rows affected.
 #[macro_export]
 macro_rules! exec {
-    ($conn:expr, |$c:ident| $query:expr) => {
+    ($conn:expr, |$c:ident| $query:expr) => {{
+        $crate::queries::tick();
         match $conn {
             $crate::Conn::Sqlite($c) => $query.execute(&mut **$c).await.map(|r| r.rows_affected()),
             $crate::Conn::Postgres($c) => {
                 $query.execute(&mut **$c).await.map(|r| r.rows_affected())
             }
         }
-    };
+    }};
+}
+
+/// Counts the statements a piece of work sends, to prove a page's query count does not grow
+/// with what it shows (N+1). Only work run inside [`queries::counted`] is counted.
+pub mod queries {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    tokio::task_local! {
+        static COUNTER: Arc<AtomicUsize>;
+    }
+
+    pub fn tick() {
+        let _ = COUNTER.try_with(|c| c.fetch_add(1, Ordering::Relaxed));
+    }
+
+    /// Runs `work` and returns its output with the number of statements it sent.
+    pub async fn counted<F: std::future::Future>(work: F) -> (F::Output, usize) {
+        let counter = Arc::new(AtomicUsize::new(0));
+        let out = COUNTER.scope(counter.clone(), work).await;
+        (out, counter.load(Ordering::Relaxed))
+    }
 }
 
 /// A connection pool to one of the two supported backends.

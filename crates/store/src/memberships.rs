@@ -99,6 +99,7 @@ pub struct TeamMember {
     pub display_name: String,
     pub email: String,
     pub role: String,
+    pub organisation_id: Option<i64>,
     pub organisation_name: Option<String>,
     pub last_login_at: Option<DateTime<Utc>>,
 }
@@ -108,7 +109,7 @@ pub async fn team_of(
     c: &mut Conn<'_>,
     territory: TerritoryId,
 ) -> Result<Vec<TeamMember>, StoreError> {
-    let sql = "SELECT u.id AS user_id, u.display_name, u.email, m.role, o.name AS organisation_name, u.last_login_at
+    let sql = "SELECT u.id AS user_id, u.display_name, u.email, m.role, m.organisation_id, o.name AS organisation_name, u.last_login_at
                FROM memberships m
                JOIN users u ON u.id = m.user_id
                LEFT JOIN organisations o ON o.id = m.organisation_id

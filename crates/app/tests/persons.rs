@@ -1,0 +1,320 @@
+//! Person files through the use cases, on both backends: need-to-know for every use case and
+//! every role, health data and restricted notes, the audit trail, consent, the group, the
+//! caseload (scoped and with a constant number of queries), duplicates and merges.
+
+use app::persons::{
+    self, CaseloadInput, EntryForm, EntryInput, OutreachInput, Recorded, SituationInput,
+};
+use app::testing::Fixture;
+use app::{AppError, Caller, Settings};
+use domain::PersonId;
+
+async fn fixture(backend: store::Backend) -> Fixture {
+    Fixture::with_settings(
+        backend,
+        Settings {
+            ban_api_url: "http://127.0.0.1:9".into(),
+            ..Settings::default()
+        },
+    )
+    .await
+}
+
+macro_rules! tests {
+    ($(async fn $name:ident($f:ident) $body:block)*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[tokio::test]
+            async fn sqlite() { let $f = fixture(store::Backend::Sqlite).await; $body }
+            #[tokio::test]
+            async fn postgres() { let $f = fixture(store::Backend::Postgres).await; $body }
+        }
+    )*};
+}
+
+fn outreach(first: &str, last: &str, phone: &str) -> OutreachInput {
+    OutreachInput {
+        first_name: first.into(),
+        last_name: last.into(),
+        phone: phone.into(),
+        channel: "permanence-bailleur".into(),
+        place: "Hall B, résidence des Tilleuls".into(),
+        met_on: "2026-11-20".into(),
+        need_fields: vec!["mobilite".into()],
+        needs: "Cherche un emploi, pas de permis".into(),
+        agrees_recontact: if phone.is_empty() {
+            "non".into()
+        } else {
+            "oui".into()
+        },
+        ..OutreachInput::default()
+    }
+}
+
+async fn record(f: &Fixture, caller: &Caller, input: OutreachInput) -> PersonId {
+    match persons::record(&f.app, caller, &input)
+        .await
+        .expect("recorded")
+    {
+        Recorded::Created(id) => id,
+        Recorded::Duplicates(d) => panic!("unexpected duplicates {d:?}"),
+    }
+}
+
+fn entry(referent: &str, organisations: Vec<String>) -> EntryInput {
+    EntryInput {
+        given_on: "2026-11-25".into(),
+        method: "ecrit".into(),
+        purposes: vec!["accompagnement".into(), "partage".into()],
+        organisations,
+        referent: referent.into(),
+        situation: SituationInput {
+            birth_date: "14/07/1990".into(),
+            sex: "femme".into(),
+            single_parent: "oui".into(),
+            children_under_12: "2".into(),
+            ft_registered: "oui".into(),
+            ft_since: "2024-01-10".into(),
+            ..SituationInput::default()
+        },
+    }
+}
+
+async fn reads(f: &Fixture, id: PersonId) -> usize {
+    let mut pooled = f.app.db.acquire().await.expect("connection");
+    store::audit::for_target(&mut pooled.conn(), "person", id.0, 1000)
+        .await
+        .expect("audit")
+        .iter()
+        .filter(|e| e.action == "person.read")
+        .count()
+}
+
+fn note(visibility: &str, body: &str) -> EntryForm {
+    EntryForm {
+        kind: "note".into(),
+        occurred_on: "2026-11-26".into(),
+        body: body.into(),
+        visibility: visibility.into(),
+        ..EntryForm::default()
+    }
+}
+
+tests! {
+    async fn every_use_case_answers_each_role_as_need_to_know_requires(f) {
+        let member = f.caller("conseil@test.fr").await;
+        let id = record(&f, &member, outreach("Awa", "Diallo", "06 12 34 56 78")).await;
+        let coordinator = f.caller("coordination@test.fr").await;
+        let colleague = f.caller_in_organisation("collegue@test.fr", f.france_travail).await;
+        let other_org = f.caller_in_new_organisation("asso@test.fr", f.territory).await;
+        let other_territory = f.caller("ailleurs@test.fr").await;
+        let pilot = f.caller("pilote@test.fr").await;
+        let admin = f.caller("admin@test.fr").await;
+
+        // Readers: the group and the territory's coordinators, each read audited.
+        for who in [&member, &coordinator] {
+            let before = reads(&f, id).await;
+            let file = persons::file(&f.app, who, id, "/personnes/x").await.expect("readable");
+            assert_eq!(file.person.first_name, "Awa");
+            assert_eq!(reads(&f, id).await, before + 1, "an audit row for each read");
+        }
+        // Everyone else: « introuvable », like a person who does not exist — for every use case.
+        let missing = PersonId(id.0 + 1000);
+        for who in [&colleague, &other_org, &other_territory, &pilot, &admin] {
+            assert!(matches!(persons::file(&f.app, who, id, "/p").await, Err(AppError::NotFound)), "{}", who.email);
+            assert!(matches!(persons::set_status(&f.app, who, id, "contacte", "2026-11-26", "").await, Err(AppError::NotFound)));
+            assert!(matches!(persons::add_entry(&f.app, who, id, &note("groupe", "x")).await, Err(AppError::NotFound)));
+            assert!(matches!(persons::enter_accompaniment(&f.app, who, id, &entry("", vec![])).await, Err(AppError::NotFound)));
+            assert!(matches!(persons::add_member(&f.app, who, id, &who.user_id.0.to_string(), true).await, Err(AppError::NotFound)));
+            assert!(matches!(persons::change_referent(&f.app, who, id, &who.user_id.0.to_string()).await, Err(AppError::NotFound)));
+            assert!(matches!(persons::revoke_consent(&f.app, who, id).await, Err(AppError::NotFound)));
+            assert!(matches!(persons::set_health(&f.app, who, id, "oui", "").await, Err(AppError::NotFound)));
+            assert!(matches!(persons::update(&f.app, who, id, &outreach("X", "Y", ""), &SituationInput::default()).await, Err(AppError::NotFound)));
+            assert!(matches!(persons::access_log(&f.app, who, id).await, Err(AppError::NotFound)));
+            assert!(matches!(persons::merge(&f.app, who, id, missing).await, Err(AppError::NotFound)));
+            let same = persons::file(&f.app, who, missing, "/p").await;
+            assert!(matches!(same, Err(AppError::NotFound)), "a missing file and a hidden one look the same");
+        }
+        // Lists and counts follow the same rule.
+        for (who, expected) in [(&member, 1), (&colleague, 0), (&other_org, 0), (&other_territory, 0)] {
+            let list = persons::caseload(&f.app, who, &CaseloadInput { page: 1, ..CaseloadInput::default() }).await;
+            assert_eq!(list.map(|c| c.total).unwrap_or(0), expected, "{}", who.email);
+        }
+        let all = persons::caseload(&f.app, &coordinator, &CaseloadInput { everyone: true, page: 1, ..CaseloadInput::default() }).await.expect("caseload");
+        assert_eq!(all.total, 1, "coordinators see the whole territory");
+        assert!(persons::caseload(&f.app, &pilot, &CaseloadInput::default()).await.map(|c| c.total).unwrap_or(0) == 0, "pilots get no names");
+        // A member who is not référent cannot manage the group or read the access log.
+        assert!(matches!(persons::access_log(&f.app, &member, id).await, Err(AppError::Forbidden)));
+        assert!(!persons::access_log(&f.app, &coordinator, id).await.expect("log").is_empty());
+    }
+
+    async fn health_data_and_restricted_notes_need_explicit_permission(f) {
+        let recorder = f.caller("conseil@test.fr").await;
+        let id = record(&f, &recorder, outreach("Karim", "Benali", "0611111111")).await;
+        let coordinator = f.caller("coordination@test.fr").await;
+        let other_org = f.caller_in_new_organisation("asso@test.fr", f.territory).await;
+        let orgs = {
+            let mut pooled = f.app.db.acquire().await.expect("connection");
+            store::organisations::partners_of(&mut pooled.conn(), f.territory).await.expect("partners").iter().map(|o| o.id.0.to_string()).collect::<Vec<_>>()
+        };
+        // The recorder becomes référent at the entry into accompaniment.
+        persons::enter_accompaniment(&f.app, &recorder, id, &entry("", orgs)).await.expect("entered");
+        persons::set_health(&f.app, &recorder, id, "oui", "31/12/2030").await.expect("référent writes health data");
+        persons::add_entry(&f.app, &recorder, id, &note("sante", "Suivi MDPH en cours")).await.expect("health note");
+        persons::add_entry(&f.app, &recorder, id, &note("referent", "Situation familiale délicate")).await.expect("référent note");
+        persons::add_entry(&f.app, &recorder, id, &note("groupe", "Atelier CV mardi")).await.expect("group note");
+        // A member without health permission, then one with it.
+        persons::add_member(&f.app, &recorder, id, &other_org.user_id.0.to_string(), false).await.expect("member added");
+        let plain = persons::file(&f.app, &other_org, id, "/p").await.expect("member reads");
+        assert!(plain.health.is_none(), "no health data without permission");
+        let bodies: Vec<&str> = plain.journal.iter().map(|e| e.body.as_str()).collect();
+        assert_eq!(bodies, vec!["Atelier CV mardi"], "restricted notes hidden");
+        assert!(matches!(persons::set_health(&f.app, &other_org, id, "non", "").await, Err(AppError::NotFound)));
+        let Err(AppError::Invalid(e)) = persons::add_entry(&f.app, &other_org, id, &note("sante", "x")).await else { panic!("refused") };
+        assert!(e.get("visibility").is_some());
+        // Coordinators read the file, but not health data unless explicitly allowed.
+        let seen = persons::file(&f.app, &coordinator, id, "/p").await.expect("coordinator reads");
+        assert!(seen.health.is_none());
+        assert_eq!(seen.journal.len(), 1);
+        let referent_view = persons::file(&f.app, &recorder, id, "/p").await.expect("référent reads");
+        assert_eq!(referent_view.health.as_ref().and_then(|h| h.rqth), Some(true));
+        assert_eq!(referent_view.journal.len(), 3);
+        // Explicit permission: a member added with health access reads it.
+        let allowed = f.caller_in_new_organisation("sante@test.fr", f.territory).await;
+        let Err(AppError::Invalid(e)) = persons::add_member(&f.app, &recorder, id, &allowed.user_id.0.to_string(), true).await else { panic!("not consented") };
+        assert!(e.get("user").expect("why").contains("n'a pas accepté le partage"), "the consent names the organisations");
+        let colleague = f.caller_in_organisation("collegue@test.fr", f.france_travail).await;
+        persons::add_member(&f.app, &recorder, id, &colleague.user_id.0.to_string(), true).await.expect("added with health access");
+        let with_health = persons::file(&f.app, &colleague, id, "/p").await.expect("reads");
+        assert_eq!(with_health.health.and_then(|h| h.rqth), Some(true));
+        assert_eq!(with_health.journal.len(), 2, "health notes, not the référent's own");
+    }
+
+    async fn revoking_consent_removes_the_other_organisations_at_once(f) {
+        let recorder = f.caller("conseil@test.fr").await;
+        let id = record(&f, &recorder, outreach("Inès", "Moreau", "0622222222")).await;
+        let other_org = f.caller_in_new_organisation("asso@test.fr", f.territory).await;
+        let orgs = {
+            let mut pooled = f.app.db.acquire().await.expect("connection");
+            store::organisations::partners_of(&mut pooled.conn(), f.territory).await.expect("partners").iter().map(|o| o.id.0.to_string()).collect::<Vec<_>>()
+        };
+        let Err(AppError::Invalid(e)) = persons::enter_accompaniment(&f.app, &recorder, id, &EntryInput { purposes: vec!["partage".into()], ..entry("", orgs.clone()) }).await else { panic!("refused") };
+        assert!(e.get("purposes").is_some(), "accompaniment needs its own consent");
+        persons::enter_accompaniment(&f.app, &recorder, id, &entry("", orgs)).await.expect("entered");
+        persons::add_member(&f.app, &recorder, id, &other_org.user_id.0.to_string(), false).await.expect("added");
+        assert!(persons::file(&f.app, &other_org, id, "/p").await.is_ok());
+        let ended = persons::revoke_consent(&f.app, &recorder, id).await.expect("revoked");
+        assert_eq!(ended, 1);
+        assert!(matches!(persons::file(&f.app, &other_org, id, "/p").await, Err(AppError::NotFound)), "access ends with the consent");
+        let file = persons::file(&f.app, &recorder, id, "/p").await.expect("référent keeps the file");
+        assert!(file.consent_in_force().is_none());
+        assert!(file.members.iter().any(|m| m.end_reason.as_deref() == Some("retrait-consentement")));
+        assert!(matches!(persons::add_member(&f.app, &recorder, id, &other_org.user_id.0.to_string(), false).await, Err(AppError::Invalid(_))), "nothing more is shared");
+    }
+
+    async fn the_funnel_moves_forward_with_dates_and_changing_referent_keeps_history(f) {
+        let recorder = f.caller("conseil@test.fr").await;
+        let id = record(&f, &recorder, outreach("Léa", "Petit", "0633333333")).await;
+        let contact = EntryForm { kind: "contact".into(), occurred_on: "2026-11-21".into(), channel: "telephone".into(), outcome: "joint".into(), visibility: "groupe".into(), ..EntryForm::default() };
+        persons::add_entry(&f.app, &recorder, id, &contact).await.expect("contact");
+        let file = persons::file(&f.app, &recorder, id, "/p").await.expect("file");
+        assert_eq!(file.person.status, "contacte", "a contact that reached the person");
+        assert_eq!(file.person.contacted_on.as_deref(), Some("2026-11-21"));
+        let Err(AppError::Invalid(e)) = persons::set_status(&f.app, &recorder, id, "contacte", "2027-01-01", "").await else { panic!("future") };
+        assert!(e.get("on").is_some());
+        let Err(AppError::Invalid(e)) = persons::enter_accompaniment(&f.app, &recorder, id, &EntryInput { situation: SituationInput { birth_date: "31/02/1990".into(), ..SituationInput::default() }, ..entry("", vec![]) }).await else { panic!("bad birth date") };
+        assert!(e.get("birth_date").is_some());
+        let coordinator = f.caller("coordination@test.fr").await;
+        persons::enter_accompaniment(&f.app, &recorder, id, &EntryInput { purposes: vec!["accompagnement".into()], ..entry("", vec![]) }).await.expect("entered");
+        persons::change_referent(&f.app, &coordinator, id, &f.coordinator.0.to_string()).await.expect("new référent");
+        let file = persons::file(&f.app, &coordinator, id, "/p").await.expect("file");
+        let referents: Vec<(&str, bool)> = file.members.iter().filter(|m| m.is_referent).map(|m| (m.user_name.as_str(), m.ended_at.is_none())).collect();
+        assert_eq!(referents, vec![("coordination@test.fr", true), ("conseil@test.fr", false)], "the previous référent stays in the history");
+        persons::set_status(&f.app, &coordinator, id, "sorti", "2026-11-26", "emploi-durable").await.expect("exit");
+        let Err(AppError::Invalid(e)) = persons::set_status(&f.app, &coordinator, id, "contacte", "2026-11-26", "").await else { panic!("backwards") };
+        assert!(e.get("status").expect("why").contains("ne peut pas redevenir"));
+        let file = persons::file(&f.app, &coordinator, id, "/p").await.expect("coordinators keep reading");
+        assert_eq!((file.person.status.as_str(), file.person.exit_reason.as_deref()), ("sorti", Some("emploi-durable")));
+        assert!(matches!(persons::file(&f.app, &recorder, id, "/p").await, Err(AppError::NotFound)), "the group's work ended with the exit");
+    }
+
+    async fn bad_input_is_refused_by_field_and_nothing_is_stored(f) {
+        let recorder = f.caller("conseil@test.fr").await;
+        let input = OutreachInput { phone: "12345".into(), email: "pas-une-adresse".into(), postal_code: "59600".into(), commune: "Paris".into(), met_on: "2030-01-01".into(), channel: "".into(), agrees_recontact: "".into(), ..outreach("", "", "") };
+        let Err(AppError::Invalid(e)) = persons::record(&f.app, &recorder, &input).await else { panic!("refused") };
+        for field in ["first_name", "phone", "email", "commune", "met_on", "channel", "agrees_recontact"] {
+            assert!(e.get(field).is_some(), "{field}: {e:?}");
+        }
+        assert_eq!(persons::caseload(&f.app, &recorder, &CaseloadInput::default()).await.expect("caseload").total, 0);
+        let pilot = f.caller("pilote@test.fr").await;
+        assert!(matches!(persons::record(&f.app, &pilot, &outreach("A", "B", "")).await, Err(AppError::Forbidden)), "pilots record nobody");
+    }
+
+    async fn duplicates_are_shown_before_saving_and_a_coordinator_merges_them(f) {
+        let recorder = f.caller("conseil@test.fr").await;
+        let first = record(&f, &recorder, outreach("Mohamed", "Benali", "06 44 44 44 44")).await;
+        persons::add_entry(&f.app, &recorder, first, &note("groupe", "Premier dossier")).await.expect("note");
+        let Recorded::Duplicates(found) = persons::record(&f.app, &recorder, &outreach("Mohammed", "Ben Ali", "")).await.expect("checked") else { panic!("a likely duplicate") };
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].why, "nom très proche");
+        let Recorded::Duplicates(by_phone) = persons::record(&f.app, &recorder, &outreach("Momo", "", "0644444444")).await.expect("checked") else { panic!("same phone") };
+        assert_eq!(by_phone[0].why, "même téléphone");
+        // Another organisation's professional sees no hint of a file they may not read.
+        let other_org = f.caller_in_new_organisation("asso@test.fr", f.territory).await;
+        let Recorded::Created(theirs) = persons::record(&f.app, &other_org, &outreach("Mohammed", "Ben Ali", "")).await.expect("recorded") else { panic!("no duplicate shown to an outsider") };
+        let second = match persons::record(&f.app, &recorder, &OutreachInput { confirm: true, ..outreach("Mohammed", "Ben Ali", "") }).await.expect("recorded") {
+            Recorded::Created(id) => id,
+            Recorded::Duplicates(_) => panic!("confirmed"),
+        };
+        persons::add_entry(&f.app, &recorder, second, &note("groupe", "Second dossier")).await.expect("note");
+        assert!(matches!(persons::merge(&f.app, &recorder, first, second).await, Err(AppError::Forbidden)), "merging is the coordinator's");
+        let coordinator = f.caller("coordination@test.fr").await;
+        persons::merge(&f.app, &coordinator, first, second).await.expect("merged");
+        let merged = persons::file(&f.app, &coordinator, first, "/p").await.expect("file");
+        let mut bodies: Vec<&str> = merged.journal.iter().map(|e| e.body.as_str()).collect();
+        bodies.sort_unstable();
+        assert_eq!(bodies, vec!["Premier dossier", "Second dossier"], "all history kept");
+        assert!(matches!(persons::file(&f.app, &coordinator, second, "/p").await, Err(AppError::NotFound)));
+        let all = persons::caseload(&f.app, &coordinator, &CaseloadInput { everyone: true, page: 1, ..CaseloadInput::default() }).await.expect("caseload");
+        let mut listed: Vec<PersonId> = all.rows.iter().map(|r| r.id).collect();
+        listed.sort();
+        assert_eq!(listed, vec![first, theirs], "the merged file leaves the lists");
+    }
+
+    async fn the_caseload_filters_and_its_query_count_does_not_grow_with_the_people_shown(f) {
+        let recorder = f.caller("conseil@test.fr").await;
+        let mut ids = Vec::new();
+        for (i, name) in ["Zoé Martin", "Élodie Durand", "Hugo Lefèvre", "Nina Roux", "Sami Haddad"].iter().enumerate() {
+            let (first, last) = name.split_once(' ').expect("two words");
+            let mut input = outreach(first, last, &format!("06000000{i:02}"));
+            input.met_on = format!("2026-{:02}-10", 6 + i);
+            input.need_fields = if i % 2 == 0 { vec!["logement".into()] } else { vec!["mobilite".into()] };
+            ids.push(record(&f, &recorder, input).await);
+        }
+        let list = |input: CaseloadInput| {
+            let app = f.app.clone();
+            let caller = recorder.clone();
+            async move { persons::caseload(&app, &caller, &CaseloadInput { page: 1, ..input }).await.expect("caseload") }
+        };
+        assert_eq!(list(CaseloadInput { field: "logement".into(), ..CaseloadInput::default() }).await.total, 3);
+        assert_eq!(list(CaseloadInput { name: "elodie".into(), ..CaseloadInput::default() }).await.rows[0].first_name, "Élodie", "accents forgiven");
+        assert_eq!(list(CaseloadInput { name: "lefevbre".into(), ..CaseloadInput::default() }).await.rows.first().map(|r| r.last_name.as_str()), Some("Lefèvre"), "a typo forgiven");
+        assert_eq!(list(CaseloadInput { without_referent: true, ..CaseloadInput::default() }).await.total, 5);
+        let silent = list(CaseloadInput { silent_days: "90".into(), ..CaseloadInput::default() }).await;
+        assert!(silent.total >= 2 && silent.total < 5, "{}", silent.total);
+        let Err(AppError::Invalid(e)) = persons::caseload(&f.app, &recorder, &CaseloadInput { silent_days: "45".into(), ..CaseloadInput::default() }).await else { panic!("refused") };
+        assert!(e.get("sans_contact").is_some());
+        // Query count: the same for one person shown and for five.
+        let (one, q1) = store::queries::counted(list(CaseloadInput { name: "zoe".into(), ..CaseloadInput::default() })).await;
+        let (five, q5) = store::queries::counted(list(CaseloadInput { name: "".into(), ..CaseloadInput::default() })).await;
+        assert_eq!((one.rows.len(), five.rows.len()), (1, 5));
+        let (_, q5_plain) = store::queries::counted(list(CaseloadInput::default())).await;
+        assert_eq!(q5, q5_plain);
+        assert!(q1 <= q5 + 1 && q5 <= 3, "{q1} queries for one person, {q5} for five");
+        // Each person shown is recorded in their access log, in one statement.
+        let mut pooled = f.app.db.acquire().await.expect("connection");
+        let events = store::audit::for_target(&mut pooled.conn(), "person", ids[0].0, 100).await.expect("events");
+        assert!(events.iter().any(|e| e.action == "person.list"));
+    }
+}

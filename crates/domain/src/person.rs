@@ -1,0 +1,326 @@
+//! A person's file (DOMAIN.md §4): repérage (outreach) channels, funnel status, consent, the
+//! follow-up group, journal entries, and the validated values a file holds. No NIR, ever.
+
+use chrono::NaiveDate;
+
+use crate::Invalid;
+
+/// A closed list of values, each with a stable code (stored) and a French label (shown).
+macro_rules! labelled {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident => $code:literal, $label:literal;)* }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name { $($variant),* }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $code),* }
+            }
+
+            pub fn label(self) -> &'static str {
+                match self { $($name::$variant => $label),* }
+            }
+
+            pub fn parse(code: &str) -> Result<$name, Invalid> {
+                match code.trim() {
+                    $($code => Ok($name::$variant),)*
+                    _ => Err(Invalid("Choisissez une valeur de la liste.".into())),
+                }
+            }
+
+            /// (code, label) pairs, for a select or radio buttons.
+            pub fn options() -> Vec<(String, String)> {
+                $name::ALL.iter().map(|v| (v.as_str().to_string(), v.label().to_string())).collect()
+            }
+        }
+    };
+}
+
+labelled! {
+    /// Where and how a person was met (« repérage »).
+    OutreachChannel {
+        PermanenceBailleur => "permanence-bailleur", "Permanence chez un bailleur";
+        Association => "association", "Association";
+        AdulteRelais => "adulte-relais", "Adulte-relais";
+        Evenement => "evenement", "Événement";
+        Partenaire => "partenaire", "Orientation par un partenaire";
+        DemarcheSpontanee => "demarche-spontanee", "Démarche spontanée";
+        Autre => "autre", "Autre";
+    }
+}
+
+labelled! {
+    /// The funnel a person goes through; « perdu de vue » is derived from silence, not stored.
+    FunnelStatus {
+        Repere => "repere", "Repéré";
+        Contacte => "contacte", "Contacté";
+        EnAccompagnement => "en-accompagnement", "En accompagnement";
+        Sorti => "sorti", "Sorti";
+    }
+}
+
+impl FunnelStatus {
+    /// Statuses only move forward (a step may be skipped); an exit is final.
+    pub fn may_become(self, next: FunnelStatus) -> bool {
+        next > self
+    }
+}
+
+labelled! {
+    ExitReason {
+        EmploiDurable => "emploi-durable", "Emploi durable (CDI, CDD de 6 mois ou plus, création d'entreprise)";
+        EmploiTransition => "emploi-transition", "Emploi de transition (CDD de moins de 6 mois, intérim)";
+        Iae => "iae", "Insertion par l'activité économique";
+        Alternance => "alternance", "Alternance";
+        Formation => "formation", "Formation qualifiante";
+        Demenagement => "demenagement", "Déménagement";
+        Abandon => "abandon", "Abandon";
+        Autre => "autre", "Autre";
+    }
+}
+
+labelled! {
+    /// How consent was given.
+    ConsentMethod {
+        Ecrit => "ecrit", "Par écrit (formulaire signé)";
+        Oral => "oral", "Oralement, en entretien";
+        Numerique => "numerique", "Par courriel ou SMS";
+    }
+}
+
+labelled! {
+    /// What the person agreed to.
+    ConsentPurpose {
+        Accompagnement => "accompagnement", "Être accompagné vers l'emploi";
+        Partage => "partage", "Partage des informations nécessaires avec les structures choisies";
+        Recontact => "recontact", "Être recontacté";
+    }
+}
+
+labelled! {
+    Sex {
+        Femme => "femme", "Femme";
+        Homme => "homme", "Homme";
+        NonPrecise => "non-precise", "Non précisé";
+    }
+}
+
+labelled! {
+    QualificationLevel {
+        Infra3 => "infra-3", "Sans diplôme ou brevet";
+        Niveau3 => "3", "CAP, BEP (niveau 3)";
+        Niveau4 => "4", "Baccalauréat (niveau 4)";
+        Niveau5 => "5", "Bac + 2 (niveau 5)";
+        Niveau6 => "6+", "Bac + 3 ou plus (niveau 6 et plus)";
+    }
+}
+
+labelled! {
+    /// Who may read a journal entry.
+    Visibility {
+        Groupe => "groupe", "Tout le groupe de suivi";
+        Referent => "referent", "Le référent seulement";
+        Sante => "sante", "Santé / handicap : personnes autorisées seulement";
+    }
+}
+
+labelled! {
+    JournalKind {
+        Note => "note", "Note";
+        Contact => "contact", "Contact";
+    }
+}
+
+labelled! {
+    ContactChannel {
+        Entretien => "entretien", "Entretien";
+        Telephone => "telephone", "Téléphone";
+        Sms => "sms", "SMS";
+        Courriel => "courriel", "Courriel";
+        Visite => "visite", "Visite à domicile ou dans le quartier";
+        Atelier => "atelier", "Atelier collectif";
+    }
+}
+
+labelled! {
+    ContactOutcome {
+        Joint => "joint", "Personne jointe";
+        NonJoint => "non-joint", "Pas de réponse";
+        RendezVous => "rendez-vous", "Rendez-vous pris";
+        Absent => "absent", "Absent au rendez-vous";
+    }
+}
+
+labelled! {
+    /// Why a professional left a person's follow-up group.
+    MemberEndReason {
+        FinIntervention => "fin-intervention", "Fin de l'intervention";
+        ChangementReferent => "changement-referent", "Changement de référent";
+        Depart => "depart", "Départ du professionnel";
+        RetraitConsentement => "retrait-consentement", "Retrait du consentement";
+        Sortie => "sortie", "Sortie de la personne";
+        Fusion => "fusion", "Fusion de dossiers";
+    }
+}
+
+/// A French phone number, kept as ten digits (or +33 and nine digits abroad-style input).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Phone(String);
+
+impl Phone {
+    pub fn parse(input: &str) -> Result<Phone, Invalid> {
+        let digits: String = input
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '.' | '-' | '(' | ')'))
+            .collect();
+        let national = match digits
+            .strip_prefix("+33")
+            .or_else(|| digits.strip_prefix("0033"))
+        {
+            Some(rest) => format!("0{}", rest.trim_start_matches('0')),
+            None => digits,
+        };
+        if national.len() == 10
+            && national.starts_with('0')
+            && national[1..2] != *"0"
+            && national.chars().all(|c| c.is_ascii_digit())
+        {
+            Ok(Phone(national))
+        } else {
+            Err(Invalid(format!(
+                "« {} » n'est pas un numéro de téléphone français (10 chiffres, par exemple 06 12 34 56 78).",
+                input.trim()
+            )))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// « 06 12 34 56 78 ».
+    pub fn display(&self) -> String {
+        self.0
+            .as_bytes()
+            .chunks(2)
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// A birth date a person can have: in the past, and an age between 14 and 100.
+pub fn birth_date(input: &str, today: NaiveDate) -> Result<NaiveDate, Invalid> {
+    let input = input.trim();
+    let date = NaiveDate::parse_from_str(input, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(input, "%d/%m/%Y"))
+        .map_err(|_| Invalid(format!("« {input} » n'est pas une date (JJ/MM/AAAA).")))?;
+    if date > today {
+        return Err(Invalid("La date de naissance est dans le futur.".into()));
+    }
+    let age = age_on(date, today);
+    if !(14..=100).contains(&age) {
+        return Err(Invalid(format!(
+            "Cette date donne {age} ans : vérifiez l'année."
+        )));
+    }
+    Ok(date)
+}
+
+/// Age in whole years on a given day.
+pub fn age_on(birth: NaiveDate, day: NaiveDate) -> i32 {
+    use chrono::Datelike;
+    let mut age = day.year() - birth.year();
+    if (day.month(), day.day()) < (birth.month(), birth.day()) {
+        age -= 1;
+    }
+    age
+}
+
+/// How alike two folded names are, between 0 and 1 (trigram overlap, Dice coefficient):
+/// « mohamed benali » and « mohammed ben ali » are close, « durand » and « martin » are not.
+pub fn name_similarity(a: &str, b: &str) -> f64 {
+    fn trigrams(s: &str) -> Vec<[char; 3]> {
+        let padded: Vec<char> =
+            format!("  {} ", s.split_whitespace().collect::<Vec<_>>().join("  "))
+                .chars()
+                .collect();
+        let mut out: Vec<[char; 3]> = padded.windows(3).map(|w| [w[0], w[1], w[2]]).collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+    let (ta, tb) = (trigrams(a), trigrams(b));
+    if ta.is_empty() || tb.is_empty() {
+        return 0.0;
+    }
+    let common = ta.iter().filter(|t| tb.binary_search(t).is_ok()).count();
+    2.0 * common as f64 / (ta.len() + tb.len()) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phones_are_read_in_their_usual_french_shapes() {
+        for ok in [
+            "06 12 34 56 78",
+            "06.12.34.56.78",
+            "+33 6 12 34 56 78",
+            "0033612345678",
+            "0327000000",
+        ] {
+            assert_eq!(Phone::parse(ok).map(|p| p.display().len()), Ok(14), "{ok}");
+        }
+        for bad in [
+            "12345",
+            "0012345678",
+            "06 12 34 56 7",
+            "+1 555 0100",
+            "06-12-34-56-7a",
+        ] {
+            assert!(Phone::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn impossible_birth_dates_are_refused() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 27).expect("date");
+        assert_eq!(
+            birth_date("14/07/1990", today).map(|d| age_on(d, today)),
+            Ok(36)
+        );
+        assert!(
+            birth_date("2027-01-01", today)
+                .expect_err("future")
+                .0
+                .contains("futur")
+        );
+        assert!(birth_date("31/02/1990", today).is_err());
+        assert!(
+            birth_date("01/01/1890", today)
+                .expect_err("too old")
+                .0
+                .contains("136 ans")
+        );
+        assert!(birth_date("01/01/2020", today).is_err());
+    }
+
+    #[test]
+    fn the_funnel_only_moves_forward() {
+        assert!(FunnelStatus::Repere.may_become(FunnelStatus::EnAccompagnement));
+        assert!(!FunnelStatus::EnAccompagnement.may_become(FunnelStatus::Contacte));
+        assert!(!FunnelStatus::Sorti.may_become(FunnelStatus::Sorti));
+        assert_eq!(FunnelStatus::parse("sorti"), Ok(FunnelStatus::Sorti));
+    }
+
+    #[test]
+    fn similar_names_score_high_and_different_ones_low() {
+        assert!(name_similarity("mohamed benali", "mohammed ben ali") > 0.6);
+        assert!(name_similarity("durand", "martin") < 0.2);
+        assert_eq!(name_similarity("x", ""), 0.0);
+    }
+}

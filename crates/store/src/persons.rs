@@ -1,0 +1,841 @@
+//! Person files. Every list, search and count takes a [`Scope`]: the need-to-know predicate is
+//! written once, here, and no query over persons exists without it — except [`access`], which
+//! answers for one person what the caller is to them.
+
+use chrono::{DateTime, Utc};
+use domain::{
+    ConsentId, GroupMemberId, JournalEntryId, OrganisationId, PersonId, TerritoryId, UserId,
+};
+
+use crate::{Conn, OptionalExt, StoreError, exec, run};
+
+/// Whose persons a query may return: the people of one territory whose follow-up group the user
+/// belongs to now — or all of them, for that territory's coordinators.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope {
+    pub user: UserId,
+    pub territory: TerritoryId,
+    pub coordinator: bool,
+}
+
+impl Scope {
+    /// The SQL predicate over `persons p` (ids are integers, written in the text).
+    fn predicate(&self) -> String {
+        let everyone = if self.coordinator { "1 = 1" } else { "1 = 0" };
+        format!(
+            "p.territory_id = {t} AND p.merged_into IS NULL AND ({everyone} OR EXISTS (SELECT 1 FROM person_members sm
+               WHERE sm.person_id = p.id AND sm.user_id = {u} AND sm.ended_at IS NULL))",
+            t = self.territory.0,
+            u = self.user.0
+        )
+    }
+}
+
+/// What a user is to one person: enough to decide every access, in one query.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AccessRow {
+    #[sqlx(try_from = "i64")]
+    pub territory_id: TerritoryId,
+    pub merged_into: Option<i64>,
+    /// Present when the user is a current member of the person's follow-up group.
+    pub member_id: Option<i64>,
+    pub is_referent: Option<bool>,
+    pub health_access: Option<bool>,
+}
+
+pub async fn access(
+    c: &mut Conn<'_>,
+    person: PersonId,
+    user: UserId,
+) -> Result<Option<AccessRow>, StoreError> {
+    run!(c, |c| sqlx::query_as(
+        "SELECT p.territory_id, p.merged_into, m.id AS member_id, m.is_referent, m.health_access
+         FROM persons p LEFT JOIN person_members m ON m.person_id = p.id AND m.user_id = $2 AND m.ended_at IS NULL
+         WHERE p.id = $1
+         ORDER BY m.is_referent DESC LIMIT 1"
+    )
+    .bind(person.0)
+    .bind(user.0)
+    .fetch_one(&mut **c)
+    .await)
+    .optional()
+}
+
+/// What repérage records.
+#[derive(Debug, Clone)]
+pub struct NewPerson {
+    pub territory: TerritoryId,
+    pub first_name: String,
+    pub last_name: String,
+    pub folded_name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub address: String,
+    pub postal_code: String,
+    pub commune_insee: Option<String>,
+    pub neighbourhood: String,
+    pub qpv: Option<QpvCheck>,
+    pub channel: String,
+    pub place: String,
+    pub met_on: String,
+    pub met_by: Option<UserId>,
+    pub needs: String,
+    pub need_fields: String,
+    pub agrees_recontact: bool,
+}
+
+/// The outcome of the QPV check of an address, with its date.
+#[derive(Debug, Clone)]
+pub struct QpvCheck {
+    pub code: Option<String>,
+    pub millesime: i32,
+    pub confidence: String,
+    pub checked_at: DateTime<Utc>,
+}
+
+/// A person's file without health data.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Person {
+    #[sqlx(try_from = "i64")]
+    pub id: PersonId,
+    #[sqlx(try_from = "i64")]
+    pub territory_id: TerritoryId,
+    pub first_name: String,
+    pub last_name: String,
+    pub folded_name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub address: String,
+    pub postal_code: String,
+    pub commune_insee: Option<String>,
+    pub neighbourhood: String,
+    pub qpv_code: Option<String>,
+    pub qpv_millesime: Option<i32>,
+    pub qpv_confidence: Option<String>,
+    pub qpv_checked_at: Option<DateTime<Utc>>,
+    pub channel: String,
+    pub place: String,
+    pub met_on: String,
+    pub met_by: Option<i64>,
+    pub met_by_name: Option<String>,
+    pub needs: String,
+    pub need_fields: String,
+    pub agrees_recontact: bool,
+    pub status: String,
+    pub contacted_on: Option<String>,
+    pub accompanied_on: Option<String>,
+    pub exited_on: Option<String>,
+    pub exit_reason: Option<String>,
+    pub last_contact_on: Option<String>,
+    pub birth_date: Option<String>,
+    pub sex: Option<String>,
+    pub single_parent: Option<bool>,
+    pub children_under_12: Option<i32>,
+    pub ft_registered: Option<bool>,
+    pub ft_since: Option<String>,
+    pub brsa: Option<bool>,
+    pub cej_pacea: Option<bool>,
+    pub qualification: Option<String>,
+    pub languages: String,
+    pub driving_licence: Option<bool>,
+    pub vehicle: Option<bool>,
+    pub merged_into: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+const PERSON_COLUMNS: &str = "p.id, p.territory_id, p.first_name, p.last_name, p.folded_name, p.phone, p.email, p.address,
+    p.postal_code, p.commune_insee, p.neighbourhood, p.qpv_code, p.qpv_millesime, p.qpv_confidence, p.qpv_checked_at,
+    p.channel, p.place, p.met_on, p.met_by, u.display_name AS met_by_name, p.needs, p.need_fields, p.agrees_recontact,
+    p.status, p.contacted_on, p.accompanied_on, p.exited_on, p.exit_reason, p.last_contact_on, p.birth_date, p.sex,
+    p.single_parent, p.children_under_12, p.ft_registered, p.ft_since, p.brsa, p.cej_pacea, p.qualification, p.languages,
+    p.driving_licence, p.vehicle, p.merged_into, p.created_at, p.updated_at";
+
+pub async fn create(
+    c: &mut Conn<'_>,
+    p: &NewPerson,
+    created_by: UserId,
+    now: DateTime<Utc>,
+) -> Result<PersonId, StoreError> {
+    let qpv = p.qpv.as_ref();
+    let id: i64 = run!(c, |c| {
+        sqlx::query_scalar(
+        "INSERT INTO persons (territory_id, first_name, last_name, folded_name, phone, email, address, postal_code,
+           commune_insee, neighbourhood, qpv_code, qpv_millesime, qpv_confidence, qpv_checked_at, channel, place, met_on,
+           met_by, needs, need_fields, agrees_recontact, status, last_contact_on, created_at, created_by, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, 'repere',
+           $17, $22, $23, $22) RETURNING id"
+    )
+    .bind(p.territory.0)
+    .bind(&p.first_name)
+    .bind(&p.last_name)
+    .bind(&p.folded_name)
+    .bind(&p.phone)
+    .bind(&p.email)
+    .bind(&p.address)
+    .bind(&p.postal_code)
+    .bind(&p.commune_insee)
+    .bind(&p.neighbourhood)
+    .bind(qpv.and_then(|q| q.code.clone()))
+    .bind(qpv.map(|q| q.millesime))
+    .bind(qpv.map(|q| q.confidence.clone()))
+    .bind(qpv.map(|q| q.checked_at))
+    .bind(&p.channel)
+    .bind(&p.place)
+    .bind(&p.met_on)
+    .bind(p.met_by.map(|u| u.0))
+    .bind(&p.needs)
+    .bind(&p.need_fields)
+    .bind(p.agrees_recontact)
+    .bind(now)
+    .bind(created_by.0)
+    .fetch_one(&mut **c)
+    .await
+    })?;
+    Ok(PersonId(id))
+}
+
+/// One person's file, by id — callers check access first ([`access`]).
+pub async fn get(c: &mut Conn<'_>, id: PersonId) -> Result<Option<Person>, StoreError> {
+    let sql = format!(
+        "SELECT {PERSON_COLUMNS} FROM persons p LEFT JOIN users u ON u.id = p.met_by WHERE p.id = $1"
+    );
+    run!(c, |c| sqlx::query_as(&sql)
+        .bind(id.0)
+        .fetch_one(&mut **c)
+        .await)
+    .optional()
+}
+
+/// Contact and address, as corrected on the file.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub first_name: String,
+    pub last_name: String,
+    pub folded_name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub address: String,
+    pub postal_code: String,
+    pub commune_insee: Option<String>,
+    pub neighbourhood: String,
+    /// `None` keeps the previous check (the address did not change).
+    pub qpv: Option<QpvCheck>,
+    pub agrees_recontact: bool,
+}
+
+pub async fn update_identity(
+    c: &mut Conn<'_>,
+    id: PersonId,
+    p: &Identity,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let qpv = p.qpv.as_ref();
+    exec!(c, |c| {
+        sqlx::query(
+        "UPDATE persons SET first_name = $2, last_name = $3, folded_name = $4, phone = $5, email = $6, address = $7,
+           postal_code = $8, commune_insee = $9, neighbourhood = $10, agrees_recontact = $11, updated_at = $12,
+           qpv_code = CASE WHEN $13 THEN $14 ELSE qpv_code END,
+           qpv_millesime = CASE WHEN $13 THEN $15 ELSE qpv_millesime END,
+           qpv_confidence = CASE WHEN $13 THEN $16 ELSE qpv_confidence END,
+           qpv_checked_at = CASE WHEN $13 THEN $17 ELSE qpv_checked_at END
+         WHERE id = $1"
+    )
+    .bind(id.0)
+    .bind(&p.first_name)
+    .bind(&p.last_name)
+    .bind(&p.folded_name)
+    .bind(&p.phone)
+    .bind(&p.email)
+    .bind(&p.address)
+    .bind(&p.postal_code)
+    .bind(&p.commune_insee)
+    .bind(&p.neighbourhood)
+    .bind(p.agrees_recontact)
+    .bind(now)
+    .bind(qpv.is_some())
+    .bind(qpv.and_then(|q| q.code.clone()))
+    .bind(qpv.map(|q| q.millesime))
+    .bind(qpv.map(|q| q.confidence.clone()))
+    .bind(qpv.map(|q| q.checked_at))
+    })?;
+    Ok(())
+}
+
+/// The situation recorded at the entry into accompaniment (no health data here).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Situation {
+    pub birth_date: Option<String>,
+    pub sex: Option<String>,
+    pub single_parent: Option<bool>,
+    pub children_under_12: Option<i32>,
+    pub ft_registered: Option<bool>,
+    pub ft_since: Option<String>,
+    pub brsa: Option<bool>,
+    pub cej_pacea: Option<bool>,
+    pub qualification: Option<String>,
+    pub languages: String,
+    pub driving_licence: Option<bool>,
+    pub vehicle: Option<bool>,
+}
+
+pub async fn set_situation(
+    c: &mut Conn<'_>,
+    id: PersonId,
+    s: &Situation,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    exec!(c, |c| {
+        sqlx::query(
+        "UPDATE persons SET birth_date = $2, sex = $3, single_parent = $4, children_under_12 = $5, ft_registered = $6,
+           ft_since = $7, brsa = $8, cej_pacea = $9, qualification = $10, languages = $11, driving_licence = $12,
+           vehicle = $13, updated_at = $14 WHERE id = $1"
+    )
+    .bind(id.0)
+    .bind(&s.birth_date)
+    .bind(&s.sex)
+    .bind(s.single_parent)
+    .bind(s.children_under_12)
+    .bind(s.ft_registered)
+    .bind(&s.ft_since)
+    .bind(s.brsa)
+    .bind(s.cej_pacea)
+    .bind(&s.qualification)
+    .bind(&s.languages)
+    .bind(s.driving_licence)
+    .bind(s.vehicle)
+    .bind(now)
+    })?;
+    Ok(())
+}
+
+/// Moves a person along the funnel, dating the step (`exit_reason` for an exit).
+pub async fn set_status(
+    c: &mut Conn<'_>,
+    id: PersonId,
+    status: &str,
+    on: &str,
+    exit_reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let column = match status {
+        "contacte" => "contacted_on",
+        "en-accompagnement" => "accompanied_on",
+        "sorti" => "exited_on",
+        _ => return Err(StoreError::Conflict),
+    };
+    let sql = format!(
+        "UPDATE persons SET status = $2, {column} = $3, exit_reason = COALESCE($4, exit_reason), updated_at = $5 WHERE id = $1"
+    );
+    exec!(c, |c| sqlx::query(&sql)
+        .bind(id.0)
+        .bind(status)
+        .bind(on)
+        .bind(exit_reason)
+        .bind(now))?;
+    Ok(())
+}
+
+pub async fn touch_contact(c: &mut Conn<'_>, id: PersonId, on: &str) -> Result<(), StoreError> {
+    exec!(c, |c| {
+        sqlx::query(
+        "UPDATE persons SET last_contact_on = $2 WHERE id = $1 AND (last_contact_on IS NULL OR last_contact_on < $2)"
+    )
+    .bind(id.0)
+    .bind(on)
+    })?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Default, PartialEq, sqlx::FromRow)]
+pub struct Health {
+    pub rqth: Option<bool>,
+    pub rqth_until: Option<String>,
+}
+
+/// Health data — callers check the explicit permission first.
+pub async fn health(c: &mut Conn<'_>, id: PersonId) -> Result<Health, StoreError> {
+    Ok(run!(c, |c| sqlx::query_as(
+        "SELECT rqth, rqth_until FROM person_health WHERE person_id = $1"
+    )
+    .bind(id.0)
+    .fetch_one(&mut **c)
+    .await)
+    .optional()?
+    .unwrap_or_default())
+}
+
+pub async fn set_health(
+    c: &mut Conn<'_>,
+    id: PersonId,
+    h: &Health,
+    user: UserId,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    exec!(c, |c| {
+        sqlx::query(
+        "INSERT INTO person_health (person_id, rqth, rqth_until, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (person_id) DO UPDATE SET rqth = excluded.rqth, rqth_until = excluded.rqth_until,
+           updated_at = excluded.updated_at, updated_by = excluded.updated_by"
+    )
+    .bind(id.0)
+    .bind(h.rqth)
+    .bind(&h.rqth_until)
+    .bind(now)
+    .bind(user.0)
+    })?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lists, always scoped
+
+/// Caseload filters; all optional.
+#[derive(Debug, Clone, Default)]
+pub struct CaseloadFilter {
+    pub status: Option<String>,
+    /// `Some(true)`: living in a QPV; `Some(false)`: not (or unknown).
+    pub in_qpv: Option<bool>,
+    pub need_field: Option<String>,
+    pub without_referent: bool,
+    /// Only people whose last contact (or repérage) is on or before this date.
+    pub silent_since: Option<String>,
+    /// Only the people whose group the user belongs to (« Mes personnes »), even for a coordinator.
+    pub mine: bool,
+    /// Restrict to these ids (a name search already ranked them).
+    pub ids: Option<Vec<PersonId>>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CaseloadRow {
+    #[sqlx(try_from = "i64")]
+    pub id: PersonId,
+    pub first_name: String,
+    pub last_name: String,
+    pub status: String,
+    pub qpv_code: Option<String>,
+    pub met_on: String,
+    pub last_contact_on: Option<String>,
+    pub need_fields: String,
+    pub referent_name: Option<String>,
+    pub total: i64,
+}
+
+fn caseload_conditions(scope: &Scope, f: &CaseloadFilter) -> (String, Vec<String>) {
+    let mut conditions = vec![scope.predicate()];
+    let mut binds: Vec<String> = Vec::new();
+    let mut bind = |v: String| {
+        binds.push(v);
+        format!("${}", binds.len())
+    };
+    if let Some(s) = &f.status {
+        conditions.push(format!("p.status = {}", bind(s.clone())));
+    }
+    match f.in_qpv {
+        Some(true) => conditions.push("p.qpv_code IS NOT NULL".into()),
+        Some(false) => conditions.push("p.qpv_code IS NULL".into()),
+        None => {}
+    }
+    if let Some(field) = &f.need_field {
+        conditions.push(format!(
+            "p.need_fields LIKE {} ESCAPE '\\'",
+            bind(crate::like_contains(&format!("|{field}|")))
+        ));
+    }
+    if f.without_referent {
+        conditions.push("NOT EXISTS (SELECT 1 FROM person_members r WHERE r.person_id = p.id AND r.is_referent AND r.ended_at IS NULL)".into());
+    }
+    if let Some(date) = &f.silent_since {
+        conditions.push(format!(
+            "COALESCE(p.last_contact_on, p.met_on) <= {}",
+            bind(date.clone())
+        ));
+        conditions.push("p.status <> 'sorti'".into());
+    }
+    if f.mine {
+        conditions.push(format!(
+            "EXISTS (SELECT 1 FROM person_members mm WHERE mm.person_id = p.id AND mm.user_id = {} AND mm.ended_at IS NULL)",
+            scope.user.0
+        ));
+    }
+    if let Some(ids) = &f.ids {
+        let list = if ids.is_empty() {
+            "NULL".to_string()
+        } else {
+            ids.iter()
+                .map(|i| i.0.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        conditions.push(format!("p.id IN ({list})"));
+    }
+    (conditions.join(" AND "), binds)
+}
+
+/// One page of the caseload with the total, the référent's name included (one query).
+pub async fn caseload(
+    c: &mut Conn<'_>,
+    scope: &Scope,
+    f: &CaseloadFilter,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<CaseloadRow>, StoreError> {
+    let (conditions, binds) = caseload_conditions(scope, f);
+    let sql = format!(
+        "SELECT p.id, p.first_name, p.last_name, p.status, p.qpv_code, p.met_on, p.last_contact_on, p.need_fields,
+           (SELECT u.display_name FROM person_members r JOIN users u ON u.id = r.user_id
+             WHERE r.person_id = p.id AND r.is_referent AND r.ended_at IS NULL LIMIT 1) AS referent_name,
+           COUNT(*) OVER () AS total
+         FROM persons p WHERE {conditions}
+         ORDER BY COALESCE(p.last_contact_on, p.met_on) DESC, p.id DESC LIMIT {limit} OFFSET {offset}"
+    );
+    Ok(run!(c, |c| {
+        let mut q = sqlx::query_as(&sql);
+        for b in &binds {
+            q = q.bind(b);
+        }
+        q.fetch_all(&mut **c).await
+    })?)
+}
+
+/// Names of the people in scope, for name search and duplicate detection (ranked by the caller).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct NameRow {
+    #[sqlx(try_from = "i64")]
+    pub id: PersonId,
+    pub folded_name: String,
+    pub birth_date: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+pub async fn names(c: &mut Conn<'_>, scope: &Scope) -> Result<Vec<NameRow>, StoreError> {
+    let sql = format!(
+        "SELECT p.id, p.folded_name, p.birth_date, p.phone, p.email FROM persons p WHERE {}",
+        scope.predicate()
+    );
+    Ok(run!(c, |c| sqlx::query_as(&sql).fetch_all(&mut **c).await)?)
+}
+
+/// How many people in scope per funnel status (for the caseload's counters).
+pub async fn count_by_status(
+    c: &mut Conn<'_>,
+    scope: &Scope,
+) -> Result<Vec<(String, i64)>, StoreError> {
+    let sql = format!(
+        "SELECT p.status, COUNT(*) FROM persons p WHERE {} GROUP BY p.status",
+        scope.predicate()
+    );
+    Ok(run!(c, |c| sqlx::query_as(&sql).fetch_all(&mut **c).await)?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Follow-up group
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Member {
+    #[sqlx(try_from = "i64")]
+    pub id: GroupMemberId,
+    pub user_id: i64,
+    pub user_name: String,
+    pub organisation_id: Option<i64>,
+    pub organisation_name: Option<String>,
+    pub is_referent: bool,
+    pub health_access: bool,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub end_reason: Option<String>,
+}
+
+pub async fn members(c: &mut Conn<'_>, person: PersonId) -> Result<Vec<Member>, StoreError> {
+    Ok(run!(c, |c| {
+        sqlx::query_as(
+        "SELECT m.id, m.user_id, u.display_name AS user_name, m.organisation_id, o.name AS organisation_name, m.is_referent,
+           m.health_access, m.started_at, m.ended_at, m.end_reason
+         FROM person_members m JOIN users u ON u.id = m.user_id LEFT JOIN organisations o ON o.id = m.organisation_id
+         WHERE m.person_id = $1 ORDER BY m.ended_at IS NOT NULL, m.is_referent DESC, m.started_at, m.id"
+    )
+    .bind(person.0)
+    .fetch_all(&mut **c)
+    .await
+    })?)
+}
+
+pub struct NewMember {
+    pub person: PersonId,
+    pub user: UserId,
+    pub organisation: Option<OrganisationId>,
+    pub is_referent: bool,
+    pub health_access: bool,
+    pub added_by: UserId,
+}
+
+pub async fn add_member(
+    c: &mut Conn<'_>,
+    m: &NewMember,
+    now: DateTime<Utc>,
+) -> Result<GroupMemberId, StoreError> {
+    let id: i64 = run!(c, |c| {
+        sqlx::query_scalar(
+        "INSERT INTO person_members (person_id, user_id, organisation_id, is_referent, health_access, started_at, added_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id"
+    )
+    .bind(m.person.0)
+    .bind(m.user.0)
+    .bind(m.organisation.map(|o| o.0))
+    .bind(m.is_referent)
+    .bind(m.health_access)
+    .bind(now)
+    .bind(m.added_by.0)
+    .fetch_one(&mut **c)
+    .await
+    })?;
+    Ok(GroupMemberId(id))
+}
+
+/// Ends current memberships of a person: one (`Some(id)`), the référent's (`referent_only`), or
+/// those of members outside some organisations (`keep_organisations`). Returns how many ended.
+pub async fn end_members(
+    c: &mut Conn<'_>,
+    person: PersonId,
+    which: EndWhich<'_>,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let condition = match which {
+        EndWhich::One(id) => format!("id = {}", id.0),
+        EndWhich::Referent => "is_referent".to_string(),
+        EndWhich::All => "1 = 1".to_string(),
+        EndWhich::OutsideOrganisations(keep) => {
+            let list = if keep.is_empty() {
+                "NULL".to_string()
+            } else {
+                keep.iter()
+                    .map(|o| o.0.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            format!(
+                "(organisation_id IS NULL OR organisation_id NOT IN ({list})) AND NOT is_referent"
+            )
+        }
+    };
+    let sql = format!(
+        "UPDATE person_members SET ended_at = $2, end_reason = $3 WHERE person_id = $1 AND ended_at IS NULL AND {condition}"
+    );
+    Ok(exec!(c, |c| sqlx::query(&sql)
+        .bind(person.0)
+        .bind(now)
+        .bind(reason))?)
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum EndWhich<'a> {
+    One(GroupMemberId),
+    Referent,
+    All,
+    OutsideOrganisations(&'a [OrganisationId]),
+}
+
+// ---------------------------------------------------------------------------------------------
+// Consent
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Consent {
+    #[sqlx(try_from = "i64")]
+    pub id: ConsentId,
+    pub given_on: String,
+    pub method: String,
+    pub purposes: String,
+    pub organisations: String,
+    pub recorded_by_name: Option<String>,
+    pub recorded_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub revoked_by_name: Option<String>,
+}
+
+pub async fn consents(c: &mut Conn<'_>, person: PersonId) -> Result<Vec<Consent>, StoreError> {
+    Ok(run!(c, |c| {
+        sqlx::query_as(
+        "SELECT k.id, k.given_on, k.method, k.purposes, k.organisations, u.display_name AS recorded_by_name, k.recorded_at,
+           k.revoked_at, v.display_name AS revoked_by_name
+         FROM person_consents k LEFT JOIN users u ON u.id = k.recorded_by LEFT JOIN users v ON v.id = k.revoked_by
+         WHERE k.person_id = $1 ORDER BY k.recorded_at DESC, k.id DESC"
+    )
+    .bind(person.0)
+    .fetch_all(&mut **c)
+    .await
+    })?)
+}
+
+pub struct NewConsent<'a> {
+    pub person: PersonId,
+    pub given_on: &'a str,
+    pub method: &'a str,
+    pub purposes: &'a str,
+    pub organisations: &'a str,
+    pub recorded_by: UserId,
+}
+
+pub async fn add_consent(
+    c: &mut Conn<'_>,
+    k: &NewConsent<'_>,
+    now: DateTime<Utc>,
+) -> Result<ConsentId, StoreError> {
+    let id: i64 = run!(c, |c| {
+        sqlx::query_scalar(
+        "INSERT INTO person_consents (person_id, given_on, method, purposes, organisations, recorded_by, recorded_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id"
+    )
+    .bind(k.person.0)
+    .bind(k.given_on)
+    .bind(k.method)
+    .bind(k.purposes)
+    .bind(k.organisations)
+    .bind(k.recorded_by.0)
+    .bind(now)
+    .fetch_one(&mut **c)
+    .await
+    })?;
+    Ok(ConsentId(id))
+}
+
+/// Revokes every consent in force; returns how many were.
+pub async fn revoke_consents(
+    c: &mut Conn<'_>,
+    person: PersonId,
+    by: UserId,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    Ok(exec!(c, |c| {
+        sqlx::query(
+        "UPDATE person_consents SET revoked_at = $2, revoked_by = $3 WHERE person_id = $1 AND revoked_at IS NULL"
+    )
+    .bind(person.0)
+    .bind(now)
+    .bind(by.0)
+    })?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Journal
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Entry {
+    #[sqlx(try_from = "i64")]
+    pub id: JournalEntryId,
+    pub at: DateTime<Utc>,
+    pub occurred_on: String,
+    pub author_name: Option<String>,
+    pub kind: String,
+    pub channel: Option<String>,
+    pub outcome: Option<String>,
+    pub body: String,
+    pub visibility: String,
+}
+
+/// The entries of the given visibilities only (the caller decides which it may read).
+pub async fn journal(
+    c: &mut Conn<'_>,
+    person: PersonId,
+    visibilities: &[&str],
+) -> Result<Vec<Entry>, StoreError> {
+    let list = visibilities
+        .iter()
+        .filter(|v| v.chars().all(|c| c.is_ascii_lowercase()))
+        .map(|v| format!("'{v}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT j.id, j.at, j.occurred_on, u.display_name AS author_name, j.kind, j.channel, j.outcome, j.body, j.visibility
+         FROM person_journal j LEFT JOIN users u ON u.id = j.author_id
+         WHERE j.person_id = $1 AND j.visibility IN ({}) ORDER BY j.occurred_on DESC, j.at DESC, j.id DESC",
+        if list.is_empty() { "NULL".to_string() } else { list }
+    );
+    Ok(run!(c, |c| sqlx::query_as(&sql)
+        .bind(person.0)
+        .fetch_all(&mut **c)
+        .await)?)
+}
+
+pub struct NewEntry<'a> {
+    pub person: PersonId,
+    pub occurred_on: &'a str,
+    pub author: UserId,
+    pub kind: &'a str,
+    pub channel: Option<&'a str>,
+    pub outcome: Option<&'a str>,
+    pub body: &'a str,
+    pub visibility: &'a str,
+}
+
+pub async fn add_entry(
+    c: &mut Conn<'_>,
+    e: &NewEntry<'_>,
+    now: DateTime<Utc>,
+) -> Result<JournalEntryId, StoreError> {
+    let id: i64 = run!(c, |c| {
+        sqlx::query_scalar(
+        "INSERT INTO person_journal (person_id, at, occurred_on, author_id, kind, channel, outcome, body, visibility)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id"
+    )
+    .bind(e.person.0)
+    .bind(now)
+    .bind(e.occurred_on)
+    .bind(e.author.0)
+    .bind(e.kind)
+    .bind(e.channel)
+    .bind(e.outcome)
+    .bind(e.body)
+    .bind(e.visibility)
+    .fetch_one(&mut **c)
+    .await
+    })?;
+    Ok(JournalEntryId(id))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Merging duplicates
+
+/// Moves everything of `from` onto `into` (group, consents, journal, health when `into` has
+/// none), keeps the earliest funnel dates, and marks `from` as merged: it leaves every list.
+pub async fn merge(
+    c: &mut Conn<'_>,
+    into: PersonId,
+    from: PersonId,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    for table in ["person_members", "person_consents", "person_journal"] {
+        let sql = format!("UPDATE {table} SET person_id = $1 WHERE person_id = $2");
+        exec!(c, |c| sqlx::query(&sql).bind(into.0).bind(from.0))?;
+    }
+    exec!(c, |c| {
+        sqlx::query(
+        "UPDATE person_health SET person_id = $1 WHERE person_id = $2 AND NOT EXISTS (SELECT 1 FROM person_health h WHERE h.person_id = $1)"
+    )
+    .bind(into.0)
+    .bind(from.0)
+    })?;
+    exec!(c, |c| sqlx::query(
+        "UPDATE persons SET
+           met_on = (SELECT MIN(x.met_on) FROM persons x WHERE x.id IN ($1, $2)),
+           contacted_on = (SELECT MIN(x.contacted_on) FROM persons x WHERE x.id IN ($1, $2)),
+           accompanied_on = (SELECT MIN(x.accompanied_on) FROM persons x WHERE x.id IN ($1, $2)),
+           last_contact_on = (SELECT MAX(x.last_contact_on) FROM persons x WHERE x.id IN ($1, $2)),
+           phone = COALESCE(phone, (SELECT x.phone FROM persons x WHERE x.id = $2)),
+           email = COALESCE(email, (SELECT x.email FROM persons x WHERE x.id = $2)),
+           birth_date = COALESCE(birth_date, (SELECT x.birth_date FROM persons x WHERE x.id = $2)),
+           updated_at = $3
+         WHERE id = $1"
+    )
+    .bind(into.0)
+    .bind(from.0)
+    .bind(now))?;
+    exec!(c, |c| sqlx::query(
+        "UPDATE persons SET merged_into = $1, updated_at = $3 WHERE id = $2"
+    )
+    .bind(into.0)
+    .bind(from.0)
+    .bind(now))?;
+    Ok(())
+}
