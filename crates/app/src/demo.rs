@@ -125,6 +125,7 @@ const ORGANISATIONS: [Org; 8] = [
 
 pub struct DemoReport {
     pub services: usize,
+    pub persons: usize,
     pub territories: usize,
     pub organisations: usize,
     pub accounts: usize,
@@ -259,8 +260,10 @@ pub async fn seed(app: &App) -> Result<DemoReport, AppError> {
     tx.commit().await?;
     let qpv = crate::qpv::seed_demo(app).await?;
     let services = crate::demo_directory::seed(app).await?;
+    let persons = crate::demo_persons::seed(app).await?;
     Ok(DemoReport {
         services,
+        persons,
         territories: territory_ids.len(),
         organisations: org_ids.len(),
         accounts: user_ids.len(),
@@ -302,6 +305,26 @@ mod tests {
             crate::directory_file::export(&app, None, &mut again).await.expect("export");
             assert_eq!(export, again, "the demo directory is seeded once");
             assert_eq!(report.services, 20);
+            assert_eq!(report.persons, 200);
+            // Each demo professional sees only their own people; the coordinator sees everyone.
+            let ft = crate::caller::load(&app, &crate::auth::login(&app, "conseil.ft@demo.passerelle.test", PASSWORD, "127.0.0.1").await.expect("login").token).await.expect("load").expect("session");
+            let ml = crate::caller::load(&app, &crate::auth::login(&app, "conseil.ml@demo.passerelle.test", PASSWORD, "127.0.0.1").await.expect("login").token).await.expect("load").expect("session");
+            let token = crate::auth::login(&app, "coordination@demo.passerelle.test", PASSWORD, "127.0.0.1").await.expect("login").token;
+            let coordinator = crate::caller::load(&app, &token).await.expect("load").expect("session");
+            crate::caller::switch_territory(&app, &coordinator, "demo").await.expect("switch");
+            let coordinator = crate::caller::load(&app, &token).await.expect("load").expect("session");
+            let count = |c: &crate::Caller, everyone: bool| {
+                let app = app.clone();
+                let c = c.clone();
+                async move { crate::persons::caseload(&app, &c, &crate::persons::CaseloadInput { everyone, page: 1, ..Default::default() }).await.expect("caseload").total }
+            };
+            let (mine_ft, mine_ml) = (count(&ft, false).await, count(&ml, false).await);
+            assert!(mine_ft > 30 && mine_ml > 30, "{mine_ft} {mine_ml}");
+            assert_eq!(count(&coordinator, true).await, 200);
+            let ft_list = crate::persons::caseload(&app, &ft, &crate::persons::CaseloadInput { page: 1, ..Default::default() }).await.expect("list");
+            let other = crate::persons::caseload(&app, &ml, &crate::persons::CaseloadInput { page: 1, ..Default::default() }).await.expect("list");
+            assert!(matches!(crate::persons::file(&app, &ml, ft_list.rows[0].id, "/p").await, Err(crate::AppError::NotFound)));
+            assert!(ft_list.rows.iter().all(|r| other.rows.iter().all(|o| o.id != r.id)));
             assert_eq!(first, (2, 8, 5));
             let point = crate::qpv::lookup_point(&app, 3.962, 50.272, domain::Millesime::Y2024).expect("valid point");
             assert_eq!(point.code_qp.as_deref(), Some("QN05990N"), "the demo's fictional QPVs are loaded");

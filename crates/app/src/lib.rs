@@ -13,6 +13,7 @@ pub mod auth;
 pub mod caller;
 pub mod demo;
 pub mod demo_directory;
+pub mod demo_persons;
 pub mod directory;
 pub mod directory_file;
 pub mod error;

@@ -45,11 +45,12 @@ pub async fn serve(config: Config, demo: bool) -> Result<(), String> {
         println!("Passerelle — démonstration (données fictives)");
         println!("Base de données : {}", store::redact(&config.database_url));
         println!(
-            "{} territoires, {} structures, {} QPV fictifs, {} services dans l'annuaire, {} comptes. Mot de passe de tous les comptes : « {} »",
+            "{} territoires, {} structures, {} QPV fictifs, {} services dans l'annuaire, {} personnes, {} comptes. Mot de passe de tous les comptes : « {} »",
             report.territories,
             report.organisations,
             report.qpv,
             report.services,
+            report.persons,
             report.accounts,
             app::demo::PASSWORD
         );

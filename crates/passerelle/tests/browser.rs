@@ -426,6 +426,199 @@ async fn a_professional_finds_a_relay_and_edits_their_service_on_postgres() {
     directory_journey(Backend::Postgres).await;
 }
 
+/// From repérage to accompaniment: a professional records a person met at a permanence (a
+/// refused phone number first), finds them in « Mes personnes », records their consent and
+/// situation, writes a note only the référent may read, and opens the access log.
+async fn person_journey(backend: Backend) {
+    let server = Server::start(backend).await;
+    let b = Browser::open().await;
+    let run = async {
+        log_in(&b, &server, "conseil.ft@demo.passerelle.test").await?;
+        b.expect_text("Bonjour Farid Conseiller").await?;
+        b.driver
+            .find(By::XPath("//a[normalize-space()='Personnes']"))
+            .await?
+            .click()
+            .await?;
+        b.expect_text("Les personnes dont vous faites partie du groupe de suivi")
+            .await?;
+        b.check_accessibility("mes personnes").await;
+        b.driver
+            .find(By::XPath("//a[normalize-space()='Repérer une personne']"))
+            .await?
+            .click()
+            .await?;
+        b.expect_text("La rencontre").await?;
+        b.check_accessibility("repérage").await;
+        b.driver
+            .find(By::Id("first_name"))
+            .await?
+            .send_keys("Zéphirine")
+            .await?;
+        b.driver
+            .find(By::Id("last_name"))
+            .await?
+            .send_keys("Testeuse")
+            .await?;
+        b.driver
+            .find(By::Id("phone"))
+            .await?
+            .send_keys("06 12")
+            .await?;
+        b.driver
+            .find(By::Id("address"))
+            .await?
+            .send_keys("12 rue de la Démonstration")
+            .await?;
+        b.driver
+            .find(By::Id("postal_code"))
+            .await?
+            .send_keys("59600")
+            .await?;
+        b.driver
+            .find(By::Id("commune"))
+            .await?
+            .send_keys("Maubeuge")
+            .await?;
+        SelectElement::new(&b.driver.find(By::Id("channel")).await?)
+            .await?
+            .select_by_value("permanence-bailleur")
+            .await?;
+        b.driver
+            .find(By::Css("label[for='need_fields-5']"))
+            .await?
+            .click()
+            .await?;
+        SelectElement::new(&b.driver.find(By::Id("agrees_recontact")).await?)
+            .await?
+            .select_by_value("oui")
+            .await?;
+        b.driver
+            .find(By::XPath("//button[normalize-space()='Enregistrer']"))
+            .await?
+            .click()
+            .await?;
+        b.expect_text("n'est pas un numéro de téléphone français")
+            .await?;
+        b.check_accessibility("repérage refusé").await;
+        assert_eq!(
+            b.driver
+                .find(By::Id("first_name"))
+                .await?
+                .value()
+                .await?
+                .as_deref(),
+            Some("Zéphirine"),
+            "what was typed is kept"
+        );
+        let phone = b.driver.find(By::Id("phone")).await?;
+        phone.clear().await?;
+        phone.send_keys("06 12 34 56 78").await?;
+        b.driver
+            .find(By::XPath("//button[normalize-space()='Enregistrer']"))
+            .await?
+            .click()
+            .await?;
+        b.expect_text("La personne est enregistrée").await?;
+        b.expect_text("QPV QN05990N").await?;
+        b.check_accessibility("dossier repéré").await;
+        b.driver
+            .find(By::XPath(
+                "//a[normalize-space()='Entrée en accompagnement']",
+            ))
+            .await?
+            .click()
+            .await?;
+        b.expect_text("Recueillez le consentement").await?;
+        b.check_accessibility("entrée en accompagnement").await;
+        SelectElement::new(&b.driver.find(By::Id("method")).await?)
+            .await?
+            .select_by_value("ecrit")
+            .await?;
+        b.driver
+            .find(By::XPath(
+                "//label[normalize-space()='France Travail Maubeuge']",
+            ))
+            .await?
+            .click()
+            .await?;
+        b.driver
+            .execute(
+                "document.getElementById('birth_date').value = '1990-07-14';",
+                Vec::new(),
+            )
+            .await?;
+        SelectElement::new(&b.driver.find(By::Id("single_parent")).await?)
+            .await?
+            .select_by_value("oui")
+            .await?;
+        b.driver
+            .find(By::XPath(
+                "//button[normalize-space()=\"Enregistrer l'entrée en accompagnement\"]",
+            ))
+            .await?
+            .click()
+            .await?;
+        b.expect_text("L'entrée en accompagnement est enregistrée")
+            .await?;
+        b.expect_text("Santé et handicap (accès restreint)").await?;
+        b.check_accessibility("dossier en accompagnement").await;
+        b.driver
+            .find(By::XPath(
+                "//summary[normalize-space()='Ajouter une note ou un contact']",
+            ))
+            .await?
+            .click()
+            .await?;
+        SelectElement::new(&b.driver.find(By::Id("kind")).await?)
+            .await?
+            .select_by_value("note")
+            .await?;
+        SelectElement::new(&b.driver.find(By::Id("visibility")).await?)
+            .await?
+            .select_by_value("referent")
+            .await?;
+        b.driver
+            .find(By::Id("body"))
+            .await?
+            .send_keys("Souhaite travailler le matin uniquement")
+            .await?;
+        b.driver
+            .find(By::XPath(
+                "//button[normalize-space()='Ajouter au journal']",
+            ))
+            .await?
+            .click()
+            .await?;
+        b.expect_text("L'entrée a été ajoutée au journal.").await?;
+        b.expect_text("Souhaite travailler le matin uniquement")
+            .await?;
+        b.driver
+            .find(By::XPath("//a[normalize-space()='Journal des accès']"))
+            .await?
+            .click()
+            .await?;
+        b.expect_text("Journal des accès au dossier de Zéphirine Testeuse")
+            .await?;
+        b.expect_text("consultation").await?;
+        b.check_accessibility("journal des accès").await;
+        Ok::<(), WebDriverError>(())
+    };
+    let outcome = run.await;
+    b.close().await;
+    outcome.expect("the person journey");
+}
+
+#[tokio::test]
+async fn a_professional_records_a_person_and_opens_their_accompaniment_on_sqlite() {
+    person_journey(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_professional_records_a_person_and_opens_their_accompaniment_on_postgres() {
+    person_journey(Backend::Postgres).await;
+}
+
 /// The harness itself: a page with a real defect must be caught, or a clean run proves nothing.
 #[tokio::test]
 async fn the_accessibility_check_catches_an_image_without_text_and_an_unlabelled_field() {

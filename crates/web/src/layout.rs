@@ -13,6 +13,8 @@ pub struct TerritoryChoice {
 pub struct UserBar {
     pub name: String,
     pub is_admin: bool,
+    /// Follows people in the active territory (coordinator or professional there).
+    pub follows_people: bool,
     pub territory: Option<(String, String)>,
     pub territories: Vec<TerritoryChoice>,
 }
@@ -25,6 +27,7 @@ pub enum Nav {
     Qpv,
     Directory,
     Knowledge,
+    Persons,
     Admin,
 }
 
@@ -64,6 +67,10 @@ impl Layout {
             user: Some(UserBar {
                 name: c.display_name.clone(),
                 is_admin: c.is_admin(),
+                follows_people: active.is_some_and(|t| {
+                    c.is_coordinator_of(t.id)
+                        || (c.may_enter(t.id) && !c.organisations().is_empty())
+                }),
                 territory: active.map(|t| (t.slug.clone(), t.name.clone())),
                 territories: c
                     .territories
@@ -102,6 +109,7 @@ impl Layout {
                 | (Nav::Qpv, "qpv")
                 | (Nav::Directory, "directory")
                 | (Nav::Knowledge, "knowledge")
+                | (Nav::Persons, "persons")
                 | (Nav::Admin, "admin")
         )
     }
@@ -131,6 +139,21 @@ fn message(code: &str) -> Option<&'static str> {
         "constat-modifie" => "Le constat a été enregistré.",
         "action-publiee" => "L'action a été publiée : tous les territoires peuvent la lire.",
         "action-modifiee" => "L'action a été modifiée.",
+        "personne-enregistree" => {
+            "La personne est enregistrée. Vous faites partie de son groupe de suivi."
+        }
+        "statut-modifie" => "Le statut de la personne a été mis à jour.",
+        "accompagnement" => {
+            "L'entrée en accompagnement est enregistrée avec le consentement de la personne."
+        }
+        "journal" => "L'entrée a été ajoutée au journal.",
+        "groupe" => "Le groupe de suivi a été mis à jour.",
+        "consentement-retire" => {
+            "Le consentement est retiré : les professionnels des autres structures n'ont plus accès au dossier."
+        }
+        "sante" => "Les informations de santé ont été enregistrées.",
+        "personne-modifiee" => "Le dossier a été mis à jour.",
+        "fusion" => "Les deux dossiers ont été fusionnés ; tout leur historique est conservé ici.",
         "bienvenue" => "Bienvenue dans Passerelle : votre compte est créé.",
         _ => return None,
     })

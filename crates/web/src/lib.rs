@@ -28,6 +28,7 @@ mod knowledge;
 mod layout;
 mod legal;
 pub mod metrics;
+mod persons;
 mod qpv;
 mod session;
 mod territories;
@@ -90,6 +91,20 @@ pub fn router(state: AppState) -> Router {
             "/qpv/verification-en-masse",
             get(qpv::show_batch).post(qpv::check_batch).layer(DefaultBodyLimit::max(32 * 1024 * 1024)),
         )
+        .route("/personnes", get(persons::list))
+        .route("/personnes/nouvelle", get(persons::show_new).post(persons::create))
+        .route("/personnes/{id}", get(persons::show))
+        .route("/personnes/{id}/statut", post(persons::set_status))
+        .route("/personnes/{id}/accompagnement", get(persons::show_entry).post(persons::enter))
+        .route("/personnes/{id}/journal", post(persons::add_entry))
+        .route("/personnes/{id}/groupe", post(persons::add_member))
+        .route("/personnes/{id}/groupe/{member}/fin", post(persons::end_member))
+        .route("/personnes/{id}/referent", post(persons::change_referent))
+        .route("/personnes/{id}/consentement/retrait", post(persons::revoke_consent))
+        .route("/personnes/{id}/sante", post(persons::set_health))
+        .route("/personnes/{id}/modifier", get(persons::show_edit).post(persons::update))
+        .route("/personnes/{id}/acces", get(persons::access_log))
+        .route("/personnes/{id}/fusion", get(persons::show_merge).post(persons::merge))
         .route("/annuaire", get(directory::search))
         .route("/annuaire/services/nouveau", get(directory::new_service).post(directory::create_service))
         .route("/annuaire/services/{id}", get(directory::show_service))

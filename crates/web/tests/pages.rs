@@ -728,3 +728,60 @@ mod directory {
         }
     }
 }
+
+mod persons {
+    use super::*;
+    use app::persons::{OutreachInput, Recorded};
+
+    async fn client(f: &Fixture, email: &str) -> Client {
+        let mut c = Client::new(f);
+        let page = c.login(email, PASSWORD).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{email} logs in");
+        c
+    }
+
+    app::fixture_tests! {
+        async fn every_person_route_answers_each_role_and_hides_health_data(f) {
+            let member = f.caller("conseil@test.fr").await;
+            let input = OutreachInput { first_name: "Awa".into(), last_name: "Diallo".into(), channel: "association".into(), met_on: "2026-11-20".into(), agrees_recontact: "non".into(), ..OutreachInput::default() };
+            let Recorded::Created(id) = app::persons::record(&f.app, &member, &input).await.expect("recorded") else { panic!("created") };
+            f.caller_in_organisation("collegue@test.fr", f.france_travail).await;
+            f.caller_in_new_organisation("asso@test.fr", f.territory).await;
+            let file = format!("/personnes/{}", id.0);
+            let gets = [file.clone(), format!("{file}/modifier"), format!("{file}/accompagnement"), format!("{file}/acces"), format!("{file}/fusion")];
+            let posts = ["statut", "journal", "groupe", "referent", "consentement/retrait", "sante", "modifier", "accompagnement", "fusion", "groupe/1/fin"];
+            // Outsiders of every kind: « introuvable » on every route, nothing written.
+            for email in ["collegue@test.fr", "asso@test.fr", "ailleurs@test.fr", "pilote@test.fr", "admin@test.fr"] {
+                let mut c = client(&f, email).await;
+                for path in &gets {
+                    let page = c.get(path).await;
+                    assert_eq!(page.status, StatusCode::NOT_FOUND, "{email} GET {path}");
+                    assert!(!page.body.contains("Diallo"));
+                }
+                let token = c.get("/").await.csrf();
+                for action in posts {
+                    let page = c.post(&format!("{file}/{action}"), &[("csrf_token", &token), ("body", "x"), ("kind", "note"), ("visibility", "groupe"), ("occurred_on", "2026-11-26")]).await;
+                    assert_eq!(page.status, StatusCode::NOT_FOUND, "{email} POST {action}");
+                }
+                let list = c.get("/personnes?tous=1").await;
+                assert!(!list.body.contains("Diallo"), "{email} lists nobody");
+            }
+            // The member and the coordinator read it; only the référent (none yet) or coordinator manage.
+            let mut m = client(&f, "conseil@test.fr").await;
+            let page = m.get(&file).await;
+            assert_eq!(page.status, StatusCode::OK);
+            assert!(page.body.contains("Awa Diallo"));
+            assert_eq!(m.get(&format!("{file}/acces")).await.status, StatusCode::FORBIDDEN, "the access log is for référents and coordinators");
+            assert!(m.get("/personnes").await.body.contains("Awa Diallo"));
+            let mut coordinator = client(&f, "coordination@test.fr").await;
+            let page = coordinator.get(&file).await;
+            assert_eq!(page.status, StatusCode::OK);
+            assert!(!page.body.contains("Santé et handicap"), "no health section without permission");
+            let log = coordinator.get(&format!("{file}/acces")).await;
+            assert_eq!(log.status, StatusCode::OK);
+            assert!(log.body.contains("conseil@test.fr") && log.body.contains("consultation"));
+            assert!(coordinator.get("/personnes?tous=1").await.body.contains("Awa Diallo"));
+            assert!(!coordinator.get("/personnes").await.body.contains("Awa Diallo"), "« Mes personnes » are the coordinator's own");
+        }
+    }
+}

@@ -1,0 +1,325 @@
+//! About 200 fictional persons for the demo, at every stage of the funnel, spread over the
+//! follow-up groups of the demo organisations: each demo professional sees only their own
+//! people, the coordinator sees everyone. Written once (a territory that already has persons is
+//! left as it is), deterministic.
+
+use chrono::Duration;
+use domain::person::{ContactChannel, ContactOutcome, FunnelStatus, OutreachChannel};
+use domain::text::fold;
+use domain::{Email, Field, OrganisationId, UserId};
+use store::persons::{NewConsent, NewEntry, NewMember, NewPerson, QpvCheck, Situation};
+
+use crate::{App, AppError};
+
+const FIRST: [&str; 40] = [
+    "Awa", "Karim", "Inès", "Léa", "Mohamed", "Sarah", "Yanis", "Fatou", "Thomas", "Nadia",
+    "Kevin", "Amina", "Julien", "Samira", "Dylan", "Aïcha", "Lucas", "Mariam", "Bilal", "Chloé",
+    "Ibrahim", "Manon", "Rayan", "Océane", "Moussa", "Camille", "Sofiane", "Laura", "Hamza",
+    "Emma", "Adama", "Jessica", "Walid", "Kenza", "Nicolas", "Aminata", "Enzo", "Leïla", "Mehdi",
+    "Élodie",
+];
+const LAST: [&str; 30] = [
+    "Diallo",
+    "Benali",
+    "Martin",
+    "Moreau",
+    "Traoré",
+    "Petit",
+    "Haddad",
+    "Dubois",
+    "Kone",
+    "Lefèvre",
+    "Mendy",
+    "Girard",
+    "Camara",
+    "Roux",
+    "Bouzid",
+    "Fontaine",
+    "Sylla",
+    "Lambert",
+    "Cherif",
+    "Garnier",
+    "Diop",
+    "Faure",
+    "Touré",
+    "Mercier",
+    "Mansouri",
+    "Blanc",
+    "Ndiaye",
+    "Chevalier",
+    "Amrani",
+    "Leroy",
+];
+const STREETS: [&str; 6] = [
+    "rue des Tilleuls",
+    "allée du Parc",
+    "rue de la Sambre",
+    "avenue de la Démonstration",
+    "place Fictive",
+    "rue du Modèle",
+];
+
+/// Seeds the demo persons of the territory `demo`; returns how many there are.
+pub async fn seed(app: &App) -> Result<usize, AppError> {
+    let mut pooled = app.db.acquire().await?;
+    let Some(territory) = store::territories::by_slug(&mut pooled.conn(), "demo").await? else {
+        return Ok(0);
+    };
+    let coordinator_user = user(&mut pooled, "coordination@demo.passerelle.test").await?;
+    let scope = store::persons::Scope {
+        user: coordinator_user,
+        territory: territory.id,
+        coordinator: true,
+    };
+    let existing = store::persons::names(&mut pooled.conn(), &scope)
+        .await?
+        .len();
+    if existing > 0 {
+        return Ok(existing);
+    }
+    let ft = user(&mut pooled, "conseil.ft@demo.passerelle.test").await?;
+    let ml = user(&mut pooled, "conseil.ml@demo.passerelle.test").await?;
+    let partners = store::organisations::partners_of(&mut pooled.conn(), territory.id).await?;
+    let org = |name: &str| partners.iter().find(|o| o.name == name).map(|o| o.id);
+    drop(pooled);
+    // (user, organisation) owning each group, in turn: the two demo professionals, and groups of
+    // organisations without a demo account (seen by the coordinator only).
+    let owners: [(UserId, Option<OrganisationId>); 3] = [
+        (ft, org("France Travail Maubeuge")),
+        (ml, org("Mission locale Sambre-Avesnois")),
+        (coordinator_user, None),
+    ];
+    let today = app.now().date_naive();
+    let now = app.now();
+    let iso = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
+    let qpvs = ["QN05990N", "QN05991M", "QN05992I"];
+    let channels = OutreachChannel::ALL;
+    let mut tx = app.db.begin().await?;
+    let count = 200;
+    for i in 0..count {
+        let first = FIRST[(i * 7) % FIRST.len()];
+        let last = LAST[(i * 11 + i / 7) % LAST.len()];
+        let (owner, organisation) = owners[i % owners.len()];
+        let met_on = today - Duration::days(3 + ((i * 37) % 330) as i64);
+        let status = match i % 20 {
+            0..=6 => FunnelStatus::Repere,
+            7..=10 => FunnelStatus::Contacte,
+            11..=17 => FunnelStatus::EnAccompagnement,
+            _ => FunnelStatus::Sorti,
+        };
+        let in_qpv = i % 5 != 0;
+        let fields: Vec<&str> = [
+            Field::Mobilite,
+            Field::ContraintesFamiliales,
+            Field::CompetencesNumeriques,
+            Field::Logement,
+            Field::SavoirsDeBase,
+        ]
+        .iter()
+        .enumerate()
+        .filter(|(k, _)| (i + k) % 3 == 0)
+        .map(|(_, f)| f.slug())
+        .collect();
+        let commune = if i % 3 == 0 {
+            ("59720", "59365")
+        } else {
+            ("59600", "59392")
+        };
+        let person = NewPerson {
+            territory: territory.id,
+            first_name: first.to_string(),
+            last_name: last.to_string(),
+            folded_name: fold(&format!("{first} {last}")),
+            phone: (i % 4 != 3).then(|| format!("06{:08}", 10_000_000 + i * 7919 % 90_000_000)),
+            email: (i % 3 == 1).then(|| {
+                format!(
+                    "{}.{}{i}@demo.passerelle.test",
+                    fold(first).replace(' ', ""),
+                    fold(last).replace(' ', "")
+                )
+            }),
+            address: format!("{} {}", 1 + i % 40, STREETS[i % STREETS.len()]),
+            postal_code: commune.0.to_string(),
+            commune_insee: Some(commune.1.to_string()),
+            neighbourhood: String::new(),
+            qpv: Some(QpvCheck {
+                code: in_qpv.then(|| qpvs[i % qpvs.len()].to_string()),
+                millesime: 2024,
+                confidence: if i % 9 == 0 {
+                    "probable".into()
+                } else {
+                    "sûr".into()
+                },
+                checked_at: now,
+            }),
+            channel: channels[i % channels.len()].as_str().to_string(),
+            place: [
+                "Résidence des Tilleuls",
+                "Centre social du Faubourg",
+                "Forum emploi de la Sambre",
+                "Pied d'immeuble, allée du Parc",
+            ][i % 4]
+                .to_string(),
+            met_on: iso(met_on),
+            met_by: Some(owner),
+            needs: [
+                "Cherche un emploi proche de chez elle",
+                "Pas de permis, horaires décalés impossibles",
+                "Veut se former",
+                "Garde d'enfants difficile",
+            ][i % 4]
+                .to_string(),
+            need_fields: if fields.is_empty() {
+                String::new()
+            } else {
+                format!("|{}|", fields.join("|"))
+            },
+            agrees_recontact: i % 7 != 0,
+        };
+        let id = store::persons::create(&mut tx.conn(), &person, owner, now).await?;
+        let contact_on = met_on + Duration::days(4 + (i % 10) as i64);
+        let referent = status >= FunnelStatus::EnAccompagnement;
+        store::persons::add_member(
+            &mut tx.conn(),
+            &NewMember {
+                person: id,
+                user: owner,
+                organisation,
+                is_referent: referent,
+                health_access: referent,
+                added_by: owner,
+            },
+            now,
+        )
+        .await?;
+        if status >= FunnelStatus::Contacte {
+            store::persons::set_status(
+                &mut tx.conn(),
+                id,
+                FunnelStatus::Contacte.as_str(),
+                &iso(contact_on.min(today)),
+                None,
+                now,
+            )
+            .await?;
+            store::persons::add_entry(
+                &mut tx.conn(),
+                &NewEntry {
+                    person: id,
+                    occurred_on: &iso(contact_on.min(today)),
+                    author: owner,
+                    kind: "contact",
+                    channel: Some(ContactChannel::Telephone.as_str()),
+                    outcome: Some(ContactOutcome::RendezVous.as_str()),
+                    body: "Premier échange, rendez-vous fixé.",
+                    visibility: "groupe",
+                },
+                now,
+            )
+            .await?;
+            store::persons::touch_contact(&mut tx.conn(), id, &iso(contact_on.min(today))).await?;
+        }
+        if status >= FunnelStatus::EnAccompagnement {
+            let entered = (contact_on + Duration::days(10)).min(today);
+            let organisations = organisation
+                .map(|o| format!("|{}|", o.0))
+                .unwrap_or_default();
+            store::persons::add_consent(
+                &mut tx.conn(),
+                &NewConsent {
+                    person: id,
+                    given_on: &iso(entered),
+                    method: "ecrit",
+                    purposes: if organisation.is_some() {
+                        "|accompagnement|partage|recontact|"
+                    } else {
+                        "|accompagnement|recontact|"
+                    },
+                    organisations: &organisations,
+                    recorded_by: owner,
+                },
+                now,
+            )
+            .await?;
+            store::persons::set_status(
+                &mut tx.conn(),
+                id,
+                FunnelStatus::EnAccompagnement.as_str(),
+                &iso(entered),
+                None,
+                now,
+            )
+            .await?;
+            let situation = Situation {
+                birth_date: Some(iso(
+                    today - Duration::days(365 * (19 + (i % 40) as i64) + (i * 13 % 300) as i64)
+                )),
+                sex: Some(if i % 2 == 0 { "femme" } else { "homme" }.into()),
+                single_parent: Some(i % 4 == 0),
+                children_under_12: Some((i % 3) as i32),
+                ft_registered: Some(i % 3 != 2),
+                ft_since: (i % 3 != 2)
+                    .then(|| iso(today - Duration::days(100 + (i * 17 % 700) as i64))),
+                brsa: Some(i % 5 == 0),
+                cej_pacea: Some(i % 6 == 1),
+                qualification: Some(["infra-3", "3", "4", "5"][i % 4].into()),
+                languages: [
+                    "français",
+                    "français, arabe",
+                    "français, wolof",
+                    "français, anglais",
+                ][i % 4]
+                    .into(),
+                driving_licence: Some(i % 4 == 1),
+                vehicle: Some(i % 8 == 1),
+            };
+            store::persons::set_situation(&mut tx.conn(), id, &situation, now).await?;
+            if i % 6 == 0 {
+                store::persons::set_health(
+                    &mut tx.conn(),
+                    id,
+                    &store::persons::Health {
+                        rqth: Some(true),
+                        rqth_until: Some(iso(today + Duration::days(700))),
+                    },
+                    owner,
+                    now,
+                )
+                .await?;
+            }
+            let last_contact = (entered + Duration::days((i % 60) as i64)).min(today);
+            store::persons::add_entry(
+                &mut tx.conn(),
+                &NewEntry { person: id, occurred_on: &iso(last_contact), author: owner, kind: "note", channel: None, outcome: None, body: "Point d'étape : démarches en cours, prochain rendez-vous dans trois semaines.", visibility: "groupe" },
+                now,
+            )
+            .await?;
+            store::persons::touch_contact(&mut tx.conn(), id, &iso(last_contact)).await?;
+        }
+        if status == FunnelStatus::Sorti {
+            let exited = today - Duration::days((i % 20) as i64);
+            let reason = ["emploi-durable", "emploi-transition", "formation", "iae"][i % 4];
+            store::persons::set_status(
+                &mut tx.conn(),
+                id,
+                FunnelStatus::Sorti.as_str(),
+                &iso(exited),
+                Some(reason),
+                now,
+            )
+            .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(count)
+}
+
+async fn user(pooled: &mut store::Pooled, email: &str) -> Result<UserId, AppError> {
+    let email = Email::parse(email).map_err(|e| AppError::Internal(e.0))?;
+    store::users::by_email(&mut pooled.conn(), &email)
+        .await?
+        .map(|u| u.id)
+        .ok_or_else(|| {
+            AppError::Internal(format!("compte de démonstration {} absent", email.as_str()))
+        })
+}
