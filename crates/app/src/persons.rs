@@ -1756,3 +1756,13 @@ pub async fn access_log(
     let mut pooled = app.db.acquire().await?;
     Ok(store::audit::for_target(&mut pooled.conn(), "person", id.0, 1000).await?)
 }
+
+/// The territory's person-file events, newest first: coordinators watch who opens which file.
+pub async fn territory_access_log(app: &App, caller: &Caller) -> Result<Vec<store::audit::Event>, AppError> {
+    let scope = scope(caller)?;
+    if !scope.coordinator {
+        return Err(AppError::Forbidden);
+    }
+    let mut pooled = app.db.acquire().await?;
+    Ok(store::audit::recent_about(&mut pooled.conn(), scope.territory, "person", 500).await?)
+}

@@ -97,6 +97,27 @@ pub async fn record_each(
     Ok(())
 }
 
+/// Latest events about one kind of target in a territory (the coordinators' view of who opened
+/// which person's file).
+pub async fn recent_about(
+    c: &mut Conn<'_>,
+    territory: TerritoryId,
+    kind: &str,
+    limit: i64,
+) -> Result<Vec<Event>, StoreError> {
+    let sql = "SELECT a.id, a.at, a.user_id, u.display_name AS user_name, a.action, a.target_kind, a.target_id,
+                      a.territory_id, a.detail, a.client_ip
+               FROM audit_events a LEFT JOIN users u ON u.id = a.user_id
+               WHERE a.territory_id = $1 AND a.target_kind = $2
+               ORDER BY a.at DESC, a.id DESC LIMIT $3";
+    Ok(run!(c, |c| sqlx::query_as(sql)
+        .bind(territory.0)
+        .bind(kind)
+        .bind(limit)
+        .fetch_all(&mut **c)
+        .await)?)
+}
+
 /// Every event about one target, newest first (a person's access log).
 pub async fn for_target(
     c: &mut Conn<'_>,

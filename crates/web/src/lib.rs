@@ -93,6 +93,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/personnes", get(persons::list))
         .route("/personnes/nouvelle", get(persons::show_new).post(persons::create))
+        .route("/personnes/acces", get(persons::territory_access_log))
         .route("/personnes/{id}", get(persons::show))
         .route("/personnes/{id}/statut", post(persons::set_status))
         .route("/personnes/{id}/accompagnement", get(persons::show_entry).post(persons::enter))

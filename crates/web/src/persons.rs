@@ -1414,6 +1414,47 @@ pub async fn update(
 // ---------------------------------------------------------------------------------------------
 // Access log and merge
 
+fn action_label(action: &str) -> &'static str {
+    match action {
+        "person.read" => "consultation",
+        "person.list" => "affichage dans une liste",
+        "person.create" => "création",
+        "person.journal" => "journal",
+        "person.group" => "groupe de suivi",
+        "person.consent" => "consentement",
+        "person.health" => "données de santé",
+        "person.merge" => "fusion",
+        _ => "modification",
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "persons/territory_access.html")]
+pub struct TerritoryAccessPage {
+    layout: Layout,
+    /// When, who, what, which file (id), detail.
+    events: Vec<(String, String, String, i64, String)>,
+}
+
+pub async fn territory_access_log(State(state): State<AppState>, user: CurrentUser) -> Result<TerritoryAccessPage, WebError> {
+    let events = persons::territory_access_log(&state.app, &user.caller).await?;
+    Ok(TerritoryAccessPage {
+        layout: Layout::for_user("Accès aux dossiers du territoire", &user, Nav::Persons).crumbs(&[("Accueil", "/"), ("Personnes", "/personnes"), ("Accès aux dossiers", "")]),
+        events: events
+            .into_iter()
+            .map(|e| {
+                (
+                    e.at.format("%d/%m/%Y %H:%M:%S UTC").to_string(),
+                    e.user_name.unwrap_or_default(),
+                    action_label(&e.action).to_string(),
+                    e.target_id.unwrap_or_default(),
+                    e.detail,
+                )
+            })
+            .collect(),
+    })
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "persons/access.html")]
 pub struct AccessPage {

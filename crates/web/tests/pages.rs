@@ -781,6 +781,10 @@ mod persons {
             assert_eq!(log.status, StatusCode::OK);
             assert!(log.body.contains("conseil@test.fr") && log.body.contains("consultation"));
             assert!(coordinator.get("/personnes?tous=1").await.body.contains("Awa Diallo"));
+            let territory_log = coordinator.get("/personnes/acces").await;
+            assert_eq!(territory_log.status, StatusCode::OK);
+            assert!(territory_log.body.contains("conseil@test.fr"));
+            assert_eq!(m.get("/personnes/acces").await.status, StatusCode::FORBIDDEN);
             assert!(!coordinator.get("/personnes").await.body.contains("Awa Diallo"), "« Mes personnes » are the coordinator's own");
         }
     }
