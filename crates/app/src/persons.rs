@@ -1758,7 +1758,10 @@ pub async fn access_log(
 }
 
 /// The territory's person-file events, newest first: coordinators watch who opens which file.
-pub async fn territory_access_log(app: &App, caller: &Caller) -> Result<Vec<store::audit::Event>, AppError> {
+pub async fn territory_access_log(
+    app: &App,
+    caller: &Caller,
+) -> Result<Vec<store::audit::Event>, AppError> {
     let scope = scope(caller)?;
     if !scope.coordinator {
         return Err(AppError::Forbidden);

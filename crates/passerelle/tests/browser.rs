@@ -162,15 +162,22 @@ async fn coordinator_journey(backend: Backend) {
         let select = SelectElement::new(&b.driver.find(By::Id("territoire-actif")).await?).await?;
         select.select_by_value("demo").await?;
         b.driver
-            .find(By::XPath("//button[normalize-space()='Changer de territoire']"))
+            .find(By::XPath(
+                "//button[normalize-space()='Changer de territoire']",
+            ))
             .await?
             .click()
             .await?;
-        b.expect_text("Vous travaillez maintenant dans ce territoire.").await?;
+        b.expect_text("Vous travaillez maintenant dans ce territoire.")
+            .await?;
         b.visit(&server, "/personnes?tous=1").await?;
         b.expect_text("200 personnes").await?;
         b.check_accessibility("personnes du territoire").await;
-        b.driver.find(By::Css("#contenu table tbody a")).await?.click().await?;
+        b.driver
+            .find(By::Css("#contenu table tbody a"))
+            .await?
+            .click()
+            .await?;
         b.expect_text("Groupe de suivi").await?;
         b.check_accessibility("dossier (coordination)").await;
         let file = b.path().await?;
@@ -179,7 +186,8 @@ async fn coordinator_journey(backend: Backend) {
         b.check_accessibility("fusion").await;
         b.visit(&server, "/personnes/acces").await?;
         b.expect_text("Accès aux dossiers du territoire").await?;
-        b.check_accessibility("accès aux dossiers du territoire").await;
+        b.check_accessibility("accès aux dossiers du territoire")
+            .await;
 
         b.driver
             .find(By::XPath("//button[normalize-space()='Se déconnecter']"))

@@ -1436,10 +1436,19 @@ pub struct TerritoryAccessPage {
     events: Vec<(String, String, String, i64, String)>,
 }
 
-pub async fn territory_access_log(State(state): State<AppState>, user: CurrentUser) -> Result<TerritoryAccessPage, WebError> {
+pub async fn territory_access_log(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<TerritoryAccessPage, WebError> {
     let events = persons::territory_access_log(&state.app, &user.caller).await?;
     Ok(TerritoryAccessPage {
-        layout: Layout::for_user("Accès aux dossiers du territoire", &user, Nav::Persons).crumbs(&[("Accueil", "/"), ("Personnes", "/personnes"), ("Accès aux dossiers", "")]),
+        layout: Layout::for_user("Accès aux dossiers du territoire", &user, Nav::Persons).crumbs(
+            &[
+                ("Accueil", "/"),
+                ("Personnes", "/personnes"),
+                ("Accès aux dossiers", ""),
+            ],
+        ),
         events: events
             .into_iter()
             .map(|e| {
