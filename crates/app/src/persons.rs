@@ -151,9 +151,7 @@ fn past_date(
         errors.add(field, "Indiquez la date.");
         return None;
     }
-    match NaiveDate::parse_from_str(input, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(input, "%d/%m/%Y"))
-    {
+    match domain::parse_date(input) {
         Ok(d) if d > today => {
             errors.add(field, "La date est dans le futur.");
             None
@@ -163,11 +161,8 @@ fn past_date(
             None
         }
         Ok(d) => Some(d),
-        Err(_) => {
-            errors.add(
-                field,
-                format!("« {input} » n'est pas une date (JJ/MM/AAAA)."),
-            );
+        Err(e) => {
+            errors.add(field, e.0);
             None
         }
     }
@@ -1396,15 +1391,7 @@ pub async fn set_health(
     let rqth = yes_no(&mut errors, "rqth", rqth);
     let until = match until.trim() {
         "" => None,
-        u => match NaiveDate::parse_from_str(u, "%Y-%m-%d")
-            .or_else(|_| NaiveDate::parse_from_str(u, "%d/%m/%Y"))
-        {
-            Ok(d) => Some(iso(d)),
-            Err(_) => {
-                errors.add("rqth_until", "Indiquez une date (JJ/MM/AAAA).");
-                None
-            }
-        },
+        u => errors.check("rqth_until", domain::parse_date(u)).map(iso),
     };
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));

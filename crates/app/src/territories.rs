@@ -156,14 +156,7 @@ fn optional_date(input: &str) -> Result<Option<NaiveDate>, domain::Invalid> {
     if text.is_empty() {
         return Ok(None);
     }
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(text, "%d/%m/%Y"))
-        .map(Some)
-        .map_err(|_| {
-            domain::Invalid(format!(
-                "« {text} » n'est pas une date : utilisez le format JJ/MM/AAAA."
-            ))
-        })
+    domain::parse_date(text).map(Some)
 }
 
 pub async fn list(app: &App, caller: &Caller) -> Result<Vec<Territory>, AppError> {

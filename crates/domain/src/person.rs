@@ -213,10 +213,7 @@ impl Phone {
 
 /// A birth date a person can have: in the past, and an age between 14 and 100.
 pub fn birth_date(input: &str, today: NaiveDate) -> Result<NaiveDate, Invalid> {
-    let input = input.trim();
-    let date = NaiveDate::parse_from_str(input, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(input, "%d/%m/%Y"))
-        .map_err(|_| Invalid(format!("« {input} » n'est pas une date (JJ/MM/AAAA).")))?;
+    let date = crate::parse_date(input)?;
     if date > today {
         return Err(Invalid("La date de naissance est dans le futur.".into()));
     }

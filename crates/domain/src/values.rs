@@ -302,6 +302,18 @@ impl fmt::Debug for NewPassword {
     }
 }
 
+/// A date typed in a French form: JJ/MM/AAAA, or AAAA-MM-JJ as date inputs send it.
+pub fn parse_date(input: &str) -> Result<chrono::NaiveDate, Invalid> {
+    let text = input.trim();
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .or_else(|_| chrono::NaiveDate::parse_from_str(text, "%d/%m/%Y"))
+        .map_err(|_| {
+            Invalid(format!(
+                "« {text} » n'est pas une date : utilisez le format JJ/MM/AAAA."
+            ))
+        })
+}
+
 pub mod text {
     //! French text folding for comparisons: lower case, no accents, ligatures expanded.
     use unicode_normalization::UnicodeNormalization;

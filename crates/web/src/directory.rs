@@ -13,7 +13,7 @@ use app::directory::{SearchInput, ServiceInput};
 use domain::inclusion::{Service, Vocabulary};
 use domain::{Field as ActionField, ServiceId};
 
-use crate::forms::{Checkboxes, Field, escape};
+use crate::forms::{Checkboxes, Field, date_fr, escape};
 use crate::layout::{Layout, MessageQuery, Nav};
 use crate::session::{CsrfForm, CsrfMultipart, CurrentUser};
 use crate::{AppState, WebError};
@@ -83,11 +83,6 @@ fn distance(m: f64) -> String {
     } else {
         format!("à {} km", format!("{:.1}", m / 1000.0).replace('.', ","))
     }
-}
-
-fn date_fr(iso: &str) -> String {
-    chrono::NaiveDate::parse_from_str(iso, "%Y-%m-%d")
-        .map_or_else(|_| iso.to_string(), |d| d.format("%d/%m/%Y").to_string())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -478,20 +473,8 @@ pub struct EditPage {
 }
 
 fn input_from_pairs(pairs: &[(String, String)]) -> ServiceInput {
-    let one = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
-    let many = |name: &str| {
-        pairs
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .collect::<Vec<_>>()
-    };
+    let one = |name: &str| crate::forms::one(pairs, name);
+    let many = |name: &str| crate::forms::many(pairs, name);
     ServiceInput {
         structure: one("structure"),
         nom: one("nom"),

@@ -206,6 +206,33 @@ impl Display for Field {
     }
 }
 
+/// The fields of a submitted form, in order (repeated names for checkboxes).
+pub type Pairs = Vec<(String, String)>;
+
+/// A form field's value ("" when absent).
+pub fn one(pairs: &[(String, String)], name: &str) -> String {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
+}
+
+/// Every value of a repeated form field (ticked checkboxes).
+pub fn many(pairs: &[(String, String)], name: &str) -> Vec<String> {
+    pairs
+        .iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .collect()
+}
+
+/// An ISO date (AAAA-MM-JJ) shown the French way; other text is shown as it is.
+pub fn date_fr(iso: &str) -> String {
+    chrono::NaiveDate::parse_from_str(iso, "%Y-%m-%d")
+        .map_or_else(|_| iso.to_string(), |d| d.format("%d/%m/%Y").to_string())
+}
+
 /// Options (value, label) under an optional sub-legend.
 type OptionGroup = (Option<String>, Vec<(String, String)>);
 

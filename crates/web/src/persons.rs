@@ -20,33 +20,10 @@ use domain::person::{
 };
 use domain::{Field as ActionField, GroupMemberId, PersonId};
 
-use crate::forms::{Checkboxes, Field};
+use crate::forms::{Checkboxes, Field, Pairs, date_fr, many, one};
 use crate::layout::{Layout, Nav};
 use crate::session::{CsrfForm, CurrentUser};
 use crate::{AppState, WebError};
-
-type Pairs = Vec<(String, String)>;
-
-fn one(pairs: &Pairs, name: &str) -> String {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default()
-}
-
-fn many(pairs: &Pairs, name: &str) -> Vec<String> {
-    pairs
-        .iter()
-        .filter(|(k, _)| k == name)
-        .map(|(_, v)| v.clone())
-        .collect()
-}
-
-fn date_fr(iso: &str) -> String {
-    chrono::NaiveDate::parse_from_str(iso, "%Y-%m-%d")
-        .map_or_else(|_| iso.to_string(), |d| d.format("%d/%m/%Y").to_string())
-}
 
 fn full_name(first: &str, last: &str) -> String {
     format!("{first} {last}").trim().to_string()
