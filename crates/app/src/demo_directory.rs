@@ -490,7 +490,7 @@ fn structure_record(s: &DemoStructure, date: &str) -> Value {
 
 /// Seeds the demo directory and knowledge base; idempotent.
 pub async fn seed(app: &App) -> Result<usize, AppError> {
-    let today = app.now().date_naive();
+    let today = app.today();
     let date = |months: i64| {
         (today - Duration::days(months * 30 + 3))
             .format("%Y-%m-%d")

@@ -89,7 +89,7 @@ pub async fn seed(app: &App) -> Result<usize, AppError> {
         (ml, org("Mission locale Sambre-Avesnois")),
         (coordinator_user, None),
     ];
-    let today = app.now().date_naive();
+    let today = app.today();
     let now = app.now();
     let iso = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
     let qpvs = ["QN05990N", "QN05991M", "QN05992I"];

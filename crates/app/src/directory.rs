@@ -458,7 +458,7 @@ pub async fn search(
     let stored = store::directory::services(&mut pooled.conn(), &ids).await?;
     drop(pooled);
     let by_id: HashMap<ServiceId, StoredService> = stored.into_iter().map(|s| (s.id, s)).collect();
-    let today = app.now().date_naive();
+    let today = app.today();
     let hits = slice
         .into_iter()
         .filter_map(|c| {
@@ -527,7 +527,7 @@ pub async fn get(app: &App, caller: &Caller, id: ServiceId) -> Result<ServicePag
     let service: Service = parse(&stored.record)?;
     let structure: Structure = parse(&stored.structure_record)?;
     let mapping = mapping(app).await?;
-    let today = app.now().date_naive();
+    let today = app.today();
     Ok(ServicePage {
         id,
         territory: stored.territory_id,
@@ -963,7 +963,7 @@ pub async fn update(
         return Err(AppError::Forbidden);
     }
     let previous: Service = parse(&stored.record)?;
-    let today = app.now().date_naive();
+    let today = app.today();
     let (service, offer) = record_from_input(
         app,
         input,
@@ -1035,7 +1035,7 @@ pub(crate) async fn structure_for_organisation(
         source: SOURCE.into(),
         id: format!("{SOURCE}--structure-{}", o.id.0),
         nom: o.name.trim_end_matches('.').to_string(),
-        date_maj: app.now().date_naive().format("%Y-%m-%d").to_string(),
+        date_maj: app.today().format("%Y-%m-%d").to_string(),
         description: None,
         lien_source: None,
         siret: o.siret.clone(),
@@ -1102,7 +1102,7 @@ pub async fn create(
         input,
         (&record_id.0, &record_id.1, &id),
         None,
-        app.now().date_naive(),
+        app.today(),
     )
     .map_err(AppError::Invalid)?;
     save(

@@ -123,6 +123,11 @@ impl App {
     pub fn now(&self) -> DateTime<Utc> {
         (self.clock)()
     }
+
+    /// Today on a calendar in France: the date users type and read.
+    pub fn today(&self) -> chrono::NaiveDate {
+        domain::calendar::france_date(self.now())
+    }
 }
 
 /// The read models the use cases return, for the layers above.

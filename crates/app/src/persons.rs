@@ -132,7 +132,7 @@ async fn organisation_in(
 }
 
 fn today(app: &App) -> NaiveDate {
-    app.now().date_naive()
+    app.today()
 }
 
 fn iso(d: NaiveDate) -> String {

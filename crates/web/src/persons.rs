@@ -258,15 +258,13 @@ fn identity_fields(i: &OutreachInput, e: &FieldErrors) -> Vec<Field> {
 }
 
 fn new_page(
+    today: chrono::NaiveDate,
     user: &CurrentUser,
     i: &OutreachInput,
     e: &FieldErrors,
     duplicates: Vec<persons::Duplicate>,
 ) -> NewPage {
-    let today = chrono::Utc::now()
-        .date_naive()
-        .format("%Y-%m-%d")
-        .to_string();
+    let today = today.format("%Y-%m-%d").to_string();
     let met_on = if i.met_on.is_empty() {
         today
     } else {
@@ -349,8 +347,9 @@ fn new_page(
     }
 }
 
-pub async fn show_new(user: CurrentUser) -> NewPage {
+pub async fn show_new(State(state): State<AppState>, user: CurrentUser) -> NewPage {
     new_page(
+        state.app.today(),
         &user,
         &OutreachInput::default(),
         &FieldErrors::default(),
@@ -372,12 +371,18 @@ pub async fn create(
         .into_response()),
         Ok(Recorded::Duplicates(found)) => Ok((
             StatusCode::OK,
-            new_page(&user, &input, &FieldErrors::default(), found),
+            new_page(
+                state.app.today(),
+                &user,
+                &input,
+                &FieldErrors::default(),
+                found,
+            ),
         )
             .into_response()),
         Err(app::AppError::Invalid(e)) => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
-            new_page(&user, &input, &e, Vec::new()),
+            new_page(state.app.today(), &user, &input, &e, Vec::new()),
         )
             .into_response()),
         Err(e) => Err(e.into()),
@@ -551,7 +556,7 @@ async fn file_page(
 ) -> Result<FilePage, WebError> {
     let p = &f.person;
     let name = full_name(&p.first_name, &p.last_name);
-    let today = state.app.now().date_naive();
+    let today = state.app.today();
     let none = FieldErrors::default();
     let e = |form: &str| {
         if forms.name == form {
@@ -1176,7 +1181,7 @@ async fn entry_page(
         })
         .collect();
     let given_on = if pairs.is_empty() {
-        state.app.now().date_naive().format("%Y-%m-%d").to_string()
+        state.app.today().format("%Y-%m-%d").to_string()
     } else {
         one(pairs, "given_on")
     };
