@@ -33,6 +33,13 @@ macro_rules! tests {
     )*};
 }
 
+/// A date `days` from today (negative: in the past), as a form sends it: tests never age.
+fn day(days: i64) -> String {
+    (domain::calendar::france_date(chrono::Utc::now()) + chrono::Duration::days(days))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
 fn outreach(first: &str, last: &str, phone: &str) -> OutreachInput {
     OutreachInput {
         first_name: first.into(),
@@ -40,7 +47,7 @@ fn outreach(first: &str, last: &str, phone: &str) -> OutreachInput {
         phone: phone.into(),
         channel: "permanence-bailleur".into(),
         place: "Hall B, résidence des Tilleuls".into(),
-        met_on: "2026-11-20".into(),
+        met_on: day(-7),
         need_fields: vec!["mobilite".into()],
         needs: "Cherche un emploi, pas de permis".into(),
         agrees_recontact: if phone.is_empty() {
@@ -64,7 +71,7 @@ async fn record(f: &Fixture, caller: &Caller, input: OutreachInput) -> PersonId 
 
 fn entry(referent: &str, organisations: Vec<String>) -> EntryInput {
     EntryInput {
-        given_on: "2026-11-25".into(),
+        given_on: day(-2),
         method: "ecrit".into(),
         purposes: vec!["accompagnement".into(), "partage".into()],
         organisations,
@@ -75,7 +82,7 @@ fn entry(referent: &str, organisations: Vec<String>) -> EntryInput {
             single_parent: "oui".into(),
             children_under_12: "2".into(),
             ft_registered: "oui".into(),
-            ft_since: "2024-01-10".into(),
+            ft_since: day(-700),
             ..SituationInput::default()
         },
     }
@@ -94,7 +101,7 @@ async fn reads(f: &Fixture, id: PersonId) -> usize {
 fn note(visibility: &str, body: &str) -> EntryForm {
     EntryForm {
         kind: "note".into(),
-        occurred_on: "2026-11-26".into(),
+        occurred_on: day(-1),
         body: body.into(),
         visibility: visibility.into(),
         ..EntryForm::default()
@@ -123,7 +130,7 @@ tests! {
         let missing = PersonId(id.0 + 1000);
         for who in [&colleague, &other_org, &other_territory, &pilot, &admin] {
             assert!(matches!(persons::file(&f.app, who, id, "/p").await, Err(AppError::NotFound)), "{}", who.email);
-            assert!(matches!(persons::set_status(&f.app, who, id, "contacte", "2026-11-26", "").await, Err(AppError::NotFound)));
+            assert!(matches!(persons::set_status(&f.app, who, id, "contacte", &day(-1), "").await, Err(AppError::NotFound)));
             assert!(matches!(persons::add_entry(&f.app, who, id, &note("groupe", "x")).await, Err(AppError::NotFound)));
             assert!(matches!(persons::enter_accompaniment(&f.app, who, id, &entry("", vec![])).await, Err(AppError::NotFound)));
             assert!(matches!(persons::add_member(&f.app, who, id, &who.user_id.0.to_string(), true).await, Err(AppError::NotFound)));
@@ -216,12 +223,12 @@ tests! {
     async fn the_funnel_moves_forward_with_dates_and_changing_referent_keeps_history(f) {
         let recorder = f.caller("conseil@test.fr").await;
         let id = record(&f, &recorder, outreach("Léa", "Petit", "0633333333")).await;
-        let contact = EntryForm { kind: "contact".into(), occurred_on: "2026-11-21".into(), channel: "telephone".into(), outcome: "joint".into(), visibility: "groupe".into(), ..EntryForm::default() };
+        let contact = EntryForm { kind: "contact".into(), occurred_on: day(-6), channel: "telephone".into(), outcome: "joint".into(), visibility: "groupe".into(), ..EntryForm::default() };
         persons::add_entry(&f.app, &recorder, id, &contact).await.expect("contact");
         let file = persons::file(&f.app, &recorder, id, "/p").await.expect("file");
         assert_eq!(file.person.status, "contacte", "a contact that reached the person");
-        assert_eq!(file.person.contacted_on.as_deref(), Some("2026-11-21"));
-        let Err(AppError::Invalid(e)) = persons::set_status(&f.app, &recorder, id, "contacte", "2027-01-01", "").await else { panic!("future") };
+        assert_eq!(file.person.contacted_on.as_deref(), Some(day(-6).as_str()));
+        let Err(AppError::Invalid(e)) = persons::set_status(&f.app, &recorder, id, "contacte", &day(40), "").await else { panic!("future") };
         assert!(e.get("on").is_some());
         let Err(AppError::Invalid(e)) = persons::enter_accompaniment(&f.app, &recorder, id, &EntryInput { situation: SituationInput { birth_date: "31/02/1990".into(), ..SituationInput::default() }, ..entry("", vec![]) }).await else { panic!("bad birth date") };
         assert!(e.get("birth_date").is_some());
@@ -231,8 +238,8 @@ tests! {
         let file = persons::file(&f.app, &coordinator, id, "/p").await.expect("file");
         let referents: Vec<(&str, bool)> = file.members.iter().filter(|m| m.is_referent).map(|m| (m.user_name.as_str(), m.ended_at.is_none())).collect();
         assert_eq!(referents, vec![("coordination@test.fr", true), ("conseil@test.fr", false)], "the previous référent stays in the history");
-        persons::set_status(&f.app, &coordinator, id, "sorti", "2026-11-26", "emploi-durable").await.expect("exit");
-        let Err(AppError::Invalid(e)) = persons::set_status(&f.app, &coordinator, id, "contacte", "2026-11-26", "").await else { panic!("backwards") };
+        persons::set_status(&f.app, &coordinator, id, "sorti", &day(-1), "emploi-durable").await.expect("exit");
+        let Err(AppError::Invalid(e)) = persons::set_status(&f.app, &coordinator, id, "contacte", &day(-1), "").await else { panic!("backwards") };
         assert!(e.get("status").expect("why").contains("ne peut pas redevenir"));
         let file = persons::file(&f.app, &coordinator, id, "/p").await.expect("coordinators keep reading");
         assert_eq!((file.person.status.as_str(), file.person.exit_reason.as_deref()), ("sorti", Some("emploi-durable")));
@@ -241,7 +248,7 @@ tests! {
 
     async fn bad_input_is_refused_by_field_and_nothing_is_stored(f) {
         let recorder = f.caller("conseil@test.fr").await;
-        let input = OutreachInput { phone: "12345".into(), email: "pas-une-adresse".into(), postal_code: "59600".into(), commune: "Paris".into(), met_on: "2030-01-01".into(), channel: "".into(), agrees_recontact: "".into(), ..outreach("", "", "") };
+        let input = OutreachInput { phone: "12345".into(), email: "pas-une-adresse".into(), postal_code: "59600".into(), commune: "Paris".into(), met_on: day(400), channel: "".into(), agrees_recontact: "".into(), ..outreach("", "", "") };
         let Err(AppError::Invalid(e)) = persons::record(&f.app, &recorder, &input).await else { panic!("refused") };
         for field in ["first_name", "phone", "email", "commune", "met_on", "channel", "agrees_recontact"] {
             assert!(e.get(field).is_some(), "{field}: {e:?}");
@@ -288,7 +295,7 @@ tests! {
         for (i, name) in ["Zoé Martin", "Élodie Durand", "Hugo Lefèvre", "Nina Roux", "Sami Haddad"].iter().enumerate() {
             let (first, last) = name.split_once(' ').expect("two words");
             let mut input = outreach(first, last, &format!("06000000{i:02}"));
-            input.met_on = format!("2026-{:02}-10", 6 + i);
+            input.met_on = day(-150 + 30 * i as i64);
             input.need_fields = if i % 2 == 0 { vec!["logement".into()] } else { vec!["mobilite".into()] };
             ids.push(record(&f, &recorder, input).await);
         }

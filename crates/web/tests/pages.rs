@@ -743,7 +743,7 @@ mod persons {
     app::fixture_tests! {
         async fn every_person_route_answers_each_role_and_hides_health_data(f) {
             let member = f.caller("conseil@test.fr").await;
-            let input = OutreachInput { first_name: "Awa".into(), last_name: "Diallo".into(), channel: "association".into(), met_on: "2026-11-20".into(), agrees_recontact: "non".into(), ..OutreachInput::default() };
+            let input = OutreachInput { first_name: "Awa".into(), last_name: "Diallo".into(), channel: "association".into(), met_on: f.app.today().format("%Y-%m-%d").to_string(), agrees_recontact: "non".into(), ..OutreachInput::default() };
             let Recorded::Created(id) = app::persons::record(&f.app, &member, &input).await.expect("recorded") else { panic!("created") };
             f.caller_in_organisation("collegue@test.fr", f.france_travail).await;
             f.caller_in_new_organisation("asso@test.fr", f.territory).await;
