@@ -474,6 +474,13 @@ async fn person_journey(backend: Backend) {
         b.expect_text("Les personnes dont vous faites partie du groupe de suivi")
             .await?;
         b.check_accessibility("mes personnes").await;
+        // Repérage happens on a phone, in the street: both pages fit a phone's width.
+        b.driver.set_window_rect(0, 0, 375, 800).await?;
+        b.check_no_horizontal_scroll("mes personnes").await?;
+        b.visit(&server, "/personnes/nouvelle").await?;
+        b.check_no_horizontal_scroll("repérage").await?;
+        b.driver.set_window_rect(0, 0, 1280, 900).await?;
+        b.visit(&server, "/personnes").await?;
         b.driver
             .find(By::XPath("//a[normalize-space()='Repérer une personne']"))
             .await?
