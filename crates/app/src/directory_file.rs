@@ -9,8 +9,8 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 
-use domain::TerritoryId;
 use domain::inclusion::{Service, Structure, csv_record};
+use domain::{StructureId, TerritoryId};
 use serde::de::{DeserializeSeed, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use store::directory::{Outcome, StructureWrite};
@@ -321,14 +321,15 @@ async fn store_service(
     s: &Service,
     caller: Option<&Caller>,
     now: chrono::DateTime<chrono::Utc>,
-    placed: &mut Placed,
+    memo: &mut Memo,
 ) -> Result<Option<Outcome>, AppError> {
-    let Some(structure) =
-        store::directory::structure_by_key(c, territory, &s.source, &s.structure_id).await?
+    let Some((structure, nom)) = memo
+        .structure(c, territory, &s.source, &s.structure_id)
+        .await?
     else {
         return Ok(None);
     };
-    let write = service_write((structure.id, &structure.nom), s)?;
+    let write = service_write((structure, &nom), s)?;
     let (id, outcome, before) = store::directory::upsert_service(c, territory, &write, now).await?;
     if outcome != Outcome::Unchanged {
         let before: Option<Value> = before.and_then(|b| serde_json::from_str(&b).ok());
@@ -337,18 +338,41 @@ async fn store_service(
         store::directory::add_change(c, id, caller.map(|c| c.user_id), "import", &changes, now)
             .await?;
     }
-    placed
-        .remember(c, &s.code_insee, s.longitude, s.latitude)
+    memo.remember(c, &s.code_insee, s.longitude, s.latitude)
         .await?;
     Ok(Some(outcome))
 }
 
-/// Communes whose position an import has already offered, so each is written once: the first
-/// record placed in a commune gives it a position for distance ordering.
+/// What one import has already looked up or written, so that each is done once: the structures
+/// (by source and id) and the communes given a position (the first record placed in a commune
+/// gives it one, for distance ordering).
 #[derive(Default)]
-struct Placed(std::collections::HashSet<String>);
+struct Memo {
+    structures: std::collections::HashMap<(String, String), (StructureId, String)>,
+    placed: std::collections::HashSet<String>,
+}
 
-impl Placed {
+impl Memo {
+    async fn structure(
+        &mut self,
+        c: &mut store::Conn<'_>,
+        territory: TerritoryId,
+        source: &str,
+        id: &str,
+    ) -> Result<Option<(StructureId, String)>, AppError> {
+        let key = (source.to_string(), id.to_string());
+        if let Some(found) = self.structures.get(&key) {
+            return Ok(Some(found.clone()));
+        }
+        let found = store::directory::structure_by_key(c, territory, source, id)
+            .await?
+            .map(|s| (s.id, s.nom));
+        if let Some(f) = &found {
+            self.structures.insert(key, f.clone());
+        }
+        Ok(found)
+    }
+
     async fn remember(
         &mut self,
         c: &mut store::Conn<'_>,
@@ -357,7 +381,7 @@ impl Placed {
         latitude: Option<f64>,
     ) -> Result<(), AppError> {
         if let (Some(code), Some(lon), Some(lat)) = (code, longitude, latitude)
-            && self.0.insert(code.clone())
+            && self.placed.insert(code.clone())
         {
             store::directory::remember_commune_position(c, code, (lon, lat)).await?;
         }
@@ -387,7 +411,7 @@ pub async fn import(
     let now = app.now();
     let mut report = ImportReport::default();
     let mut deferred: Vec<(usize, Service)> = Vec::new();
-    let mut placed = Placed::default();
+    let mut memo = Memo::default();
     let mut tx = app.db.begin().await?;
     while let Some(batch) = receiver.recv().await {
         for item in batch {
@@ -425,11 +449,12 @@ pub async fn import(
                         record: &record,
                         organisation,
                     };
-                    let (_, outcome) =
+                    let (id, outcome) =
                         store::directory::upsert_structure(&mut tx.conn(), territory, &write, now)
                             .await?;
-                    placed
-                        .remember(&mut tx.conn(), &s.code_insee, s.longitude, s.latitude)
+                    memo.structures
+                        .insert((s.source.clone(), s.id.clone()), (id, s.nom.clone()));
+                    memo.remember(&mut tx.conn(), &s.code_insee, s.longitude, s.latitude)
                         .await?;
                     report.count(outcome);
                 }
@@ -441,7 +466,7 @@ pub async fn import(
                             continue;
                         }
                     };
-                    match store_service(&mut tx.conn(), territory, &s, caller, now, &mut placed)
+                    match store_service(&mut tx.conn(), territory, &s, caller, now, &mut memo)
                         .await?
                     {
                         Some(outcome) => report.count(outcome),
@@ -457,7 +482,7 @@ pub async fn import(
         .map_err(|e| AppError::Internal(e.to_string()))?
         .map_err(|e| AppError::field("fichier", e))?;
     for (position, s) in deferred {
-        match store_service(&mut tx.conn(), territory, &s, caller, now, &mut placed).await? {
+        match store_service(&mut tx.conn(), territory, &s, caller, now, &mut memo).await? {
             Some(outcome) => report.count(outcome),
             None => report.rejected.push(Rejection {
                 kind: RecordKind::Service,
