@@ -153,7 +153,7 @@ pub async fn seed(app: &App) -> Result<DemoReport, AppError> {
         ),
         (
             "demo-roubaix",
-            "Cité de l'emploi de Roubaix (démonstration)",
+            "Cité de l'emploi de démonstration (Roubaix)",
             &["59512"][..],
             None,
             "Préfecture du Nord ; Ville de Roubaix",
