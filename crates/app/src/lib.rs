@@ -26,6 +26,7 @@ pub mod oversight;
 pub mod persons;
 pub mod qpv;
 pub mod qpv_file;
+pub mod retention;
 pub mod secrets;
 pub mod team;
 pub mod territories;

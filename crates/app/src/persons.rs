@@ -74,7 +74,9 @@ pub async fn open(
         return Err(AppError::NotFound);
     }
     let coordinator = caller.is_coordinator_of(row.territory_id);
-    let member = row.member_id.is_some() && caller.may_enter(row.territory_id);
+    // An archived file (intermediate archive) is the coordinators' only.
+    let member =
+        row.member_id.is_some() && caller.may_enter(row.territory_id) && row.archived_on.is_none();
     if !(coordinator || member) {
         return Err(AppError::NotFound);
     }

@@ -324,4 +324,40 @@ tests! {
         let events = store::audit::for_target(&mut pooled.conn(), "person", ids[0].0, 100).await.expect("events");
         assert!(events.iter().any(|e| e.action == "person.list"));
     }
+
+    async fn files_are_archived_two_years_after_the_last_contact_then_deleted(f) {
+        let recorder = f.caller("conseil@test.fr").await;
+        let id = record(&f, &recorder, outreach("Rose", "Ancien", "0655555555")).await;
+        let kept = record(&f, &recorder, outreach("Paul", "Récent", "0666666666")).await;
+        let coordinator = f.caller("coordination@test.fr").await;
+        let nothing = app::retention::apply(&f.app).await.expect("retention");
+        assert_eq!((nothing.archived, nothing.deleted), (0, 0));
+        // Two years without contact: intermediate archive, the coordinators' only.
+        f.clock.advance(chrono::Duration::days(365 * 2));
+        let contact = EntryForm { kind: "contact".into(), occurred_on: f.app.today().format("%Y-%m-%d").to_string(), channel: "telephone".into(), outcome: "joint".into(), visibility: "groupe".into(), ..EntryForm::default() };
+        let recorder = f.caller("conseil@test.fr").await;
+        persons::add_entry(&f.app, &recorder, kept, &contact).await.expect("a recent contact keeps the file alive");
+        let report = app::retention::apply(&f.app).await.expect("retention");
+        assert_eq!(report.archived, 1);
+        assert!(report.audit_deleted > 0, "audit rows older than a year are deleted");
+        assert!(matches!(persons::file(&f.app, &recorder, id, "/p").await, Err(AppError::NotFound)), "the group no longer reads an archived file");
+        let coordinator_view = persons::file(&f.app, &coordinator, id, "/p").await.expect("the coordination still can");
+        assert!(coordinator_view.person.archived_on.is_some());
+        let listed = persons::caseload(&f.app, &coordinator, &CaseloadInput { everyone: true, page: 1, ..CaseloadInput::default() }).await.expect("caseload");
+        assert_eq!(listed.rows.iter().map(|r| r.id).collect::<Vec<_>>(), vec![kept], "archived files leave the lists");
+        assert!(persons::file(&f.app, &recorder, kept, "/p").await.is_ok());
+        // Two more years: deleted, with everything attached; the other file stays.
+        f.clock.advance(chrono::Duration::days(365 * 2 + 1));
+        let report = app::retention::apply(&f.app).await.expect("retention");
+        assert_eq!(report.deleted, 1);
+        assert!(matches!(persons::file(&f.app, &coordinator, id, "/p").await, Err(AppError::NotFound)));
+        let mut pooled = f.app.db.acquire().await.expect("connection");
+        assert!(store::persons::get(&mut pooled.conn(), id).await.expect("query").is_none());
+        assert!(store::persons::members(&mut pooled.conn(), id).await.expect("query").is_empty());
+        assert!(store::persons::get(&mut pooled.conn(), kept).await.expect("query").is_some());
+        // Once a day only.
+        drop(pooled);
+        assert!(app::retention::run_daily(&f.app).await.expect("first run").is_some());
+        assert!(app::retention::run_daily(&f.app).await.expect("second run").is_none());
+    }
 }

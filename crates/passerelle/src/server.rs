@@ -73,7 +73,8 @@ pub async fn serve(config: Config, demo: bool) -> Result<(), String> {
     Ok(())
 }
 
-/// Periodic chores: expired sessions and stale login failures are purged, failed mail retried.
+/// Periodic chores: expired sessions and stale login failures are purged, failed mail retried,
+/// and once a day person files and audit rows past their retention are archived or deleted.
 fn spawn_housekeeping(app: app::App) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
@@ -87,6 +88,16 @@ fn spawn_housekeeping(app: app::App) {
             }
             if let Err(e) = app::mail::retry_unsent(&app).await {
                 tracing::warn!(error = %e, "mail retry failed");
+            }
+            match app::retention::run_daily(&app).await {
+                Ok(Some(r)) => tracing::info!(
+                    archived = r.archived,
+                    deleted = r.deleted,
+                    audit_deleted = r.audit_deleted,
+                    "retention applied"
+                ),
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "retention failed"),
             }
         }
     });

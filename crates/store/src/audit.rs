@@ -137,3 +137,11 @@ pub async fn for_target(
         .fetch_all(&mut **c)
         .await)?)
 }
+
+/// Deletes the events older than `before` (the trail is kept one year); returns how many.
+pub async fn purge_before(c: &mut Conn<'_>, before: DateTime<Utc>) -> Result<u64, StoreError> {
+    Ok(exec!(c, |c| sqlx::query(
+        "DELETE FROM audit_events WHERE at < $1"
+    )
+    .bind(before))?)
+}

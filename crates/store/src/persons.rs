@@ -23,7 +23,7 @@ impl Scope {
     fn predicate(&self) -> String {
         let everyone = if self.coordinator { "1 = 1" } else { "1 = 0" };
         format!(
-            "p.territory_id = {t} AND p.merged_into IS NULL AND ({everyone} OR EXISTS (SELECT 1 FROM person_members sm
+            "p.territory_id = {t} AND p.merged_into IS NULL AND p.archived_on IS NULL AND ({everyone} OR EXISTS (SELECT 1 FROM person_members sm
                WHERE sm.person_id = p.id AND sm.user_id = {u} AND sm.ended_at IS NULL))",
             t = self.territory.0,
             u = self.user.0
@@ -37,6 +37,7 @@ pub struct AccessRow {
     #[sqlx(try_from = "i64")]
     pub territory_id: TerritoryId,
     pub merged_into: Option<i64>,
+    pub archived_on: Option<String>,
     /// Present when the user is a current member of the person's follow-up group.
     pub member_id: Option<i64>,
     pub is_referent: Option<bool>,
@@ -49,7 +50,7 @@ pub async fn access(
     user: UserId,
 ) -> Result<Option<AccessRow>, StoreError> {
     run!(c, |c| sqlx::query_as(
-        "SELECT p.territory_id, p.merged_into, m.id AS member_id, m.is_referent, m.health_access
+        "SELECT p.territory_id, p.merged_into, p.archived_on, m.id AS member_id, m.is_referent, m.health_access
          FROM persons p LEFT JOIN person_members m ON m.person_id = p.id AND m.user_id = $2 AND m.ended_at IS NULL
          WHERE p.id = $1
          ORDER BY m.is_referent DESC LIMIT 1"
@@ -140,6 +141,7 @@ pub struct Person {
     pub driving_licence: Option<bool>,
     pub vehicle: Option<bool>,
     pub merged_into: Option<i64>,
+    pub archived_on: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -149,7 +151,7 @@ const PERSON_COLUMNS: &str = "p.id, p.territory_id, p.first_name, p.last_name, p
     p.channel, p.place, p.met_on, p.met_by, u.display_name AS met_by_name, p.needs, p.need_fields, p.agrees_recontact,
     p.status, p.contacted_on, p.accompanied_on, p.exited_on, p.exit_reason, p.last_contact_on, p.birth_date, p.sex,
     p.single_parent, p.children_under_12, p.ft_registered, p.ft_since, p.brsa, p.cej_pacea, p.qualification, p.languages,
-    p.driving_licence, p.vehicle, p.merged_into, p.created_at, p.updated_at";
+    p.driving_licence, p.vehicle, p.merged_into, p.archived_on, p.created_at, p.updated_at";
 
 pub async fn create(
     c: &mut Conn<'_>,
@@ -838,4 +840,34 @@ pub async fn merge(
     .bind(from.0)
     .bind(now))?;
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Retention
+
+/// Archives the files whose last contact (or repérage) is before `before`; returns how many.
+pub async fn archive_silent(c: &mut Conn<'_>, before: &str, on: &str) -> Result<u64, StoreError> {
+    Ok(exec!(c, |c| {
+        sqlx::query(
+        "UPDATE persons SET archived_on = $2 WHERE archived_on IS NULL AND COALESCE(last_contact_on, met_on) < $1"
+    )
+    .bind(before)
+    .bind(on)
+    })?)
+}
+
+/// Deletes the files whose last contact is before `before`, with everything attached to them
+/// (group, consents, journal, health data) and the duplicates merged into them.
+pub async fn delete_expired(c: &mut Conn<'_>, before: &str) -> Result<u64, StoreError> {
+    let merged = exec!(c, |c| {
+        sqlx::query(
+        "DELETE FROM persons WHERE merged_into IN (SELECT id FROM persons WHERE COALESCE(last_contact_on, met_on) < $1)"
+    )
+    .bind(before)
+    })?;
+    let expired = exec!(c, |c| sqlx::query(
+        "DELETE FROM persons WHERE COALESCE(last_contact_on, met_on) < $1"
+    )
+    .bind(before))?;
+    Ok(merged + expired)
 }

@@ -1,0 +1,66 @@
+//! Retention (DOMAIN.md §7, promised on the « Données personnelles » page): a person's file goes
+//! to the intermediate archive two years after the last contact (out of every list, readable by
+//! the territory's coordinators only) and is deleted two years later; audit rows are kept one
+//! year. Runs once a day from the server's housekeeping; every instance may try, the work is
+//! idempotent.
+
+use chrono::{Duration, Months};
+
+use crate::{App, AppError};
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Report {
+    pub archived: u64,
+    pub deleted: u64,
+    pub audit_deleted: u64,
+}
+
+pub async fn apply(app: &App) -> Result<Report, AppError> {
+    let today = app.today();
+    let iso = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
+    let archive_before = today.checked_sub_months(Months::new(24)).unwrap_or(today);
+    let delete_before = today.checked_sub_months(Months::new(48)).unwrap_or(today);
+    let mut tx = app.db.begin().await?;
+    let deleted = store::persons::delete_expired(&mut tx.conn(), &iso(delete_before)).await?;
+    let archived =
+        store::persons::archive_silent(&mut tx.conn(), &iso(archive_before), &iso(today)).await?;
+    let audit_deleted =
+        store::audit::purge_before(&mut tx.conn(), app.now() - Duration::days(365)).await?;
+    if archived + deleted > 0 {
+        let event = store::audit::NewEvent {
+            user: None,
+            action: "retention",
+            target_kind: "person",
+            target_id: None,
+            territory: None,
+            detail: &format!("{archived} dossier(s) archivé(s), {deleted} supprimé(s)"),
+            client_ip: None,
+        };
+        store::audit::record(&mut tx.conn(), &event, app.now()).await?;
+    }
+    tx.commit().await?;
+    Ok(Report {
+        archived,
+        deleted,
+        audit_deleted,
+    })
+}
+
+/// Applies retention once per day (the date of the last run is kept in the settings table).
+pub async fn run_daily(app: &App) -> Result<Option<Report>, AppError> {
+    let today = app.today().format("%Y-%m-%d").to_string();
+    {
+        let mut pooled = app.db.acquire().await?;
+        if store::settings::get(&mut pooled.conn(), "retention.last_run")
+            .await?
+            .as_deref()
+            == Some(today.as_str())
+        {
+            return Ok(None);
+        }
+    }
+    let report = apply(app).await?;
+    let mut pooled = app.db.acquire().await?;
+    store::settings::put(&mut pooled.conn(), "retention.last_run", &today).await?;
+    Ok(Some(report))
+}
