@@ -34,8 +34,7 @@ impl Caller {
 
     /// Coordinates this territory (administrators may act as coordinators everywhere).
     pub fn coordinates(&self, territory: TerritoryId) -> bool {
-        self.is_admin()
-            || self.has(|m| m.role() == Some(Role::Coordinator) && m.territory() == Some(territory))
+        self.is_admin() || self.is_coordinator_of(territory)
     }
 
     /// Holds a coordinator membership of this territory. Unlike [`Caller::coordinates`], national
@@ -63,7 +62,7 @@ impl Caller {
         if self.is_admin() {
             roles.push(Role::Admin);
         }
-        if self.has(|m| m.role() == Some(Role::Coordinator) && m.territory() == Some(territory)) {
+        if self.is_coordinator_of(territory) {
             roles.push(Role::Coordinator);
         }
         if self.has(|m| m.role() == Some(Role::Professional)) && self.may_enter(territory) {

@@ -112,8 +112,9 @@ pub fn scope(caller: &Caller) -> Result<Scope, AppError> {
     })
 }
 
-/// Who may record persons: the territory's coordinators and its partners' professionals.
-fn may_record(caller: &Caller, territory: TerritoryId) -> bool {
+/// Who may record and follow persons: the territory's coordinators and its partners'
+/// professionals.
+pub fn may_record(caller: &Caller, territory: TerritoryId) -> bool {
     caller.is_coordinator_of(territory)
         || (caller.may_enter(territory) && !caller.organisations().is_empty())
 }
@@ -1730,7 +1731,7 @@ pub async fn access_log(
     app: &App,
     caller: &Caller,
     id: PersonId,
-) -> Result<Vec<store::audit::Event>, AppError> {
+) -> Result<(Person, Vec<store::audit::Event>), AppError> {
     let access = open(
         app,
         caller,
@@ -1743,7 +1744,11 @@ pub async fn access_log(
         return Err(AppError::Forbidden);
     }
     let mut pooled = app.db.acquire().await?;
-    Ok(store::audit::for_target(&mut pooled.conn(), "person", id.0, 1000).await?)
+    let person = store::persons::get(&mut pooled.conn(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let events = store::audit::for_target(&mut pooled.conn(), "person", id.0, 1000).await?;
+    Ok((person, events))
 }
 
 /// The territory's person-file events, newest first: coordinators watch who opens which file.

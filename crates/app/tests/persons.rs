@@ -153,7 +153,7 @@ tests! {
         assert!(persons::caseload(&f.app, &pilot, &CaseloadInput::default()).await.map(|c| c.total).unwrap_or(0) == 0, "pilots get no names");
         // A member who is not référent cannot manage the group or read the access log.
         assert!(matches!(persons::access_log(&f.app, &member, id).await, Err(AppError::Forbidden)));
-        assert!(!persons::access_log(&f.app, &coordinator, id).await.expect("log").is_empty());
+        assert!(!persons::access_log(&f.app, &coordinator, id).await.expect("log").1.is_empty());
     }
 
     async fn health_data_and_restricted_notes_need_explicit_permission(f) {

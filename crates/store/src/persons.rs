@@ -23,10 +23,17 @@ impl Scope {
     fn predicate(&self) -> String {
         let everyone = if self.coordinator { "1 = 1" } else { "1 = 0" };
         format!(
-            "p.territory_id = {t} AND p.merged_into IS NULL AND p.archived_on IS NULL AND ({everyone} OR EXISTS (SELECT 1 FROM person_members sm
-               WHERE sm.person_id = p.id AND sm.user_id = {u} AND sm.ended_at IS NULL))",
+            "p.territory_id = {t} AND p.merged_into IS NULL AND p.archived_on IS NULL AND ({everyone} OR {member})",
             t = self.territory.0,
-            u = self.user.0
+            member = self.member()
+        )
+    }
+
+    /// The user belongs to the person's follow-up group now.
+    fn member(&self) -> String {
+        format!(
+            "EXISTS (SELECT 1 FROM person_members sm WHERE sm.person_id = p.id AND sm.user_id = {} AND sm.ended_at IS NULL)",
+            self.user.0
         )
     }
 }
@@ -455,10 +462,7 @@ fn caseload_conditions(scope: &Scope, f: &CaseloadFilter) -> (String, Vec<String
         conditions.push("p.status <> 'sorti'".into());
     }
     if f.mine {
-        conditions.push(format!(
-            "EXISTS (SELECT 1 FROM person_members mm WHERE mm.person_id = p.id AND mm.user_id = {} AND mm.ended_at IS NULL)",
-            scope.user.0
-        ));
+        conditions.push(scope.member());
     }
     if let Some(ids) = &f.ids {
         let list = if ids.is_empty() {

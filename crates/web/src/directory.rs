@@ -307,7 +307,7 @@ pub struct ServicePageView {
     frais: Option<String>,
     zone: Vec<String>,
     fields: Vec<(String, String)>,
-    offer: Option<store_offer::Offer>,
+    offer: Option<OfferView>,
     stale: bool,
     date_maj: String,
     quality: u32,
@@ -318,13 +318,12 @@ pub struct ServicePageView {
     hours: Option<String>,
 }
 
-mod store_offer {
-    pub struct Offer {
-        pub funder: String,
-        pub amount: Option<String>,
-        pub period: Option<String>,
-        pub capacity: Option<i64>,
-    }
+/// The specific offer, ready to show.
+pub struct OfferView {
+    pub funder: String,
+    pub amount: Option<String>,
+    pub period: Option<String>,
+    pub capacity: Option<i64>,
 }
 
 fn zone_label(app: &app::App, code: &str) -> String {
@@ -355,7 +354,7 @@ pub async fn show_service(
 ) -> Result<ServicePageView, WebError> {
     let p = app::directory::get(&state.app, &user.caller, ServiceId(id)).await?;
     let s = &p.service;
-    let offer = p.offer.as_ref().map(|o| store_offer::Offer {
+    let offer = p.offer.as_ref().map(|o| OfferView {
         funder: o.funder.clone(),
         amount: o.amount_euros.map(|a| format!("{} €", group_thousands(a))),
         period: match (&o.period_start, &o.period_end) {

@@ -67,10 +67,7 @@ impl Layout {
             user: Some(UserBar {
                 name: c.display_name.clone(),
                 is_admin: c.is_admin(),
-                follows_people: active.is_some_and(|t| {
-                    c.is_coordinator_of(t.id)
-                        || (c.may_enter(t.id) && !c.organisations().is_empty())
-                }),
+                follows_people: active.is_some_and(|t| app::persons::may_record(c, t.id)),
                 territory: active.map(|t| (t.slug.clone(), t.name.clone())),
                 territories: c
                     .territories

@@ -1460,15 +1460,8 @@ pub async fn access_log(
     user: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<AccessPage, WebError> {
-    let events = persons::access_log(&state.app, &user.caller, person_id(id)).await?;
-    let f = persons::file(
-        &state.app,
-        &user.caller,
-        person_id(id),
-        &format!("/personnes/{id}/acces"),
-    )
-    .await?;
-    let name = full_name(&f.person.first_name, &f.person.last_name);
+    let (person, events) = persons::access_log(&state.app, &user.caller, person_id(id)).await?;
+    let name = full_name(&person.first_name, &person.last_name);
     Ok(AccessPage {
         layout: Layout::for_user("Journal des accès", &user, Nav::Persons).crumbs(&[
             ("Accueil", "/"),
