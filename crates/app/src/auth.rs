@@ -8,10 +8,17 @@ use store::memberships::NewMembership;
 use crate::secrets::{hash_password, random_token, token_hash, verify_password};
 use crate::{App, AppError, FieldErrors};
 
-/// Failed logins allowed per account within [`THROTTLE_WINDOW_MINUTES`].
+/// Failed logins allowed per account from one client address within
+/// [`THROTTLE_WINDOW_MINUTES`]: an attacker elsewhere does not lock the account's owner out.
 pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
 /// Failed logins allowed per client address (several people may share one office address).
 pub const MAX_FAILURES_PER_ADDRESS: i64 = 20;
+/// Failed logins allowed per account from all addresses together: a guess spread over many
+/// addresses stays slow. A reset link always opens the account again.
+pub const MAX_FAILURES_PER_ACCOUNT_EVERYWHERE: i64 = 50;
+/// Password-reset requests per account, and per client address, within an hour.
+pub const MAX_RESETS_PER_ACCOUNT: i64 = 3;
+pub const MAX_RESETS_PER_ADDRESS: i64 = 10;
 pub const THROTTLE_WINDOW_MINUTES: i64 = 15;
 pub const RESET_LINK_HOURS: i64 = 1;
 pub const INVITATION_DAYS: i64 = 7;
@@ -52,9 +59,16 @@ pub async fn login(
     let key = email.trim().to_lowercase();
     let mut pooled = app.db.acquire().await?;
     let since = now - Duration::minutes(THROTTLE_WINDOW_MINUTES);
-    let (by_account, by_address) =
+    // The attempt is written before it is counted and before the password is checked: of any
+    // number of concurrent attempts, only the first few see a count within the limits, so at
+    // most five passwords are ever checked (the row is removed if the password is right).
+    store::users::record_login_failure(&mut pooled.conn(), &key, client_ip, now).await?;
+    let failures =
         store::users::login_failures_since(&mut pooled.conn(), &key, client_ip, since).await?;
-    if by_account >= MAX_FAILURES_PER_ACCOUNT || by_address >= MAX_FAILURES_PER_ADDRESS {
+    if failures.pair > MAX_FAILURES_PER_ACCOUNT
+        || failures.address > MAX_FAILURES_PER_ADDRESS
+        || failures.account > MAX_FAILURES_PER_ACCOUNT_EVERYWHERE
+    {
         tracing::warn!(client_ip, "login throttled");
         return Err(LoginError::Throttled);
     }
@@ -67,7 +81,6 @@ pub async fn login(
         .filter(|u| u.is_active)
         .and_then(|u| u.password_hash.as_deref());
     if !verify_password(password, hash).await {
-        store::users::record_login_failure(&mut pooled.conn(), &key, client_ip, now).await?;
         return Err(LoginError::Invalid);
     }
     let Some(user) = user else {
@@ -125,16 +138,43 @@ pub async fn logout(app: &App, caller: &crate::Caller) -> Result<(), AppError> {
 }
 
 /// Sends a reset link if an active account has this address. The answer is the same either
-/// way, so the form does not reveal which addresses have accounts.
-pub async fn request_password_reset(app: &App, email: &str) -> Result<(), AppError> {
+/// way, so the form does not reveal which addresses have accounts; the mail leaves after the
+/// answer, so neither does the page's timing. Requests are throttled per account (silently:
+/// the answer stays the same) and per client address (said, since it reveals nothing).
+pub async fn request_password_reset(
+    app: &App,
+    email: &str,
+    client_ip: &str,
+) -> Result<crate::mail::Delivery, AppError> {
     let email = Email::parse(email).map_err(|e| AppError::field("email", e.0))?;
     let now = app.now();
+    let (by_account, by_address) = {
+        let mut pooled = app.db.acquire().await?;
+        store::users::record_reset_request(
+            &mut pooled.conn(),
+            email.as_str(),
+            client_ip,
+            now,
+            now - Duration::hours(1),
+        )
+        .await?
+    };
+    if by_address > MAX_RESETS_PER_ADDRESS {
+        return Err(AppError::field(
+            "email",
+            "Trop de demandes de réinitialisation depuis votre connexion : réessayez dans une heure.",
+        ));
+    }
+    if by_account > MAX_RESETS_PER_ACCOUNT {
+        tracing::warn!(client_ip, "password reset throttled for an account");
+        return Ok(crate::mail::Delivery::none());
+    }
     let mut tx = app.db.begin().await?;
     let Some(user) = store::users::by_email(&mut tx.conn(), &email)
         .await?
         .filter(|u| u.is_active)
     else {
-        return Ok(());
+        return Ok(crate::mail::Delivery::none());
     };
     let token = random_token();
     store::tokens::create_password_reset(
@@ -162,8 +202,7 @@ pub async fn request_password_reset(app: &App, email: &str) -> Result<(), AppErr
     )
     .await?;
     tx.commit().await?;
-    crate::mail::deliver(app, &[mail]).await;
-    Ok(())
+    Ok(crate::mail::Delivery::start(app, vec![mail]))
 }
 
 /// Whether a reset link is still usable (to show the form or explain that it is not).
@@ -192,6 +231,7 @@ pub async fn reset_password(
         .await?
         .ok_or(AppError::NotFound)?;
     store::users::set_password(&mut tx.conn(), user, &hash).await?;
+    store::users::clear_login_failures_of(&mut tx.conn(), user).await?;
     store::tokens::void_password_resets(&mut tx.conn(), user, now).await?;
     store::sessions::delete_for_user(&mut tx.conn(), user).await?;
     let event = store::audit::NewEvent {
@@ -219,8 +259,74 @@ pub async fn pending_invitation(
         .ok_or(AppError::NotFound)
 }
 
+/// Whether the invited address already has an account: then the invitation is accepted by
+/// that account, logged in ([`accept_invitation_as`]), never by whoever holds the link.
+pub async fn invitation_has_account(
+    app: &App,
+    invitation: &store::tokens::Invitation,
+) -> Result<bool, AppError> {
+    let Ok(email) = Email::parse(&invitation.email) else {
+        return Ok(false);
+    };
+    let mut pooled = app.db.acquire().await?;
+    Ok(store::users::by_email(&mut pooled.conn(), &email)
+        .await?
+        .is_some())
+}
+
+/// Accepts an invitation addressed to the caller's own account: the membership is granted.
+pub async fn accept_invitation_as(
+    app: &App,
+    caller: &crate::Caller,
+    token: &str,
+) -> Result<(), AppError> {
+    let now = app.now();
+    let mut tx = app.db.begin().await?;
+    let invitation = store::tokens::pending_invitation(&mut tx.conn(), &token_hash(token), now)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !invitation.email.eq_ignore_ascii_case(&caller.email) {
+        return Err(AppError::Forbidden);
+    }
+    if !store::tokens::accept_invitation(&mut tx.conn(), invitation.id, now).await? {
+        return Err(AppError::NotFound);
+    }
+    let membership = membership_of(&invitation, caller.user_id)?;
+    if !store::memberships::exists(&mut tx.conn(), &membership).await? {
+        store::memberships::create(&mut tx.conn(), &membership, now).await?;
+    }
+    caller
+        .audit(
+            &mut tx.conn(),
+            now,
+            "invitation_accepted",
+            ("invitation", Some(invitation.id)),
+            membership.territory,
+            membership.role.as_str(),
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+fn membership_of(
+    invitation: &store::tokens::Invitation,
+    user: UserId,
+) -> Result<NewMembership, AppError> {
+    let role = invitation
+        .role()
+        .ok_or_else(|| AppError::Internal(format!("rôle inconnu {}", invitation.role)))?;
+    Ok(NewMembership {
+        user,
+        role,
+        organisation: invitation.organisation_id.map(domain::OrganisationId),
+        territory: invitation.territory_id.map(domain::TerritoryId),
+        created_by: invitation.invited_by.map(UserId),
+    })
+}
+
 /// Accepts an invitation: creates the account with the chosen name and password, grants the
-/// membership, and opens a session.
+/// membership, and opens a session. An address that has an account accepts it logged in.
 pub async fn accept_invitation(
     app: &App,
     token: &str,
@@ -245,26 +351,18 @@ pub async fn accept_invitation(
         return Err(AppError::NotFound);
     }
     let email = Email::parse(&invitation.email).map_err(|e| AppError::Internal(e.0))?;
-    let user = match store::users::by_email(&mut tx.conn(), &email).await? {
-        // The address got an account since the invitation was sent: it keeps its password.
-        Some(existing) => existing.id,
-        None => {
-            store::users::create(&mut tx.conn(), &email, name.as_str(), Some(&hash), now).await?
-        }
-    };
-    let role = invitation
-        .role()
-        .ok_or_else(|| AppError::Internal(format!("rôle inconnu {}", invitation.role)))?;
-    let membership = NewMembership {
-        user,
-        role,
-        organisation: invitation.organisation_id.map(domain::OrganisationId),
-        territory: invitation.territory_id.map(domain::TerritoryId),
-        created_by: invitation.invited_by.map(UserId),
-    };
-    if !store::memberships::exists(&mut tx.conn(), &membership).await? {
-        store::memberships::create(&mut tx.conn(), &membership, now).await?;
+    if store::users::by_email(&mut tx.conn(), &email)
+        .await?
+        .is_some()
+    {
+        // Whoever holds the link does not get into an existing account.
+        return Err(AppError::Forbidden);
     }
+    let user =
+        store::users::create(&mut tx.conn(), &email, name.as_str(), Some(&hash), now).await?;
+    let membership = membership_of(&invitation, user)?;
+    let role = membership.role;
+    store::memberships::create(&mut tx.conn(), &membership, now).await?;
     let token = open_session(app, &mut tx.conn(), user).await?;
     let event = store::audit::NewEvent {
         user: Some(user),

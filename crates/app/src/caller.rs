@@ -47,11 +47,27 @@ impl Caller {
         self.territories.iter().any(|t| t.id == territory)
     }
 
-    /// Organisations this caller works for as a professional.
+    /// Organisations this caller works for as a professional, in any territory.
     pub fn organisations(&self) -> Vec<OrganisationId> {
         self.memberships
             .iter()
             .filter(|m| m.role() == Some(Role::Professional))
+            .filter_map(Membership::organisation)
+            .collect()
+    }
+
+    /// Organisations this caller works for in one territory. A professional membership given by
+    /// a territory's coordinator names that territory and opens it only, even when the
+    /// organisation is a partner elsewhere too; one without a territory follows every
+    /// partnership of the organisation.
+    pub fn organisations_in(&self, territory: TerritoryId) -> Vec<OrganisationId> {
+        if !self.may_enter(territory) {
+            return Vec::new();
+        }
+        self.memberships
+            .iter()
+            .filter(|m| m.role() == Some(Role::Professional))
+            .filter(|m| m.territory().is_none_or(|t| t == territory))
             .filter_map(Membership::organisation)
             .collect()
     }
@@ -65,7 +81,7 @@ impl Caller {
         if self.is_coordinator_of(territory) {
             roles.push(Role::Coordinator);
         }
-        if self.has(|m| m.role() == Some(Role::Professional)) && self.may_enter(territory) {
+        if !self.organisations_in(territory).is_empty() {
             roles.push(Role::Professional);
         }
         if self.has(|m| {
@@ -123,7 +139,11 @@ pub async fn load(app: &App, token: &str) -> Result<Option<Caller>, AppError> {
     let now = app.now();
     let session_hash = crate::secrets::token_hash(token);
     let mut pooled = app.db.acquire().await?;
-    let Some(session) = store::sessions::find(&mut pooled.conn(), &session_hash, now).await? else {
+    let lifetime =
+        chrono::Duration::from_std(app.settings.session_max).unwrap_or(chrono::Duration::hours(12));
+    let Some(session) =
+        store::sessions::find(&mut pooled.conn(), &session_hash, now, now - lifetime).await?
+    else {
         return Ok(None);
     };
     let idle =

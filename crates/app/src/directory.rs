@@ -37,8 +37,11 @@ fn readable(caller: &Caller, territory: TerritoryId) -> Result<(), AppError> {
 /// organisation's structures.
 pub fn may_edit(caller: &Caller, territory: TerritoryId, organisation: Option<i64>) -> bool {
     caller.coordinates(territory)
-        || (caller.may_enter(territory)
-            && organisation.is_some_and(|o| caller.organisations().contains(&OrganisationId(o))))
+        || organisation.is_some_and(|o| {
+            caller
+                .organisations_in(territory)
+                .contains(&OrganisationId(o))
+        })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -993,7 +996,7 @@ pub async fn editable_structures(
 ) -> Result<Vec<(StructureId, String)>, AppError> {
     let territory = caller.active_territory.clone().ok_or(AppError::NotFound)?;
     let coordinator = caller.coordinates(territory.id);
-    let organisations = caller.organisations();
+    let organisations = caller.organisations_in(territory.id);
     let mut pooled = app.db.acquire().await?;
     let mut found = store::directory::structures_of(
         &mut pooled.conn(),

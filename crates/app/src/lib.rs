@@ -28,6 +28,7 @@ pub mod qpv;
 pub mod qpv_file;
 pub mod retention;
 pub mod secrets;
+pub mod spreadsheet;
 pub mod team;
 pub mod territories;
 #[cfg(any(test, feature = "test-support"))]
@@ -62,6 +63,14 @@ pub struct Settings {
     pub geocoder: geocoding::GeocoderChoice,
     /// A person without contact for this many days is « perdu de vue ».
     pub lost_after_days: u32,
+    /// Bearer token for `/metrics`; without one, only loopback clients read it.
+    pub metrics_token: Option<String>,
+    /// A session ends this long after login, however active (beside the idle timeout).
+    pub session_max: Duration,
+    /// Uploaded files parsed at the same time (each may hold up to a few hundred MB).
+    pub concurrent_uploads: usize,
+    /// How long an upload waits for its turn before the user is asked to come back.
+    pub upload_wait: Duration,
 }
 
 impl Default for Settings {
@@ -75,6 +84,10 @@ impl Default for Settings {
             ban_api_url: "https://api-adresse.data.gouv.fr".into(),
             geocoder: geocoding::GeocoderChoice::Auto,
             lost_after_days: 90,
+            metrics_token: None,
+            session_max: Duration::from_secs(12 * 3600),
+            concurrent_uploads: 2,
+            upload_wait: Duration::from_secs(10),
         }
     }
 }
@@ -90,6 +103,8 @@ pub struct App {
     /// The QPV index every request reads; rebuilt after imports.
     pub qpv: Arc<qpv::QpvState>,
     pub geocoder: Arc<geocoding::Geocoder>,
+    /// Turns to parse an uploaded file: bounds the memory several heavy uploads may take.
+    pub uploads: Arc<tokio::sync::Semaphore>,
 }
 
 impl App {
@@ -107,6 +122,9 @@ impl App {
         let geocoder =
             territory::geocoder::BanApi::new(&settings.ban_api_url).map_err(AppError::Internal)?;
         let geocoder = geocoding::Geocoder::new(settings.geocoder, geocoder);
+        let uploads = Arc::new(tokio::sync::Semaphore::new(
+            settings.concurrent_uploads.max(1),
+        ));
         let app = App {
             geocoder: Arc::new(geocoder),
             db,
@@ -115,6 +133,7 @@ impl App {
             secret: Arc::new(secret),
             referential: Referential::official(),
             qpv: Arc::new(qpv::QpvState::default()),
+            uploads,
         };
         qpv::reload(&app).await?;
         geocoding::reload(&app).await?;

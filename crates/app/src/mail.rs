@@ -54,6 +54,52 @@ pub async fn enqueue(
     Ok(store::outbox::push(c, to, subject, &format!("{body}{footer}"), app.now()).await?)
 }
 
+/// A message as administrators may read it: the one-time links of password resets and
+/// invitations are masked, so that nobody can use a link addressed to someone else.
+pub fn masked(body: &str) -> String {
+    let mut out = String::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(at) = ["/mot-de-passe/", "/invitation/"]
+        .iter()
+        .filter_map(|p| rest.find(p).map(|i| (i, p.len())))
+        .min()
+    {
+        let (start, len) = at;
+        out.push_str(&rest[..start + len]);
+        rest = &rest[start + len..];
+        let token_len = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+            .unwrap_or(rest.len());
+        if token_len > 0 {
+            out.push_str("[lien masqué]");
+        }
+        rest = &rest[token_len..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Mail on its way, sent by a task of its own so that the request that queued it answers at
+/// once. Dropping it lets the sending go on; tests await [`Delivery::finished`].
+pub struct Delivery(Option<tokio::task::JoinHandle<()>>);
+
+impl Delivery {
+    pub fn none() -> Delivery {
+        Delivery(None)
+    }
+
+    pub fn start(app: &App, ids: Vec<MailId>) -> Delivery {
+        let app = app.clone();
+        Delivery(Some(tokio::spawn(async move { deliver(&app, &ids).await })))
+    }
+
+    pub async fn finished(self) {
+        if let Some(handle) = self.0 {
+            let _ = handle.await;
+        }
+    }
+}
+
 /// Delivers queued messages by SMTP when configured. Failures are recorded on the message and
 /// logged; they never fail the user's action, which is already committed.
 pub async fn deliver(app: &App, ids: &[MailId]) {
@@ -101,7 +147,10 @@ async fn deliver_one(
         Err(e) => Err(e),
     };
     match outcome {
-        Ok(()) => store::outbox::mark_sent(&mut pooled.conn(), id, app.now()).await?,
+        // Once sent, the stored copy keeps no live link.
+        Ok(()) => {
+            store::outbox::mark_sent(&mut pooled.conn(), id, app.now(), &masked(&mail.body)).await?
+        }
         Err(e) => {
             store::outbox::mark_failed(&mut pooled.conn(), id, &e).await?;
             return Err(AppError::Internal(e));

@@ -17,10 +17,14 @@ pub async fn accounts(
 pub async fn outbox(app: &App, caller: &Caller) -> Result<Vec<store::outbox::Mail>, AppError> {
     caller.require_admin()?;
     let mut pooled = app.db.acquire().await?;
-    Ok(store::outbox::recent(&mut pooled.conn(), 200).await?)
+    let mut mails = store::outbox::recent(&mut pooled.conn(), 200).await?;
+    for m in &mut mails {
+        m.body = crate::mail::masked(&m.body);
+    }
+    Ok(mails)
 }
 
-/// One message: reading it is audited, since it may carry a live link.
+/// One message, its one-time links masked; reading it is audited.
 pub async fn mail(app: &App, caller: &Caller, id: MailId) -> Result<store::outbox::Mail, AppError> {
     caller.require_admin()?;
     let mut tx = app.db.begin().await?;
@@ -38,7 +42,10 @@ pub async fn mail(app: &App, caller: &Caller, id: MailId) -> Result<store::outbo
         )
         .await?;
     tx.commit().await?;
-    Ok(mail)
+    Ok(store::outbox::Mail {
+        body: crate::mail::masked(&mail.body),
+        ..mail
+    })
 }
 
 pub async fn audit_trail(app: &App, caller: &Caller) -> Result<Vec<store::audit::Event>, AppError> {

@@ -115,8 +115,7 @@ pub fn scope(caller: &Caller) -> Result<Scope, AppError> {
 /// Who may record and follow persons: the territory's coordinators and its partners'
 /// professionals.
 pub fn may_record(caller: &Caller, territory: TerritoryId) -> bool {
-    caller.is_coordinator_of(territory)
-        || (caller.may_enter(territory) && !caller.organisations().is_empty())
+    caller.is_coordinator_of(territory) || !caller.organisations_in(territory).is_empty()
 }
 
 /// The organisation a professional works for in a territory (for group membership).
@@ -125,7 +124,7 @@ async fn organisation_in(
     caller: &Caller,
     territory: TerritoryId,
 ) -> Result<Option<OrganisationId>, AppError> {
-    let mine = caller.organisations();
+    let mine = caller.organisations_in(territory);
     if mine.is_empty() {
         return Ok(None);
     }
@@ -595,6 +594,10 @@ pub async fn set_status(
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }
+    // The exit ends every membership of the group: the référent's or a coordinator's call.
+    if next == FunnelStatus::Sorti && !access.manages() {
+        return Err(AppError::Forbidden);
+    }
     let mut tx = app.db.begin().await?;
     let person = store::persons::get(&mut tx.conn(), id)
         .await?
@@ -1040,6 +1043,13 @@ pub async fn add_member(
             "Choisissez un professionnel de l'équipe du territoire.",
         ));
     };
+    // Health access is granted by someone else, never by the caller to themself.
+    if health_access && who.user_id == caller.user_id {
+        return Err(AppError::field(
+            "user",
+            "Vous ne pouvez pas vous donner à vous-même l'accès aux données de santé : c'est le référent (ou un coordinateur) qui l'accorde.",
+        ));
+    }
     let mut tx = app.db.begin().await?;
     let consents = store::persons::consents(&mut tx.conn(), id).await?;
     match (shared_with(&consents), who.organisation_id) {
@@ -1183,6 +1193,20 @@ pub async fn change_referent(
         ));
     };
     let mut tx = app.db.begin().await?;
+    // Becoming référent opens the health data: while someone else is référent, the caller
+    // cannot name themself (the référent hands over, or another coordinator decides).
+    if who.user_id == caller.user_id && !access.referent {
+        let members = store::persons::members(&mut tx.conn(), id).await?;
+        if members
+            .iter()
+            .any(|m| m.is_referent && m.ended_at.is_none() && m.user_id != caller.user_id.0)
+        {
+            return Err(AppError::field(
+                "referent",
+                "Vous ne pouvez pas vous désigner vous-même référent à la place du référent actuel : demandez-lui de vous passer le relais.",
+            ));
+        }
+    }
     let consents = store::persons::consents(&mut tx.conn(), id).await?;
     if let (Some(orgs), Some(org)) = (shared_with(&consents), who.organisation_id)
         && !orgs.contains(&org)
@@ -1231,16 +1255,10 @@ pub async fn revoke_consent(app: &App, caller: &Caller, id: PersonId) -> Result<
             "Aucun consentement en cours à retirer.",
         ));
     }
-    let members = store::persons::members(&mut tx.conn(), id).await?;
-    let keep: Vec<OrganisationId> = members
-        .iter()
-        .filter(|m| m.is_referent && m.ended_at.is_none())
-        .filter_map(|m| m.organisation_id.map(OrganisationId))
-        .collect();
     let ended = store::persons::end_members(
         &mut tx.conn(),
         id,
-        EndWhich::OutsideOrganisations(&keep),
+        EndWhich::OutsideReferentOrganisation,
         MemberEndReason::RetraitConsentement.as_str(),
         now,
     )

@@ -5,10 +5,10 @@
 
 use domain::{Millesime, text::fold};
 
+use crate::spreadsheet::{LIMITS, SheetFormat};
 use crate::{App, AppError, FieldErrors};
 
 const CHUNK: usize = 500;
-pub const MAX_ROWS: usize = 200_000;
 const APPENDED: [&str; 7] = [
     "code_qp",
     "lib_qp",
@@ -19,6 +19,7 @@ const APPENDED: [&str; 7] = [
     "remarque",
 ];
 
+/// The format of the answer: CSV for CSV, XLSX for a workbook (XLSX or ODS).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileFormat {
     Csv,
@@ -27,10 +28,9 @@ pub enum FileFormat {
 
 impl FileFormat {
     pub fn sniff(bytes: &[u8]) -> FileFormat {
-        if bytes.starts_with(b"PK\x03\x04") {
-            FileFormat::Xlsx
-        } else {
-            FileFormat::Csv
+        match SheetFormat::sniff(bytes) {
+            SheetFormat::Csv => FileFormat::Csv,
+            SheetFormat::Xlsx | SheetFormat::Ods => FileFormat::Xlsx,
         }
     }
 }
@@ -152,79 +152,18 @@ fn choose_columns(header: &[String], input: &FileCheckInput) -> Result<Locate, A
     Ok(Locate::Address(columns))
 }
 
-/// Reads a whole table: header then rows, every cell as text.
-fn read_table(
-    bytes: &[u8],
-    format: FileFormat,
+/// Reads a whole table within the upload bounds, on a blocking thread (parsing a workbook
+/// must not hold up the async runtime that answers everyone else).
+async fn read_table<B: AsRef<[u8]> + Send + 'static>(
+    bytes: B,
 ) -> Result<(Vec<String>, Vec<Vec<String>>), AppError> {
-    let bad = |m: String| AppError::field("fichier", m);
-    let rows: Vec<Vec<String>> = match format {
-        FileFormat::Xlsx => {
-            use calamine::{Data, Reader};
-            let mut book = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes))
-                .map_err(|e| bad(format!("Classeur XLSX illisible : {e}.")))?;
-            let range = book
-                .worksheet_range_at(0)
-                .ok_or_else(|| bad("Le classeur n'a aucune feuille.".into()))?
-                .map_err(|e| bad(format!("Première feuille illisible : {e}.")))?;
-            range
-                .rows()
-                .map(|r| {
-                    r.iter()
-                        .map(|c| match c {
-                            Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => {
-                                format!("{}", *f as i64)
-                            }
-                            Data::Empty => String::new(),
-                            other => other.to_string(),
-                        })
-                        .collect()
-                })
-                .collect()
-        }
-        FileFormat::Csv => {
-            let text = match std::str::from_utf8(bytes) {
-                Ok(t) => std::borrow::Cow::Borrowed(t.trim_start_matches('\u{feff}')),
-                Err(_) => encoding_rs::WINDOWS_1252.decode(bytes).0,
-            };
-            let first = text.lines().next().unwrap_or("");
-            let delimiter = [b';', b'\t', b',']
-                .into_iter()
-                .max_by_key(|d| first.matches(*d as char).count())
-                .unwrap_or(b';');
-            let mut reader = csv::ReaderBuilder::new()
-                .delimiter(delimiter)
-                .has_headers(false)
-                .flexible(true)
-                .from_reader(text.as_bytes());
-            let mut rows = Vec::new();
-            for (i, record) in reader.records().enumerate() {
-                let record =
-                    record.map_err(|e| bad(format!("Ligne {} illisible : {e}.", i + 1)))?;
-                rows.push(record.iter().map(str::to_string).collect());
-                if rows.len() > MAX_ROWS + 1 {
-                    return Err(bad(format!(
-                        "Le fichier dépasse {MAX_ROWS} lignes : découpez-le."
-                    )));
-                }
-            }
-            rows
-        }
-    };
-    let mut rows = rows.into_iter();
-    let header = rows
-        .next()
-        .filter(|h| h.iter().any(|c| !c.trim().is_empty()))
-        .ok_or_else(|| {
-            bad("Le fichier est vide : la première ligne doit nommer les colonnes.".into())
-        })?;
-    let rows: Vec<Vec<String>> = rows.collect();
-    if rows.len() > MAX_ROWS {
-        return Err(bad(format!(
-            "Le fichier dépasse {MAX_ROWS} lignes : découpez-le."
-        )));
-    }
-    Ok((header, rows))
+    let table = tokio::task::spawn_blocking(move || {
+        crate::spreadsheet::read_table(bytes.as_ref(), &LIMITS)
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("lecture du fichier interrompue : {e}")))?
+    .map_err(|e| AppError::field("fichier", e.0))?;
+    Ok((table.header, table.rows))
 }
 
 fn parse_coordinate(text: &str) -> Option<f64> {
@@ -296,9 +235,9 @@ impl RowSink for XlsxSink {
 }
 
 /// Checks a whole file; writes the header and every row, answers appended, to `sink`.
-pub async fn check_file(
+pub async fn check_file<B: AsRef<[u8]> + Send + 'static>(
     app: &App,
-    bytes: &[u8],
+    bytes: B,
     input: &FileCheckInput,
     sink: &mut (dyn RowSink + Send),
 ) -> Result<FileCheckReport, AppError> {
@@ -307,8 +246,8 @@ pub async fn check_file(
     } else {
         Millesime::parse(&input.millesime).map_err(|e| AppError::field("millesime", e.0))?
     };
-    let format = FileFormat::sniff(bytes);
-    let (header, rows) = read_table(bytes, format)?;
+    let format = FileFormat::sniff(bytes.as_ref());
+    let (header, rows) = read_table(bytes).await?;
     let locate = choose_columns(&header, input)?;
     let mut out_header = header.clone();
     out_header.extend(APPENDED.iter().map(|s| s.to_string()));
@@ -459,9 +398,14 @@ mod tests {
         let (app, _db) = app().await;
         let file = "nom;voie;code_postal;commune\nA;12 rue de la Démonstration;59600;Maubeuge\nB;;;\nC;1 allée du Parc;59600;Maubeuge\nD;rue inconnue;00000;Nulle-part\n";
         let mut sink = CsvSink(csv::Writer::from_writer(Vec::new()));
-        let report = check_file(&app, file.as_bytes(), &FileCheckInput::default(), &mut sink)
-            .await
-            .expect("checked");
+        let report = check_file(
+            &app,
+            file.as_bytes().to_vec(),
+            &FileCheckInput::default(),
+            &mut sink,
+        )
+        .await
+        .expect("checked");
         assert_eq!(
             report,
             FileCheckReport {
@@ -492,9 +436,14 @@ mod tests {
         let (app, _db) = app().await;
         let file = "id,lon,lat\n1,\"3,962\",50.272\n2,abc,50\n";
         let mut sink = CsvSink(csv::Writer::from_writer(Vec::new()));
-        let report = check_file(&app, file.as_bytes(), &FileCheckInput::default(), &mut sink)
-            .await
-            .expect("checked");
+        let report = check_file(
+            &app,
+            file.as_bytes().to_vec(),
+            &FileCheckInput::default(),
+            &mut sink,
+        )
+        .await
+        .expect("checked");
         assert_eq!((report.inside, report.flagged), (1, 1));
         let rows = csv_rows(sink.0.into_inner().expect("flush"));
         assert_eq!(rows[1][3], "QN05990N");
@@ -511,7 +460,7 @@ mod tests {
             ..FileCheckInput::default()
         };
         let Err(AppError::Invalid(e)) =
-            check_file(&app, b"nom;voie\nA;x\n", &input, &mut sink).await
+            check_file(&app, b"nom;voie\nA;x\n".to_vec(), &input, &mut sink).await
         else {
             panic!("refused")
         };
@@ -521,7 +470,7 @@ mod tests {
                 .contains("Colonnes du fichier : nom, voie")
         );
         let Err(AppError::Invalid(e)) =
-            check_file(&app, b"", &FileCheckInput::default(), &mut sink).await
+            check_file(&app, Vec::new(), &FileCheckInput::default(), &mut sink).await
         else {
             panic!("refused")
         };
@@ -548,7 +497,7 @@ mod tests {
         sheet.write_number(2, 0, 42.0).expect("number");
         let bytes = book.save_to_buffer().expect("xlsx");
         let mut sink = XlsxSink::new().expect("workbook");
-        let report = check_file(&app, &bytes, &FileCheckInput::default(), &mut sink)
+        let report = check_file(&app, bytes, &FileCheckInput::default(), &mut sink)
             .await
             .expect("checked");
         assert_eq!(

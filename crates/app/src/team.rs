@@ -115,10 +115,9 @@ pub struct InvitationInput {
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum InvitationOutcome {
-    /// No account had this address: an invitation link was sent.
+    /// An invitation link was sent: a new account is created with it, or an existing account
+    /// accepts it once logged in. Nobody is given access without their own act.
     Invited,
-    /// The account existed: the membership was granted at once and the person told.
-    Granted,
     /// The account already had this membership.
     AlreadyMember,
 }
@@ -176,85 +175,68 @@ pub async fn invite(
         _ => None,
     };
     let (email, name, role) = errors.into_result(|| Some((email?, name?, role?)))?;
+    // Nobody grants themself a right, not even a national administrator.
+    if email.as_str().eq_ignore_ascii_case(&caller.email) {
+        return Err(AppError::field(
+            "email",
+            "Vous ne pouvez pas vous inviter vous-même : demandez à une autre personne habilitée.",
+        ));
+    }
     let territory_id: Option<TerritoryId> = territory.as_ref().map(|t| t.id);
-    let membership_target = (role, organisation, territory_id);
     let place = territory.as_ref().map_or("Passerelle".to_string(), |t| {
         format!("le territoire « {} »", t.name)
     });
-    let outcome;
-    let mail;
-    match store::users::by_email(&mut tx.conn(), &email).await? {
-        Some(user) => {
-            let membership = NewMembership {
-                user: user.id,
-                role,
-                organisation: membership_target.1,
-                // A professional's access follows their organisation's partnerships.
-                territory: if role == Role::Professional {
-                    None
-                } else {
-                    territory_id
-                },
-                created_by: Some(caller.user_id),
-            };
-            if store::memberships::exists(&mut tx.conn(), &membership).await? {
-                return Ok(InvitationOutcome::AlreadyMember);
-            }
-            store::memberships::create(&mut tx.conn(), &membership, now).await?;
-            let body = format!(
-                "Bonjour {},\n\n{} vous a donné accès à {place} dans Passerelle, avec le rôle « {} ».\n\
-                 Connectez-vous avec votre compte habituel : {}/connexion",
-                user.display_name,
-                caller.display_name,
-                role.label(),
-                app.settings.base_url
-            );
-            mail = crate::mail::enqueue(
-                &mut tx.conn(),
-                app,
-                &user.email,
-                "Nouvel accès dans Passerelle",
-                &body,
-            )
-            .await?;
-            outcome = InvitationOutcome::Granted;
-        }
-        None => {
-            let token = random_token();
-            let invitation = NewInvitation {
-                email: email.to_string(),
-                display_name: name.to_string(),
-                role,
-                organisation,
-                territory: territory_id,
-                invited_by: caller.user_id,
-            };
-            store::tokens::create_invitation(
-                &mut tx.conn(),
-                &token_hash(&token),
-                &invitation,
-                now,
-                now + Duration::days(INVITATION_DAYS),
-            )
-            .await?;
-            let body = format!(
-                "Bonjour {name},\n\n{} vous invite à rejoindre {place} dans Passerelle, l'outil de coopération territoriale pour l'emploi, avec le rôle « {} ».\n\n\
-                 Pour créer votre compte, ouvrez ce lien (valable {INVITATION_DAYS} jours, utilisable une seule fois) :\n\n{}/invitation/{token}",
-                caller.display_name,
-                role.label(),
-                app.settings.base_url
-            );
-            mail = crate::mail::enqueue(
-                &mut tx.conn(),
-                app,
-                email.as_str(),
-                "Invitation à rejoindre Passerelle",
-                &body,
-            )
-            .await?;
-            outcome = InvitationOutcome::Invited;
+    let existing = store::users::by_email(&mut tx.conn(), &email).await?;
+    if let Some(user) = &existing {
+        let membership = NewMembership {
+            user: user.id,
+            role,
+            organisation,
+            territory: territory_id,
+            created_by: Some(caller.user_id),
+        };
+        if store::memberships::exists(&mut tx.conn(), &membership).await? {
+            return Ok(InvitationOutcome::AlreadyMember);
         }
     }
+    let token = random_token();
+    let invitation = NewInvitation {
+        email: email.to_string(),
+        display_name: name.to_string(),
+        role,
+        organisation,
+        territory: territory_id,
+        invited_by: caller.user_id,
+    };
+    store::tokens::create_invitation(
+        &mut tx.conn(),
+        &token_hash(&token),
+        &invitation,
+        now,
+        now + Duration::days(INVITATION_DAYS),
+    )
+    .await?;
+    let how = if existing.is_some() {
+        "Connectez-vous avec votre compte habituel, puis acceptez l'invitation depuis ce lien"
+    } else {
+        "Pour créer votre compte, ouvrez ce lien"
+    };
+    let body = format!(
+        "Bonjour {name},\n\n{} vous invite à rejoindre {place} dans Passerelle, l'outil de coopération territoriale pour l'emploi, avec le rôle « {} ».\n\n\
+         {how} (valable {INVITATION_DAYS} jours, utilisable une seule fois) :\n\n{}/invitation/{token}",
+        caller.display_name,
+        role.label(),
+        app.settings.base_url
+    );
+    let mail = crate::mail::enqueue(
+        &mut tx.conn(),
+        app,
+        email.as_str(),
+        "Invitation à rejoindre Passerelle",
+        &body,
+    )
+    .await?;
+    let outcome = InvitationOutcome::Invited;
     caller
         .audit(
             &mut tx.conn(),

@@ -34,9 +34,11 @@ fixture_tests! {
             let e = auth::login(&f.app, "conseil@test.fr", "mauvais", "10.0.0.2").await.expect_err("wrong");
             assert!(matches!(e, LoginError::Invalid));
         }
-        let sixth = auth::login(&f.app, "conseil@test.fr", PASSWORD, "10.0.0.3").await.expect_err("throttled");
+        let sixth = auth::login(&f.app, "conseil@test.fr", PASSWORD, "10.0.0.2").await.expect_err("throttled");
         assert!(matches!(sixth, LoginError::Throttled), "{sixth:?}");
         assert!(sixth.to_string().contains("15 minutes"));
+        // The account's owner, elsewhere, is not locked out by the attacker's failures.
+        auth::login(&f.app, "conseil@test.fr", PASSWORD, "10.0.0.3").await.expect("from another address");
         // Another account from the same address is not locked out by this account's failures.
         auth::login(&f.app, "coordination@test.fr", PASSWORD, "10.0.0.2").await.expect("other account");
         f.clock.advance(Duration::minutes(16));
@@ -53,8 +55,8 @@ fixture_tests! {
 
     async fn a_reset_link_sets_a_new_password_once_and_ends_open_sessions(f) {
         let old = auth::login(&f.app, "conseil@test.fr", PASSWORD, "10.0.0.5").await.expect("login");
-        auth::request_password_reset(&f.app, "conseil@test.fr").await.expect("requested");
-        auth::request_password_reset(&f.app, "personne@test.fr").await.expect("same answer for an unknown address");
+        auth::request_password_reset(&f.app, "conseil@test.fr", "10.0.0.5").await.expect("requested").finished().await;
+        auth::request_password_reset(&f.app, "personne@test.fr", "10.0.0.5").await.expect("same answer for an unknown address");
         let outbox = f.outbox().await;
         assert_eq!(outbox.len(), 1, "nothing is sent to an unknown address");
         assert_eq!(outbox[0].recipient, "conseil@test.fr");
@@ -70,7 +72,7 @@ fixture_tests! {
     }
 
     async fn a_reset_link_expires_after_an_hour(f) {
-        auth::request_password_reset(&f.app, "conseil@test.fr").await.expect("requested");
+        auth::request_password_reset(&f.app, "conseil@test.fr", "10.0.0.5").await.expect("requested").finished().await;
         let token = link_token(&f.outbox().await[0].body, "/mot-de-passe/");
         f.clock.advance(Duration::minutes(61));
         assert!(!auth::reset_link_is_valid(&f.app, &token).await.expect("peek"));
@@ -99,14 +101,20 @@ fixture_tests! {
         assert!(matches!(again, Err(AppError::NotFound)), "single use");
     }
 
-    async fn an_invitation_for_an_existing_account_grants_access_at_once(f) {
+    async fn an_invitation_for_an_existing_account_opens_nothing_until_that_account_accepts_it(f) {
         let coordinator = f.caller("coordination@test.fr").await;
         let input = InvitationInput { email: "ailleurs@test.fr".into(), display_name: "X".into(), role: "pilot".into(), organisation_id: String::new() };
-        assert_eq!(app::team::invite(&f.app, &coordinator, Some("maubeuge"), &input).await.expect("granted"), InvitationOutcome::Granted);
+        assert_eq!(app::team::invite(&f.app, &coordinator, Some("maubeuge"), &input).await.expect("invited"), InvitationOutcome::Invited);
+        assert!(!f.caller("ailleurs@test.fr").await.may_enter(f.territory), "no access before acceptance");
+        let token = link_token(&f.outbox().await[0].body, "/invitation/");
+        // Whoever holds the link cannot take over the account with it, nor accept it as someone else.
+        let taken = auth::accept_invitation(&f.app, &token, "Intrus", "phrase de passe longue", "phrase de passe longue").await;
+        assert!(matches!(taken, Err(AppError::Forbidden)), "{taken:?}");
+        assert!(matches!(auth::accept_invitation_as(&f.app, &coordinator, &token).await, Err(AppError::Forbidden)));
+        let invited = f.caller("ailleurs@test.fr").await;
+        auth::accept_invitation_as(&f.app, &invited, &token).await.expect("accepted by the account");
+        assert!(f.caller("ailleurs@test.fr").await.may_enter(f.territory));
         assert_eq!(app::team::invite(&f.app, &coordinator, Some("maubeuge"), &input).await.expect("idempotent"), InvitationOutcome::AlreadyMember);
-        let outsider = f.caller("ailleurs@test.fr").await;
-        assert!(outsider.may_enter(f.territory));
-        assert!(f.outbox().await[0].body.contains("vous a donné accès"));
     }
 
     async fn an_invitation_expires_after_seven_days(f) {

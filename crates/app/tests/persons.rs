@@ -234,7 +234,9 @@ tests! {
         assert!(e.get("birth_date").is_some());
         let coordinator = f.caller("coordination@test.fr").await;
         persons::enter_accompaniment(&f.app, &recorder, id, &EntryInput { purposes: vec!["accompagnement".into()], ..entry("", vec![]) }).await.expect("entered");
-        persons::change_referent(&f.app, &coordinator, id, &f.coordinator.0.to_string()).await.expect("new référent");
+        let Err(AppError::Invalid(e)) = persons::change_referent(&f.app, &coordinator, id, &f.coordinator.0.to_string()).await else { panic!("a coordinator does not take the référent's place (and its health access) alone") };
+        assert!(e.get("referent").is_some());
+        persons::change_referent(&f.app, &recorder, id, &f.coordinator.0.to_string()).await.expect("the référent hands over");
         let file = persons::file(&f.app, &coordinator, id, "/p").await.expect("file");
         let referents: Vec<(&str, bool)> = file.members.iter().filter(|m| m.is_referent).map(|m| (m.user_name.as_str(), m.ended_at.is_none())).collect();
         assert_eq!(referents, vec![("coordination@test.fr", true), ("conseil@test.fr", false)], "the previous référent stays in the history");

@@ -76,9 +76,11 @@ async fn fixture_with_smtp(backend: store::Backend, port: u16) -> Fixture {
 async fn a_reset_mail_goes_out_by_smtp_and_is_marked_sent(backend: store::Backend) {
     let (port, received) = smtp_server(false).await;
     let f = fixture_with_smtp(backend, port).await;
-    app::auth::request_password_reset(&f.app, "conseil@test.fr")
+    app::auth::request_password_reset(&f.app, "conseil@test.fr", "10.0.0.1")
         .await
-        .expect("requested");
+        .expect("requested")
+        .finished()
+        .await;
     let messages = received.lock().expect("lock").clone();
     assert_eq!(messages.len(), 1);
     assert!(
@@ -102,9 +104,11 @@ async fn a_refused_mail_stays_in_the_outbox_with_the_reason_and_the_action_still
 ) {
     let (port, _) = smtp_server(true).await;
     let f = fixture_with_smtp(backend, port).await;
-    app::auth::request_password_reset(&f.app, "conseil@test.fr")
+    app::auth::request_password_reset(&f.app, "conseil@test.fr", "10.0.0.1")
         .await
-        .expect("the user's action is not lost");
+        .expect("the user's action is not lost")
+        .finished()
+        .await;
     let outbox = f.outbox().await;
     assert!(outbox[0].sent_at.is_none());
     assert_eq!(outbox[0].attempts, 1);

@@ -202,7 +202,7 @@ async fn mass_check_in(dir: &std::path::Path, rows: usize) -> Result<(), String>
     let started = Instant::now();
     let report = app::qpv_file::check_file(
         &app,
-        csv.as_bytes(),
+        csv.clone().into_bytes(),
         &app::qpv_file::FileCheckInput::default(),
         &mut sink,
     )

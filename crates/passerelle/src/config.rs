@@ -28,6 +28,10 @@ pub struct Config {
     pub geocoder: app::geocoding::GeocoderChoice,
     /// Days without contact after which a person is « perdu de vue ».
     pub lost_after_days: u32,
+    /// Bearer token that opens `/metrics` from elsewhere than this machine.
+    pub metrics_token: Option<String>,
+    /// A session ends this many hours after login, however active.
+    pub session_max_hours: u64,
 }
 
 impl Default for Config {
@@ -47,6 +51,8 @@ impl Default for Config {
             ban_api_url: None,
             geocoder: app::geocoding::GeocoderChoice::Auto,
             lost_after_days: 90,
+            metrics_token: None,
+            session_max_hours: 12,
         }
     }
 }
@@ -67,6 +73,8 @@ struct FileConfig {
     max_connections: Option<u32>,
     ban_api_url: Option<String>,
     lost_after_days: Option<u32>,
+    metrics_token: Option<String>,
+    session_max_hours: Option<u64>,
 }
 
 /// Where the configuration file is: `--config`, else `PASSERELLE_CONFIG`, else `passerelle.toml`
@@ -126,7 +134,8 @@ impl Config {
             session_idle_minutes,
             trust_forwarded_for,
             max_connections,
-            lost_after_days
+            lost_after_days,
+            session_max_hours
         );
         macro_rules! take_opt {
             ($($field:ident),*) => {$( if f.$field.is_some() { self.$field = f.$field; } )*};
@@ -138,7 +147,8 @@ impl Config {
             mail_from,
             operator,
             contact_email,
-            ban_api_url
+            ban_api_url,
+            metrics_token
         );
     }
 
@@ -176,6 +186,14 @@ impl Config {
         }
         if let Some(v) = secret("PASSERELLE_SMTP_URL")? {
             self.smtp_url = Some(v);
+        }
+        if let Some(v) = secret("PASSERELLE_METRICS_TOKEN")? {
+            self.metrics_token = Some(v);
+        }
+        if let Some(v) = env("PASSERELLE_SESSION_MAX_HOURS") {
+            self.session_max_hours = v.trim().parse().map_err(|_| {
+                format!("PASSERELLE_SESSION_MAX_HOURS doit être un nombre entier d'heures (reçu « {v} »)")
+            })?;
         }
         if let Some(v) = env("PASSERELLE_SESSION_IDLE_MINUTES") {
             self.session_idle_minutes = v.trim().parse().map_err(|_| {
@@ -239,6 +257,16 @@ impl Config {
                 "le délai avant « perdu de vue » doit être compris entre 7 et 730 jours".into(),
             );
         }
+        if !(1..=72).contains(&self.session_max_hours) {
+            return Err(
+                "la durée maximale d'une session doit être comprise entre 1 et 72 heures".into(),
+            );
+        }
+        if let Some(token) = &self.metrics_token
+            && token.trim().len() < 16
+        {
+            return Err("PASSERELLE_METRICS_TOKEN doit comporter au moins 16 caractères".into());
+        }
         if self.max_connections == 0 {
             return Err("le nombre de connexions à la base de données doit être au moins 1".into());
         }
@@ -269,6 +297,9 @@ impl Config {
             ban_api_url: self.ban_api_url.clone().unwrap_or(defaults.ban_api_url),
             geocoder: self.geocoder,
             lost_after_days: self.lost_after_days,
+            metrics_token: self.metrics_token.clone(),
+            session_max: Duration::from_secs(self.session_max_hours * 3600),
+            ..defaults
         }
     }
 }

@@ -115,7 +115,7 @@ pub async fn team_of(
                LEFT JOIN organisations o ON o.id = m.organisation_id
                WHERE m.ended_at IS NULL AND u.is_active = TRUE
                  AND (m.territory_id = $1
-                      OR (m.role = 'professional' AND m.organisation_id IN
+                      OR (m.role = 'professional' AND m.territory_id IS NULL AND m.organisation_id IN
                           (SELECT organisation_id FROM territory_partners WHERE territory_id = $1)))
                ORDER BY o.name, u.display_name, u.id";
     Ok(run!(c, |c| sqlx::query_as(sql)

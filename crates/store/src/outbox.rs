@@ -74,10 +74,15 @@ pub async fn unsent(
         .await)?)
 }
 
-pub async fn mark_sent(c: &mut Conn<'_>, id: MailId, now: DateTime<Utc>) -> Result<(), StoreError> {
-    let sql =
-        "UPDATE outbox SET sent_at = $2, attempts = attempts + 1, last_error = NULL WHERE id = $1";
-    exec!(c, |c| sqlx::query(sql).bind(id.0).bind(now))?;
+/// Marks a message sent, keeping `body` (the message with its links masked) as its copy.
+pub async fn mark_sent(
+    c: &mut Conn<'_>,
+    id: MailId,
+    now: DateTime<Utc>,
+    body: &str,
+) -> Result<(), StoreError> {
+    let sql = "UPDATE outbox SET sent_at = $2, attempts = attempts + 1, last_error = NULL, body = $3 WHERE id = $1";
+    exec!(c, |c| sqlx::query(sql).bind(id.0).bind(now).bind(body))?;
     Ok(())
 }
 

@@ -599,48 +599,51 @@ pub async fn add_member(
     Ok(GroupMemberId(id))
 }
 
-/// Ends current memberships of a person: one (`Some(id)`), the référent's (`referent_only`), or
-/// those of members outside some organisations (`keep_organisations`). Returns how many ended.
+/// Ends current memberships of a person (see [`EndWhich`]). Returns how many ended. The SQL
+/// never depends on a list being non-empty: who stays is decided by the référent's own row.
 pub async fn end_members(
     c: &mut Conn<'_>,
     person: PersonId,
-    which: EndWhich<'_>,
+    which: EndWhich,
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<u64, StoreError> {
     let condition = match which {
-        EndWhich::One(id) => format!("id = {}", id.0),
-        EndWhich::Referent => "is_referent".to_string(),
-        EndWhich::All => "1 = 1".to_string(),
-        EndWhich::OutsideOrganisations(keep) => {
-            let list = if keep.is_empty() {
-                "NULL".to_string()
-            } else {
-                keep.iter()
-                    .map(|o| o.0.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
-            format!(
-                "(organisation_id IS NULL OR organisation_id NOT IN ({list})) AND NOT is_referent"
-            )
+        EndWhich::One(_) => "id = $4",
+        EndWhich::Referent => "is_referent",
+        EndWhich::All => "1 = 1",
+        // Members of the référent's organisation stay; when the référent has no organisation
+        // (a coordinator) or there is no référent, every other member leaves.
+        EndWhich::OutsideReferentOrganisation => {
+            "NOT is_referent AND NOT EXISTS (SELECT 1 FROM person_members r
+               WHERE r.person_id = person_members.person_id AND r.is_referent AND r.ended_at IS NULL
+                 AND r.organisation_id IS NOT NULL AND r.organisation_id = person_members.organisation_id)"
         }
     };
     let sql = format!(
         "UPDATE person_members SET ended_at = $2, end_reason = $3 WHERE person_id = $1 AND ended_at IS NULL AND {condition}"
     );
-    Ok(exec!(c, |c| sqlx::query(&sql)
-        .bind(person.0)
-        .bind(now)
-        .bind(reason))?)
+    Ok(match which {
+        EndWhich::One(id) => exec!(c, |c| sqlx::query(&sql)
+            .bind(person.0)
+            .bind(now)
+            .bind(reason)
+            .bind(id.0))?,
+        _ => exec!(c, |c| sqlx::query(&sql)
+            .bind(person.0)
+            .bind(now)
+            .bind(reason))?,
+    })
 }
 
+/// Which current members of a group [`end_members`] ends.
 #[derive(Debug, Clone, Copy)]
-pub enum EndWhich<'a> {
+pub enum EndWhich {
     One(GroupMemberId),
     Referent,
     All,
-    OutsideOrganisations(&'a [OrganisationId]),
+    /// Everyone but the référent and the members of the référent's organisation.
+    OutsideReferentOrganisation,
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -38,17 +38,21 @@ pub async fn create(
 }
 
 /// The session's account, if the session exists, has not expired and the account is active.
+/// The session's account, unless it expired (idle) or was opened before `opened_after`
+/// (its absolute lifetime is over).
 pub async fn find(
     c: &mut Conn<'_>,
     token_hash: &str,
     now: DateTime<Utc>,
+    opened_after: DateTime<Utc>,
 ) -> Result<Option<SessionUser>, StoreError> {
     let sql = "SELECT s.user_id, u.email, u.display_name, s.active_territory_id, s.last_seen_at, s.expires_at
                FROM sessions s JOIN users u ON u.id = s.user_id
-               WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.is_active = TRUE";
+               WHERE s.token_hash = $1 AND s.expires_at > $2 AND s.created_at > $3 AND u.is_active = TRUE";
     run!(c, |c| sqlx::query_as(sql)
         .bind(token_hash)
         .bind(now)
+        .bind(opened_after)
         .fetch_one(&mut **c)
         .await)
     .optional()
@@ -112,12 +116,15 @@ mod tests {
             let email = domain::Email::parse("s@exemple.fr").expect("valid");
             let user = crate::users::create(&mut pooled.conn(), &email, "S", None, now).await.expect("user");
             create(&mut pooled.conn(), "hash-1", user, None, now, now + Duration::hours(8)).await.expect("session");
-            let found = find(&mut pooled.conn(), "hash-1", now).await.expect("query").expect("found");
+            let opened_after = now - Duration::hours(12);
+            let found = find(&mut pooled.conn(), "hash-1", now, opened_after).await.expect("query").expect("found");
             assert_eq!(found.user_id, user);
-            assert!(find(&mut pooled.conn(), "hash-1", now + Duration::hours(9)).await.expect("query").is_none());
-            assert!(find(&mut pooled.conn(), "other", now).await.expect("query").is_none());
+            assert!(find(&mut pooled.conn(), "hash-1", now + Duration::hours(9), opened_after).await.expect("query").is_none());
+            assert!(find(&mut pooled.conn(), "other", now, opened_after).await.expect("query").is_none());
+            // Past its absolute lifetime a session ends, however recently it was used.
+            assert!(find(&mut pooled.conn(), "hash-1", now, now + Duration::seconds(1)).await.expect("query").is_none());
             crate::users::set_active(&mut pooled.conn(), user, false).await.expect("deactivated");
-            assert!(find(&mut pooled.conn(), "hash-1", now).await.expect("query").is_none());
+            assert!(find(&mut pooled.conn(), "hash-1", now, opened_after).await.expect("query").is_none());
         }
     }
 }

@@ -139,7 +139,8 @@ pub async fn accessible_to(c: &mut Conn<'_>, user: UserId) -> Result<Vec<Territo
                                 AND m.role IN ('coordinator', 'pilot'))
                   OR t.id IN (SELECT tp.territory_id FROM territory_partners tp
                               JOIN memberships m ON m.organisation_id = tp.organisation_id
-                              WHERE m.user_id = $1 AND m.ended_at IS NULL AND m.role = 'professional')
+                              WHERE m.user_id = $1 AND m.ended_at IS NULL AND m.role = 'professional'
+                                AND (m.territory_id IS NULL OR m.territory_id = tp.territory_id))
                ORDER BY t.name, t.id";
     Ok(run!(c, |c| sqlx::query_as(sql)
         .bind(user.0)

@@ -113,16 +113,29 @@ pub async fn record_login_failure(
     Ok(())
 }
 
-/// Failures since `since` for this e-mail and for this client address.
+/// Attempts counted for throttling since a moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct Failures {
+    /// This account from this address.
+    pub pair: i64,
+    /// Any account from this address.
+    pub address: i64,
+    /// This account from any address.
+    pub account: i64,
+}
+
+/// Failures since `since` for this e-mail from this address, from this address, and for this
+/// e-mail from anywhere.
 pub async fn login_failures_since(
     c: &mut Conn<'_>,
     email: &str,
     client_ip: &str,
     since: DateTime<Utc>,
-) -> Result<(i64, i64), StoreError> {
+) -> Result<Failures, StoreError> {
     let sql = "SELECT
-                 (SELECT COUNT(*) FROM login_failures WHERE email = $1 AND at > $3),
-                 (SELECT COUNT(*) FROM login_failures WHERE client_ip = $2 AND at > $3)";
+                 (SELECT COUNT(*) FROM login_failures WHERE email = $1 AND client_ip = $2 AND at > $3) AS pair,
+                 (SELECT COUNT(*) FROM login_failures WHERE client_ip = $2 AND at > $3) AS address,
+                 (SELECT COUNT(*) FROM login_failures WHERE email = $1 AND at > $3) AS account";
     Ok(run!(c, |c| sqlx::query_as(sql)
         .bind(email)
         .bind(client_ip)
@@ -138,6 +151,37 @@ pub async fn clear_login_failures(c: &mut Conn<'_>, email: &str) -> Result<(), S
     Ok(())
 }
 
+/// After a password reset, the account opens again from everywhere.
+pub async fn clear_login_failures_of(c: &mut Conn<'_>, user: UserId) -> Result<(), StoreError> {
+    let sql = "DELETE FROM login_failures WHERE email = (SELECT email FROM users WHERE id = $1)";
+    exec!(c, |c| sqlx::query(sql).bind(user.0))?;
+    Ok(())
+}
+
+/// Records a password-reset request and returns how many, since `since`, came for this e-mail
+/// and from this address (this one included).
+pub async fn record_reset_request(
+    c: &mut Conn<'_>,
+    email: &str,
+    client_ip: &str,
+    now: DateTime<Utc>,
+    since: DateTime<Utc>,
+) -> Result<(i64, i64), StoreError> {
+    let sql = "INSERT INTO reset_requests (email, client_ip, at) VALUES ($1, $2, $3)";
+    exec!(c, |c| sqlx::query(sql)
+        .bind(email)
+        .bind(client_ip)
+        .bind(now))?;
+    let sql = "SELECT (SELECT COUNT(*) FROM reset_requests WHERE email = $1 AND at > $3),
+                      (SELECT COUNT(*) FROM reset_requests WHERE client_ip = $2 AND at > $3)";
+    Ok(run!(c, |c| sqlx::query_as(sql)
+        .bind(email)
+        .bind(client_ip)
+        .bind(since)
+        .fetch_one(&mut **c)
+        .await)?)
+}
+
 /// Forgets failures older than `before` (they no longer count for throttling).
 pub async fn purge_login_failures(
     c: &mut Conn<'_>,
@@ -145,6 +189,9 @@ pub async fn purge_login_failures(
 ) -> Result<u64, StoreError> {
     let sql = "DELETE FROM login_failures WHERE at < $1";
     let done = exec!(c, |c| sqlx::query(sql).bind(before))?;
+    let sql = "DELETE FROM reset_requests WHERE at < $1";
+    let hour_before = before - chrono::Duration::minutes(45);
+    exec!(c, |c| sqlx::query(sql).bind(hour_before))?;
     Ok(done)
 }
 
@@ -179,11 +226,12 @@ mod tests {
                 record_login_failure(&mut pooled.conn(), "x@exemple.fr", "10.0.0.1", now - Duration::minutes(minutes)).await.expect("recorded");
             }
             record_login_failure(&mut pooled.conn(), "y@exemple.fr", "10.0.0.1", now).await.expect("recorded");
-            let (by_email, by_ip) = login_failures_since(&mut pooled.conn(), "x@exemple.fr", "10.0.0.1", now - Duration::minutes(15)).await.expect("counted");
-            assert_eq!((by_email, by_ip), (2, 3));
+            record_login_failure(&mut pooled.conn(), "x@exemple.fr", "10.0.0.9", now).await.expect("recorded");
+            let n = login_failures_since(&mut pooled.conn(), "x@exemple.fr", "10.0.0.1", now - Duration::minutes(15)).await.expect("counted");
+            assert_eq!(n, Failures { pair: 2, address: 3, account: 3 });
             clear_login_failures(&mut pooled.conn(), "x@exemple.fr").await.expect("cleared");
-            let (by_email, by_ip) = login_failures_since(&mut pooled.conn(), "x@exemple.fr", "10.0.0.1", now - Duration::minutes(15)).await.expect("counted");
-            assert_eq!((by_email, by_ip), (0, 1));
+            let n = login_failures_since(&mut pooled.conn(), "x@exemple.fr", "10.0.0.1", now - Duration::minutes(15)).await.expect("counted");
+            assert_eq!(n, Failures { pair: 0, address: 1, account: 0 });
         }
     }
 }

@@ -14,7 +14,7 @@ use domain::Millesime;
 use crate::AppState;
 use crate::session::MaybeUser;
 
-fn api_error(status: StatusCode, code: &str, message: &str, fields: Value) -> Response {
+pub(crate) fn api_error(status: StatusCode, code: &str, message: &str, fields: Value) -> Response {
     (
         status,
         Json(json!({ "erreur": code, "message": message, "champs": fields })),

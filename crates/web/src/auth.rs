@@ -12,6 +12,7 @@ use app::auth::LoginError;
 
 use crate::forms::Field;
 use crate::layout::Layout;
+use crate::redirect::LocalPath;
 use crate::session::{
     ClientIp, CsrfForm, CurrentUser, MaybeUser, with_session_cookie, without_session_cookie,
 };
@@ -42,15 +43,6 @@ pub struct LoginForm {
     suite: String,
 }
 
-/// Only local paths are followed after login, never another site.
-fn safe_next(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
-        next.to_string()
-    } else {
-        "/".to_string()
-    }
-}
-
 fn login_page(
     csrf: String,
     email: &str,
@@ -78,9 +70,10 @@ fn login_page(
 
 pub async fn show_login(user: MaybeUser, Query(query): Query<LoginQuery>) -> Response {
     if user.caller.is_some() {
-        return Redirect::to(&safe_next(&query.suite)).into_response();
+        return LocalPath::or_home(&query.suite).redirect();
     }
-    login_page(user.csrf, "", None, &query.suite, query.message.as_deref()).into_response()
+    let next = LocalPath::or_home(&query.suite);
+    login_page(user.csrf, "", None, next.as_str(), query.message.as_deref()).into_response()
 }
 
 pub async fn login(
@@ -91,7 +84,7 @@ pub async fn login(
 ) -> Result<Response, WebError> {
     match app::auth::login(&state.app, &form.email, &form.password, &ip).await {
         Ok(login) => {
-            let response = Redirect::to(&safe_next(&form.suite)).into_response();
+            let response = LocalPath::or_home(&form.suite).redirect();
             Ok(with_session_cookie(&state, response, &login.token))
         }
         Err(LoginError::Internal(e)) => Err(e.into()),
@@ -163,11 +156,13 @@ pub async fn show_forgotten_password(user: MaybeUser) -> impl IntoResponse {
 pub async fn request_password_reset(
     State(state): State<AppState>,
     user: MaybeUser,
+    ClientIp(ip): ClientIp,
     CsrfForm(form): CsrfForm<ForgottenPasswordForm>,
 ) -> Result<Response, WebError> {
     let layout = Layout::public("Mot de passe oublié", user.csrf);
-    match app::auth::request_password_reset(&state.app, &form.email).await {
-        Ok(()) => Ok(ForgottenPasswordPage {
+    match app::auth::request_password_reset(&state.app, &form.email, &ip).await {
+        // The mail leaves on its own: the answer does not wait for it.
+        Ok(_delivery) => Ok(ForgottenPasswordPage {
             layout,
             email: Field::typed(
                 "email",
@@ -318,12 +313,56 @@ fn invitation_page(
     }
 }
 
+#[derive(Template, WebTemplate)]
+#[template(path = "auth/invitation_existing.html")]
+struct ExistingAccountInvitationPage {
+    layout: Layout,
+    intro: String,
+    mine: bool,
+    token: String,
+    /// The login page's query, to come back here.
+    login: String,
+}
+
+/// An invitation for an address that has an account: accepted by that account, logged in.
+fn existing_account_page(
+    user: MaybeUser,
+    token: &str,
+    invitation: &app::models::Invitation,
+) -> Response {
+    let mine = user
+        .caller
+        .as_ref()
+        .is_some_and(|c| c.email.eq_ignore_ascii_case(&invitation.email));
+    let place = match (&invitation.territory_name, &invitation.organisation_name) {
+        (Some(t), _) => format!(" à rejoindre le territoire « {t} »"),
+        (None, Some(o)) => format!(" à rejoindre la structure « {o} »"),
+        (None, None) => String::new(),
+    };
+    let role = invitation.role().map_or("", |r| r.label());
+    ExistingAccountInvitationPage {
+        layout: Layout::public("Accepter une invitation", user.csrf.clone()),
+        intro: format!(
+            "Le compte {} est invité{place}, avec le rôle « {role} ».",
+            invitation.email
+        ),
+        mine,
+        token: token.to_string(),
+        login: serde_urlencoded::to_string([("suite", format!("/invitation/{token}"))])
+            .unwrap_or_default(),
+    }
+    .into_response()
+}
+
 pub async fn show_invitation(
     State(state): State<AppState>,
     user: MaybeUser,
     Path(token): Path<String>,
 ) -> Result<Response, WebError> {
     match app::auth::pending_invitation(&state.app, &token).await {
+        Ok(invitation) if app::auth::invitation_has_account(&state.app, &invitation).await? => {
+            Ok(existing_account_page(user, &token, &invitation))
+        }
         Ok(invitation) => Ok(invitation_page(
             user.csrf,
             &token,
@@ -358,6 +397,12 @@ pub async fn accept_invitation(
             &login.token,
         )),
         Err(app::AppError::NotFound) => Ok(expired_link()),
+        Err(app::AppError::Forbidden) => {
+            match app::auth::pending_invitation(&state.app, &token).await {
+                Ok(invitation) => Ok(existing_account_page(user, &token, &invitation)),
+                Err(_) => Ok(expired_link()),
+            }
+        }
         Err(app::AppError::Invalid(errors)) => {
             let invitation = match app::auth::pending_invitation(&state.app, &token).await {
                 Ok(i) => i,
@@ -369,6 +414,20 @@ pub async fn accept_invitation(
             )
                 .into_response())
         }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// An existing account accepts an invitation addressed to it.
+pub async fn accept_invitation_as(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(token): Path<String>,
+    CsrfForm(_): CsrfForm<EmptyForm>,
+) -> Result<Response, WebError> {
+    match app::auth::accept_invitation_as(&state.app, &user.caller, &token).await {
+        Ok(()) => Ok(Redirect::to("/?message=acces-accepte").into_response()),
+        Err(app::AppError::NotFound) => Ok(expired_link()),
         Err(e) => Err(e.into()),
     }
 }

@@ -191,7 +191,7 @@ pub async fn search(
         Err(e) => return Err(e.into()),
     };
     let coordinator = user.caller.coordinates(territory.id);
-    let may_add = coordinator || !user.caller.organisations().is_empty();
+    let may_add = coordinator || !user.caller.organisations_in(territory.id).is_empty();
     let base = serde_urlencoded::to_string(&q).unwrap_or_default();
     let mut page = SearchPage {
         layout: Layout::for_user("Trouver un relais", &user, Nav::Directory)

@@ -121,9 +121,7 @@ fn message(code: &str) -> Option<&'static str> {
         "structure-modifiee" => "La structure a été modifiée.",
         "partenaire-ajoute" => "La structure a été ajoutée aux partenaires du territoire.",
         "invitation-envoyee" => "L'invitation a été envoyée par courriel.",
-        "acces-accorde" => {
-            "Cette personne avait déjà un compte : l'accès lui a été accordé et elle en a été informée par courriel."
-        }
+        "acces-accepte" => "Vous avez accepté l'invitation : le nouvel accès est ouvert.",
         "deja-membre" => "Cette personne a déjà cet accès.",
         "mot-de-passe-change" => "Votre mot de passe a été changé. Connectez-vous avec le nouveau.",
         "deconnecte" => "Vous êtes déconnecté.",
@@ -161,7 +159,6 @@ pub fn invitation_message(outcome: &app::team::InvitationOutcome) -> &'static st
     use app::team::InvitationOutcome;
     match outcome {
         InvitationOutcome::Invited => "invitation-envoyee",
-        InvitationOutcome::Granted => "acces-accorde",
         InvitationOutcome::AlreadyMember => "deja-membre",
     }
 }

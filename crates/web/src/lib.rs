@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::handler::Handler;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::routing::{get, post};
 use tower_http::catch_panic::CatchPanicLayer;
@@ -30,8 +31,10 @@ mod legal;
 pub mod metrics;
 mod persons;
 mod qpv;
+mod redirect;
 mod session;
 mod territories;
+mod uploads;
 
 pub use error::WebError;
 
@@ -58,6 +61,25 @@ impl AppState {
     }
 }
 
+/// The largest file an upload page takes.
+const UPLOAD_LIMIT: usize = 32 * 1024 * 1024;
+
+/// Over HTTPS, browsers are told to come back over HTTPS only, for a year.
+async fn hsts(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let mut response = next.run(request).await;
+    if state.secure_cookies {
+        response.headers_mut().insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    response
+}
+
 pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
@@ -67,6 +89,7 @@ pub fn router(state: AppState) -> Router {
         .route("/mot-de-passe-oublie", get(auth::show_forgotten_password).post(auth::request_password_reset))
         .route("/mot-de-passe/{token}", get(auth::show_password_reset).post(auth::reset_password))
         .route("/invitation/{token}", get(auth::show_invitation).post(auth::accept_invitation))
+        .route("/invitation/{token}/accepter", post(auth::accept_invitation_as))
         .route("/territoire-actif", post(territories::switch_territory))
         .route("/territoires/{slug}", get(territories::show_territory))
         .route("/territoires/{slug}/partenaires", post(territories::add_partner))
@@ -89,7 +112,11 @@ pub fn router(state: AppState) -> Router {
         .route("/qpv/verifier", get(qpv::check_address))
         .route(
             "/qpv/verification-en-masse",
-            get(qpv::show_batch).post(qpv::check_batch).layer(DefaultBodyLimit::max(32 * 1024 * 1024)),
+            get(qpv::show_batch).post(
+                qpv::check_batch
+                    .layer(axum::middleware::from_fn_with_state(state.clone(), uploads::one_turn_each)),
+            )
+            .layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
         )
         .route("/personnes", get(persons::list))
         .route("/personnes/nouvelle", get(persons::show_new).post(persons::create))
@@ -113,7 +140,11 @@ pub fn router(state: AppState) -> Router {
         .route("/annuaire/services/{id}/historique", get(directory::show_history))
         .route(
             "/annuaire/import",
-            get(directory::show_import).post(directory::import).layer(DefaultBodyLimit::max(32 * 1024 * 1024)),
+            get(directory::show_import).post(
+                directory::import
+                    .layer(axum::middleware::from_fn_with_state(state.clone(), uploads::one_turn_each)),
+            )
+            .layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
         )
         .route("/annuaire/export.json", get(directory::export))
         .route("/annuaire/correspondances", get(directory::show_mapping).post(directory::update_mapping))
@@ -143,6 +174,8 @@ pub fn router(state: AppState) -> Router {
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
         .layer(CatchPanicLayer::custom(error::panic_response))
+        .layer(axum::middleware::from_fn(error::french_errors))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), hsts))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http())
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))

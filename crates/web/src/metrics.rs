@@ -1,4 +1,6 @@
-//! Prometheus metrics: request counts and latencies by method, route and status.
+//! Prometheus metrics: request counts and latencies by method, route pattern and status class.
+//! Every label comes from a fixed set (known methods, the router's patterns, five status
+//! classes), so no request, however crafted, can add a series.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -22,17 +24,20 @@ struct Series {
 
 #[derive(Default)]
 pub struct Metrics {
-    series: Mutex<BTreeMap<(String, String, u16), Series>>,
+    series: Mutex<BTreeMap<(&'static str, String, &'static str), Series>>,
 }
 
 impl Metrics {
-    pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+    pub fn observe(&self, method: &str, route: Option<&str>, status: u16, seconds: f64) {
         let Ok(mut series) = self.series.lock() else {
             return;
         };
-        let s = series
-            .entry((method.to_string(), route.to_string(), status))
-            .or_default();
+        let key = (
+            method_label(method),
+            route.unwrap_or("(autre)").to_string(),
+            status_class(status),
+        );
+        let s = series.entry(key).or_default();
         s.count += 1;
         s.sum += seconds;
         for (i, bound) in BUCKETS.iter().enumerate() {
@@ -86,18 +91,37 @@ impl Metrics {
     }
 }
 
+fn method_label(method: &str) -> &'static str {
+    const KNOWN: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+    KNOWN
+        .iter()
+        .find(|m| **m == method)
+        .copied()
+        .unwrap_or("(autre)")
+}
+
+fn status_class(status: u16) -> &'static str {
+    match status {
+        100..=199 => "1xx",
+        200..=299 => "2xx",
+        300..=399 => "3xx",
+        400..=499 => "4xx",
+        _ => "5xx",
+    }
+}
+
 /// Records each request under its route pattern (never the raw path: ids and tokens stay out).
 pub async fn record(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().to_string();
+    let method = request.method().as_str().to_string();
     let route = request
         .extensions()
         .get::<MatchedPath>()
-        .map_or_else(|| "(autre)".to_string(), |p| p.as_str().to_string());
+        .map(|p| p.as_str().to_string());
     let response = next.run(request).await;
     state.metrics.observe(
         &method,
-        &route,
+        route.as_deref(),
         response.status().as_u16(),
         started.elapsed().as_secs_f64(),
     );

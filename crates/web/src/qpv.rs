@@ -119,7 +119,8 @@ pub struct BatchPage {
     layout: Layout,
     fields: Vec<Field>,
     file_error: Option<String>,
-    max_rows: usize,
+    max_rows: String,
+    max_columns: usize,
 }
 
 fn batch_page(
@@ -148,7 +149,8 @@ fn batch_page(
             Field::select("millesime", "Carte des quartiers prioritaires", &millesime, options).errors(errors),
         ],
         file_error: errors.get("fichier").map(str::to_string),
-        max_rows: app::qpv_file::MAX_ROWS,
+        max_rows: app::spreadsheet::format_count(app::spreadsheet::LIMITS.max_rows as u64),
+        max_columns: app::spreadsheet::LIMITS.max_columns,
     }
 }
 
@@ -202,7 +204,8 @@ pub async fn check_batch(
                     .delimiter(b';')
                     .from_writer(std::io::BufWriter::new(file)),
             );
-            let outcome = app::qpv_file::check_file(&state.app, &bytes, &input, &mut sink).await;
+            let outcome =
+                app::qpv_file::check_file(&state.app, bytes.clone(), &input, &mut sink).await;
             sink.0
                 .flush()
                 .map_err(|e| app::AppError::Internal(e.to_string()))?;
@@ -210,7 +213,8 @@ pub async fn check_batch(
         }
         app::qpv_file::FileFormat::Xlsx => {
             let mut sink = app::qpv_file::XlsxSink::new()?;
-            let outcome = app::qpv_file::check_file(&state.app, &bytes, &input, &mut sink).await;
+            let outcome =
+                app::qpv_file::check_file(&state.app, bytes.clone(), &input, &mut sink).await;
             if outcome.is_ok() {
                 sink.book
                     .save(temp.path())

@@ -1,6 +1,9 @@
 //! Cookies, sessions and CSRF. The session cookie carries a random token whose hash finds the
-//! session in the database. Every visitor gets a random CSRF cookie; forms carry its HMAC, and
-//! [`CsrfForm`] refuses a state-changing request whose token does not match.
+//! session in the database. Every visitor gets a random CSRF cookie; forms carry the HMAC of
+//! that cookie *and of the session*, so a token is worth nothing in another session, and a
+//! new CSRF cookie is set at login. [`CsrfForm`] refuses a state-changing request whose token
+//! does not match. Over HTTPS both cookies take the `__Host-` prefix (the browser then refuses
+//! them from a sub-domain or without `Secure`).
 
 use std::net::SocketAddr;
 
@@ -14,8 +17,24 @@ use serde::de::DeserializeOwned;
 
 use crate::{AppState, WebError};
 
-pub const SESSION_COOKIE: &str = "passerelle_session";
-pub const CSRF_COOKIE: &str = "passerelle_csrf";
+const SESSION_COOKIE: &str = "passerelle_session";
+const CSRF_COOKIE: &str = "passerelle_csrf";
+
+fn session_cookie(state: &AppState) -> &'static str {
+    if state.secure_cookies {
+        "__Host-passerelle_session"
+    } else {
+        SESSION_COOKIE
+    }
+}
+
+fn csrf_cookie_name(state: &AppState) -> &'static str {
+    if state.secure_cookies {
+        "__Host-passerelle_csrf"
+    } else {
+        CSRF_COOKIE
+    }
+}
 
 /// The value of a cookie in the request, if present.
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -45,9 +64,14 @@ fn cookie_header(
     HeaderValue::from_str(&text).ok()
 }
 
-/// Adds the session cookie for a fresh login to a response.
+/// Adds the session cookie for a fresh login to a response, with a new CSRF cookie: tokens
+/// of the pages seen before logging in stop working.
 pub fn with_session_cookie(state: &AppState, mut response: Response, token: &str) -> Response {
-    if let Some(value) = cookie_header(state, SESSION_COOKIE, token, None) {
+    if let Some(value) = cookie_header(state, session_cookie(state), token, None) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    let seed = app::secrets::random_token();
+    if let Some(value) = cookie_header(state, csrf_cookie_name(state), &seed, None) {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
     response
@@ -55,14 +79,19 @@ pub fn with_session_cookie(state: &AppState, mut response: Response, token: &str
 
 /// Removes the session cookie.
 pub fn without_session_cookie(state: &AppState, mut response: Response) -> Response {
-    if let Some(value) = cookie_header(state, SESSION_COOKIE, "", Some(0)) {
+    if let Some(value) = cookie_header(state, session_cookie(state), "", Some(0)) {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
     response
 }
 
+/// What a form's token signs: the visitor's CSRF cookie and the session it was shown in.
 #[derive(Clone)]
 struct CsrfSeed(String);
+
+fn csrf_message(seed: &str, session: Option<&str>) -> String {
+    format!("csrf:{seed}:{}", session.unwrap_or(""))
+}
 
 /// The CSRF token to put in this page's forms.
 #[derive(Clone)]
@@ -85,15 +114,27 @@ pub async fn csrf_cookie(
     if path.starts_with("/static/") || path == "/healthz" || path == "/metrics" {
         return next.run(request).await;
     }
-    let existing = cookie(request.headers(), CSRF_COOKIE).filter(|v| is_token_shaped(v));
+    let name = csrf_cookie_name(&state);
+    let existing = cookie(request.headers(), name).filter(|v| is_token_shaped(v));
     let fresh = existing.is_none();
     let seed = existing.unwrap_or_else(app::secrets::random_token);
+    let session = cookie(request.headers(), session_cookie(&state)).filter(|t| is_token_shaped(t));
+    let message = csrf_message(&seed, session.as_deref());
     request
         .extensions_mut()
-        .insert(CsrfToken(state.app.secret.sign(&format!("csrf:{seed}"))));
-    request.extensions_mut().insert(CsrfSeed(seed.clone()));
+        .insert(CsrfToken(state.app.secret.sign(&message)));
+    request.extensions_mut().insert(CsrfSeed(message));
     let mut response = next.run(request).await;
-    if fresh && let Some(value) = cookie_header(&state, CSRF_COOKIE, &seed, None) {
+    // A login sets its own new cookie; this one must not come after it.
+    let set_by_handler = response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .any(|v| v.as_bytes().starts_with(format!("{name}=").as_bytes()));
+    if fresh
+        && !set_by_handler
+        && let Some(value) = cookie_header(&state, name, &seed, None)
+    {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
     response
@@ -160,7 +201,8 @@ impl FromRequestParts<AppState> for MaybeUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let csrf = csrf_of(parts);
-        let Some(token) = cookie(&parts.headers, SESSION_COOKIE).filter(|t| is_token_shaped(t))
+        let Some(token) =
+            cookie(&parts.headers, session_cookie(state)).filter(|t| is_token_shaped(t))
         else {
             return Ok(MaybeUser { caller: None, csrf });
         };
@@ -197,9 +239,13 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
         let seed = request.extensions().get::<CsrfSeed>().cloned();
-        let bytes = Bytes::from_request(request, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
+        let bytes = Bytes::from_request(request, state).await.map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                WebError::TooLarge.into_response()
+            } else {
+                WebError::BadRequest("Le formulaire envoyé est illisible.".into()).into_response()
+            }
+        })?;
         let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).map_err(|_| {
             WebError::BadRequest("Le formulaire envoyé est illisible.".into()).into_response()
         })?;
@@ -208,9 +254,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
             .find(|(k, _)| k == "csrf_token")
             .map(|(_, v)| v.as_str());
         let valid = match (seed, token) {
-            (Some(CsrfSeed(seed)), Some(token)) => {
-                state.app.secret.verify(&format!("csrf:{seed}"), token)
-            }
+            (Some(CsrfSeed(message)), Some(token)) => state.app.secret.verify(&message, token),
             _ => false,
         };
         if !valid {
@@ -219,8 +263,11 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
         serde_urlencoded::from_bytes::<T>(&bytes)
             .map(CsrfForm)
             .map_err(|e| {
-                WebError::BadRequest(format!("Le formulaire envoyé est incomplet : {e}."))
-                    .into_response()
+                tracing::info!(error = %e, "form not decoded");
+                WebError::BadRequest(
+                    "Le formulaire envoyé est incomplet ou mal rempli : revenez à la page précédente, rechargez-la, puis envoyez-le de nouveau.".into(),
+                )
+                .into_response()
             })
     }
 }
@@ -237,24 +284,34 @@ impl FromRequest<AppState> for CsrfMultipart {
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
         let seed = request.extensions().get::<CsrfSeed>().cloned();
-        let unreadable = |e: String| {
-            WebError::BadRequest(format!("Le formulaire envoyé est illisible : {e}."))
-                .into_response()
+        // The framework's reasons are English: the user gets a French one, the log the cause.
+        let unreadable = |status: axum::http::StatusCode, cause: String| {
+            if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                return WebError::TooLarge.into_response();
+            }
+            tracing::info!(%cause, "multipart form not read");
+            WebError::BadRequest(
+                "Le formulaire envoyé est illisible : revenez à la page précédente et envoyez de nouveau le fichier.".into(),
+            )
+            .into_response()
         };
         let mut multipart = axum::extract::Multipart::from_request(request, state)
             .await
-            .map_err(|e| unreadable(e.body_text()))?;
+            .map_err(|e| unreadable(e.status(), e.body_text()))?;
         let mut fields = std::collections::HashMap::new();
         let mut file = None;
         while let Some(field) = multipart
             .next_field()
             .await
-            .map_err(|e| unreadable(e.body_text()))?
+            .map_err(|e| unreadable(e.status(), e.body_text()))?
         {
             let name = field.name().unwrap_or("").to_string();
             match field.file_name().map(str::to_string) {
                 Some(file_name) => {
-                    let bytes = field.bytes().await.map_err(|e| unreadable(e.body_text()))?;
+                    let bytes = field
+                        .bytes()
+                        .await
+                        .map_err(|e| unreadable(e.status(), e.body_text()))?;
                     if !file_name.is_empty() || !bytes.is_empty() {
                         file = Some((file_name, bytes));
                     }
@@ -262,15 +319,16 @@ impl FromRequest<AppState> for CsrfMultipart {
                 None => {
                     fields.insert(
                         name,
-                        field.text().await.map_err(|e| unreadable(e.body_text()))?,
+                        field
+                            .text()
+                            .await
+                            .map_err(|e| unreadable(e.status(), e.body_text()))?,
                     );
                 }
             }
         }
         let valid = match (seed, fields.get("csrf_token")) {
-            (Some(CsrfSeed(seed)), Some(token)) => {
-                state.app.secret.verify(&format!("csrf:{seed}"), token)
-            }
+            (Some(CsrfSeed(message)), Some(token)) => state.app.secret.verify(&message, token),
             _ => false,
         };
         if !valid {
