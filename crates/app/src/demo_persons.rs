@@ -281,6 +281,10 @@ pub async fn seed(app: &App) -> Result<usize, AppError> {
                     &store::persons::Health {
                         rqth: Some(true),
                         rqth_until: Some(iso(today + Duration::days(700))),
+                        need: true,
+                        need_note: "Dossier MDPH en cours (donnée fictive)".into(),
+                        // Half of them: the référent told the group that a health need exists.
+                        need_shared: i % 12 == 0,
                     },
                     owner,
                     now,

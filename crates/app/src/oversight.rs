@@ -48,6 +48,22 @@ pub async fn mail(app: &App, caller: &Caller, id: MailId) -> Result<store::outbo
     })
 }
 
+/// Accounts that piled up refused attempts on person files in the last 24 hours, everywhere.
+pub async fn suspicious_accounts(
+    app: &App,
+    caller: &Caller,
+) -> Result<Vec<store::audit::Suspicious>, AppError> {
+    caller.require_admin()?;
+    let mut pooled = app.db.acquire().await?;
+    Ok(store::audit::suspicious_accounts(
+        &mut pooled.conn(),
+        None,
+        app.now() - chrono::Duration::hours(24),
+        crate::persons::SUSPICIOUS_ATTEMPTS,
+    )
+    .await?)
+}
+
 pub async fn audit_trail(app: &App, caller: &Caller) -> Result<Vec<store::audit::Event>, AppError> {
     caller.require_admin()?;
     let mut pooled = app.db.acquire().await?;

@@ -78,6 +78,18 @@ pub async fn open(
     let member =
         row.member_id.is_some() && caller.may_enter(row.territory_id) && row.archived_on.is_none();
     if !(coordinator || member) {
+        // The caller sees « introuvable », as for a file that does not exist; the refusal goes
+        // to the security log the territory's coordinators and the administrators read.
+        caller
+            .audit(
+                &mut pooled.conn(),
+                app.now(),
+                "person.denied",
+                ("person", Some(person.0)),
+                Some(row.territory_id),
+                &format!("{what} refusé ({page})"),
+            )
+            .await?;
         return Err(AppError::NotFound);
     }
     let referent = member && row.is_referent == Some(true);
@@ -189,6 +201,8 @@ pub struct OutreachInput {
     pub met_on: String,
     pub needs: String,
     pub need_fields: Vec<String>,
+    /// What the person said of a health need: kept behind the health gate.
+    pub health_needs: String,
     /// « oui » or « non ».
     pub agrees_recontact: String,
     /// The user saw the likely duplicates and records the person anyway.
@@ -294,19 +308,24 @@ async fn check_qpv(
     }
 }
 
-fn need_fields(errors: &mut FieldErrors, values: &[String]) -> String {
+/// The needs ticked, as the group may see them, and whether « Santé / handicap » was among
+/// them (that one is health data: it goes behind the health gate, not in the list).
+fn need_fields(errors: &mut FieldErrors, values: &[String]) -> (String, bool) {
     let mut fields = Vec::new();
+    let mut health = false;
     for v in values {
         match Field::parse(v) {
+            Ok(Field::SanteHandicap) => health = true,
             Ok(f) => fields.push(f.slug()),
             Err(_) => errors.add("need_fields", "Choisissez parmi les huit champs d'action."),
         }
     }
-    if fields.is_empty() {
+    let listed = if fields.is_empty() {
         String::new()
     } else {
         format!("|{}|", fields.join("|"))
-    }
+    };
+    (listed, health)
 }
 
 /// Likely duplicates of a person among the files the caller may see.
@@ -351,6 +370,23 @@ pub async fn duplicates_of(
         },
         0,
         10,
+    )
+    .await?;
+    // Showing a possible duplicate discloses that person: each one shown is audited.
+    let shown: Vec<i64> = rows.iter().map(|r| r.id.0).collect();
+    store::audit::record_each(
+        &mut pooled.conn(),
+        &store::audit::NewEvent {
+            user: Some(caller.user_id),
+            action: "person.duplicate",
+            target_kind: "person",
+            target_id: None,
+            territory: Some(scope.territory),
+            detail: "montré comme doublon possible",
+            client_ip: caller.client_ip.as_deref(),
+        },
+        &shown,
+        app.now(),
     )
     .await?;
     Ok(rows
@@ -402,7 +438,17 @@ pub async fn record(
     );
     let channel = errors.check("channel", OutreachChannel::parse(&input.channel));
     let met_on = past_date(&mut errors, "met_on", &input.met_on, today);
-    let need_fields = need_fields(&mut errors, &input.need_fields);
+    let (need_fields, health_need) = need_fields(&mut errors, &input.need_fields);
+    let health_note = input.health_needs.trim();
+    if health_note.chars().count() > 1000 {
+        errors.add("health_needs", "Les précisions dépassent 1 000 caractères.");
+    }
+    if !health_note.is_empty() && !health_need {
+        errors.add(
+            "health_needs",
+            "Cochez « Santé et handicap » pour enregistrer ces précisions, ou effacez-les.",
+        );
+    }
     let agrees = match input.agrees_recontact.as_str() {
         "oui" => Some(true),
         "non" => Some(false),
@@ -469,6 +515,21 @@ pub async fn record(
     };
     let mut tx = app.db.begin().await?;
     let id = store::persons::create(&mut tx.conn(), &new, caller.user_id, now).await?;
+    if health_need {
+        // Recorded behind the health gate: the référent and the members allowed will read it.
+        store::persons::set_health(
+            &mut tx.conn(),
+            id,
+            &Health {
+                need: true,
+                need_note: health_note.to_string(),
+                ..Health::default()
+            },
+            caller.user_id,
+            now,
+        )
+        .await?;
+    }
     store::persons::add_member(
         &mut tx.conn(),
         &NewMember {
@@ -1389,13 +1450,25 @@ pub async fn add_entry(
     Ok(())
 }
 
-/// Health data (RQTH): the référent and explicitly allowed members only.
+/// The health section of a file, as typed.
+#[derive(Debug, Clone, Default)]
+pub struct HealthInput {
+    pub rqth: String,
+    pub rqth_until: String,
+    /// « oui »: a need in the « Santé / handicap » field.
+    pub need: String,
+    pub need_note: String,
+    /// « oui »: the group may see that a health need exists (not its text).
+    pub need_shared: String,
+}
+
+/// Health data (RQTH, the health need and its text): the référent and explicitly allowed
+/// members only. Sharing the need's existence with the group is their choice.
 pub async fn set_health(
     app: &App,
     caller: &Caller,
     id: PersonId,
-    rqth: &str,
-    until: &str,
+    input: &HealthInput,
 ) -> Result<(), AppError> {
     let access = open(
         app,
@@ -1409,11 +1482,23 @@ pub async fn set_health(
         return Err(AppError::NotFound);
     }
     let mut errors = FieldErrors::default();
-    let rqth = yes_no(&mut errors, "rqth", rqth);
-    let until = match until.trim() {
+    let rqth = yes_no(&mut errors, "rqth", &input.rqth);
+    let until = match input.rqth_until.trim() {
         "" => None,
         u => errors.check("rqth_until", domain::parse_date(u)).map(iso),
     };
+    let need = yes_no(&mut errors, "need", &input.need).unwrap_or(false);
+    let shared = yes_no(&mut errors, "need_shared", &input.need_shared).unwrap_or(false);
+    let note = input.need_note.trim();
+    if note.chars().count() > 1000 {
+        errors.add("need_note", "Les précisions dépassent 1 000 caractères.");
+    }
+    if shared && !need {
+        errors.add(
+            "need_shared",
+            "Il n'y a pas de besoin de santé à signaler au groupe.",
+        );
+    }
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }
@@ -1425,6 +1510,13 @@ pub async fn set_health(
         &Health {
             rqth,
             rqth_until: until,
+            need,
+            need_note: if need {
+                note.to_string()
+            } else {
+                String::new()
+            },
+            need_shared: shared,
         },
         caller.user_id,
         now,
@@ -1437,7 +1529,11 @@ pub async fn set_health(
             "person.health",
             ("person", Some(id.0)),
             Some(access.territory),
-            "données de santé modifiées",
+            if shared {
+                "données de santé modifiées (besoin signalé au groupe)"
+            } else {
+                "données de santé modifiées"
+            },
         )
         .await?;
     tx.commit().await?;
@@ -1769,15 +1865,106 @@ pub async fn access_log(
     Ok((person, events))
 }
 
-/// The territory's person-file events, newest first: coordinators watch who opens which file.
+/// How many refused attempts within a day make an account worth a warning.
+pub const SUSPICIOUS_ATTEMPTS: i64 = 5;
+/// Events per page of the coordinators' access log.
+pub const ACCESS_PAGE: i64 = 50;
+
+/// The coordinators' access log, as asked: person, user, dates (JJ/MM/AAAA), refusals only.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct AccessLogInput {
+    pub personne: String,
+    pub utilisateur: String,
+    pub du: String,
+    pub au: String,
+    pub refus: String,
+    pub page: String,
+}
+
+pub struct AccessLog {
+    pub events: Vec<store::audit::Event>,
+    pub total: i64,
+    pub page: i64,
+    pub pages: i64,
+    /// Accounts that piled up refused attempts in the last 24 hours.
+    pub suspicious: Vec<store::audit::Suspicious>,
+    pub team: Vec<store::memberships::TeamMember>,
+}
+
+/// The territory's person-file events, newest first, filtered and paged: coordinators watch
+/// who opens which file, and who tried to open a file they may not see.
 pub async fn territory_access_log(
     app: &App,
     caller: &Caller,
-) -> Result<Vec<store::audit::Event>, AppError> {
+    input: &AccessLogInput,
+) -> Result<AccessLog, AppError> {
     let scope = scope(caller)?;
     if !scope.coordinator {
         return Err(AppError::Forbidden);
     }
+    let mut errors = FieldErrors::default();
+    let number = |errors: &mut FieldErrors, field: &'static str, text: &str| -> Option<i64> {
+        match text.trim().trim_start_matches("n°").trim() {
+            "" => None,
+            t => match t.parse::<i64>() {
+                Ok(n) if n > 0 => Some(n),
+                _ => {
+                    errors.add(field, "Indiquez un numéro (chiffres seulement).");
+                    None
+                }
+            },
+        }
+    };
+    let person = number(&mut errors, "personne", &input.personne);
+    let user = number(&mut errors, "utilisateur", &input.utilisateur).map(UserId);
+    let mut day = |field: &'static str, text: &str| match text.trim() {
+        "" => None,
+        t => errors.check(field, domain::parse_date(t)),
+    };
+    let from = day("du", &input.du);
+    let until = day("au", &input.au);
+    if let (Some(f), Some(u)) = (from, until)
+        && u < f
+    {
+        errors.add("au", "La date de fin est avant la date de début.");
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let page = input.page.trim().parse::<i64>().unwrap_or(1).max(1);
+    let filter = store::audit::AccessFilter {
+        person,
+        user,
+        from: from.map(domain::calendar::france_midnight),
+        until: until
+            .and_then(|d| d.succ_opt())
+            .map(domain::calendar::france_midnight),
+        denied_only: input.refus == "1",
+    };
     let mut pooled = app.db.acquire().await?;
-    Ok(store::audit::recent_about(&mut pooled.conn(), scope.territory, "person", 500).await?)
+    let (events, total) = store::audit::person_events(
+        &mut pooled.conn(),
+        scope.territory,
+        &filter,
+        (page - 1) * ACCESS_PAGE,
+        ACCESS_PAGE,
+    )
+    .await?;
+    let suspicious = store::audit::suspicious_accounts(
+        &mut pooled.conn(),
+        Some(scope.territory),
+        app.now() - Duration::hours(24),
+        SUSPICIOUS_ATTEMPTS,
+    )
+    .await?;
+    let team = store::memberships::team_of(&mut pooled.conn(), scope.territory).await?;
+    Ok(AccessLog {
+        events,
+        total,
+        page,
+        pages: ((total + ACCESS_PAGE - 1) / ACCESS_PAGE).max(1),
+        suspicious,
+        team,
+    })
 }

@@ -24,15 +24,19 @@ fn link_token(body: &str, path: &str) -> String {
         .to_string()
 }
 
-async fn person(f: &Fixture, who: &Caller, first: &str) -> PersonId {
-    let input = OutreachInput {
+fn outreach_of(first: &str) -> OutreachInput {
+    OutreachInput {
         first_name: first.into(),
         last_name: "Test".into(),
         channel: "permanence-bailleur".into(),
         met_on: day(-3),
         agrees_recontact: "non".into(),
         ..OutreachInput::default()
-    };
+    }
+}
+
+async fn person(f: &Fixture, who: &Caller, first: &str) -> PersonId {
+    let input = outreach_of(first);
     match persons::record(&f.app, who, &input)
         .await
         .expect("recorded")
@@ -182,5 +186,88 @@ fixture_tests! {
         let file = persons::file(&f.app, &recorder, id, "/p").await.expect("file");
         assert!(file.members.iter().filter(|m| m.ended_at.is_none()).count() >= 2, "nobody was removed");
         persons::set_status(&f.app, &recorder, id, "sorti", &day(-1), "emploi-durable").await.expect("the référent closes it");
+    }
+
+    async fn a_stolen_session_kept_busy_still_ends_after_its_absolute_lifetime(f) {
+        let login = auth::login(&f.app, "conseil@test.fr", PASSWORD, "10.0.0.1").await.expect("login");
+        for _ in 0..11 {
+            f.clock.advance(chrono::Duration::minutes(60));
+            assert!(caller::load(&f.app, &login.token).await.expect("load").is_some(), "active: the idle timeout never hits");
+        }
+        f.clock.advance(chrono::Duration::minutes(61));
+        assert!(caller::load(&f.app, &login.token).await.expect("load").is_none(), "12 h after login it ends");
+    }
+
+    async fn the_health_need_and_its_text_stay_behind_the_health_gate_in_files_lists_and_filters(f) {
+        let recorder = f.caller("conseil@test.fr").await;
+        let input = OutreachInput {
+            need_fields: vec!["mobilite".into(), "sante-handicap".into()],
+            health_needs: "Suivi psychiatrique en cours".into(),
+            ..outreach_of("Yasmine")
+        };
+        let Recorded::Created(id) = persons::record(&f.app, &recorder, &input).await.expect("recorded") else { panic!("created") };
+        persons::enter_accompaniment(&f.app, &recorder, id, &entry("", partner_ids(&f).await)).await.expect("entered");
+        let colleague = f.caller_in_organisation("collegue@test.fr", f.france_travail).await;
+        persons::add_member(&f.app, &recorder, id, &colleague.user_id.0.to_string(), false).await.expect("member without health access");
+        let coordinator = f.caller("coordination@test.fr").await;
+        let by_need = |need: &str| persons::CaseloadInput { field: need.into(), everyone: true, page: 1, ..persons::CaseloadInput::default() };
+        for outsider in [&colleague, &coordinator] {
+            let file = persons::file(&f.app, outsider, id, "/p").await.expect("reads the file");
+            assert_eq!(file.person.need_fields, "|mobilite|", "{}", outsider.email);
+            assert!(file.health.is_none());
+            let listed = persons::caseload(&f.app, outsider, &by_need("")).await.expect("list");
+            assert!(listed.rows.iter().all(|r| !r.need_fields.contains("sante")), "{}", outsider.email);
+            assert_eq!(persons::caseload(&f.app, outsider, &by_need("sante-handicap")).await.expect("filter").total, 0, "the filter does not reveal it");
+        }
+        // The référent reads the need and its text; lists and filters find it for them.
+        let file = persons::file(&f.app, &recorder, id, "/p").await.expect("référent");
+        let health = file.health.expect("health data");
+        assert!(health.need && !health.need_shared);
+        assert_eq!(health.need_note, "Suivi psychiatrique en cours");
+        let mine = persons::caseload(&f.app, &recorder, &by_need("sante-handicap")).await.expect("filter");
+        assert_eq!(mine.total, 1);
+        assert!(mine.rows[0].need_fields.contains("|sante-handicap|"));
+        // The référent chooses to share the existence of the need, never its text.
+        let share = persons::HealthInput { need: "oui".into(), need_note: "Suivi psychiatrique en cours".into(), need_shared: "oui".into(), ..Default::default() };
+        persons::set_health(&f.app, &recorder, id, &share).await.expect("shared");
+        let seen = persons::file(&f.app, &colleague, id, "/p").await.expect("reads");
+        assert!(seen.person.need_fields.contains("|sante-handicap|"));
+        assert!(seen.health.is_none(), "the text stays behind the gate");
+        assert_eq!(persons::caseload(&f.app, &colleague, &by_need("sante-handicap")).await.expect("filter").total, 1);
+        let unshare = persons::HealthInput { need: "oui".into(), need_shared: "non".into(), ..Default::default() };
+        persons::set_health(&f.app, &recorder, id, &unshare).await.expect("unshared");
+        assert_eq!(persons::file(&f.app, &colleague, id, "/p").await.expect("reads").person.need_fields, "|mobilite|");
+    }
+
+    async fn duplicates_shown_and_refused_attempts_are_audited_and_a_piling_account_is_flagged(f) {
+        let recorder = f.caller("conseil@test.fr").await;
+        let id = person(&f, &recorder, "Mariam").await;
+        // A duplicate candidate shown at repérage is a disclosure: one audit row for it.
+        let again = OutreachInput { last_name: "Test".into(), ..outreach_of("Mariam") };
+        let Recorded::Duplicates(d) = persons::record(&f.app, &recorder, &again).await.expect("checked") else { panic!("duplicate expected") };
+        assert_eq!(d.len(), 1);
+        let coordinator = f.caller("coordination@test.fr").await;
+        let log = persons::territory_access_log(&f.app, &coordinator, &persons::AccessLogInput { personne: id.0.to_string(), ..Default::default() }).await.expect("log");
+        assert!(log.events.iter().any(|e| e.action == "person.duplicate" && e.user_id == Some(recorder.user_id.0)));
+        // Someone outside the group tries to open the file again and again.
+        let prowler = f.caller_in_new_organisation("curieux@test.fr", f.territory).await;
+        for _ in 0..6 {
+            assert!(matches!(persons::file(&f.app, &prowler, id, "/personnes/x").await, Err(AppError::NotFound)));
+        }
+        let denied = persons::territory_access_log(&f.app, &coordinator, &persons::AccessLogInput { refus: "1".into(), ..Default::default() }).await.expect("log");
+        assert_eq!(denied.total, 6);
+        assert!(denied.events.iter().all(|e| e.action == "person.denied" && e.user_id == Some(prowler.user_id.0)));
+        assert_eq!(denied.suspicious.len(), 1);
+        assert_eq!((denied.suspicious[0].user_id, denied.suspicious[0].attempts), (prowler.user_id.0, 6));
+        let admin = f.caller("admin@test.fr").await;
+        assert_eq!(app::oversight::suspicious_accounts(&f.app, &admin).await.expect("admin").len(), 1);
+        // The log pages and filters by user and date, with no silent cap.
+        let by_user = persons::territory_access_log(&f.app, &coordinator, &persons::AccessLogInput { utilisateur: prowler.user_id.0.to_string(), ..Default::default() }).await.expect("log");
+        assert_eq!(by_user.total, 6);
+        let tomorrow = persons::AccessLogInput { du: day(1), ..Default::default() };
+        assert_eq!(persons::territory_access_log(&f.app, &coordinator, &tomorrow).await.expect("log").total, 0);
+        let Err(AppError::Invalid(e)) = persons::territory_access_log(&f.app, &coordinator, &persons::AccessLogInput { du: day(1), au: day(-1), ..Default::default() }).await else { panic!("refused") };
+        assert!(e.get("au").is_some());
+        assert!(matches!(persons::territory_access_log(&f.app, &recorder, &persons::AccessLogInput::default()).await, Err(AppError::Forbidden)));
     }
 }

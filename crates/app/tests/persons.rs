@@ -98,6 +98,14 @@ async fn reads(f: &Fixture, id: PersonId) -> usize {
         .count()
 }
 
+fn health(rqth: &str, until: &str) -> app::persons::HealthInput {
+    app::persons::HealthInput {
+        rqth: rqth.into(),
+        rqth_until: until.into(),
+        ..Default::default()
+    }
+}
+
 fn note(visibility: &str, body: &str) -> EntryForm {
     EntryForm {
         kind: "note".into(),
@@ -136,7 +144,7 @@ tests! {
             assert!(matches!(persons::add_member(&f.app, who, id, &who.user_id.0.to_string(), true).await, Err(AppError::NotFound)));
             assert!(matches!(persons::change_referent(&f.app, who, id, &who.user_id.0.to_string()).await, Err(AppError::NotFound)));
             assert!(matches!(persons::revoke_consent(&f.app, who, id).await, Err(AppError::NotFound)));
-            assert!(matches!(persons::set_health(&f.app, who, id, "oui", "").await, Err(AppError::NotFound)));
+            assert!(matches!(persons::set_health(&f.app, who, id, &health("oui", "")).await, Err(AppError::NotFound)));
             assert!(matches!(persons::update(&f.app, who, id, &outreach("X", "Y", ""), &SituationInput::default()).await, Err(AppError::NotFound)));
             assert!(matches!(persons::access_log(&f.app, who, id).await, Err(AppError::NotFound)));
             assert!(matches!(persons::merge(&f.app, who, id, missing).await, Err(AppError::NotFound)));
@@ -167,7 +175,7 @@ tests! {
         };
         // The recorder becomes référent at the entry into accompaniment.
         persons::enter_accompaniment(&f.app, &recorder, id, &entry("", orgs)).await.expect("entered");
-        persons::set_health(&f.app, &recorder, id, "oui", "31/12/2030").await.expect("référent writes health data");
+        persons::set_health(&f.app, &recorder, id, &health("oui", "31/12/2030")).await.expect("référent writes health data");
         persons::add_entry(&f.app, &recorder, id, &note("sante", "Suivi MDPH en cours")).await.expect("health note");
         persons::add_entry(&f.app, &recorder, id, &note("referent", "Situation familiale délicate")).await.expect("référent note");
         persons::add_entry(&f.app, &recorder, id, &note("groupe", "Atelier CV mardi")).await.expect("group note");
@@ -177,7 +185,7 @@ tests! {
         assert!(plain.health.is_none(), "no health data without permission");
         let bodies: Vec<&str> = plain.journal.iter().map(|e| e.body.as_str()).collect();
         assert_eq!(bodies, vec!["Atelier CV mardi"], "restricted notes hidden");
-        assert!(matches!(persons::set_health(&f.app, &other_org, id, "non", "").await, Err(AppError::NotFound)));
+        assert!(matches!(persons::set_health(&f.app, &other_org, id, &health("non", "")).await, Err(AppError::NotFound)));
         let Err(AppError::Invalid(e)) = persons::add_entry(&f.app, &other_org, id, &note("sante", "x")).await else { panic!("refused") };
         assert!(e.get("visibility").is_some());
         // Coordinators read the file, but not health data unless explicitly allowed.

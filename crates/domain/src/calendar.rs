@@ -31,6 +31,18 @@ pub fn france_date(at: DateTime<Utc>) -> NaiveDate {
     (at + chrono::Duration::hours(offset)).date_naive()
 }
 
+/// The instant a day starts on a wall calendar in Paris (clocks change at 02:00 or 03:00
+/// local time, never at midnight).
+pub fn france_midnight(date: NaiveDate) -> DateTime<Utc> {
+    let utc_midnight = Utc.from_utc_datetime(&date.and_time(chrono::NaiveTime::MIN));
+    let offset = if summer_time(utc_midnight - chrono::Duration::hours(2)) {
+        2
+    } else {
+        1
+    };
+    utc_midnight - chrono::Duration::hours(offset)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,6 +66,27 @@ mod tests {
         assert_eq!(
             france_date(utc("2026-07-14T21:30:00Z")),
             NaiveDate::from_ymd_opt(2026, 7, 14).expect("date")
+        );
+    }
+
+    #[test]
+    fn a_day_in_paris_starts_an_hour_or_two_before_midnight_utc() {
+        let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("date");
+        assert_eq!(
+            france_midnight(date(2026, 12, 1)),
+            utc("2026-11-30T23:00:00Z")
+        );
+        assert_eq!(
+            france_midnight(date(2026, 7, 14)),
+            utc("2026-07-13T22:00:00Z")
+        );
+        assert_eq!(
+            france_midnight(date(2026, 3, 29)),
+            utc("2026-03-28T23:00:00Z")
+        );
+        assert_eq!(
+            france_date(france_midnight(date(2026, 10, 25))),
+            date(2026, 10, 25)
         );
     }
 

@@ -375,4 +375,32 @@ mod tests {
             Some("0123456789abcdef0123456789abcdef")
         );
     }
+
+    #[test]
+    fn the_metrics_token_and_the_session_lifetime_are_read_and_checked() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let token = dir.path().join("token");
+        std::fs::write(&token, "un-jeton-de-supervision\n").expect("write");
+        let path = token.display().to_string();
+        let config = Config::load(
+            None,
+            &env(&[
+                ("PASSERELLE_METRICS_TOKEN_FILE", &path),
+                ("PASSERELLE_SESSION_MAX_HOURS", "8"),
+            ]),
+        )
+        .expect("valid");
+        assert_eq!(
+            config.metrics_token.as_deref(),
+            Some("un-jeton-de-supervision")
+        );
+        let settings = config.settings("127.0.0.1:1".parse().expect("addr"));
+        assert_eq!(settings.session_max, Duration::from_secs(8 * 3600));
+        let err =
+            Config::load(None, &env(&[("PASSERELLE_METRICS_TOKEN", "court")])).expect_err("short");
+        assert!(err.contains("16 caractères"), "{err}");
+        let err =
+            Config::load(None, &env(&[("PASSERELLE_SESSION_MAX_HOURS", "0")])).expect_err("zero");
+        assert!(err.contains("entre 1 et 72 heures"), "{err}");
+    }
 }

@@ -97,23 +97,85 @@ pub async fn record_each(
     Ok(())
 }
 
-/// Latest events about one kind of target in a territory (the coordinators' view of who opened
-/// which person's file).
-pub async fn recent_about(
+/// What the coordinators' access log is narrowed to; every criterion is optional.
+#[derive(Debug, Clone, Default)]
+pub struct AccessFilter {
+    pub person: Option<i64>,
+    pub user: Option<UserId>,
+    /// From this moment (included) …
+    pub from: Option<DateTime<Utc>>,
+    /// … to this one (excluded).
+    pub until: Option<DateTime<Utc>>,
+    /// Only refused attempts (`person.denied`).
+    pub denied_only: bool,
+}
+
+/// A page of a territory's person-file events, newest first, with the number of events that
+/// match in all (one statement: `COUNT(*) OVER ()`).
+pub async fn person_events(
     c: &mut Conn<'_>,
     territory: TerritoryId,
-    kind: &str,
+    filter: &AccessFilter,
+    offset: i64,
     limit: i64,
-) -> Result<Vec<Event>, StoreError> {
+) -> Result<(Vec<Event>, i64), StoreError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        event: Event,
+        total: i64,
+    }
     let sql = "SELECT a.id, a.at, a.user_id, u.display_name AS user_name, a.action, a.target_kind, a.target_id,
-                      a.territory_id, a.detail, a.client_ip
+                      a.territory_id, a.detail, a.client_ip, COUNT(*) OVER () AS total
                FROM audit_events a LEFT JOIN users u ON u.id = a.user_id
-               WHERE a.territory_id = $1 AND a.target_kind = $2
-               ORDER BY a.at DESC, a.id DESC LIMIT $3";
-    Ok(run!(c, |c| sqlx::query_as(sql)
+               WHERE a.territory_id = $1 AND a.target_kind = 'person'
+                 AND ($2 IS NULL OR a.target_id = $2)
+                 AND ($3 IS NULL OR a.user_id = $3)
+                 AND ($4 IS NULL OR a.at >= $4)
+                 AND ($5 IS NULL OR a.at < $5)
+                 AND ($6 = FALSE OR a.action = 'person.denied')
+               ORDER BY a.at DESC, a.id DESC LIMIT $7 OFFSET $8";
+    let rows: Vec<Row> = run!(c, |c| sqlx::query_as(sql)
         .bind(territory.0)
-        .bind(kind)
+        .bind(filter.person)
+        .bind(filter.user.map(|u| u.0))
+        .bind(filter.from)
+        .bind(filter.until)
+        .bind(filter.denied_only)
         .bind(limit)
+        .bind(offset)
+        .fetch_all(&mut **c)
+        .await)?;
+    let total = rows.first().map_or(0, |r| r.total);
+    Ok((rows.into_iter().map(|r| r.event).collect(), total))
+}
+
+/// An account that piled up refused attempts.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Suspicious {
+    pub user_id: i64,
+    pub user_name: String,
+    pub attempts: i64,
+}
+
+/// Accounts with at least `threshold` refused attempts on person files since `since`, in one
+/// territory or (None) everywhere, most attempts first.
+pub async fn suspicious_accounts(
+    c: &mut Conn<'_>,
+    territory: Option<TerritoryId>,
+    since: DateTime<Utc>,
+    threshold: i64,
+) -> Result<Vec<Suspicious>, StoreError> {
+    let sql = "SELECT a.user_id, u.display_name AS user_name, COUNT(*) AS attempts
+               FROM audit_events a JOIN users u ON u.id = a.user_id
+               WHERE a.action = 'person.denied' AND a.at >= $1 AND ($2 IS NULL OR a.territory_id = $2)
+               GROUP BY a.user_id, u.display_name
+               HAVING COUNT(*) >= $3
+               ORDER BY COUNT(*) DESC, a.user_id";
+    Ok(run!(c, |c| sqlx::query_as(sql)
+        .bind(since)
+        .bind(territory.map(|t| t.0))
+        .bind(threshold)
         .fetch_all(&mut **c)
         .await)?)
 }

@@ -236,9 +236,33 @@ impl Db {
 
     /// Brings the schema up to date with this binary's migrations (one folder per backend).
     pub async fn migrate(&self) -> Result<(), StoreError> {
+        self.migrate_to(i64::MAX).await
+    }
+
+    /// Applies the migrations up to `version` only: tests put data in an older schema, then
+    /// migrate the rest and check what the data became.
+    pub async fn migrate_to(&self, version: i64) -> Result<(), StoreError> {
+        let keep = |mut m: sqlx::migrate::Migrator| {
+            m.migrations = m
+                .migrations
+                .iter()
+                .filter(|x| x.version <= version)
+                .cloned()
+                .collect::<Vec<_>>()
+                .into();
+            m
+        };
         match self {
-            Db::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
-            Db::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+            Db::Sqlite(pool) => {
+                keep(sqlx::migrate!("./migrations/sqlite"))
+                    .run(pool)
+                    .await?
+            }
+            Db::Postgres(pool) => {
+                keep(sqlx::migrate!("./migrations/postgres"))
+                    .run(pool)
+                    .await?
+            }
         }
         Ok(())
     }
@@ -340,6 +364,9 @@ impl<T> OptionalExt<T> for Result<T, sqlx::Error> {
         }
     }
 }
+
+#[cfg(test)]
+mod migration_tests;
 
 #[cfg(test)]
 mod tests {

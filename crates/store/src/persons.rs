@@ -29,6 +29,17 @@ impl Scope {
         )
     }
 
+    /// The person has a health need that this user may know of: referent, or a member
+    /// explicitly allowed to see health data (coordinators are not, by their role alone).
+    fn health_need(&self) -> String {
+        format!(
+            "(EXISTS (SELECT 1 FROM person_health hh WHERE hh.person_id = p.id AND hh.need)
+              AND EXISTS (SELECT 1 FROM person_members hm WHERE hm.person_id = p.id AND hm.user_id = {}
+                          AND hm.ended_at IS NULL AND (hm.is_referent OR hm.health_access)))",
+            self.user.0
+        )
+    }
+
     /// The user belongs to the person's follow-up group now.
     fn member(&self) -> String {
         format!(
@@ -360,12 +371,20 @@ pub async fn touch_contact(c: &mut Conn<'_>, id: PersonId, on: &str) -> Result<(
 pub struct Health {
     pub rqth: Option<bool>,
     pub rqth_until: Option<String>,
+    /// A need in the « Santé / handicap » field, and what the person said of it.
+    pub need: bool,
+    pub need_note: String,
+    /// The référent shows the group that a health need exists (never its text).
+    pub need_shared: bool,
 }
+
+/// The slug of the « Santé / handicap » field, the one need kept behind the health gate.
+pub const HEALTH_NEED: &str = "sante-handicap";
 
 /// Health data — callers check the explicit permission first.
 pub async fn health(c: &mut Conn<'_>, id: PersonId) -> Result<Health, StoreError> {
     Ok(run!(c, |c| sqlx::query_as(
-        "SELECT rqth, rqth_until FROM person_health WHERE person_id = $1"
+        "SELECT rqth, rqth_until, need, need_note, need_shared FROM person_health WHERE person_id = $1"
     )
     .bind(id.0)
     .fetch_one(&mut **c)
@@ -383,16 +402,31 @@ pub async fn set_health(
 ) -> Result<(), StoreError> {
     exec!(c, |c| {
         sqlx::query(
-        "INSERT INTO person_health (person_id, rqth, rqth_until, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5)
+        "INSERT INTO person_health (person_id, rqth, rqth_until, need, need_note, need_shared, updated_at, updated_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
          ON CONFLICT (person_id) DO UPDATE SET rqth = excluded.rqth, rqth_until = excluded.rqth_until,
+           need = excluded.need, need_note = excluded.need_note, need_shared = excluded.need_shared,
            updated_at = excluded.updated_at, updated_by = excluded.updated_by"
     )
     .bind(id.0)
     .bind(h.rqth)
     .bind(&h.rqth_until)
+    .bind(h.need)
+    .bind(&h.need_note)
+    .bind(h.need_shared)
     .bind(now)
     .bind(user.0)
     })?;
+    // What the whole group sees follows: the health need is listed there only when shared.
+    let sql = if h.need && h.need_shared {
+        "UPDATE persons SET need_fields = (CASE WHEN need_fields = '' THEN '|' ELSE need_fields END) || $2 || '|'
+         WHERE id = $1 AND need_fields NOT LIKE '%|' || $2 || '|%'"
+    } else {
+        "UPDATE persons SET need_fields = CASE WHEN REPLACE(need_fields, '|' || $2 || '|', '|') = '|' THEN ''
+           ELSE REPLACE(need_fields, '|' || $2 || '|', '|') END
+         WHERE id = $1"
+    };
+    exec!(c, |c| sqlx::query(sql).bind(id.0).bind(HEALTH_NEED))?;
     Ok(())
 }
 
@@ -446,10 +480,16 @@ fn caseload_conditions(scope: &Scope, f: &CaseloadFilter) -> (String, Vec<String
         None => {}
     }
     if let Some(field) = &f.need_field {
-        conditions.push(format!(
+        let shared = format!(
             "p.need_fields LIKE {} ESCAPE '\\'",
             bind(crate::like_contains(&format!("|{field}|")))
-        ));
+        );
+        // The health need is found for those who may know of it, or when the référent shared it.
+        conditions.push(if field == HEALTH_NEED {
+            format!("({shared} OR {})", scope.health_need())
+        } else {
+            shared
+        });
     }
     if f.without_referent {
         conditions.push("NOT EXISTS (SELECT 1 FROM person_members r WHERE r.person_id = p.id AND r.is_referent AND r.ended_at IS NULL)".into());
@@ -487,13 +527,18 @@ pub async fn caseload(
     limit: i64,
 ) -> Result<Vec<CaseloadRow>, StoreError> {
     let (conditions, binds) = caseload_conditions(scope, f);
+    // Each row's needs as this user may see them: the health need added where they may know of it.
     let sql = format!(
-        "SELECT p.id, p.first_name, p.last_name, p.status, p.qpv_code, p.met_on, p.last_contact_on, p.need_fields,
+        "SELECT p.id, p.first_name, p.last_name, p.status, p.qpv_code, p.met_on, p.last_contact_on,
+           CASE WHEN p.need_fields NOT LIKE '%|{HEALTH_NEED}|%' AND {health}
+                THEN (CASE WHEN p.need_fields = '' THEN '|' ELSE p.need_fields END) || '{HEALTH_NEED}|'
+                ELSE p.need_fields END AS need_fields,
            (SELECT u.display_name FROM person_members r JOIN users u ON u.id = r.user_id
              WHERE r.person_id = p.id AND r.is_referent AND r.ended_at IS NULL LIMIT 1) AS referent_name,
            COUNT(*) OVER () AS total
          FROM persons p WHERE {conditions}
-         ORDER BY COALESCE(p.last_contact_on, p.met_on) DESC, p.id DESC LIMIT {limit} OFFSET {offset}"
+         ORDER BY COALESCE(p.last_contact_on, p.met_on) DESC, p.id DESC LIMIT {limit} OFFSET {offset}",
+        health = scope.health_need()
     );
     Ok(run!(c, |c| {
         let mut q = sqlx::query_as(&sql);

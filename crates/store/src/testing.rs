@@ -51,6 +51,26 @@ impl TestDb {
         }
     }
 
+    /// A database migrated up to `version` only (to test what later migrations do to data).
+    pub async fn at_version(backend: crate::Backend, version: i64) -> TestDb {
+        let (url, cleanup) = match backend {
+            crate::Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temporary directory");
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
+                (url, Cleanup::Sqlite(dir))
+            }
+            crate::Backend::Postgres => {
+                let (url, admin_url, name) = create_postgres_database().await;
+                (url, Cleanup::Postgres { admin_url, name })
+            }
+        };
+        let db = Db::connect(&url, &PoolSettings::default())
+            .await
+            .expect("open the test database");
+        db.migrate_to(version).await.expect("migrate");
+        TestDb { db, url, cleanup }
+    }
+
     pub async fn new(backend: crate::Backend) -> TestDb {
         match backend {
             crate::Backend::Sqlite => TestDb::sqlite().await,

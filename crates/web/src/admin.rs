@@ -530,6 +530,8 @@ pub struct AuditRow {
 #[derive(Template, WebTemplate)]
 #[template(path = "admin/audit.html")]
 pub struct AuditPage {
+    /// Accounts with many refused attempts on person files in 24 hours: name, count.
+    suspicious: Vec<(String, i64)>,
     layout: Layout,
     rows: Vec<AuditRow>,
 }
@@ -539,7 +541,12 @@ pub async fn show_audit(
     user: CurrentUser,
 ) -> Result<AuditPage, WebError> {
     let events = app::oversight::audit_trail(&state.app, &user.caller).await?;
+    let suspicious = app::oversight::suspicious_accounts(&state.app, &user.caller).await?;
     Ok(AuditPage {
+        suspicious: suspicious
+            .into_iter()
+            .map(|s| (s.user_name, s.attempts))
+            .collect(),
         layout: Layout::for_user("Journal des actions", &user, Nav::Admin).crumbs(&[
             ("Accueil", "/"),
             ("Administration", "/admin"),

@@ -2,8 +2,8 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::AppState;
@@ -23,11 +23,12 @@ pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
 /// Prometheus text, for operators only: with `PASSERELLE_METRICS_TOKEN` set, a request must
 /// carry it as a bearer token; without it, only a client on this machine (loopback, and not
 /// relayed by a reverse proxy) is answered. Everyone else gets the site's « introuvable ».
-pub async fn metrics(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-) -> Response {
+pub async fn metrics(State(state): State<AppState>, request: Request) -> Response {
+    let headers = request.headers();
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
     let allowed = match &state.app.settings.metrics_token {
         Some(token) => headers
             .get(header::AUTHORIZATION)
@@ -37,7 +38,7 @@ pub async fn metrics(
                 subtle::ConstantTimeEq::ct_eq(given.trim().as_bytes(), token.as_bytes()).into()
             }),
         None => {
-            peer.ip().is_loopback()
+            peer.is_some_and(|p| p.ip().is_loopback())
                 && !headers.contains_key("x-forwarded-for")
                 && !headers.contains_key(header::FORWARDED)
         }

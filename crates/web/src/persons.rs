@@ -210,6 +210,7 @@ pub struct NewPage {
     place: Vec<Field>,
     needs: Checkboxes,
     needs_text: Field,
+    health_needs: Field,
     agrees: Field,
     duplicates: Vec<(i64, String, String, String)>,
     hidden: Vec<(String, String)>,
@@ -231,6 +232,7 @@ fn outreach_input(pairs: &Pairs) -> OutreachInput {
         met_on: one(pairs, "met_on"),
         needs: one(pairs, "needs"),
         need_fields: many(pairs, "need_fields"),
+        health_needs: one(pairs, "health_needs"),
         agrees_recontact: one(pairs, "agrees_recontact"),
         confirm: one(pairs, "confirm") == "1",
     }
@@ -286,6 +288,7 @@ fn new_page(
             ("place", &i.place),
             ("met_on", &met_on),
             ("needs", &i.needs),
+            ("health_needs", &i.health_needs),
             ("agrees_recontact", &i.agrees_recontact),
         ]
         .iter()
@@ -328,8 +331,15 @@ fn new_page(
         )
         .errors(e),
         needs_text: Field::textarea("needs", "Ce qu'elle en dit", &i.needs)
-            .hint("En quelques mots, sans information de santé")
+            .hint("En quelques mots, sans information de santé : le groupe de suivi le lira")
             .errors(e),
+        health_needs: Field::textarea(
+            "health_needs",
+            "Précisions sur la santé ou le handicap (confidentiel)",
+            &i.health_needs,
+        )
+        .hint("Si « Santé et handicap » est coché. Seuls le référent et les personnes qu'il autorise les liront ; le groupe ne voit pas ce besoin, sauf si le référent choisit de le signaler.")
+        .errors(e),
         agrees: Field::select(
             "agrees_recontact",
             "La personne accepte d'être recontactée",
@@ -439,7 +449,8 @@ pub struct FilePage {
     qpv_checked: String,
     commune: String,
     situation: Vec<(&'static str, String)>,
-    health: Option<(String, String)>,
+    /// RQTH, valid until, the health need and its text, and whether it is shown to the group.
+    health: Option<(String, String, bool, String, bool)>,
     health_form: Vec<Field>,
     members: Vec<MemberView>,
     consents: Vec<ConsentView>,
@@ -703,7 +714,17 @@ async fn file_page(
         lost_after_days: state.app.settings.lost_after_days,
         channel: OutreachChannel::parse(&p.channel).map_or("?", OutreachChannel::label),
         met_on: date_fr(&p.met_on),
-        need_fields: field_labels(&p.need_fields),
+        need_fields: {
+            let mut labels = field_labels(&p.need_fields);
+            // Those who may read health data see the health need even when it is not shared.
+            if f.health.as_ref().is_some_and(|h| h.need && !h.need_shared) {
+                labels.push(format!(
+                    "{} (confidentiel)",
+                    ActionField::SanteHandicap.label()
+                ));
+            }
+            labels
+        },
         qpv: p.qpv_code.clone(),
         qpv_checked: match (&p.qpv_checked_at, &p.qpv_confidence, p.qpv_millesime) {
             (Some(at), Some(conf), Some(year)) => format!(
@@ -724,6 +745,9 @@ async fn file_page(
             (
                 yn(h.rqth),
                 h.rqth_until.as_deref().map(date_fr).unwrap_or_default(),
+                h.need,
+                h.need_note.clone(),
+                h.need_shared,
             )
         }),
         health_form: if f.access.health {
@@ -741,6 +765,12 @@ async fn file_page(
                     })
                     .unwrap_or_default()
             };
+            let yes = |b: bool| if b { "oui" } else { "non" }.to_string();
+            let (need, note, shared) = if forms.name == "sante" {
+                (v("need"), v("need_note"), v("need_shared"))
+            } else {
+                (yes(h.need), h.need_note.clone(), yes(h.need_shared))
+            };
             vec![
                 Field::select(
                     "rqth",
@@ -748,6 +778,23 @@ async fn file_page(
                     &rqth,
                     yes_no_options(),
                 )
+                .errors(e("sante")),
+                Field::select(
+                    "need",
+                    "Besoin dans le champ « Santé et handicap »",
+                    &need,
+                    yes_no_options(),
+                )
+                .errors(e("sante")),
+                Field::textarea("need_note", "Précisions (confidentiel)", &note)
+                    .errors(e("sante")),
+                Field::select(
+                    "need_shared",
+                    "Signaler au groupe de suivi qu'un besoin de santé existe (sans les précisions)",
+                    &shared,
+                    yes_no_options(),
+                )
+                .hint("Les professionnels du groupe sans accès aux données de santé verront seulement « Santé et handicap » dans les besoins.")
                 .errors(e("sante")),
                 Field::typed(
                     "rqth_until",
@@ -1039,14 +1086,14 @@ pub async fn set_health(
     Path(id): Path<i64>,
     CsrfForm(pairs): CsrfForm<Pairs>,
 ) -> Result<Response, WebError> {
-    let outcome = persons::set_health(
-        &state.app,
-        &user.caller,
-        person_id(id),
-        &one(&pairs, "rqth"),
-        &one(&pairs, "rqth_until"),
-    )
-    .await;
+    let input = persons::HealthInput {
+        rqth: one(&pairs, "rqth"),
+        rqth_until: one(&pairs, "rqth_until"),
+        need: one(&pairs, "need"),
+        need_note: one(&pairs, "need_note"),
+        need_shared: one(&pairs, "need_shared"),
+    };
+    let outcome = persons::set_health(&state.app, &user.caller, person_id(id), &input).await;
     after(&state, &user, id, "sante", pairs, outcome, "sante").await
 }
 
@@ -1406,6 +1453,8 @@ fn action_label(action: &str) -> &'static str {
         "person.consent" => "consentement",
         "person.health" => "données de santé",
         "person.merge" => "fusion",
+        "person.duplicate" => "montré comme doublon possible",
+        "person.denied" => "tentative refusée",
         _ => "modification",
     }
 }
@@ -1414,16 +1463,74 @@ fn action_label(action: &str) -> &'static str {
 #[template(path = "persons/territory_access.html")]
 pub struct TerritoryAccessPage {
     layout: Layout,
-    /// When, who, what, which file (id), detail.
-    events: Vec<(String, String, String, i64, String)>,
+    fields: Vec<Field>,
+    denied_only: bool,
+    /// When, who, what, which file (id), detail, refused.
+    events: Vec<(String, String, String, i64, String, bool)>,
+    total: i64,
+    page: i64,
+    pages: i64,
+    /// The query without its page, for the paging links.
+    base: String,
+    /// Accounts with many refused attempts in the last 24 hours: name and count.
+    suspicious: Vec<(String, i64)>,
 }
 
 pub async fn territory_access_log(
     State(state): State<AppState>,
     user: CurrentUser,
-) -> Result<TerritoryAccessPage, WebError> {
-    let events = persons::territory_access_log(&state.app, &user.caller).await?;
-    Ok(TerritoryAccessPage {
+    Query(input): Query<persons::AccessLogInput>,
+) -> Result<axum::response::Response, WebError> {
+    let (log, errors) = match persons::territory_access_log(&state.app, &user.caller, &input).await
+    {
+        Ok(log) => (Some(log), FieldErrors::default()),
+        Err(app::AppError::Invalid(e)) => (None, e),
+        Err(e) => return Err(e.into()),
+    };
+    let team_options = |log: &Option<persons::AccessLog>| {
+        let mut options = vec![(String::new(), "Tout le monde".to_string())];
+        if let Some(l) = log {
+            for m in &l.team {
+                let id = m.user_id.0.to_string();
+                if !options.iter().any(|(v, _)| *v == id) {
+                    options.push((id, m.display_name.clone()));
+                }
+            }
+        }
+        options
+    };
+    let fields = vec![
+        Field::text("personne", "Dossier n°", &input.personne).errors(&errors),
+        Field::select("utilisateur", "Qui", &input.utilisateur, team_options(&log)).errors(&errors),
+        Field::text("du", "Du", &input.du)
+            .hint("JJ/MM/AAAA")
+            .errors(&errors),
+        Field::text("au", "Au", &input.au)
+            .hint("JJ/MM/AAAA")
+            .errors(&errors),
+    ];
+    let base = serde_urlencoded::to_string([
+        ("personne", input.personne.as_str()),
+        ("utilisateur", input.utilisateur.as_str()),
+        ("du", input.du.as_str()),
+        ("au", input.au.as_str()),
+        ("refus", input.refus.as_str()),
+    ])
+    .unwrap_or_default();
+    let status = if errors.is_empty() {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let log = log.unwrap_or(persons::AccessLog {
+        events: Vec::new(),
+        total: 0,
+        page: 1,
+        pages: 1,
+        suspicious: Vec::new(),
+        team: Vec::new(),
+    });
+    let page = TerritoryAccessPage {
         layout: Layout::for_user("Accès aux dossiers du territoire", &user, Nav::Persons).crumbs(
             &[
                 ("Accueil", "/"),
@@ -1431,7 +1538,10 @@ pub async fn territory_access_log(
                 ("Accès aux dossiers", ""),
             ],
         ),
-        events: events
+        fields,
+        denied_only: input.refus == "1",
+        events: log
+            .events
             .into_iter()
             .map(|e| {
                 (
@@ -1440,10 +1550,21 @@ pub async fn territory_access_log(
                     action_label(&e.action).to_string(),
                     e.target_id.unwrap_or_default(),
                     e.detail,
+                    e.action == "person.denied",
                 )
             })
             .collect(),
-    })
+        total: log.total,
+        page: log.page,
+        pages: log.pages,
+        base,
+        suspicious: log
+            .suspicious
+            .into_iter()
+            .map(|s| (s.user_name, s.attempts))
+            .collect(),
+    };
+    Ok((status, page).into_response())
 }
 
 #[derive(Template, WebTemplate)]
@@ -1474,21 +1595,10 @@ pub async fn access_log(
         events: events
             .into_iter()
             .map(|e| {
-                let what = match e.action.as_str() {
-                    "person.read" => "consultation",
-                    "person.list" => "affichage dans une liste",
-                    "person.create" => "création",
-                    "person.journal" => "journal",
-                    "person.group" => "groupe de suivi",
-                    "person.consent" => "consentement",
-                    "person.health" => "données de santé",
-                    "person.merge" => "fusion",
-                    _ => "modification",
-                };
                 (
                     e.at.format("%d/%m/%Y %H:%M:%S UTC").to_string(),
                     e.user_name.unwrap_or_default(),
-                    what.to_string(),
+                    action_label(&e.action).to_string(),
                     e.detail,
                 )
             })
