@@ -89,7 +89,10 @@ const BATCH: usize = 200;
 
 /// Sends records in batches from the reading thread to the writer.
 struct Sink {
-    sender: tokio::sync::mpsc::Sender<Vec<Item>>,
+    /// Where batches go; `None` when the file is only checked (nothing is stored).
+    sender: Option<tokio::sync::mpsc::Sender<Vec<Item>>>,
+    /// Records checked against the schema when there is no writer, and how many passed.
+    checked: (usize, usize),
     batch: Vec<Item>,
     positions: [usize; 2],
 }
@@ -134,7 +137,19 @@ impl Sink {
         if batch.is_empty() {
             return Ok(());
         }
-        self.sender
+        let Some(sender) = &self.sender else {
+            let referential = territory::Referential::official();
+            for item in batch {
+                let valid = match item.kind {
+                    RecordKind::Structure => Structure::from_json(&item.value, referential).is_ok(),
+                    RecordKind::Service => Service::from_json(&item.value, referential).is_ok(),
+                };
+                self.checked.0 += 1;
+                self.checked.1 += usize::from(valid);
+            }
+            return Ok(());
+        };
+        sender
             .blocking_send(batch)
             .map_err(|_| "import interrompu".to_string())
     }
@@ -213,6 +228,22 @@ fn json_error(e: serde_json::Error) -> String {
     }
 }
 
+/// Reads a whole data·inclusion file and checks each record against the schema, storing
+/// nothing: `(records, valid records)`, or why the file is unreadable. The fuzz target of
+/// the directory import calls this.
+pub fn check_file(input: &[u8]) -> Result<(usize, usize), String> {
+    let input = std::io::Cursor::new(input);
+    let mut sink = Sink {
+        sender: None,
+        checked: (0, 0),
+        batch: Vec::new(),
+        positions: [0, 0],
+    };
+    read_file(input, &mut sink)?;
+    sink.flush()?;
+    Ok(sink.checked)
+}
+
 /// Reads a data·inclusion file into the sink; the error says why the file is unreadable.
 fn read_file(input: impl Read, sink: &mut Sink) -> Result<(), String> {
     let mut reader = BufReader::with_capacity(1 << 16, input);
@@ -256,7 +287,9 @@ fn read_file(input: impl Read, sink: &mut Sink) -> Result<(), String> {
 
 fn read_csv(mut reader: impl BufRead, sink: &mut Sink) -> Result<(), String> {
     let mut head = String::new();
-    reader
+    // A header line is a few hundred bytes: a file without line breaks stops at 1 MB.
+    (&mut reader)
+        .take(1 << 20)
         .read_line(&mut head)
         .map_err(|_| "le fichier n'est ni du JSON ni un CSV en UTF-8".to_string())?;
     let delimiter = if head.matches(';').count() > head.matches(',').count() {
@@ -277,6 +310,13 @@ fn read_csv(mut reader: impl BufRead, sink: &mut Sink) -> Result<(), String> {
                 .collect()
         })
         .unwrap_or_default();
+    let limit = crate::spreadsheet::LIMITS.max_columns;
+    if headers.len() > limit {
+        return Err(format!(
+            "ligne 1 : {} colonnes, plus que les {limit} acceptées",
+            headers.len()
+        ));
+    }
     for required in ["source", "id", "nom"] {
         if !headers.iter().any(|h| h == required) {
             return Err(format!(
@@ -296,7 +336,18 @@ fn read_csv(mut reader: impl BufRead, sink: &mut Sink) -> Result<(), String> {
         .from_reader(reader);
     for (i, row) in rows.records().enumerate() {
         let line = i + 2;
-        let row = row.map_err(|e| format!("ligne {line} : CSV illisible ({e})"))?;
+        let row = row.map_err(|e| {
+            format!(
+                "ligne {line} : CSV illisible ({})",
+                crate::spreadsheet::csv_error(&e)
+            )
+        })?;
+        if row.len() > limit {
+            return Err(format!(
+                "ligne {line} : {} colonnes, plus que les {limit} acceptées",
+                row.len()
+            ));
+        }
         if row.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
@@ -400,7 +451,8 @@ pub async fn import(
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<Vec<Item>>(4);
     let reader = tokio::task::spawn_blocking(move || {
         let mut sink = Sink {
-            sender,
+            sender: Some(sender),
+            checked: (0, 0),
             batch: Vec::with_capacity(BATCH),
             positions: [0, 0],
         };

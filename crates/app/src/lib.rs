@@ -18,6 +18,7 @@ pub mod directory;
 pub mod directory_file;
 pub mod error;
 pub mod form;
+pub mod fuzzing;
 pub mod geocoding;
 pub mod knowledge;
 pub mod mail;

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 mod bench;
 mod bench_directory;
+mod bench_uploads;
 mod cli_errors;
 mod config;
 mod server;
@@ -174,6 +175,9 @@ enum BenchCommand {
         #[arg(long, default_value_t = 20_000)]
         requetes: usize,
     },
+    /// Les pires téléversements (classeur creux, bombes zip, millions de colonnes) : durée et
+    /// mémoire de pointe de chacun, comparées à un fichier honnête de 200 000 lignes.
+    Televersements,
     /// Vérification en masse d'un fichier de coordonnées (lignes/s et mémoire de pointe).
     Masse {
         #[arg(long, default_value_t = 100_000)]
@@ -296,6 +300,9 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Bench {
             command: BenchCommand::Masse { lignes },
         } => Ok(bench::mass_check(lignes).await?),
+        Command::Bench {
+            command: BenchCommand::Televersements,
+        } => Ok(bench_uploads::uploads().await?),
         Command::Bench {
             command:
                 BenchCommand::Qpv {
