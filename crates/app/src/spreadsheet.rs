@@ -152,6 +152,18 @@ impl<'l> Grid<'l> {
         Ok(())
     }
 
+    /// Counts cells about to be kept, refusing past the bound.
+    fn keep(&mut self, cells: usize) -> Result<(), Refused> {
+        self.cells += cells;
+        if self.cells > self.limits.max_cells {
+            return refuse(format!(
+                "Le fichier compte plus de {} cellules, la limite acceptée : découpez-le en plusieurs fichiers.",
+                format_count(self.limits.max_cells as u64)
+            ));
+        }
+        Ok(())
+    }
+
     /// Sets one cell; rows and columns before it are filled with empty text.
     fn set(&mut self, row: u64, column: u64, value: String) -> Result<(), Refused> {
         self.check_position(row, column)?;
@@ -159,36 +171,19 @@ impl<'l> Grid<'l> {
         if self.rows.len() <= row {
             self.rows.resize_with(row + 1, Vec::new);
         }
-        let cells = &mut self.rows[row];
-        if cells.len() <= column {
-            let added = column + 1 - cells.len();
-            self.cells += added;
-            if self.cells > self.limits.max_cells {
-                return refuse(format!(
-                    "Le fichier compte plus de {} cellules, la limite acceptée : découpez-le en plusieurs fichiers.",
-                    format_count(self.limits.max_cells as u64)
-                ));
-            }
-            cells.resize(column + 1, String::new());
+        let width = self.rows[row].len();
+        if width <= column {
+            self.keep(column + 1 - width)?;
+            self.rows[row].resize(column + 1, String::new());
         }
-        cells[column] = value;
+        self.rows[row][column] = value;
         Ok(())
     }
 
     fn push_row(&mut self, cells: Vec<String>) -> Result<(), Refused> {
         let row = self.rows.len() as u64;
-        if !cells.is_empty() {
-            self.check_position(row, cells.len() as u64 - 1)?;
-        } else {
-            self.check_position(row, 0)?;
-        }
-        self.cells += cells.len();
-        if self.cells > self.limits.max_cells {
-            return refuse(format!(
-                "Le fichier compte plus de {} cellules, la limite acceptée : découpez-le en plusieurs fichiers.",
-                format_count(self.limits.max_cells as u64)
-            ));
-        }
+        self.check_position(row, cells.len().saturating_sub(1) as u64)?;
+        self.keep(cells.len())?;
         self.rows.push(cells);
         Ok(())
     }

@@ -278,6 +278,16 @@ impl Fixture {
     }
 }
 
+/// The token of a one-time link (`/invitation/…`, `/mot-de-passe/…`) in a mail's body.
+pub fn link_token(body: &str, path: &str) -> String {
+    let start = body.find(path).expect("link in the mail") + path.len();
+    body[start..]
+        .split_whitespace()
+        .next()
+        .expect("token")
+        .to_string()
+}
+
 /// A local stand-in for the BAN API: HTTP/1.1 on 127.0.0.1, answering `/search/?q=…&limit=1`
 /// with the real API's GeoJSON shape. Known queries: an address containing « Maubeuge » falls
 /// inside the demo QPV « Les Tilleuls »; « Parc » falls in that QPV's hole (outside, ~107 m from

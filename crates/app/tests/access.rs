@@ -4,18 +4,9 @@ use app::auth::{self, LoginError};
 use app::fixture_tests;
 use app::team::{InvitationInput, InvitationOutcome};
 use app::territories::TerritoryInput;
-use app::testing::PASSWORD;
+use app::testing::{PASSWORD, link_token};
 use app::{AppError, caller};
 use chrono::Duration;
-
-fn link_token(body: &str, path: &str) -> String {
-    let start = body.find(path).expect("link in the mail") + path.len();
-    body[start..]
-        .split_whitespace()
-        .next()
-        .expect("token")
-        .to_string()
-}
 
 fixture_tests! {
     async fn a_right_password_opens_a_session_and_a_wrong_one_says_nothing_about_the_account(f) {

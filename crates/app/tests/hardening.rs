@@ -5,22 +5,13 @@ use app::auth::{self, LoginError};
 use app::fixture_tests;
 use app::persons::{self, EntryInput, OutreachInput, Recorded, SituationInput};
 use app::team::{InvitationInput, InvitationOutcome};
-use app::testing::{Fixture, PASSWORD};
+use app::testing::{Fixture, PASSWORD, link_token};
 use app::{AppError, Caller, caller};
 use domain::PersonId;
 
 fn day(days: i64) -> String {
     (domain::calendar::france_date(chrono::Utc::now()) + chrono::Duration::days(days))
         .format("%Y-%m-%d")
-        .to_string()
-}
-
-fn link_token(body: &str, path: &str) -> String {
-    let start = body.find(path).expect("link in the mail") + path.len();
-    body[start..]
-        .split_whitespace()
-        .next()
-        .expect("token")
         .to_string()
 }
 

@@ -141,11 +141,26 @@ async fn postgis(
 }
 
 /// The process's peak resident memory so far, in MiB (Linux `VmHWM`).
-fn peak_memory_mib() -> Option<f64> {
+/// A memory figure of this process from `/proc/self/status` (`VmHWM:` peak, `VmRSS:` now), MiB.
+pub(crate) fn memory_mib(key: &str) -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|l| l.starts_with(key))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
+}
+
+fn peak_memory_mib() -> Option<f64> {
+    memory_mib("VmHWM:")
+}
+
+/// A migrated SQLite database in `dir`, thrown away with it.
+pub(crate) async fn scratch_sqlite(dir: &std::path::Path) -> Result<store::Db, String> {
+    let url = format!("sqlite://{}?mode=rwc", dir.join("bench.db").display());
+    let db = store::Db::connect(&url, &store::PoolSettings::default())
+        .await
+        .map_err(|e| e.to_string())?;
+    db.migrate().await.map_err(|e| e.to_string())?;
+    Ok(db)
 }
 
 /// `passerelle bench masse`: the mass check pipeline on a large file of coordinates (no
@@ -160,11 +175,7 @@ pub async fn mass_check(rows: usize) -> Result<(), String> {
 }
 
 async fn mass_check_in(dir: &std::path::Path, rows: usize) -> Result<(), String> {
-    let url = format!("sqlite://{}?mode=rwc", dir.join("bench.db").display());
-    let db = store::Db::connect(&url, &store::PoolSettings::default())
-        .await
-        .map_err(|e| e.to_string())?;
-    db.migrate().await.map_err(|e| e.to_string())?;
+    let db = scratch_sqlite(dir).await?;
     let app = app::App::new(db.clone(), app::Settings::default(), None)
         .await
         .map_err(|e| e.to_string())?;
@@ -305,11 +316,7 @@ async fn offline_geocoding_in(
         })
         .collect();
     drop(rows);
-    let url = format!("sqlite://{}?mode=rwc", dir.join("bench.db").display());
-    let db = store::Db::connect(&url, &store::PoolSettings::default())
-        .await
-        .map_err(|e| e.to_string())?;
-    db.migrate().await.map_err(|e| e.to_string())?;
+    let db = scratch_sqlite(dir).await?;
     let settings = app::Settings {
         geocoder: app::geocoding::GeocoderChoice::Offline,
         ..app::Settings::default()

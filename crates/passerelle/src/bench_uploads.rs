@@ -10,18 +10,11 @@ use axum::http::{Request, StatusCode, header};
 use tower::ServiceExt;
 
 fn current_rss_mib() -> f64 {
-    read_status("VmRSS:").unwrap_or(0.0)
+    crate::bench::memory_mib("VmRSS:").unwrap_or(0.0)
 }
 
 fn peak_rss_mib() -> f64 {
-    read_status("VmHWM:").unwrap_or(0.0)
-}
-
-fn read_status(key: &str) -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with(key))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
+    crate::bench::memory_mib("VmHWM:").unwrap_or(0.0)
 }
 
 /// Starts a new peak-memory measurement (Linux: writing 5 to clear_refs resets VmHWM).
@@ -105,11 +98,7 @@ pub async fn uploads() -> Result<(), String> {
 }
 
 async fn uploads_in(dir: &std::path::Path) -> Result<(), String> {
-    let url = format!("sqlite://{}?mode=rwc", dir.join("bench.db").display());
-    let db = store::Db::connect(&url, &store::PoolSettings::default())
-        .await
-        .map_err(|e| e.to_string())?;
-    db.migrate().await.map_err(|e| e.to_string())?;
+    let db = crate::bench::scratch_sqlite(dir).await?;
     let settings = app::Settings {
         upload_wait: std::time::Duration::from_secs(60),
         ..app::Settings::default()
