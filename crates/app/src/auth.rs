@@ -139,13 +139,13 @@ pub async fn logout(app: &App, caller: &crate::Caller) -> Result<(), AppError> {
 
 /// Sends a reset link if an active account has this address. The answer is the same either
 /// way, so the form does not reveal which addresses have accounts; the mail leaves after the
-/// answer, so neither does the page's timing. Requests are throttled per account (silently:
+/// answer (a job delivers it), so neither does the page's timing. Requests are throttled per account (silently:
 /// the answer stays the same) and per client address (said, since it reveals nothing).
 pub async fn request_password_reset(
     app: &App,
     email: &str,
     client_ip: &str,
-) -> Result<crate::mail::Delivery, AppError> {
+) -> Result<(), AppError> {
     let email = Email::parse(email).map_err(|e| AppError::field("email", e.0))?;
     let now = app.now();
     let (by_account, by_address) = {
@@ -167,14 +167,14 @@ pub async fn request_password_reset(
     }
     if by_account > MAX_RESETS_PER_ACCOUNT {
         tracing::warn!(client_ip, "password reset throttled for an account");
-        return Ok(crate::mail::Delivery::none());
+        return Ok(());
     }
     let mut tx = app.db.begin().await?;
     let Some(user) = store::users::by_email(&mut tx.conn(), &email)
         .await?
         .filter(|u| u.is_active)
     else {
-        return Ok(crate::mail::Delivery::none());
+        return Ok(());
     };
     let token = random_token();
     store::tokens::create_password_reset(
@@ -193,7 +193,7 @@ pub async fn request_password_reset(
         name = user.display_name,
         base = app.settings.base_url,
     );
-    let mail = crate::mail::enqueue(
+    crate::mail::enqueue(
         &mut tx.conn(),
         app,
         &user.email,
@@ -202,7 +202,7 @@ pub async fn request_password_reset(
     )
     .await?;
     tx.commit().await?;
-    Ok(crate::mail::Delivery::start(app, vec![mail]))
+    Ok(())
 }
 
 /// Whether a reset link is still usable (to show the form or explain that it is not).

@@ -39,7 +39,8 @@ pub fn check_settings(settings: &MailSettings) -> Result<(), String> {
     Ok(())
 }
 
-/// Queues a message; call inside the transaction of the change it reports.
+/// Queues a message and the job that delivers it; call inside the transaction of the change it
+/// reports, so that a rolled-back change sends nothing.
 pub async fn enqueue(
     c: &mut store::Conn<'_>,
     app: &App,
@@ -51,7 +52,9 @@ pub async fn enqueue(
         "\n\n--\nPasserelle — coopération territoriale pour l'emploi\n{}\nCe message est automatique : merci de ne pas y répondre.",
         app.settings.base_url
     );
-    Ok(store::outbox::push(c, to, subject, &format!("{body}{footer}"), app.now()).await?)
+    let id = store::outbox::push(c, to, subject, &format!("{body}{footer}"), app.now()).await?;
+    crate::jobs::enqueue(c, app, &crate::jobs::Work::SendMail(id), None, app.now()).await?;
+    Ok(id)
 }
 
 /// A message as administrators may read it: the one-time links of password resets and
@@ -79,66 +82,33 @@ pub fn masked(body: &str) -> String {
     out
 }
 
-/// Mail on its way, sent by a task of its own so that the request that queued it answers at
-/// once. Dropping it lets the sending go on; tests await [`Delivery::finished`].
-pub struct Delivery(Option<tokio::task::JoinHandle<()>>);
-
-impl Delivery {
-    pub fn none() -> Delivery {
-        Delivery(None)
-    }
-
-    pub fn start(app: &App, ids: Vec<MailId>) -> Delivery {
-        let app = app.clone();
-        Delivery(Some(tokio::spawn(async move { deliver(&app, &ids).await })))
-    }
-
-    pub async fn finished(self) {
-        if let Some(handle) = self.0 {
-            let _ = handle.await;
-        }
-    }
-}
-
-/// Delivers queued messages by SMTP when configured. Failures are recorded on the message and
-/// logged; they never fail the user's action, which is already committed.
-pub async fn deliver(app: &App, ids: &[MailId]) {
+/// Delivers one queued message by SMTP (the job `courriel`). Without SMTP the message stays in
+/// the outbox, which administrators read; a message already sent is not sent again. A failure
+/// is recorded on the message and returned, so that the job is retried later.
+pub async fn deliver_one(app: &App, id: MailId) -> Result<(), String> {
     let Some(url) = &app.settings.mail.smtp_url else {
-        return;
+        return Ok(());
     };
-    let transport = match AsyncSmtpTransport::<Tokio1Executor>::from_url(url) {
-        Ok(builder) => builder.timeout(Some(Duration::from_secs(15))).build(),
-        Err(e) => {
-            tracing::error!(error = %e, "SMTP settings unusable");
-            return;
-        }
-    };
-    for &id in ids {
-        if let Err(e) = deliver_one(app, &transport, id).await {
-            tracing::warn!(mail = %id, error = %e, "mail not delivered");
-        }
-    }
-}
-
-async fn deliver_one(
-    app: &App,
-    transport: &AsyncSmtpTransport<Tokio1Executor>,
-    id: MailId,
-) -> Result<(), AppError> {
-    let mut pooled = app.db.acquire().await?;
-    let Some(mail) = store::outbox::by_id(&mut pooled.conn(), id).await? else {
+    let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+        .map_err(|e| format!("réglages SMTP inutilisables : {e}"))?
+        .timeout(Some(Duration::from_secs(15)))
+        .build();
+    let mut pooled = app.db.acquire().await.map_err(|e| e.to_string())?;
+    let Some(mail) = store::outbox::by_id(&mut pooled.conn(), id)
+        .await
+        .map_err(|e| e.to_string())?
+    else {
         return Ok(());
     };
     if mail.sent_at.is_some() {
         return Ok(());
     }
-    let outcome = build(
+    let outcome = match build(
         &app.settings.mail.from,
         &mail.recipient,
         &mail.subject,
         &mail.body,
-    );
-    let outcome = match outcome {
+    ) {
         Ok(message) => transport
             .send(message)
             .await
@@ -148,15 +118,16 @@ async fn deliver_one(
     };
     match outcome {
         // Once sent, the stored copy keeps no live link.
-        Ok(()) => {
-            store::outbox::mark_sent(&mut pooled.conn(), id, app.now(), &masked(&mail.body)).await?
-        }
+        Ok(()) => store::outbox::mark_sent(&mut pooled.conn(), id, app.now(), &masked(&mail.body))
+            .await
+            .map_err(|e| e.to_string()),
         Err(e) => {
-            store::outbox::mark_failed(&mut pooled.conn(), id, &e).await?;
-            return Err(AppError::Internal(e));
+            store::outbox::mark_failed(&mut pooled.conn(), id, &e)
+                .await
+                .map_err(|e| e.to_string())?;
+            Err(e)
         }
     }
-    Ok(())
 }
 
 fn build(from: &str, to: &str, subject: &str, body: &str) -> Result<Message, String> {
@@ -173,21 +144,4 @@ fn build(from: &str, to: &str, subject: &str, body: &str) -> Result<Message, Str
         .header(ContentType::TEXT_PLAIN)
         .body(body.to_string())
         .map_err(|e| e.to_string())
-}
-
-/// Retries messages that failed, a few times (called periodically by the server).
-pub async fn retry_unsent(app: &App) -> Result<(), AppError> {
-    if app.settings.mail.smtp_url.is_none() {
-        return Ok(());
-    }
-    let ids: Vec<MailId> = {
-        let mut pooled = app.db.acquire().await?;
-        store::outbox::unsent(&mut pooled.conn(), 5, 50)
-            .await?
-            .into_iter()
-            .map(|m| m.id)
-            .collect()
-    };
-    deliver(app, &ids).await;
-    Ok(())
 }

@@ -1,8 +1,8 @@
 //! Retention (DOMAIN.md §7, promised on the « Données personnelles » page): a person's file goes
 //! to the intermediate archive two years after the last contact (out of every list, readable by
 //! the territory's coordinators only) and is deleted two years later; audit rows are kept one
-//! year. Runs once a day from the server's housekeeping; every instance may try, the work is
-//! idempotent.
+//! year. Runs once a day as the job `conservation` (`crate::jobs`), enqueued under the day's
+//! key so that several instances never run it twice; the work is idempotent anyway.
 
 use chrono::{Duration, Months};
 
@@ -44,23 +44,4 @@ pub async fn apply(app: &App) -> Result<Report, AppError> {
         deleted,
         audit_deleted,
     })
-}
-
-/// Applies retention once per day (the date of the last run is kept in the settings table).
-pub async fn run_daily(app: &App) -> Result<Option<Report>, AppError> {
-    let today = app.today().format("%Y-%m-%d").to_string();
-    {
-        let mut pooled = app.db.acquire().await?;
-        if store::settings::get(&mut pooled.conn(), "retention.last_run")
-            .await?
-            .as_deref()
-            == Some(today.as_str())
-        {
-            return Ok(None);
-        }
-    }
-    let report = apply(app).await?;
-    let mut pooled = app.db.acquire().await?;
-    store::settings::put(&mut pooled.conn(), "retention.last_run", &today).await?;
-    Ok(Some(report))
 }

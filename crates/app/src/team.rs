@@ -228,7 +228,7 @@ pub async fn invite(
         role.label(),
         app.settings.base_url
     );
-    let mail = crate::mail::enqueue(
+    crate::mail::enqueue(
         &mut tx.conn(),
         app,
         email.as_str(),
@@ -248,6 +248,5 @@ pub async fn invite(
         )
         .await?;
     tx.commit().await?;
-    crate::mail::deliver(app, &[mail]).await;
     Ok(outcome)
 }

@@ -89,7 +89,7 @@ fixture_tests! {
         }
         assert!(matches!(auth::login(&f.app, "conseil@test.fr", PASSWORD, "192.0.2.10").await, Err(LoginError::Throttled)));
         // …until the owner follows a reset link.
-        auth::request_password_reset(&f.app, "conseil@test.fr", "192.0.2.10").await.expect("requested").finished().await;
+        auth::request_password_reset(&f.app, "conseil@test.fr", "192.0.2.10").await.expect("requested");
         let token = link_token(&f.outbox().await[0].body, "/mot-de-passe/");
         auth::reset_password(&f.app, &token, "une nouvelle phrase de passe", "une nouvelle phrase de passe").await.expect("reset");
         auth::login(&f.app, "conseil@test.fr", "une nouvelle phrase de passe", "192.0.2.10").await.expect("open again");
@@ -97,7 +97,7 @@ fixture_tests! {
 
     async fn flooding_the_reset_form_sends_three_mails_at_most_and_throttles_the_address(f) {
         for _ in 0..5 {
-            auth::request_password_reset(&f.app, "conseil@test.fr", "203.0.113.8").await.expect("same answer").finished().await;
+            auth::request_password_reset(&f.app, "conseil@test.fr", "203.0.113.8").await.expect("same answer");
         }
         assert_eq!(f.outbox().await.len(), 3, "three links an hour for one account");
         for i in 0..5 {

@@ -365,9 +365,12 @@ tests! {
         assert!(store::persons::get(&mut pooled.conn(), id).await.expect("query").is_none());
         assert!(store::persons::members(&mut pooled.conn(), id).await.expect("query").is_empty());
         assert!(store::persons::get(&mut pooled.conn(), kept).await.expect("query").is_some());
-        // Once a day only.
+        // Once a day only, through the job queue, however many instances schedule it.
         drop(pooled);
-        assert!(app::retention::run_daily(&f.app).await.expect("first run").is_some());
-        assert!(app::retention::run_daily(&f.app).await.expect("second run").is_none());
+        app::jobs::schedule_periodic(&f.app).await.expect("scheduled");
+        app::jobs::schedule_periodic(&f.app).await.expect("scheduled again");
+        assert_eq!(app::jobs::drain(&f.app, "essai").await.expect("ran"), 2, "one retention, one purge");
+        app::jobs::schedule_periodic(&f.app).await.expect("scheduled a third time");
+        assert_eq!(app::jobs::drain(&f.app, "essai").await.expect("ran"), 0);
     }
 }

@@ -78,9 +78,8 @@ async fn a_reset_mail_goes_out_by_smtp_and_is_marked_sent(backend: store::Backen
     let f = fixture_with_smtp(backend, port).await;
     app::auth::request_password_reset(&f.app, "conseil@test.fr", "10.0.0.1")
         .await
-        .expect("requested")
-        .finished()
-        .await;
+        .expect("requested");
+    app::jobs::drain(&f.app, "essai").await.expect("jobs run");
     let messages = received.lock().expect("lock").clone();
     assert_eq!(messages.len(), 1);
     assert!(
@@ -106,9 +105,8 @@ async fn a_refused_mail_stays_in_the_outbox_with_the_reason_and_the_action_still
     let f = fixture_with_smtp(backend, port).await;
     app::auth::request_password_reset(&f.app, "conseil@test.fr", "10.0.0.1")
         .await
-        .expect("the user's action is not lost")
-        .finished()
-        .await;
+        .expect("the user's action is not lost");
+    app::jobs::drain(&f.app, "essai").await.expect("jobs run");
     let outbox = f.outbox().await;
     assert!(outbox[0].sent_at.is_none());
     assert_eq!(outbox[0].attempts, 1);
@@ -147,4 +145,37 @@ async fn a_refused_mail_stays_in_the_outbox_with_the_reason_on_postgres() {
         store::Backend::Postgres,
     )
     .await;
+}
+
+#[tokio::test]
+async fn a_mail_is_delivered_exactly_once_with_two_server_instances_on_one_postgresql() {
+    let (port, received) = smtp_server(false).await;
+    let f = fixture_with_smtp(store::Backend::Postgres, port).await;
+    let db = store::Db::connect(&f.test_db.url, &store::PoolSettings::default())
+        .await
+        .expect("second pool");
+    let mut second = app::App::new(db, (*f.app.settings).clone(), None)
+        .await
+        .expect("second instance");
+    second.clock = f.app.clock.clone();
+    app::auth::request_password_reset(&f.app, "conseil@test.fr", "10.0.0.1")
+        .await
+        .expect("requested");
+    let first = f.app.clone();
+    let a = tokio::spawn(async move { app::jobs::drain(&first, "instance-a").await });
+    let b = tokio::spawn(async move { app::jobs::drain(&second, "instance-b").await });
+    let ran = a.await.expect("a").expect("drain a") + b.await.expect("b").expect("drain b");
+    assert_eq!(ran, 1, "one job for one mail");
+    assert_eq!(
+        received.lock().expect("lock").len(),
+        1,
+        "delivered exactly once"
+    );
+    let outbox = f.outbox().await;
+    assert_eq!(outbox[0].attempts, 1);
+    assert!(outbox[0].sent_at.is_some());
+    assert!(
+        !outbox[0].body.contains("/mot-de-passe/") || outbox[0].body.contains("[lien masqué]"),
+        "the stored copy keeps no live link"
+    );
 }

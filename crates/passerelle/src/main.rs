@@ -45,6 +45,12 @@ enum Command {
         #[arg(long, value_name = "URL")]
         database_url: Option<String>,
     },
+    /// Exécute les tâches de fond (courriels, purges, durées de conservation) sans servir de
+    /// pages : autant de processus que voulu sur la même base.
+    Worker {
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+    },
     /// Met le schéma de la base de données à jour, puis s'arrête.
     Migrate {
         #[arg(long, value_name = "URL")]
@@ -279,6 +285,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             }
             override_with(&mut config, addr, database_url)?;
             Ok(server::serve(config, true).await?)
+        }
+        Command::Worker { database_url } => {
+            override_with(&mut config, None, database_url)?;
+            Ok(server::work(config).await?)
         }
         Command::Migrate { database_url } => {
             override_with(&mut config, None, database_url)?;

@@ -60,6 +60,7 @@ pub async fn serve(config: Config, demo: bool) -> Result<(), String> {
     }
     println!("Passerelle écoute sur http://{bound}");
     spawn_housekeeping(app.clone());
+    spawn_worker(app.clone());
     let trust = config.trust_forwarded_for;
     let router = web::router(web::AppState::new(app, trust));
     axum::serve(
@@ -73,34 +74,43 @@ pub async fn serve(config: Config, demo: bool) -> Result<(), String> {
     Ok(())
 }
 
-/// Periodic chores: expired sessions and stale login failures are purged, failed mail retried,
-/// and once a day person files and audit rows past their retention are archived or deleted.
+/// Every instance keeps its in-memory QPV index up to date with the database (another process
+/// may have imported a map); everything else is work for the job queue.
 fn spawn_housekeeping(app: app::App) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
             tick.tick().await;
-            if let Err(e) = app::auth::purge_expired(&app).await {
-                tracing::warn!(error = %e, "purge failed");
-            }
             if let Err(e) = app::qpv::refresh_if_changed(&app).await {
                 tracing::warn!(error = %e, "QPV index refresh failed");
             }
-            if let Err(e) = app::mail::retry_unsent(&app).await {
-                tracing::warn!(error = %e, "mail retry failed");
-            }
-            match app::retention::run_daily(&app).await {
-                Ok(Some(r)) => tracing::info!(
-                    archived = r.archived,
-                    deleted = r.deleted,
-                    audit_deleted = r.audit_deleted,
-                    "retention applied"
-                ),
-                Ok(None) => {}
-                Err(e) => tracing::warn!(error = %e, "retention failed"),
-            }
         }
     });
+}
+
+/// The job worker of this instance (mail, purges, retention), polling every second.
+fn spawn_worker(app: app::App) {
+    let name = app::jobs::worker_name();
+    tracing::info!(worker = %name, "job worker started");
+    tokio::spawn(app::jobs::work_forever(app, name, Duration::from_secs(1)));
+}
+
+/// `passerelle worker`: the job queue alone, until interrupted.
+pub async fn work(config: Config) -> Result<(), String> {
+    let db = open(&config).await?;
+    let bound: SocketAddr = config
+        .addr
+        .parse()
+        .map_err(|e| format!("adresse d'écoute invalide : {e}"))?;
+    let app = app(&config, db.clone(), bound).await?;
+    let name = app::jobs::worker_name();
+    println!("Passerelle exécute les tâches de fond ({name}). Ctrl-C pour arrêter.");
+    tokio::select! {
+        () = app::jobs::work_forever(app, name, Duration::from_secs(1)) => {},
+        () = shutdown() => {},
+    }
+    db.close().await;
+    Ok(())
 }
 
 async fn shutdown() {

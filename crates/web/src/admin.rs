@@ -568,3 +568,73 @@ pub async fn show_audit(
             .collect(),
     })
 }
+
+pub struct JobRow {
+    id: i64,
+    label: &'static str,
+    run_at: String,
+    attempts: String,
+    error: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/jobs.html")]
+pub struct JobsPage {
+    layout: Layout,
+    counts: Vec<(&'static str, i64)>,
+    /// Title, jobs, whether they can be sent back to the queue.
+    sections: Vec<(&'static str, Vec<JobRow>, bool)>,
+    max_attempts: i32,
+}
+
+fn state_label(state: &str) -> &'static str {
+    match state {
+        "en-attente" => "en attente",
+        "en-cours" => "en cours",
+        "fait" => "faites",
+        "en-echec" => "en échec",
+        _ => "état inconnu",
+    }
+}
+
+pub async fn show_jobs(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<JobsPage, WebError> {
+    let o = app::jobs::overview(&state.app, &user.caller).await?;
+    let rows = |jobs: Vec<app::models::Job>| -> Vec<JobRow> {
+        jobs.into_iter()
+            .map(|j| JobRow {
+                id: j.id,
+                label: app::jobs::Work::label_of(&j.kind),
+                run_at: paris(j.run_at),
+                attempts: format!("{} / {}", j.attempts, j.max_attempts),
+                error: j.last_error.unwrap_or_default(),
+            })
+            .collect()
+    };
+    Ok(JobsPage {
+        layout: Layout::for_user("Tâches de fond", &user, Nav::Admin).crumbs(&[
+            ("Accueil", "/"),
+            ("Administration", "/admin"),
+            ("Tâches de fond", ""),
+        ]),
+        counts: o.counts.iter().map(|(s, n)| (state_label(s), *n)).collect(),
+        sections: vec![
+            ("En échec", rows(o.failed), true),
+            ("En cours", rows(o.running), false),
+            ("En attente", rows(o.waiting), false),
+        ],
+        max_attempts: app::jobs::MAX_ATTEMPTS,
+    })
+}
+
+pub async fn retry_job(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<crate::auth::EmptyForm>,
+) -> Result<Response, WebError> {
+    app::jobs::retry(&state.app, &user.caller, id).await?;
+    Ok(Redirect::to("/admin/taches?message=tache-relancee").into_response())
+}

@@ -161,8 +161,8 @@ pub async fn request_password_reset(
 ) -> Result<Response, WebError> {
     let layout = Layout::public("Mot de passe oublié", user.csrf);
     match app::auth::request_password_reset(&state.app, &form.email, &ip).await {
-        // The mail leaves on its own: the answer does not wait for it.
-        Ok(_delivery) => Ok(ForgottenPasswordPage {
+        // The mail leaves with the job queue: the answer does not wait for it.
+        Ok(()) => Ok(ForgottenPasswordPage {
             layout,
             email: Field::typed(
                 "email",

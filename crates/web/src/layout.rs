@@ -123,6 +123,9 @@ fn message(code: &str) -> Option<&'static str> {
         "invitation-envoyee" => "L'invitation a été envoyée par courriel.",
         "acces-accepte" => "Vous avez accepté l'invitation : le nouvel accès est ouvert.",
         "deja-membre" => "Cette personne a déjà cet accès.",
+        "tache-relancee" => {
+            "La tâche est remise dans la file : elle sera faite dans quelques secondes."
+        }
         "mot-de-passe-change" => "Votre mot de passe a été changé. Connectez-vous avec le nouveau.",
         "deconnecte" => "Vous êtes déconnecté.",
         "territoire-change" => "Vous travaillez maintenant dans ce territoire.",

@@ -106,6 +106,8 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/courriels", get(admin::list_mail))
         .route("/admin/courriels/{id}", get(admin::show_mail))
         .route("/admin/journal", get(admin::show_audit))
+        .route("/admin/taches", get(admin::show_jobs))
+        .route("/admin/taches/{id}/relancer", post(admin::retry_job))
         .route("/accessibilite", get(legal::show_accessibility))
         .route("/donnees-personnelles", get(legal::show_privacy))
         .route("/mentions-legales", get(legal::show_legal_notice))

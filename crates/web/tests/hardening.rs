@@ -122,6 +122,32 @@ app::fixture_tests! {
         let ok = first.post("/deconnexion", &[("csrf_token", &after_login)]).await;
         assert_eq!(ok.status, StatusCode::SEE_OTHER);
     }
+
+    async fn administrators_see_failed_jobs_and_send_them_back_to_the_queue(f) {
+        let mut tx = f.app.db.begin().await.expect("tx");
+        app::jobs::enqueue(&mut tx.conn(), &f.app, &app::jobs::Work::Probe { number: 1, fail: true }, None, f.app.now()).await.expect("job");
+        tx.commit().await.expect("commit");
+        for attempt in 1..=app::jobs::MAX_ATTEMPTS {
+            app::jobs::run_one(&f.app, "w").await.expect("run");
+            f.clock.advance(app::jobs::backoff(attempt));
+        }
+        let mut professional = Client::new(&f);
+        professional.login("conseil@test.fr", PASSWORD).await;
+        assert_eq!(professional.get("/admin/taches").await.status, StatusCode::FORBIDDEN);
+        let mut admin = Client::new(&f);
+        admin.login("admin@test.fr", PASSWORD).await;
+        let page = admin.get("/admin/taches").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("En échec (1)") && page.body.contains("échoue toujours"), "{}", page.body);
+        let id = {
+            let mut pooled = f.app.db.acquire().await.expect("connection");
+            store::jobs::in_state(&mut pooled.conn(), "en-echec", 10).await.expect("jobs")[0].id
+        };
+        let csrf = page.csrf();
+        let done = admin.post(&format!("/admin/taches/{id}/relancer"), &[("csrf_token", &csrf)]).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER);
+        assert!(admin.get("/admin/taches").await.body.contains("En attente (1)"));
+    }
 }
 
 fn url_encode(s: &str) -> String {

@@ -1,0 +1,330 @@
+//! Background work through the job table (`store::jobs`, `docs/jobs.md`): mail, the periodic
+//! purge and the daily retention. A job is enqueued in the transaction of the change that causes
+//! it, so a rolled-back change leaves no job; a worker claims one job at a time under a lease,
+//! runs it, then marks it done — or failed, to be retried after a growing delay, until it ends
+//! « en-echec » with its last error. Periodic work is enqueued under a de-duplication key per
+//! period, so several instances never run it twice. Every instant comes from the app's clock.
+
+use chrono::{DateTime, Duration, Utc};
+use domain::MailId;
+
+use crate::{App, AppError};
+
+/// How long a claimed job is its worker's; past it, another worker may take it again.
+pub const LEASE: Duration = Duration::minutes(5);
+/// Attempts before a job ends « en-echec ».
+pub const MAX_ATTEMPTS: i32 = 5;
+/// Minutes between two purges of expired sessions and stale throttling rows.
+const PURGE_EVERY_MINUTES: i64 = 10;
+
+/// What a job does. Stored as its kind (a stable code) and a JSON payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Work {
+    /// Delivers one message of the outbox by SMTP.
+    SendMail(MailId),
+    /// Purges expired sessions, login failures and old finished jobs.
+    Purge,
+    /// Applies the retention rules of person files and audit rows.
+    Retention,
+    /// For the tests of the queue itself: records an audit row with this number, or fails.
+    #[cfg(any(test, feature = "test-support"))]
+    Probe { number: i64, fail: bool },
+}
+
+impl Work {
+    fn kind(&self) -> &'static str {
+        match self {
+            Work::SendMail(_) => "courriel",
+            Work::Purge => "purge",
+            Work::Retention => "conservation",
+            #[cfg(any(test, feature = "test-support"))]
+            Work::Probe { .. } => "essai",
+        }
+    }
+
+    fn payload(&self) -> String {
+        match self {
+            Work::SendMail(id) => serde_json::json!({ "courriel": id.0 }).to_string(),
+            Work::Purge | Work::Retention => "{}".into(),
+            #[cfg(any(test, feature = "test-support"))]
+            Work::Probe { number, fail } => {
+                serde_json::json!({ "numero": number, "echec": fail }).to_string()
+            }
+        }
+    }
+
+    fn parse(kind: &str, payload: &str) -> Result<Work, String> {
+        let value: serde_json::Value =
+            serde_json::from_str(payload).map_err(|e| format!("contenu illisible : {e}"))?;
+        let number = |key: &str| {
+            value
+                .get(key)
+                .and_then(serde_json::Value::as_i64)
+                .ok_or_else(|| format!("« {key} » manque"))
+        };
+        match kind {
+            "courriel" => Ok(Work::SendMail(MailId(number("courriel")?))),
+            "purge" => Ok(Work::Purge),
+            "conservation" => Ok(Work::Retention),
+            #[cfg(any(test, feature = "test-support"))]
+            "essai" => Ok(Work::Probe {
+                number: number("numero")?,
+                fail: value.get("echec").and_then(serde_json::Value::as_bool) == Some(true),
+            }),
+            other => Err(format!("tâche inconnue « {other} »")),
+        }
+    }
+
+    /// The label administrators read.
+    pub fn label_of(kind: &str) -> &'static str {
+        match kind {
+            "courriel" => "envoi d'un courriel",
+            "purge" => "purge des sessions expirées",
+            "conservation" => "durées de conservation",
+            "essai" => "essai",
+            _ => "tâche inconnue",
+        }
+    }
+}
+
+/// Enqueues work in the caller's transaction; `dedup` makes it once per key.
+pub async fn enqueue(
+    c: &mut store::Conn<'_>,
+    app: &App,
+    work: &Work,
+    dedup: Option<&str>,
+    run_at: DateTime<Utc>,
+) -> Result<Option<i64>, AppError> {
+    let payload = work.payload();
+    let job = store::jobs::NewJob {
+        kind: work.kind(),
+        payload: &payload,
+        dedup_key: dedup,
+        run_at,
+        max_attempts: MAX_ATTEMPTS,
+    };
+    Ok(store::jobs::enqueue(c, &job, app.now()).await?)
+}
+
+/// Enqueues the periodic work due now: the purge every ten minutes and the retention once a
+/// day, each under the key of its period (so every instance may call this as often as it likes).
+pub async fn schedule_periodic(app: &App) -> Result<(), AppError> {
+    let now = app.now();
+    let slot = now.timestamp() / (PURGE_EVERY_MINUTES * 60);
+    let day = app.today().format("%Y-%m-%d").to_string();
+    let mut tx = app.db.begin().await?;
+    enqueue(
+        &mut tx.conn(),
+        app,
+        &Work::Purge,
+        Some(&format!("purge:{slot}")),
+        now,
+    )
+    .await?;
+    enqueue(
+        &mut tx.conn(),
+        app,
+        &Work::Retention,
+        Some(&format!("conservation:{day}")),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// What happened to the job a worker claimed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ran {
+    Done { id: i64 },
+    Failed { id: i64, error: String },
+}
+
+/// Claims and runs one due job; `None` when nothing is due.
+pub async fn run_one(app: &App, worker: &str) -> Result<Option<Ran>, AppError> {
+    let now = app.now();
+    let job = {
+        let mut pooled = app.db.acquire().await?;
+        store::jobs::claim(&mut pooled.conn(), worker, now, now + LEASE).await?
+    };
+    let Some(job) = job else {
+        return Ok(None);
+    };
+    let outcome = match Work::parse(&job.kind, &job.payload) {
+        Ok(work) => execute(app, &work).await,
+        Err(e) => Err(e),
+    };
+    let mut pooled = app.db.acquire().await?;
+    let now = app.now();
+    Ok(Some(match outcome {
+        Ok(()) => {
+            store::jobs::complete(&mut pooled.conn(), job.id, worker, now).await?;
+            Ran::Done { id: job.id }
+        }
+        Err(error) => {
+            tracing::warn!(job = job.id, kind = %job.kind, %error, "job failed");
+            let retry_at = now + backoff(job.attempts);
+            store::jobs::fail(&mut pooled.conn(), job.id, worker, &error, now, retry_at).await?;
+            Ran::Failed { id: job.id, error }
+        }
+    }))
+}
+
+/// 30 s after the first failure, doubling, at most an hour.
+pub fn backoff(attempts: i32) -> Duration {
+    let exponent = u32::try_from(attempts.saturating_sub(1))
+        .unwrap_or(0)
+        .min(7);
+    Duration::seconds(30 * 2_i64.pow(exponent)).min(Duration::hours(1))
+}
+
+async fn execute(app: &App, work: &Work) -> Result<(), String> {
+    match work {
+        Work::SendMail(id) => crate::mail::deliver_one(app, *id).await,
+        Work::Purge => {
+            crate::auth::purge_expired(app)
+                .await
+                .map_err(|e| e.to_string())?;
+            let mut pooled = app.db.acquire().await.map_err(|e| e.to_string())?;
+            store::jobs::purge_done(&mut pooled.conn(), app.now() - Duration::days(30))
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(())
+        }
+        Work::Retention => {
+            let r = crate::retention::apply(app)
+                .await
+                .map_err(|e| e.to_string())?;
+            tracing::info!(
+                archived = r.archived,
+                deleted = r.deleted,
+                audit_deleted = r.audit_deleted,
+                "retention applied"
+            );
+            Ok(())
+        }
+        #[cfg(any(test, feature = "test-support"))]
+        Work::Probe { number, fail } => {
+            if *fail {
+                return Err(format!("l'essai n° {number} échoue toujours"));
+            }
+            let mut pooled = app.db.acquire().await.map_err(|e| e.to_string())?;
+            let event = store::audit::NewEvent {
+                user: None,
+                action: "job.probe",
+                target_kind: "job",
+                target_id: Some(*number),
+                territory: None,
+                detail: "",
+                client_ip: None,
+            };
+            store::audit::record(&mut pooled.conn(), &event, app.now())
+                .await
+                .map_err(|e| e.to_string())
+        }
+    }
+}
+
+/// Runs due jobs until none is left (the command line, the demo and tests).
+pub async fn drain(app: &App, worker: &str) -> Result<usize, AppError> {
+    let mut ran = 0;
+    while run_one(app, worker).await?.is_some() {
+        ran += 1;
+    }
+    Ok(ran)
+}
+
+/// A worker's loop: schedules the periodic work, runs what is due, then waits `poll`.
+pub async fn work_forever(app: App, worker: String, poll: std::time::Duration) {
+    loop {
+        if let Err(e) = schedule_periodic(&app).await {
+            tracing::warn!(error = %e, "periodic jobs not scheduled");
+        }
+        if let Err(e) = drain(&app, &worker).await {
+            tracing::warn!(error = %e, "job queue unavailable");
+        }
+        tokio::time::sleep(poll).await;
+    }
+}
+
+/// A name for this worker in the job table: host and process.
+pub fn worker_name() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "passerelle".into());
+    format!(
+        "{host}-{}-{}",
+        std::process::id(),
+        crate::secrets::random_token().get(..6).unwrap_or("")
+    )
+}
+
+/// What administrators see of the queue.
+pub struct Overview {
+    pub counts: Vec<(String, i64)>,
+    pub waiting: Vec<store::jobs::Job>,
+    pub running: Vec<store::jobs::Job>,
+    pub failed: Vec<store::jobs::Job>,
+}
+
+pub async fn overview(app: &App, caller: &crate::Caller) -> Result<Overview, AppError> {
+    caller.require_admin()?;
+    let mut pooled = app.db.acquire().await?;
+    let c = &mut pooled.conn();
+    Ok(Overview {
+        counts: store::jobs::counts(c).await?,
+        waiting: store::jobs::in_state(c, "en-attente", 50).await?,
+        running: store::jobs::in_state(c, "en-cours", 50).await?,
+        failed: store::jobs::in_state(c, "en-echec", 100).await?,
+    })
+}
+
+/// An administrator sends a failed job back to the queue (audited).
+pub async fn retry(app: &App, caller: &crate::Caller, id: i64) -> Result<(), AppError> {
+    caller.require_admin()?;
+    let now = app.now();
+    let mut tx = app.db.begin().await?;
+    if !store::jobs::retry(&mut tx.conn(), id, now).await? {
+        return Err(AppError::NotFound);
+    }
+    caller
+        .audit(
+            &mut tx.conn(),
+            now,
+            "job_retried",
+            ("job", Some(id)),
+            None,
+            "",
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_wait_longer_each_time_up_to_an_hour() {
+        let waits: Vec<i64> = (1..=9).map(|a| backoff(a).num_seconds()).collect();
+        assert_eq!(waits, vec![30, 60, 120, 240, 480, 960, 1920, 3600, 3600]);
+    }
+
+    #[test]
+    fn every_kind_reads_back_as_it_was_written() {
+        for work in [
+            Work::SendMail(MailId(12)),
+            Work::Purge,
+            Work::Retention,
+            Work::Probe {
+                number: 7,
+                fail: true,
+            },
+        ] {
+            assert_eq!(Work::parse(work.kind(), &work.payload()), Ok(work));
+        }
+        assert!(Work::parse("inconnue", "{}").is_err());
+        assert!(Work::parse("courriel", "{}").is_err());
+    }
+}
