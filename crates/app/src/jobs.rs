@@ -234,11 +234,17 @@ pub async fn drain(app: &App, worker: &str) -> Result<usize, AppError> {
     Ok(ran)
 }
 
-/// A worker's loop: schedules the periodic work, runs what is due, then waits `poll`.
+/// A worker's loop: runs what is due, then waits `poll`; once a minute it also schedules the
+/// periodic work (a write that every instance may make: the keys keep it to one job a period).
 pub async fn work_forever(app: App, worker: String, poll: std::time::Duration) {
+    let mut scheduled: Option<DateTime<Utc>> = None;
     loop {
-        if let Err(e) = schedule_periodic(&app).await {
-            tracing::warn!(error = %e, "periodic jobs not scheduled");
+        let now = app.now();
+        if scheduled.is_none_or(|at| now - at >= Duration::minutes(1)) {
+            match schedule_periodic(&app).await {
+                Ok(()) => scheduled = Some(now),
+                Err(e) => tracing::warn!(error = %e, "periodic jobs not scheduled"),
+            }
         }
         if let Err(e) = drain(&app, &worker).await {
             tracing::warn!(error = %e, "job queue unavailable");
