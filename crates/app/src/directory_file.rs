@@ -292,11 +292,7 @@ fn read_csv(mut reader: impl BufRead, sink: &mut Sink) -> Result<(), String> {
         .take(1 << 20)
         .read_line(&mut head)
         .map_err(|_| "le fichier n'est ni du JSON ni un CSV en UTF-8".to_string())?;
-    let delimiter = if head.matches(';').count() > head.matches(',').count() {
-        b';'
-    } else {
-        b','
-    };
+    let delimiter = crate::spreadsheet::sniff_delimiter(&head);
     let headers: Vec<String> = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(false)

@@ -113,22 +113,12 @@ pub async fn schedule_periodic(app: &App) -> Result<(), AppError> {
     let slot = now.timestamp() / (PURGE_EVERY_MINUTES * 60);
     let day = app.today().format("%Y-%m-%d").to_string();
     let mut tx = app.db.begin().await?;
-    enqueue(
-        &mut tx.conn(),
-        app,
-        &Work::Purge,
-        Some(&format!("purge:{slot}")),
-        now,
-    )
-    .await?;
-    enqueue(
-        &mut tx.conn(),
-        app,
-        &Work::Retention,
-        Some(&format!("conservation:{day}")),
-        now,
-    )
-    .await?;
+    for (work, key) in [
+        (Work::Purge, format!("purge:{slot}")),
+        (Work::Retention, format!("conservation:{day}")),
+    ] {
+        enqueue(&mut tx.conn(), app, &work, Some(&key), now).await?;
+    }
     tx.commit().await?;
     Ok(())
 }

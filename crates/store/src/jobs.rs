@@ -68,35 +68,22 @@ pub async fn claim(
 ) -> Result<Option<Job>, StoreError> {
     let due =
         "(state = 'en-attente' AND run_at <= $1) OR (state = 'en-cours' AND locked_until < $1)";
-    let set = "SET state = 'en-cours', attempts = attempts + 1, locked_until = $2, locked_by = $3";
-    Ok(match c {
-        Conn::Postgres(c) => {
-            let sql = format!(
-                "UPDATE jobs {set} WHERE id = (SELECT id FROM jobs WHERE {due} ORDER BY run_at, id
-                 LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING {COLUMNS}"
-            );
-            crate::queries::tick();
-            sqlx::query_as(&sql)
-                .bind(now)
-                .bind(lease_until)
-                .bind(worker)
-                .fetch_optional(&mut **c)
-                .await?
-        }
-        Conn::Sqlite(c) => {
-            let sql = format!(
-                "UPDATE jobs {set} WHERE id = (SELECT id FROM jobs WHERE {due} ORDER BY run_at, id
-                 LIMIT 1) RETURNING {COLUMNS}"
-            );
-            crate::queries::tick();
-            sqlx::query_as(&sql)
-                .bind(now)
-                .bind(lease_until)
-                .bind(worker)
-                .fetch_optional(&mut **c)
-                .await?
-        }
-    })
+    // The one difference between the backends: PostgreSQL workers skip each other's rows.
+    let lock = match c {
+        Conn::Postgres(_) => "FOR UPDATE SKIP LOCKED",
+        Conn::Sqlite(_) => "",
+    };
+    let sql = format!(
+        "UPDATE jobs SET state = 'en-cours', attempts = attempts + 1, locked_until = $2, locked_by = $3
+         WHERE id = (SELECT id FROM jobs WHERE {due} ORDER BY run_at, id LIMIT 1 {lock})
+         RETURNING {COLUMNS}"
+    );
+    Ok(run!(c, |c| sqlx::query_as(&sql)
+        .bind(now)
+        .bind(lease_until)
+        .bind(worker)
+        .fetch_optional(&mut **c)
+        .await)?)
 }
 
 /// Marks a job done, if `worker` still holds it; returns whether it did.
