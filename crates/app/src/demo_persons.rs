@@ -66,10 +66,9 @@ pub async fn seed(app: &App) -> Result<usize, AppError> {
         return Ok(0);
     };
     let coordinator_user = user(&mut pooled, "coordination@demo.passerelle.test").await?;
-    let scope = store::persons::Scope {
+    let scope = store::persons::Scope::Territory {
         user: coordinator_user,
         territory: territory.id,
-        coordinator: true,
     };
     let existing = store::persons::names(&mut pooled.conn(), &scope)
         .await?

@@ -98,6 +98,19 @@ async fn reads(f: &Fixture, id: PersonId) -> usize {
         .count()
 }
 
+/// The person-file audit actions of one file, oldest first.
+async fn events(f: &Fixture, id: PersonId) -> Vec<String> {
+    let mut pooled = f.app.db.acquire().await.expect("connection");
+    let mut rows = store::audit::for_target(&mut pooled.conn(), "person", id.0, 1000)
+        .await
+        .expect("audit");
+    rows.sort_by_key(|e| e.id);
+    rows.into_iter()
+        .map(|e| e.action)
+        .filter(|a| a != "person.read" && a != "person.list" && a != "person.duplicate")
+        .collect()
+}
+
 fn health(rqth: &str, until: &str) -> app::persons::HealthInput {
     app::persons::HealthInput {
         rqth: rqth.into(),
@@ -152,13 +165,23 @@ tests! {
             assert!(matches!(same, Err(AppError::NotFound)), "a missing file and a hidden one look the same");
         }
         // Lists and counts follow the same rule.
-        for (who, expected) in [(&member, 1), (&colleague, 0), (&other_org, 0), (&other_territory, 0)] {
-            let list = persons::caseload(&f.app, who, &CaseloadInput { page: 1, ..CaseloadInput::default() }).await;
-            assert_eq!(list.map(|c| c.total).unwrap_or(0), expected, "{}", who.email);
+        // Each caseload answers (an error is a failure, never « sees nobody »).
+        for (who, expected) in [(&member, 1), (&colleague, 0), (&other_org, 0), (&other_territory, 0), (&pilot, 0)] {
+            let list = persons::caseload(&f.app, who, &CaseloadInput { page: 1, ..CaseloadInput::default() })
+                .await
+                .unwrap_or_else(|e| panic!("{}: {e:?}", who.email));
+            assert_eq!((list.total, list.rows.len()), (expected, expected), "{}", who.email);
         }
         let all = persons::caseload(&f.app, &coordinator, &CaseloadInput { everyone: true, page: 1, ..CaseloadInput::default() }).await.expect("caseload");
         assert_eq!(all.total, 1, "coordinators see the whole territory");
-        assert!(persons::caseload(&f.app, &pilot, &CaseloadInput::default()).await.map(|c| c.total).unwrap_or(0) == 0, "pilots get no names");
+        // A pilot's scope is aggregates: counts of the territory, never a row.
+        let pilot_scope = persons::scope(&pilot).expect("the pilot's territory");
+        assert!(matches!(pilot_scope, store::persons::Scope::Aggregate { .. }), "{pilot_scope:?}");
+        let mut pooled = f.app.db.acquire().await.expect("connection");
+        let counts = store::persons::count_by_status(&mut pooled.conn(), &pilot_scope).await.expect("counts");
+        assert_eq!(counts.iter().map(|(_, n)| n).sum::<i64>(), 1, "{counts:?}");
+        assert!(store::persons::names(&mut pooled.conn(), &pilot_scope).await.expect("names").is_empty(), "no name for a pilot");
+        drop(pooled);
         // A member who is not référent cannot manage the group or read the access log.
         assert!(matches!(persons::access_log(&f.app, &member, id).await, Err(AppError::Forbidden)));
         assert!(!persons::access_log(&f.app, &coordinator, id).await.expect("log").1.is_empty());
@@ -323,12 +346,13 @@ tests! {
         let Err(AppError::Invalid(e)) = persons::caseload(&f.app, &recorder, &CaseloadInput { silent_days: "45".into(), ..CaseloadInput::default() }).await else { panic!("refused") };
         assert!(e.get("sans_contact").is_some());
         // Query count: the same for one person shown and for five.
-        let (one, q1) = store::queries::counted(list(CaseloadInput { name: "zoe".into(), ..CaseloadInput::default() })).await;
-        let (five, q5) = store::queries::counted(list(CaseloadInput { name: "".into(), ..CaseloadInput::default() })).await;
-        assert_eq!((one.rows.len(), five.rows.len()), (1, 5));
-        let (_, q5_plain) = store::queries::counted(list(CaseloadInput::default())).await;
-        assert_eq!(q5, q5_plain);
-        assert!(q1 <= q5 + 1 && q5 <= 3, "{q1} queries for one person, {q5} for five");
+        // Exact counts: one statement per step, whatever the number of people shown.
+        let (one, q1) = store::queries::counted(list(CaseloadInput { field: "mobilite".into(), status: "repere".into(), name: String::new(), silent_days: String::new(), ..CaseloadInput::default() })).await;
+        let (five, q5) = store::queries::counted(list(CaseloadInput::default())).await;
+        assert_eq!((one.rows.len(), five.rows.len()), (2, 5));
+        assert_eq!((q1, q5), (2, 2), "the page, then the audit rows of everyone shown");
+        let (found, q_name) = store::queries::counted(list(CaseloadInput { name: "zoe".into(), ..CaseloadInput::default() })).await;
+        assert_eq!((found.rows.len(), q_name), (1, 3), "the names in scope, the page, the audit rows");
         // Each person shown is recorded in their access log, in one statement.
         let mut pooled = f.app.db.acquire().await.expect("connection");
         let events = store::audit::for_target(&mut pooled.conn(), "person", ids[0].0, 100).await.expect("events");
@@ -373,4 +397,102 @@ tests! {
         app::jobs::schedule_periodic(&f.app).await.expect("scheduled a third time");
         assert_eq!(app::jobs::drain(&f.app, "essai").await.expect("ran"), 0);
     }
+
+    async fn each_write_leaves_exactly_one_audit_row_and_a_refused_one_leaves_none(f) {
+        let recorder = f.caller("conseil@test.fr").await;
+        let coordinator = f.caller("coordination@test.fr").await;
+        let other_org = f.caller_in_new_organisation("asso@test.fr", f.territory).await;
+        let id = record(&f, &recorder, outreach("Inès", "Traoré", "0622222222")).await;
+        let twin = record(&f, &recorder, OutreachInput { confirm: true, ..outreach("Ines", "Traore", "0633333333") }).await;
+        assert_eq!(events(&f, id).await, vec!["person.create"], "the repérage: one row");
+        let orgs = {
+            let mut pooled = f.app.db.acquire().await.expect("connection");
+            store::organisations::partners_of(&mut pooled.conn(), f.territory).await.expect("partners").iter().map(|o| o.id.0.to_string()).collect::<Vec<_>>()
+        };
+        let member_id = || async {
+            let mut pooled = f.app.db.acquire().await.expect("connection");
+            store::persons::members(&mut pooled.conn(), id).await.expect("members").into_iter().find(|m| m.user_id == other_org.user_id.0 && m.ended_at.is_none()).expect("member").id
+        };
+        let mut expected = vec!["person.create"];
+        // Each write of the file, one after the other: exactly one new row each, naming the write.
+        macro_rules! step {
+            ($action:expr, $call:expr) => {{
+                $call.await.unwrap_or_else(|e| panic!("{}: {e:?}", $action));
+                expected.push($action);
+                assert_eq!(events(&f, id).await, expected, "after {}", $action);
+            }};
+        }
+        let mut corrected = outreach("Inès", "Traoré", "0622222222");
+        corrected.address = String::new();
+        step!("person.update", persons::set_status(&f.app, &recorder, id, "contacte", &day(-3), ""));
+        step!("person.journal", persons::add_entry(&f.app, &recorder, id, &note("groupe", "Appel")));
+        step!("person.update", persons::enter_accompaniment(&f.app, &recorder, id, &entry("", orgs.clone())));
+        step!("person.health", persons::set_health(&f.app, &recorder, id, &health("oui", "")));
+        step!("person.group", persons::add_member(&f.app, &recorder, id, &other_org.user_id.0.to_string(), false));
+        step!("person.update", persons::update(&f.app, &recorder, id, &corrected, &SituationInput::default()));
+        let member = member_id().await;
+        persons::end_member(&f.app, &recorder, id, member, "fin-intervention").await.expect("ended");
+        expected.push("person.group");
+        assert_eq!(events(&f, id).await, expected);
+        persons::change_referent(&f.app, &coordinator, id, &recorder.user_id.0.to_string()).await.expect("same référent again");
+        expected.push("person.group");
+        assert_eq!(events(&f, id).await, expected);
+        persons::revoke_consent(&f.app, &recorder, id).await.expect("revoked");
+        expected.push("person.consent");
+        assert_eq!(events(&f, id).await, expected);
+        // A refused value writes nothing: no row, no change.
+        let Err(AppError::Invalid(_)) = persons::add_entry(&f.app, &recorder, id, &note("groupe", "")).await else { panic!("an empty note is refused") };
+        let Err(AppError::Invalid(_)) = persons::set_status(&f.app, &recorder, id, "repere", &day(-1), "").await else { panic!("no way back") };
+        assert_eq!(events(&f, id).await, expected, "refused writes leave no row");
+        // A merge changes two files: one row on each.
+        persons::merge(&f.app, &coordinator, id, twin).await.expect("merged");
+        expected.push("person.merge");
+        let mut pooled = f.app.db.acquire().await.expect("connection");
+        let twin_rows = store::audit::for_target(&mut pooled.conn(), "person", twin.0, 100).await.expect("audit");
+        drop(pooled);
+        assert_eq!(events(&f, id).await, expected);
+        assert_eq!(twin_rows.iter().filter(|e| e.action == "person.merge").count(), 1);
+        // A write by someone outside the group: one row, the refusal.
+        let stranger = f.caller_in_new_organisation("autre@test.fr", f.territory).await;
+        assert!(matches!(persons::add_entry(&f.app, &stranger, id, &note("groupe", "x")).await, Err(AppError::NotFound)));
+        expected.push("person.denied");
+        assert_eq!(events(&f, id).await, expected);
+    }
+
+    async fn a_name_search_returns_the_best_match_first_whatever_the_dates(f) {
+        let recorder = f.caller("conseil@test.fr").await;
+        // The close name was met recently, the exact one long ago: by date, the close one would
+        // come first.
+        let mut exact = outreach("Lina", "Morel", "0644444441");
+        exact.met_on = day(-300);
+        let exact = record(&f, &recorder, exact).await;
+        let mut close = outreach("Lina", "Moreau", "0644444442");
+        close.met_on = day(-1);
+        close.confirm = true;
+        let close = record(&f, &recorder, close).await;
+        let found = persons::caseload(&f.app, &recorder, &CaseloadInput { name: "morel".into(), page: 1, ..CaseloadInput::default() }).await.expect("caseload");
+        assert_eq!(found.rows.iter().map(|r| r.id).collect::<Vec<_>>(), vec![exact, close], "best match first");
+        let plain = persons::caseload(&f.app, &recorder, &CaseloadInput { page: 1, ..CaseloadInput::default() }).await.expect("caseload");
+        assert_eq!(plain.rows.iter().map(|r| r.id).collect::<Vec<_>>(), vec![close, exact], "without a search: latest contact first");
+    }
+
+
+    async fn concurrent_writes_to_one_file_all_land_with_their_audit_rows(f) {
+        let recorder = f.caller("conseil@test.fr").await;
+        let id = record(&f, &recorder, outreach("Yanis", "Belkacem", "0655555500")).await;
+        // Twenty notes at once: each write checks, writes and audits under the write lock, so
+        // none fails at commit on SQLite and none is lost on PostgreSQL.
+        let mut writes = tokio::task::JoinSet::new();
+        for i in 0..20 {
+            let (app, caller) = (f.app.clone(), recorder.clone());
+            writes.spawn(async move { persons::add_entry(&app, &caller, id, &note("groupe", &format!("note {i}"))).await });
+        }
+        while let Some(w) = writes.join_next().await {
+            w.expect("task").expect("each concurrent write lands");
+        }
+        let file = persons::file(&f.app, &recorder, id, "/p").await.expect("file");
+        assert_eq!(file.journal.len(), 20);
+        assert_eq!(events(&f, id).await.iter().filter(|a| *a == "person.journal").count(), 20);
+    }
+
 }

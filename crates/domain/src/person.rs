@@ -52,6 +52,23 @@ labelled! {
 }
 
 labelled! {
+    /// What the audit trail records of a person's file: one event per read, list, or write.
+    FileEvent {
+        Read => "person.read", "consultation";
+        List => "person.list", "affichage dans une liste";
+        Create => "person.create", "création";
+        Update => "person.update", "modification";
+        Journal => "person.journal", "journal";
+        Group => "person.group", "groupe de suivi";
+        Consent => "person.consent", "consentement";
+        Health => "person.health", "données de santé";
+        Merge => "person.merge", "fusion";
+        Duplicate => "person.duplicate", "montré comme doublon possible";
+        Denied => "person.denied", "tentative refusée";
+    }
+}
+
+labelled! {
     /// The funnel a person goes through; « perdu de vue » is derived from silence, not stored.
     FunnelStatus {
         Repere => "repere", "Repéré";
@@ -59,6 +76,17 @@ labelled! {
         EnAccompagnement => "en-accompagnement", "En accompagnement";
         Sorti => "sorti", "Sorti";
     }
+}
+
+/// « Perdu de vue »: not exited, and no contact (nor the repérage itself) for more than
+/// `silence_days` days. Derived, never stored.
+pub fn lost_from_view(
+    status: FunnelStatus,
+    last_contact: NaiveDate,
+    today: NaiveDate,
+    silence_days: u32,
+) -> bool {
+    status != FunnelStatus::Sorti && (today - last_contact).num_days() > i64::from(silence_days)
 }
 
 impl FunnelStatus {

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use domain::{TerritoryId, UserId};
 
+use crate::sql::Sql;
 use crate::{Conn, StoreError, exec, run};
 
 #[derive(Debug, Clone)]
@@ -78,22 +79,29 @@ pub async fn record_each(
     if targets.is_empty() {
         return Ok(());
     }
-    let values: Vec<String> = targets
-        .iter()
-        .map(|id| format!("($1, $2, $3, $4, {id}, $5, $6, $7)"))
-        .collect();
-    let sql = format!(
-        "INSERT INTO audit_events (at, user_id, action, target_kind, target_id, territory_id, detail, client_ip) VALUES {}",
-        values.join(", ")
+    // The shared values are bound once; each target is one row of a VALUES list.
+    let mut q = Sql::new(
+        "INSERT INTO audit_events (at, user_id, action, target_kind, target_id, territory_id, detail, client_ip) SELECT ",
     );
-    exec!(c, |c| sqlx::query(&sql)
-        .bind(now)
-        .bind(e.user.map(|u| u.0))
+    q.bind(now)
+        .push(", ")
+        .bind_or_null(e.user, "BIGINT")
+        .push(", ")
         .bind(e.action)
+        .push(", ")
         .bind(e.target_kind)
-        .bind(e.territory.map(|t| t.0))
+        .push(", t.column1, ")
+        .bind_or_null(e.territory, "BIGINT")
+        .push(", ")
         .bind(e.detail)
-        .bind(e.client_ip))?;
+        .push(", ")
+        .bind_or_null(e.client_ip, "TEXT")
+        .push(" FROM (VALUES ")
+        .join(targets, ", ", |q, id| {
+            q.push("(").bind(*id).push(")");
+        })
+        .push(") AS t");
+    q.execute(c).await?;
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use domain::{OrganisationId, ServiceId, StructureId, TerritoryId, UserId};
 
+use crate::sql::Sql;
 use crate::{Conn, OptionalExt, StoreError, exec, run};
 
 /// What a write did.
@@ -414,62 +415,61 @@ fn list_value(value: &str) -> String {
     crate::like_contains(&format!("|{value}|"))
 }
 
-/// The WHERE clause of a search and its text parameters (numbered from `$2`, `$1` being the
-/// territory).
-fn search_conditions(f: &Filters) -> (String, Vec<String>) {
-    let mut binds: Vec<String> = Vec::new();
-    let mut conditions: Vec<String> = vec!["territory_id = $1".into()];
-    let mut bind = |value: String| {
-        binds.push(value);
-        format!("${}", binds.len() + 1)
-    };
-    let mut any_of = |column: &str, values: &[String], nullable: bool| {
-        let mut parts: Vec<String> = values
-            .iter()
-            .map(|v| format!("{column} LIKE {} ESCAPE '\\'", bind(list_value(v))))
-            .collect();
+/// The WHERE clause of a search over `directory_services`.
+fn search_conditions(q: &mut Sql, territory: TerritoryId, f: &Filters) {
+    q.push("territory_id = ").bind(territory);
+    let any_of = |q: &mut Sql, column: &str, values: &[String], nullable: bool| {
+        q.push(" AND (");
+        if values.is_empty() && !nullable {
+            q.push("1 = 0");
+        }
+        q.join(values, " OR ", |q, v| {
+            q.push(column)
+                .push(" LIKE ")
+                .bind(list_value(v))
+                .push(" ESCAPE '\\'");
+        });
         if nullable {
-            parts.push(format!("{column} IS NULL"));
+            if !values.is_empty() {
+                q.push(" OR ");
+            }
+            q.push(column).push(" IS NULL");
         }
-        if parts.is_empty() {
-            "1 = 0".to_string()
-        } else {
-            format!("({})", parts.join(" OR "))
-        }
+        q.push(")");
     };
     if !f.thematiques.is_empty() {
-        conditions.push(any_of("thematiques", &f.thematiques, false));
+        any_of(q, "thematiques", &f.thematiques, false);
     }
     if let Some(of_field) = &f.thematiques_of_field {
-        conditions.push(any_of("thematiques", of_field, false));
+        any_of(q, "thematiques", of_field, false);
     }
     if let Some(p) = &f.public {
-        let values = [p.clone(), "tous-publics".to_string()];
-        let clause = any_of("publics", &values, false);
-        conditions.push(format!("({clause} OR publics = '')"));
+        q.push(" AND (publics = '' OR publics LIKE ")
+            .bind(list_value(p))
+            .push(" ESCAPE '\\' OR publics LIKE ")
+            .bind(list_value("tous-publics"))
+            .push(" ESCAPE '\\')");
     }
     if let Some(m) = &f.mode_accueil {
-        conditions.push(any_of("modes_accueil", std::slice::from_ref(m), false));
+        any_of(q, "modes_accueil", std::slice::from_ref(m), false);
     }
     if let Some(codes) = &f.zone_codes {
-        conditions.push(any_of("zone", codes, true));
+        any_of(q, "zone", codes, true);
     }
     if let Some(k) = &f.kind {
-        conditions.push(format!("kind = {}", bind(k.clone())));
+        q.push(" AND kind = ").bind(k.as_str());
     }
     if let Some(fr) = &f.frais {
-        conditions.push(format!("frais = {}", bind(fr.clone())));
+        q.push(" AND frais = ").bind(fr.as_str());
     }
     if f.specific_only {
-        conditions.push("offer = 'specifique'".into());
+        q.push(" AND offer = 'specifique'");
     }
     for w in &f.words {
-        conditions.push(format!(
-            "search_text LIKE {} ESCAPE '\\'",
-            bind(crate::like_contains(w))
-        ));
+        q.push(" AND search_text LIKE ")
+            .bind(crate::like_contains(w))
+            .push(" ESCAPE '\\'");
     }
-    (conditions.join(" AND "), binds)
 }
 
 /// One page of the services of a territory matching the filters, and how many match in all
@@ -482,55 +482,57 @@ pub async fn search(
     offset: i64,
     limit: i64,
 ) -> Result<(i64, Vec<Candidate>), StoreError> {
-    let (conditions, binds) = search_conditions(f);
-    let n = binds.len() + 1;
-    let order = match origin {
-        // Squared distance in a local equirectangular projection: enough to order by.
-        Some(_) => format!(
-            "CASE WHEN longitude IS NOT NULL AND latitude IS NOT NULL THEN 0 WHEN modes_accueil LIKE '%|a-distance|%' THEN 1 ELSE 2 END,
-             ((longitude - ${a}) * ${k}) * ((longitude - ${a}) * ${k}) + (latitude - ${b}) * (latitude - ${b}), nom_sort, id",
-            a = n + 1,
-            b = n + 2,
-            k = n + 3
-        ),
-        None => "nom_sort, id".to_string(),
-    };
-    let (lon, lat) = origin.map_or((0.0, 0.0), |o| (o.longitude, o.latitude));
-    let k = lat.to_radians().cos();
+    let mut conditions = Sql::default();
+    search_conditions(&mut conditions, territory, f);
     // With filters, the total comes with the page (one scan of the matching rows, not two);
     // without, the page is read in index order and the count apart is cheaper.
-    let unfiltered = binds.is_empty() && origin.is_none() && !f.specific_only;
-    let total_column = if unfiltered {
-        "CAST(0 AS BIGINT)"
+    let unfiltered = conditions.binds().len() == 1 && origin.is_none() && !f.specific_only;
+    let mut page_sql = Sql::new(if unfiltered {
+        "SELECT id, zone, longitude, latitude, CAST(0 AS BIGINT) AS total FROM directory_services WHERE "
     } else {
-        "COUNT(*) OVER ()"
-    };
-    let page_sql = format!(
-        "SELECT id, zone, longitude, latitude, {total_column} AS total FROM directory_services WHERE {conditions}
-         ORDER BY {order} LIMIT {limit} OFFSET {offset}"
-    );
-    let page: Vec<Candidate> = run!(c, |c| {
-        let mut q = sqlx::query_as(&page_sql).bind(territory.0);
-        for b in &binds {
-            q = q.bind(b);
+        "SELECT id, zone, longitude, latitude, COUNT(*) OVER () AS total FROM directory_services WHERE "
+    });
+    search_conditions(&mut page_sql, territory, f);
+    page_sql.push(" ORDER BY ");
+    match origin {
+        // Squared distance in a local equirectangular projection: enough to order by.
+        Some(o) => {
+            let k = o.latitude.to_radians().cos();
+            page_sql.push(
+                "CASE WHEN longitude IS NOT NULL AND latitude IS NOT NULL THEN 0 WHEN modes_accueil LIKE '%|a-distance|%' THEN 1 ELSE 2 END, ",
+            );
+            // (Δlon·k)² + Δlat²
+            page_sql.join(0..2, " * ", |q, _| {
+                q.push("((longitude - ")
+                    .bind(o.longitude)
+                    .push(") * ")
+                    .bind(k)
+                    .push(")");
+            });
+            page_sql
+                .push(" + (latitude - ")
+                .bind(o.latitude)
+                .push(") * (latitude - ")
+                .bind(o.latitude)
+                .push("), nom_sort, id");
         }
-        if origin.is_some() {
-            q = q.bind(lon).bind(lat).bind(k);
+        None => {
+            page_sql.push("nom_sort, id");
         }
-        q.fetch_all(&mut **c).await
-    })?;
+    }
+    page_sql
+        .push(" LIMIT ")
+        .bind(limit)
+        .push(" OFFSET ")
+        .bind(offset);
+    let page: Vec<Candidate> = page_sql.fetch_all(c).await?;
     let total = match page.first() {
         Some(first) if !unfiltered => first.total,
         // Past the last page, nothing matches, or no filter: count on its own.
         _ => {
-            let count_sql = format!("SELECT COUNT(*) FROM directory_services WHERE {conditions}");
-            run!(c, |c| {
-                let mut q = sqlx::query_scalar(&count_sql).bind(territory.0);
-                for b in &binds {
-                    q = q.bind(b);
-                }
-                q.fetch_one(&mut **c).await
-            })?
+            let mut count_sql = Sql::new("SELECT COUNT(*) FROM directory_services WHERE ");
+            search_conditions(&mut count_sql, territory, f);
+            count_sql.fetch_scalar(c).await?
         }
     };
     Ok((total, page))

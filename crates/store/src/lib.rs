@@ -25,6 +25,7 @@ pub mod qpv;
 pub mod scratch;
 pub mod sessions;
 pub mod settings;
+pub mod sql;
 pub mod territories;
 pub mod tokens;
 pub mod users;
@@ -278,6 +279,17 @@ impl Db {
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(match self {
             Db::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    /// A transaction that will write: on SQLite it takes the write lock at once (`BEGIN
+    /// IMMEDIATE`), so that a check read inside it cannot be overtaken by another writer and
+    /// two concurrent writers queue (within the busy timeout) instead of one failing at commit.
+    /// On PostgreSQL a plain transaction; checks that must hold lock their rows.
+    pub async fn begin_write(&self) -> Result<Tx, StoreError> {
+        Ok(match self {
+            Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }

@@ -104,6 +104,12 @@ pub struct TeamMember {
     pub last_login_at: Option<DateTime<Utc>>,
 }
 
+impl TeamMember {
+    pub fn role(&self) -> Option<Role> {
+        Role::parse(&self.role)
+    }
+}
+
 /// Everyone working in a territory: its coordinators and pilots, and the staff of its partners.
 pub async fn team_of(
     c: &mut Conn<'_>,

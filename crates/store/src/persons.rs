@@ -2,50 +2,110 @@
 //! written once, here, and no query over persons exists without it — except [`access`], which
 //! answers for one person what the caller is to them.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use domain::{
     ConsentId, GroupMemberId, JournalEntryId, OrganisationId, PersonId, TerritoryId, UserId,
 };
 
+use crate::sql::Sql;
 use crate::{Conn, OptionalExt, StoreError, exec, run};
 
-/// Whose persons a query may return: the people of one territory whose follow-up group the user
-/// belongs to now — or all of them, for that territory's coordinators.
-#[derive(Debug, Clone, Copy)]
-pub struct Scope {
-    pub user: UserId,
-    pub territory: TerritoryId,
-    pub coordinator: bool,
+/// Whose persons a query may return. Ids are bound as parameters by [`Sql`], never written
+/// into the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// The people of one territory whose follow-up group the user belongs to now.
+    Group {
+        user: UserId,
+        territory: TerritoryId,
+    },
+    /// Every person of the territory: its coordinators.
+    Territory {
+        user: UserId,
+        territory: TerritoryId,
+    },
+    /// Counts only (pilots): list queries return no row, counts cover the territory.
+    Aggregate { territory: TerritoryId },
 }
 
 impl Scope {
-    /// The SQL predicate over `persons p` (ids are integers, written in the text).
-    fn predicate(&self) -> String {
-        let everyone = if self.coordinator { "1 = 1" } else { "1 = 0" };
-        format!(
-            "p.territory_id = {t} AND p.merged_into IS NULL AND p.archived_on IS NULL AND ({everyone} OR {member})",
-            t = self.territory.0,
-            member = self.member()
-        )
+    pub fn territory(&self) -> TerritoryId {
+        match *self {
+            Scope::Group { territory, .. }
+            | Scope::Territory { territory, .. }
+            | Scope::Aggregate { territory } => territory,
+        }
+    }
+
+    /// The user whose group and health permissions matter (none for aggregates).
+    pub fn user(&self) -> Option<UserId> {
+        match *self {
+            Scope::Group { user, .. } | Scope::Territory { user, .. } => Some(user),
+            Scope::Aggregate { .. } => None,
+        }
+    }
+
+    pub fn whole_territory(&self) -> bool {
+        matches!(self, Scope::Territory { .. })
+    }
+
+    /// The files of the territory that are live (not merged away, not archived).
+    fn live(&self, q: &mut Sql) {
+        q.push("p.territory_id = ")
+            .bind(self.territory())
+            .push(" AND p.merged_into IS NULL AND p.archived_on IS NULL");
+    }
+
+    /// The predicate over `persons p` for queries that return persons: an aggregate scope
+    /// matches nothing, by construction.
+    fn rows(&self, q: &mut Sql) {
+        match self {
+            Scope::Aggregate { .. } => {
+                q.push("1 = 0");
+            }
+            Scope::Territory { .. } => self.live(q),
+            Scope::Group { .. } => {
+                self.live(q);
+                q.push(" AND ");
+                self.member(q);
+            }
+        }
+    }
+
+    /// The predicate for counts: aggregates cover the territory.
+    fn counted(&self, q: &mut Sql) {
+        match self {
+            Scope::Group { .. } => self.rows(q),
+            Scope::Territory { .. } | Scope::Aggregate { .. } => self.live(q),
+        }
     }
 
     /// The person has a health need that this user may know of: referent, or a member
     /// explicitly allowed to see health data (coordinators are not, by their role alone).
-    fn health_need(&self) -> String {
-        format!(
+    fn health_need(&self, q: &mut Sql) {
+        let Some(user) = self.user() else {
+            q.push("1 = 0");
+            return;
+        };
+        q.push(
             "(EXISTS (SELECT 1 FROM person_health hh WHERE hh.person_id = p.id AND hh.need)
-              AND EXISTS (SELECT 1 FROM person_members hm WHERE hm.person_id = p.id AND hm.user_id = {}
-                          AND hm.ended_at IS NULL AND (hm.is_referent OR hm.health_access)))",
-            self.user.0
+              AND EXISTS (SELECT 1 FROM person_members hm WHERE hm.person_id = p.id AND hm.user_id = ",
         )
+        .bind(user)
+        .push(" AND hm.ended_at IS NULL AND (hm.is_referent OR hm.health_access)))");
     }
 
     /// The user belongs to the person's follow-up group now.
-    fn member(&self) -> String {
-        format!(
-            "EXISTS (SELECT 1 FROM person_members sm WHERE sm.person_id = p.id AND sm.user_id = {} AND sm.ended_at IS NULL)",
-            self.user.0
+    fn member(&self, q: &mut Sql) {
+        let Some(user) = self.user() else {
+            q.push("1 = 0");
+            return;
+        };
+        q.push(
+            "EXISTS (SELECT 1 FROM person_members sm WHERE sm.person_id = p.id AND sm.user_id = ",
         )
+        .bind(user)
+        .push(" AND sm.ended_at IS NULL)");
     }
 }
 
@@ -67,16 +127,41 @@ pub async fn access(
     person: PersonId,
     user: UserId,
 ) -> Result<Option<AccessRow>, StoreError> {
-    run!(c, |c| sqlx::query_as(
+    access_row(c, person, user, "").await
+}
+
+/// [`access`] inside a write transaction: on PostgreSQL the person's row is locked until the
+/// transaction ends, so the check holds for the write it guards (SQLite's `BEGIN IMMEDIATE`
+/// already holds the single write lock).
+pub async fn access_for_write(
+    c: &mut Conn<'_>,
+    person: PersonId,
+    user: UserId,
+) -> Result<Option<AccessRow>, StoreError> {
+    let lock = match c {
+        Conn::Sqlite(_) => "",
+        Conn::Postgres(_) => " FOR UPDATE OF p",
+    };
+    access_row(c, person, user, lock).await
+}
+
+async fn access_row(
+    c: &mut Conn<'_>,
+    person: PersonId,
+    user: UserId,
+    lock: &str,
+) -> Result<Option<AccessRow>, StoreError> {
+    let sql = format!(
         "SELECT p.territory_id, p.merged_into, p.archived_on, m.id AS member_id, m.is_referent, m.health_access
          FROM persons p LEFT JOIN person_members m ON m.person_id = p.id AND m.user_id = $2 AND m.ended_at IS NULL
          WHERE p.id = $1
-         ORDER BY m.is_referent DESC LIMIT 1"
-    )
-    .bind(person.0)
-    .bind(user.0)
-    .fetch_one(&mut **c)
-    .await)
+         ORDER BY m.is_referent DESC LIMIT 1{lock}"
+    );
+    run!(c, |c| sqlx::query_as(&sql)
+        .bind(person.0)
+        .bind(user.0)
+        .fetch_one(&mut **c)
+        .await)
     .optional()
 }
 
@@ -224,6 +309,21 @@ pub async fn get(c: &mut Conn<'_>, id: PersonId) -> Result<Option<Person>, Store
         .bind(id.0)
         .fetch_one(&mut **c)
         .await)
+    .optional()
+}
+
+/// The stored address and postcode of a file (never shown: the caller compares it with what
+/// was typed before checking the new one).
+pub async fn address_of(
+    c: &mut Conn<'_>,
+    id: PersonId,
+) -> Result<Option<(String, String)>, StoreError> {
+    run!(c, |c| sqlx::query_as(
+        "SELECT address, postal_code FROM persons WHERE id = $1"
+    )
+    .bind(id.0)
+    .fetch_one(&mut **c)
+    .await)
     .optional()
 }
 
@@ -442,11 +542,12 @@ pub struct CaseloadFilter {
     pub need_field: Option<String>,
     pub without_referent: bool,
     /// Only people whose last contact (or repérage) is on or before this date.
-    pub silent_since: Option<String>,
+    pub silent_since: Option<NaiveDate>,
     /// Only the people whose group the user belongs to (« Mes personnes »), even for a coordinator.
     pub mine: bool,
-    /// Restrict to these ids (a name search already ranked them).
-    pub ids: Option<Vec<PersonId>>,
+    /// Only these ids, best match first: a name search ranked them, and the page keeps that
+    /// order.
+    pub ranked: Option<Vec<PersonId>>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -464,61 +565,50 @@ pub struct CaseloadRow {
     pub total: i64,
 }
 
-fn caseload_conditions(scope: &Scope, f: &CaseloadFilter) -> (String, Vec<String>) {
-    let mut conditions = vec![scope.predicate()];
-    let mut binds: Vec<String> = Vec::new();
-    let mut bind = |v: String| {
-        binds.push(v);
-        format!("${}", binds.len())
-    };
+fn caseload_conditions(q: &mut Sql, scope: &Scope, f: &CaseloadFilter) {
+    scope.rows(q);
     if let Some(s) = &f.status {
-        conditions.push(format!("p.status = {}", bind(s.clone())));
+        q.push(" AND p.status = ").bind(s.as_str());
     }
     match f.in_qpv {
-        Some(true) => conditions.push("p.qpv_code IS NOT NULL".into()),
-        Some(false) => conditions.push("p.qpv_code IS NULL".into()),
+        Some(true) => {
+            q.push(" AND p.qpv_code IS NOT NULL");
+        }
+        Some(false) => {
+            q.push(" AND p.qpv_code IS NULL");
+        }
         None => {}
     }
     if let Some(field) = &f.need_field {
-        let shared = format!(
-            "p.need_fields LIKE {} ESCAPE '\\'",
-            bind(crate::like_contains(&format!("|{field}|")))
-        );
+        q.push(" AND (p.need_fields LIKE ")
+            .bind(crate::like_contains(&format!("|{field}|")))
+            .push(" ESCAPE '\\'");
         // The health need is found for those who may know of it, or when the référent shared it.
-        conditions.push(if field == HEALTH_NEED {
-            format!("({shared} OR {})", scope.health_need())
-        } else {
-            shared
-        });
+        if field == HEALTH_NEED {
+            q.push(" OR ");
+            scope.health_need(q);
+        }
+        q.push(")");
     }
     if f.without_referent {
-        conditions.push("NOT EXISTS (SELECT 1 FROM person_members r WHERE r.person_id = p.id AND r.is_referent AND r.ended_at IS NULL)".into());
+        q.push(" AND NOT EXISTS (SELECT 1 FROM person_members r WHERE r.person_id = p.id AND r.is_referent AND r.ended_at IS NULL)");
     }
-    if let Some(date) = &f.silent_since {
-        conditions.push(format!(
-            "COALESCE(p.last_contact_on, p.met_on) <= {}",
-            bind(date.clone())
-        ));
-        conditions.push("p.status <> 'sorti'".into());
+    if let Some(date) = f.silent_since {
+        q.push(" AND COALESCE(p.last_contact_on, p.met_on) <= ")
+            .bind(date)
+            .push(" AND p.status <> 'sorti'");
     }
     if f.mine {
-        conditions.push(scope.member());
+        q.push(" AND ");
+        scope.member(q);
     }
-    if let Some(ids) = &f.ids {
-        let list = if ids.is_empty() {
-            "NULL".to_string()
-        } else {
-            ids.iter()
-                .map(|i| i.0.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        conditions.push(format!("p.id IN ({list})"));
+    if let Some(ids) = &f.ranked {
+        q.push(" AND p.id IN ").bind_list(ids.iter().copied());
     }
-    (conditions.join(" AND "), binds)
 }
 
-/// One page of the caseload with the total, the référent's name included (one query).
+/// One page of the caseload with the total, the référent's name included (one query). Most
+/// recent contact first — or, after a name search, best match first.
 pub async fn caseload(
     c: &mut Conn<'_>,
     scope: &Scope,
@@ -526,27 +616,41 @@ pub async fn caseload(
     offset: i64,
     limit: i64,
 ) -> Result<Vec<CaseloadRow>, StoreError> {
-    let (conditions, binds) = caseload_conditions(scope, f);
     // Each row's needs as this user may see them: the health need added where they may know of it.
-    let sql = format!(
+    let mut q = Sql::new(
         "SELECT p.id, p.first_name, p.last_name, p.status, p.qpv_code, p.met_on, p.last_contact_on,
-           CASE WHEN p.need_fields NOT LIKE '%|{HEALTH_NEED}|%' AND {health}
-                THEN (CASE WHEN p.need_fields = '' THEN '|' ELSE p.need_fields END) || '{HEALTH_NEED}|'
-                ELSE p.need_fields END AS need_fields,
+           CASE WHEN p.need_fields NOT LIKE ",
+    );
+    q.bind(format!("%|{HEALTH_NEED}|%")).push(" AND ");
+    scope.health_need(&mut q);
+    q.push(" THEN (CASE WHEN p.need_fields = '' THEN '|' ELSE p.need_fields END) || ")
+        .bind(format!("{HEALTH_NEED}|"))
+        .push(
+            " ELSE p.need_fields END AS need_fields,
            (SELECT u.display_name FROM person_members r JOIN users u ON u.id = r.user_id
              WHERE r.person_id = p.id AND r.is_referent AND r.ended_at IS NULL LIMIT 1) AS referent_name,
            COUNT(*) OVER () AS total
-         FROM persons p WHERE {conditions}
-         ORDER BY COALESCE(p.last_contact_on, p.met_on) DESC, p.id DESC LIMIT {limit} OFFSET {offset}",
-        health = scope.health_need()
-    );
-    Ok(run!(c, |c| {
-        let mut q = sqlx::query_as(&sql);
-        for b in &binds {
-            q = q.bind(b);
+         FROM persons p WHERE ",
+        );
+    caseload_conditions(&mut q, scope, f);
+    q.push(" ORDER BY ");
+    match &f.ranked {
+        Some(ids) if !ids.is_empty() => {
+            q.push("CASE p.id");
+            for (rank, id) in ids.iter().enumerate() {
+                q.push(" WHEN ")
+                    .bind(*id)
+                    .push(" THEN ")
+                    .bind(i64::try_from(rank).unwrap_or(i64::MAX));
+            }
+            q.push(" END, p.id");
         }
-        q.fetch_all(&mut **c).await
-    })?)
+        _ => {
+            q.push("COALESCE(p.last_contact_on, p.met_on) DESC, p.id DESC");
+        }
+    }
+    q.push(" LIMIT ").bind(limit).push(" OFFSET ").bind(offset);
+    q.fetch_all(c).await
 }
 
 /// Names of the people in scope, for name search and duplicate detection (ranked by the caller).
@@ -561,23 +665,23 @@ pub struct NameRow {
 }
 
 pub async fn names(c: &mut Conn<'_>, scope: &Scope) -> Result<Vec<NameRow>, StoreError> {
-    let sql = format!(
-        "SELECT p.id, p.folded_name, p.birth_date, p.phone, p.email FROM persons p WHERE {}",
-        scope.predicate()
+    let mut q = Sql::new(
+        "SELECT p.id, p.folded_name, p.birth_date, p.phone, p.email FROM persons p WHERE ",
     );
-    Ok(run!(c, |c| sqlx::query_as(&sql).fetch_all(&mut **c).await)?)
+    scope.rows(&mut q);
+    q.fetch_all(c).await
 }
 
-/// How many people in scope per funnel status (for the caseload's counters).
+/// How many people in scope per funnel status (for the caseload's counters; an aggregate scope
+/// counts the whole territory).
 pub async fn count_by_status(
     c: &mut Conn<'_>,
     scope: &Scope,
 ) -> Result<Vec<(String, i64)>, StoreError> {
-    let sql = format!(
-        "SELECT p.status, COUNT(*) FROM persons p WHERE {} GROUP BY p.status",
-        scope.predicate()
-    );
-    Ok(run!(c, |c| sqlx::query_as(&sql).fetch_all(&mut **c).await)?)
+    let mut q = Sql::new("SELECT p.status, COUNT(*) FROM persons p WHERE ");
+    scope.counted(&mut q);
+    q.push(" GROUP BY p.status");
+    q.fetch_all(c).await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -794,22 +898,16 @@ pub async fn journal(
     person: PersonId,
     visibilities: &[&str],
 ) -> Result<Vec<Entry>, StoreError> {
-    let list = visibilities
-        .iter()
-        .filter(|v| v.chars().all(|c| c.is_ascii_lowercase()))
-        .map(|v| format!("'{v}'"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let sql = format!(
+    let mut q = Sql::new(
         "SELECT j.id, j.at, j.occurred_on, u.display_name AS author_name, j.kind, j.channel, j.outcome, j.body, j.visibility
          FROM person_journal j LEFT JOIN users u ON u.id = j.author_id
-         WHERE j.person_id = $1 AND j.visibility IN ({}) ORDER BY j.occurred_on DESC, j.at DESC, j.id DESC",
-        if list.is_empty() { "NULL".to_string() } else { list }
+         WHERE j.person_id = ",
     );
-    Ok(run!(c, |c| sqlx::query_as(&sql)
-        .bind(person.0)
-        .fetch_all(&mut **c)
-        .await)?)
+    q.bind(person)
+        .push(" AND j.visibility IN ")
+        .bind_list(visibilities.iter().copied())
+        .push(" ORDER BY j.occurred_on DESC, j.at DESC, j.id DESC");
+    q.fetch_all(c).await
 }
 
 pub struct NewEntry<'a> {

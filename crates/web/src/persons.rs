@@ -577,7 +577,7 @@ async fn file_page(
         }
     };
     let v = |k: &str| one(&forms.pairs, k);
-    let team = persons::team(&state.app, f.access.territory).await?;
+    let team = persons::team(&state.app, f.access.territory()).await?;
     let organisations: Vec<(i64, String)> = team
         .iter()
         .filter_map(|m| Some((m.organisation_id?, m.organisation_name.clone()?)))
@@ -750,7 +750,7 @@ async fn file_page(
                 h.need_shared,
             )
         }),
-        health_form: if f.access.health {
+        health_form: if f.access.health() {
             let h = f.health.clone().unwrap_or_default();
             let rqth = if forms.name == "sante" {
                 v("rqth")
@@ -815,8 +815,8 @@ async fn file_page(
             .map(|c| consent_view(c, &organisations))
             .collect(),
         journal: f.journal.iter().map(entry_view).collect(),
-        manages: f.access.manages(),
-        coordinator: f.access.coordinator,
+        manages: f.access.manages_group(),
+        coordinator: f.access.is_coordinator(),
         may_enter: status < FunnelStatus::EnAccompagnement,
         may_exit: status != FunnelStatus::Sorti,
         may_contact: status == FunnelStatus::Repere,
@@ -1205,7 +1205,7 @@ async fn entry_page(
         &format!("/personnes/{id}/accompagnement"),
     )
     .await?;
-    let team = persons::team(&state.app, f.access.territory).await?;
+    let team = persons::team(&state.app, f.access.territory()).await?;
     let mut organisations: Vec<(String, String)> = team
         .iter()
         .filter_map(|m| Some((m.organisation_id?.to_string(), m.organisation_name.clone()?)))
@@ -1629,7 +1629,7 @@ async fn merge_page(
         &format!("/personnes/{id}/fusion"),
     )
     .await?;
-    if !f.access.coordinator {
+    if !f.access.is_coordinator() {
         return Err(app::AppError::Forbidden.into());
     }
     let p = &f.person;

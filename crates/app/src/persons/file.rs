@@ -1,0 +1,76 @@
+//! The file page's data, as the caller may see it.
+
+use domain::PersonId;
+use domain::person::{FunnelStatus, lost_from_view};
+use store::persons::{Consent, Entry, Health, Member, Person};
+
+use super::access::{Capabilities, Sight, read};
+use crate::{App, AppError, Caller};
+
+/// A person's file as the caller may see it.
+#[derive(Debug, Clone)]
+pub struct PersonFile {
+    pub access: Capabilities,
+    pub person: Person,
+    /// `None` unless the caller may read health data.
+    pub health: Option<Health>,
+    /// Empty in a referral view.
+    pub members: Vec<Member>,
+    pub consents: Vec<Consent>,
+    /// Only the visibilities the caller may read.
+    pub journal: Vec<Entry>,
+    /// No contact for longer than the configured silence, and not exited.
+    pub lost_from_view: bool,
+    pub status: FunnelStatus,
+}
+
+impl PersonFile {
+    pub fn consent_in_force(&self) -> Option<&Consent> {
+        self.consents.iter().find(|c| c.revoked_at.is_none())
+    }
+}
+
+/// Reads a file (one audit row). What the capabilities do not open is not even queried.
+pub async fn file(
+    app: &App,
+    caller: &Caller,
+    id: PersonId,
+    page: &str,
+) -> Result<PersonFile, AppError> {
+    let access = read(app, caller, id, page).await?;
+    let mut pooled = app.db.acquire().await?;
+    let person = store::persons::get(&mut pooled.conn(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let health = if access.health() && access.sight() == Sight::Full {
+        Some(store::persons::health(&mut pooled.conn(), id).await?)
+    } else {
+        None
+    };
+    let (members, consents, journal) = match access.sight() {
+        Sight::Full => {
+            let visibilities: Vec<&str> =
+                access.visibilities().iter().map(|v| v.as_str()).collect();
+            (
+                store::persons::members(&mut pooled.conn(), id).await?,
+                store::persons::consents(&mut pooled.conn(), id).await?,
+                store::persons::journal(&mut pooled.conn(), id, &visibilities).await?,
+            )
+        }
+        Sight::Referral => (Vec::new(), Vec::new(), Vec::new()),
+    };
+    let status = FunnelStatus::parse(&person.status).unwrap_or(FunnelStatus::Repere);
+    let last = person.last_contact_on.as_deref().unwrap_or(&person.met_on);
+    let lost = domain::parse_date(last)
+        .is_ok_and(|last| lost_from_view(status, last, app.today(), app.settings.lost_after_days));
+    Ok(PersonFile {
+        access,
+        person,
+        health,
+        members,
+        consents,
+        journal,
+        lost_from_view: lost,
+        status,
+    })
+}

@@ -1,0 +1,324 @@
+//! The follow-up group: who follows the person, within what the consent allows; the référent;
+//! the withdrawal of consent and its consequences.
+
+use domain::person::{FileEvent, MemberEndReason};
+use domain::{GroupMemberId, OrganisationId, PersonId, Role, TerritoryId, UserId};
+use store::Conn;
+use store::persons::{Consent, EndWhich, NewMember};
+
+use super::access::FileWrite;
+use crate::{App, AppError, Caller};
+
+/// The people and organisations a référent may be chosen among: the territory's professionals.
+pub async fn team(
+    app: &App,
+    territory: TerritoryId,
+) -> Result<Vec<store::memberships::TeamMember>, AppError> {
+    let mut pooled = app.db.acquire().await?;
+    team_in(&mut pooled.conn(), territory).await
+}
+
+/// [`team`] on a connection already held (inside a write).
+pub(crate) async fn team_in(
+    c: &mut Conn<'_>,
+    territory: TerritoryId,
+) -> Result<Vec<store::memberships::TeamMember>, AppError> {
+    Ok(store::memberships::team_of(c, territory)
+        .await?
+        .into_iter()
+        .filter(|m| matches!(m.role(), Some(Role::Professional | Role::Coordinator)))
+        .collect())
+}
+
+/// Makes someone the référent: the previous référent's membership ends (history kept) and the
+/// new one gets a membership as référent (health data included, as the référent's).
+pub(crate) async fn set_referent_in(
+    c: &mut Conn<'_>,
+    person: PersonId,
+    who: &store::memberships::TeamMember,
+    by: UserId,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), AppError> {
+    store::persons::end_members(
+        c,
+        person,
+        EndWhich::Referent,
+        MemberEndReason::ChangementReferent.as_str(),
+        now,
+    )
+    .await?;
+    // Their plain membership, if any, is replaced by the référent's one.
+    let current = store::persons::members(c, person).await?;
+    if let Some(m) = current
+        .iter()
+        .find(|m| m.user_id == who.user_id.0 && m.ended_at.is_none())
+    {
+        store::persons::end_members(
+            c,
+            person,
+            EndWhich::One(m.id),
+            MemberEndReason::ChangementReferent.as_str(),
+            now,
+        )
+        .await?;
+    }
+    store::persons::add_member(
+        c,
+        &NewMember {
+            person,
+            user: who.user_id,
+            organisation: who.organisation_id.map(OrganisationId),
+            is_referent: true,
+            health_access: true,
+            added_by: by,
+        },
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Organisations the person's consent in force allows sharing with (`None`: no consent yet,
+/// only the repérage group).
+fn shared_with(consents: &[Consent]) -> Option<Vec<i64>> {
+    let c = consents.iter().find(|c| c.revoked_at.is_none())?;
+    if !c.purposes.contains("|partage|") {
+        return Some(Vec::new());
+    }
+    Some(
+        c.organisations
+            .split('|')
+            .filter_map(|o| o.parse().ok())
+            .collect(),
+    )
+}
+
+/// Adds a professional of the territory to the group (référent or coordinator only), within what
+/// the consent allows.
+pub async fn add_member(
+    app: &App,
+    caller: &Caller,
+    id: PersonId,
+    user: &str,
+    health_access: bool,
+) -> Result<(), AppError> {
+    let mut w = FileWrite::open(
+        app,
+        caller,
+        id,
+        FileEvent::Group,
+        &format!("/personnes/{}/groupe", id.0),
+    )
+    .await?;
+    let access = w.caps();
+    if !access.manages_group() {
+        return Err(AppError::Forbidden);
+    }
+    let team = team_in(&mut w.conn(), access.territory()).await?;
+    let Some(who) = team
+        .iter()
+        .find(|m| Some(m.user_id.0) == user.trim().parse().ok())
+    else {
+        return Err(AppError::field(
+            "user",
+            "Choisissez un professionnel de l'équipe du territoire.",
+        ));
+    };
+    // Health access is granted by someone else, never by the caller to themself.
+    if health_access && who.user_id == caller.user_id {
+        return Err(AppError::field(
+            "user",
+            "Vous ne pouvez pas vous donner à vous-même l'accès aux données de santé : c'est le référent (ou un coordinateur) qui l'accorde.",
+        ));
+    }
+    let consents = store::persons::consents(&mut w.conn(), id).await?;
+    match (shared_with(&consents), who.organisation_id) {
+        (None, _) => {
+            return Err(AppError::field(
+                "user",
+                "Recueillez d'abord le consentement de la personne (entrée en accompagnement).",
+            ));
+        }
+        (Some(orgs), Some(org)) if !orgs.contains(&org) => {
+            return Err(AppError::field(
+                "user",
+                format!(
+                    "La personne n'a pas accepté le partage avec {} : modifiez d'abord son consentement.",
+                    who.organisation_name
+                        .as_deref()
+                        .unwrap_or("cette structure")
+                ),
+            ));
+        }
+        _ => {}
+    }
+    let members = store::persons::members(&mut w.conn(), id).await?;
+    if members
+        .iter()
+        .any(|m| m.user_id == who.user_id.0 && m.ended_at.is_none())
+    {
+        return Err(AppError::field(
+            "user",
+            format!("{} fait déjà partie du groupe de suivi.", who.display_name),
+        ));
+    }
+    let now = w.now();
+    store::persons::add_member(
+        &mut w.conn(),
+        &NewMember {
+            person: id,
+            user: who.user_id,
+            organisation: who.organisation_id.map(OrganisationId),
+            is_referent: false,
+            health_access,
+            added_by: caller.user_id,
+        },
+        now,
+    )
+    .await?;
+    w.commit(&format!(
+        "ajout de {} au groupe{}",
+        who.display_name,
+        if health_access {
+            " (avec accès santé)"
+        } else {
+            ""
+        }
+    ))
+    .await?;
+    Ok(())
+}
+
+pub async fn end_member(
+    app: &App,
+    caller: &Caller,
+    id: PersonId,
+    member: GroupMemberId,
+    reason: &str,
+) -> Result<(), AppError> {
+    let mut w = FileWrite::open(
+        app,
+        caller,
+        id,
+        FileEvent::Group,
+        &format!("/personnes/{}/groupe", id.0),
+    )
+    .await?;
+    let access = w.caps();
+    if !access.manages_group() {
+        return Err(AppError::Forbidden);
+    }
+    let reason = MemberEndReason::parse(reason).map_err(|e| AppError::field("reason", e.0))?;
+    let now = w.now();
+    let ended = store::persons::end_members(
+        &mut w.conn(),
+        id,
+        EndWhich::One(member),
+        reason.as_str(),
+        now,
+    )
+    .await?;
+    if ended == 0 {
+        return Err(AppError::NotFound);
+    }
+    w.commit(&format!("fin de participation : {}", reason.label()))
+        .await?;
+    Ok(())
+}
+
+/// Changes the référent; the previous one's membership ends, kept in the history.
+pub async fn change_referent(
+    app: &App,
+    caller: &Caller,
+    id: PersonId,
+    user: &str,
+) -> Result<(), AppError> {
+    let mut w = FileWrite::open(
+        app,
+        caller,
+        id,
+        FileEvent::Group,
+        &format!("/personnes/{}/groupe", id.0),
+    )
+    .await?;
+    let access = w.caps();
+    if !access.manages_group() {
+        return Err(AppError::Forbidden);
+    }
+    let team = team_in(&mut w.conn(), access.territory()).await?;
+    let Some(who) = team
+        .iter()
+        .find(|m| Some(m.user_id.0) == user.trim().parse().ok())
+    else {
+        return Err(AppError::field(
+            "referent",
+            "Choisissez le nouveau référent dans l'équipe du territoire.",
+        ));
+    };
+    // Becoming référent opens the health data: while someone else is référent, the caller
+    // cannot name themself (the référent hands over, or another coordinator decides).
+    if who.user_id == caller.user_id && !access.is_referent() {
+        let members = store::persons::members(&mut w.conn(), id).await?;
+        if members
+            .iter()
+            .any(|m| m.is_referent && m.ended_at.is_none() && m.user_id != caller.user_id.0)
+        {
+            return Err(AppError::field(
+                "referent",
+                "Vous ne pouvez pas vous désigner vous-même référent à la place du référent actuel : demandez-lui de vous passer le relais.",
+            ));
+        }
+    }
+    let consents = store::persons::consents(&mut w.conn(), id).await?;
+    if let (Some(orgs), Some(org)) = (shared_with(&consents), who.organisation_id)
+        && !orgs.contains(&org)
+    {
+        return Err(AppError::field(
+            "referent",
+            "La personne n'a pas accepté le partage avec la structure de ce professionnel.",
+        ));
+    }
+    let now = w.now();
+    set_referent_in(&mut w.conn(), id, who, caller.user_id, now).await?;
+    w.commit(&format!("nouveau référent : {}", who.display_name))
+        .await?;
+    Ok(())
+}
+
+/// Revokes consent, with the consequences at once: every member outside the référent's
+/// organisation leaves the group, and nothing more is shared.
+pub async fn revoke_consent(app: &App, caller: &Caller, id: PersonId) -> Result<usize, AppError> {
+    let mut w = FileWrite::open(
+        app,
+        caller,
+        id,
+        FileEvent::Consent,
+        &format!("/personnes/{}/consentement", id.0),
+    )
+    .await?;
+    let access = w.caps();
+    if !access.manages_group() {
+        return Err(AppError::Forbidden);
+    }
+    let now = w.now();
+    let revoked = store::persons::revoke_consents(&mut w.conn(), id, caller.user_id, now).await?;
+    if revoked == 0 {
+        return Err(AppError::field(
+            "consent",
+            "Aucun consentement en cours à retirer.",
+        ));
+    }
+    let ended = store::persons::end_members(
+        &mut w.conn(),
+        id,
+        EndWhich::OutsideReferentOrganisation,
+        MemberEndReason::RetraitConsentement.as_str(),
+        now,
+    )
+    .await?;
+    w.commit(&format!(
+        "consentement retiré, {ended} membre(s) retiré(s) du groupe"
+    ))
+    .await?;
+    Ok(usize::try_from(ended).unwrap_or(0))
+}

@@ -1,0 +1,314 @@
+//! Repérage: a person met in outreach is recorded in the caller's territory, after the likely
+//! duplicates among the files the caller may see were shown.
+
+use domain::PersonId;
+use domain::person::{FileEvent, FunnelStatus, OutreachChannel, name_similarity};
+use domain::text::fold;
+use store::persons::{CaseloadFilter, Health, NewMember, NewPerson, QpvCheck};
+
+use super::access::{may_record, organisation_in, scope};
+use store::sql::iso;
+
+use super::{contact, need_fields, past_date};
+use crate::{App, AppError, Caller, FieldErrors};
+
+/// The repérage form, as typed.
+#[derive(Debug, Clone, Default)]
+pub struct OutreachInput {
+    pub first_name: String,
+    pub last_name: String,
+    pub phone: String,
+    pub email: String,
+    pub address: String,
+    pub postal_code: String,
+    pub commune: String,
+    pub neighbourhood: String,
+    pub channel: String,
+    pub place: String,
+    pub met_on: String,
+    pub needs: String,
+    pub need_fields: Vec<String>,
+    /// What the person said of a health need: kept behind the health gate.
+    pub health_needs: String,
+    /// « oui » or « non ».
+    pub agrees_recontact: String,
+    /// The user saw the likely duplicates and records the person anyway.
+    pub confirm: bool,
+}
+
+/// A file that may be the same person, as shown before saving.
+#[derive(Debug, Clone)]
+pub struct Duplicate {
+    pub id: PersonId,
+    pub name: String,
+    pub status: String,
+    pub why: String,
+}
+
+pub enum Recorded {
+    Created(PersonId),
+    /// Nothing was saved: these files look like the same person.
+    Duplicates(Vec<Duplicate>),
+}
+
+/// Checks an address against the QPV map (briefly: repérage does not wait on the network).
+pub(crate) async fn check_qpv(
+    app: &App,
+    address: &str,
+    postal_code: &str,
+    commune: Option<&str>,
+) -> Option<QpvCheck> {
+    if address.trim().is_empty() {
+        return None;
+    }
+    let name = commune
+        .and_then(|c| domain::InseeCode::parse(c).ok())
+        .and_then(|c| app.referential.commune(&c))
+        .map(|c| c.name.clone())
+        .unwrap_or_default();
+    let query = format!("{address} {postal_code} {name}");
+    let millesime = domain::Millesime::CURRENT;
+    let answer = tokio::time::timeout(
+        std::time::Duration::from_secs(3),
+        crate::qpv::lookup_address(app, &query, millesime),
+    )
+    .await;
+    match answer {
+        Ok(Ok(a)) if a.label.is_some() => Some(QpvCheck {
+            code: a.qpv.code_qp,
+            millesime: millesime.year(),
+            confidence: a.confidence.label().to_string(),
+            checked_at: app.now(),
+        }),
+        _ => None,
+    }
+}
+
+/// Likely duplicates of a person among the files the caller may see.
+pub async fn duplicates_of(
+    app: &App,
+    caller: &Caller,
+    folded_name: &str,
+    phone: Option<&str>,
+    email: Option<&str>,
+    birth: Option<&str>,
+    except: Option<PersonId>,
+) -> Result<Vec<Duplicate>, AppError> {
+    let scope = scope(caller)?;
+    let mut pooled = app.db.acquire().await?;
+    let names = store::persons::names(&mut pooled.conn(), &scope).await?;
+    let mut found: Vec<(PersonId, String)> = Vec::new();
+    for n in names.iter().filter(|n| Some(n.id) != except) {
+        let similarity = name_similarity(&n.folded_name, folded_name);
+        let why = if phone.is_some() && n.phone.as_deref() == phone {
+            "même téléphone"
+        } else if email.is_some() && n.email.as_deref() == email {
+            "même courriel"
+        } else if birth.is_some() && n.birth_date.as_deref() == birth && similarity > 0.5 {
+            "même nom et même date de naissance"
+        } else if n.folded_name == folded_name {
+            "même nom"
+        } else if similarity >= 0.7 {
+            "nom très proche"
+        } else {
+            continue;
+        };
+        found.push((n.id, why.to_string()));
+    }
+    found.truncate(10);
+    let ids: Vec<PersonId> = found.iter().map(|(id, _)| *id).collect();
+    let rows = store::persons::caseload(
+        &mut pooled.conn(),
+        &scope,
+        &CaseloadFilter {
+            ranked: Some(ids),
+            ..CaseloadFilter::default()
+        },
+        0,
+        10,
+    )
+    .await?;
+    // Showing a possible duplicate discloses that person: each one shown is audited.
+    let shown: Vec<i64> = rows.iter().map(|r| r.id.0).collect();
+    store::audit::record_each(
+        &mut pooled.conn(),
+        &store::audit::NewEvent {
+            user: Some(caller.user_id),
+            action: FileEvent::Duplicate.as_str(),
+            target_kind: "person",
+            target_id: None,
+            territory: Some(scope.territory()),
+            detail: "montré comme doublon possible",
+            client_ip: caller.client_ip.as_deref(),
+        },
+        &shown,
+        app.now(),
+    )
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Duplicate {
+            why: found
+                .iter()
+                .find(|(id, _)| *id == r.id)
+                .map(|(_, w)| w.clone())
+                .unwrap_or_default(),
+            id: r.id,
+            name: format!("{} {}", r.first_name, r.last_name)
+                .trim()
+                .to_string(),
+            status: FunnelStatus::parse(&r.status)
+                .map_or("?", FunnelStatus::label)
+                .to_string(),
+        })
+        .collect())
+}
+
+/// Records a person met in outreach, in the caller's active territory. The caller joins the
+/// person's follow-up group (not as référent: that comes with the entry into accompaniment).
+pub async fn record(
+    app: &App,
+    caller: &Caller,
+    input: &OutreachInput,
+) -> Result<Recorded, AppError> {
+    let territory = caller.active_territory.clone().ok_or(AppError::NotFound)?;
+    if !may_record(caller, territory.id) {
+        return Err(AppError::Forbidden);
+    }
+    let today = app.today();
+    let mut errors = FieldErrors::default();
+    let first_name = input.first_name.trim();
+    if first_name.is_empty() {
+        errors.add("first_name", "Indiquez au moins le prénom.");
+    }
+    let c = contact(
+        app,
+        &mut errors,
+        (
+            &input.phone,
+            &input.email,
+            &input.address,
+            &input.postal_code,
+            &input.commune,
+        ),
+    );
+    let channel = errors.check("channel", OutreachChannel::parse(&input.channel));
+    let met_on = past_date(&mut errors, "met_on", &input.met_on, today);
+    let (need_fields, health_need) = need_fields(&mut errors, &input.need_fields);
+    let health_note = input.health_needs.trim();
+    if health_note.chars().count() > 1000 {
+        errors.add("health_needs", "Les précisions dépassent 1 000 caractères.");
+    }
+    if !health_note.is_empty() && !health_need {
+        errors.add(
+            "health_needs",
+            "Cochez « Santé et handicap » pour enregistrer ces précisions, ou effacez-les.",
+        );
+    }
+    let agrees = match input.agrees_recontact.as_str() {
+        "oui" => Some(true),
+        "non" => Some(false),
+        _ => {
+            errors.add(
+                "agrees_recontact",
+                "Indiquez si la personne accepte d'être recontactée.",
+            );
+            None
+        }
+    };
+    if agrees == Some(true) && c.phone.is_none() && c.email.is_none() && c.address.is_empty() {
+        errors.add(
+            "phone",
+            "Pour recontacter la personne, notez un téléphone, un courriel ou une adresse.",
+        );
+    }
+    let (Some(channel), Some(met_on), Some(agrees)) = (channel, met_on, agrees) else {
+        return Err(AppError::Invalid(errors));
+    };
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let folded_name = fold(&format!("{} {}", first_name, input.last_name.trim()))
+        .trim()
+        .to_string();
+    if !input.confirm {
+        let found = duplicates_of(
+            app,
+            caller,
+            &folded_name,
+            c.phone.as_deref(),
+            c.email.as_deref(),
+            None,
+            None,
+        )
+        .await?;
+        if !found.is_empty() {
+            return Ok(Recorded::Duplicates(found));
+        }
+    }
+    let qpv = check_qpv(app, &c.address, &c.postal_code, c.commune.as_deref()).await;
+    let now = app.now();
+    let new = NewPerson {
+        territory: territory.id,
+        first_name: first_name.to_string(),
+        last_name: input.last_name.trim().to_string(),
+        folded_name,
+        phone: c.phone,
+        email: c.email,
+        address: c.address,
+        postal_code: c.postal_code,
+        commune_insee: c.commune,
+        neighbourhood: input.neighbourhood.trim().to_string(),
+        qpv,
+        channel: channel.as_str().to_string(),
+        place: input.place.trim().to_string(),
+        met_on: iso(met_on),
+        met_by: Some(caller.user_id),
+        needs: input.needs.trim().to_string(),
+        need_fields,
+        agrees_recontact: agrees,
+    };
+    let mut tx = app.db.begin_write().await?;
+    let organisation = organisation_in(&mut tx.conn(), caller, territory.id).await?;
+    let id = store::persons::create(&mut tx.conn(), &new, caller.user_id, now).await?;
+    if health_need {
+        // Recorded behind the health gate: the référent and the members allowed will read it.
+        store::persons::set_health(
+            &mut tx.conn(),
+            id,
+            &Health {
+                need: true,
+                need_note: health_note.to_string(),
+                ..Health::default()
+            },
+            caller.user_id,
+            now,
+        )
+        .await?;
+    }
+    store::persons::add_member(
+        &mut tx.conn(),
+        &NewMember {
+            person: id,
+            user: caller.user_id,
+            organisation,
+            is_referent: false,
+            health_access: false,
+            added_by: caller.user_id,
+        },
+        now,
+    )
+    .await?;
+    caller
+        .audit(
+            &mut tx.conn(),
+            now,
+            FileEvent::Create.as_str(),
+            ("person", Some(id.0)),
+            Some(territory.id),
+            "/personnes/nouvelle",
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(Recorded::Created(id))
+}

@@ -1,0 +1,119 @@
+//! The situation recorded at the entry into accompaniment (and corrected later).
+
+use chrono::{Duration, NaiveDate};
+use domain::person::{QualificationLevel, Sex, birth_date};
+use store::persons::{Person, Situation};
+use store::sql::iso;
+
+use super::{past_date, yes_no};
+use crate::FieldErrors;
+
+#[derive(Debug, Clone, Default)]
+pub struct SituationInput {
+    pub birth_date: String,
+    pub sex: String,
+    pub single_parent: String,
+    pub children_under_12: String,
+    pub ft_registered: String,
+    pub ft_since: String,
+    pub brsa: String,
+    pub cej_pacea: String,
+    pub qualification: String,
+    pub languages: String,
+    pub driving_licence: String,
+    pub vehicle: String,
+}
+
+impl SituationInput {
+    pub fn from_person(p: &Person) -> SituationInput {
+        let yn = |b: Option<bool>| match b {
+            Some(true) => "oui".to_string(),
+            Some(false) => "non".to_string(),
+            None => String::new(),
+        };
+        SituationInput {
+            birth_date: p.birth_date.clone().unwrap_or_default(),
+            sex: p.sex.clone().unwrap_or_default(),
+            single_parent: yn(p.single_parent),
+            children_under_12: p
+                .children_under_12
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
+            ft_registered: yn(p.ft_registered),
+            ft_since: p.ft_since.clone().unwrap_or_default(),
+            brsa: yn(p.brsa),
+            cej_pacea: yn(p.cej_pacea),
+            qualification: p.qualification.clone().unwrap_or_default(),
+            languages: p.languages.clone(),
+            driving_licence: yn(p.driving_licence),
+            vehicle: yn(p.vehicle),
+        }
+    }
+
+    pub(crate) fn validate(&self, errors: &mut FieldErrors, today: NaiveDate) -> Situation {
+        let birth = match self.birth_date.trim() {
+            "" => None,
+            b => errors.check("birth_date", birth_date(b, today)).map(iso),
+        };
+        let children = match self.children_under_12.trim() {
+            "" => None,
+            n => match n.parse::<i32>() {
+                Ok(n) if (0..=20).contains(&n) => Some(n),
+                _ => {
+                    errors.add(
+                        "children_under_12",
+                        "Indiquez un nombre d'enfants entre 0 et 20.",
+                    );
+                    None
+                }
+            },
+        };
+        let ft_registered = yes_no(errors, "ft_registered", &self.ft_registered);
+        let ft_since = match self.ft_since.trim() {
+            "" => None,
+            d => {
+                let since = past_date(errors, "ft_since", d, today).map(iso);
+                if ft_registered != Some(true) && since.is_some() {
+                    errors.add(
+                        "ft_since",
+                        "Une date d'inscription suppose une inscription à France Travail.",
+                    );
+                }
+                since
+            }
+        };
+        Situation {
+            birth_date: birth,
+            sex: match self.sex.trim() {
+                "" => None,
+                s => errors
+                    .check("sex", Sex::parse(s))
+                    .map(|s| s.as_str().to_string()),
+            },
+            single_parent: yes_no(errors, "single_parent", &self.single_parent),
+            children_under_12: children,
+            ft_registered,
+            ft_since,
+            brsa: yes_no(errors, "brsa", &self.brsa),
+            cej_pacea: yes_no(errors, "cej_pacea", &self.cej_pacea),
+            qualification: match self.qualification.trim() {
+                "" => None,
+                q => errors
+                    .check("qualification", QualificationLevel::parse(q))
+                    .map(|q| q.as_str().to_string()),
+            },
+            languages: self.languages.trim().to_string(),
+            driving_licence: yes_no(errors, "driving_licence", &self.driving_licence),
+            vehicle: yes_no(errors, "vehicle", &self.vehicle),
+        }
+    }
+}
+
+/// Long-term job seeker (DELD): registered at France Travail for more than a year.
+pub fn is_deld(p: &Person, today: NaiveDate) -> bool {
+    p.ft_registered == Some(true)
+        && p.ft_since
+            .as_deref()
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            .is_some_and(|d| today - d > Duration::days(365))
+}
