@@ -174,6 +174,7 @@ pub async fn seed(app: &App) -> Result<DemoReport, AppError> {
                 .iter()
                 .map(|c| insee(c))
                 .collect::<Result<_, _>>()?,
+            time_zone: domain::TimeZone::Paris,
         };
         let id = match store::territories::by_slug(&mut c, slug).await? {
             Some(t) => {

@@ -4,7 +4,9 @@
 //! left as it is), deterministic.
 
 use chrono::Duration;
-use domain::person::{ContactChannel, ContactOutcome, FunnelStatus, OutreachChannel};
+use domain::person::{
+    ConsentPurpose, ContactChannel, ContactOutcome, FunnelStatus, OutreachChannel,
+};
 use domain::text::fold;
 use domain::{Email, Field, OrganisationId, UserId};
 use store::persons::{NewConsent, NewEntry, NewMember, NewPerson, QpvCheck, Situation};
@@ -107,7 +109,7 @@ pub async fn seed(app: &App) -> Result<usize, AppError> {
             _ => FunnelStatus::Sorti,
         };
         let in_qpv = i % 5 != 0;
-        let fields: Vec<&str> = [
+        let fields: Vec<Field> = [
             Field::Mobilite,
             Field::ContraintesFamiliales,
             Field::CompetencesNumeriques,
@@ -117,7 +119,7 @@ pub async fn seed(app: &App) -> Result<usize, AppError> {
         .iter()
         .enumerate()
         .filter(|(k, _)| (i + k) % 3 == 0)
-        .map(|(_, f)| f.slug())
+        .map(|(_, f)| *f)
         .collect();
         let commune = if i % 3 == 0 {
             ("59720", "59365")
@@ -168,11 +170,7 @@ pub async fn seed(app: &App) -> Result<usize, AppError> {
                 "Garde d'enfants difficile",
             ][i % 4]
                 .to_string(),
-            need_fields: if fields.is_empty() {
-                String::new()
-            } else {
-                format!("|{}|", fields.join("|"))
-            },
+            need_fields: fields.clone(),
             agrees_recontact: i % 7 != 0,
         };
         let id = store::persons::create(&mut tx.conn(), &person, owner, now).await?;
@@ -220,9 +218,7 @@ pub async fn seed(app: &App) -> Result<usize, AppError> {
         }
         if status >= FunnelStatus::EnAccompagnement {
             let entered = (contact_on + Duration::days(10)).min(today);
-            let organisations = organisation
-                .map(|o| format!("|{}|", o.0))
-                .unwrap_or_default();
+            let organisations: Vec<OrganisationId> = organisation.into_iter().collect();
             store::persons::add_consent(
                 &mut tx.conn(),
                 &NewConsent {
@@ -230,9 +226,13 @@ pub async fn seed(app: &App) -> Result<usize, AppError> {
                     given_on: &iso(entered),
                     method: "ecrit",
                     purposes: if organisation.is_some() {
-                        "|accompagnement|partage|recontact|"
+                        &[
+                            ConsentPurpose::Accompagnement,
+                            ConsentPurpose::Partage,
+                            ConsentPurpose::Recontact,
+                        ]
                     } else {
-                        "|accompagnement|recontact|"
+                        &[ConsentPurpose::Accompagnement, ConsentPurpose::Recontact]
                     },
                     organisations: &organisations,
                     recorded_by: owner,

@@ -38,7 +38,8 @@ pub async fn overview(app: &App, caller: &Caller) -> Result<Vec<FieldSummary>, A
         None => Default::default(),
     };
     Ok(Field::ALL
-        .into_iter()
+        .iter()
+        .copied()
         .map(|f| FieldSummary {
             field: f,
             constat: constats

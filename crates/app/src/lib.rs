@@ -147,6 +147,12 @@ impl App {
     }
 
     /// Today on a calendar in France: the date users type and read.
+    /// Today in a territory's zone.
+    pub fn today_in(&self, zone: domain::TimeZone) -> chrono::NaiveDate {
+        zone.date(self.now())
+    }
+
+    /// Today in metropolitan France (pages that belong to no territory).
     pub fn today(&self) -> chrono::NaiveDate {
         domain::calendar::france_date(self.now())
     }
@@ -161,7 +167,7 @@ pub mod models {
     pub use store::memberships::{Membership, TeamMember};
     pub use store::organisations::Organisation;
     pub use store::outbox::Mail;
-    pub use store::persons::{CaseloadRow, Consent, Entry, Health, Member, Person};
+    pub use store::persons::{CaseloadRow, Consent, Entry, Health, Member, Needs, Person};
     pub use store::territories::Territory;
     pub use store::tokens::Invitation;
     pub use store::users::User;

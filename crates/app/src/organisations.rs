@@ -41,7 +41,7 @@ impl OrganisationInput {
             "name",
             Label::parse(&self.name, "le nom de la structure", 200),
         );
-        let kind = OrganisationKind::parse(self.kind.trim());
+        let kind = OrganisationKind::from_code(self.kind.trim());
         if kind.is_none() {
             errors.add("kind", "Choisissez un type de structure dans la liste.");
         }

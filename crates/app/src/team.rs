@@ -148,7 +148,7 @@ pub async fn invite(
     } else {
         &[Role::Admin, Role::Pilot]
     };
-    let role = Role::parse(input.role.trim()).filter(|r| allowed.contains(r));
+    let role = Role::from_code(input.role.trim()).filter(|r| allowed.contains(r));
     if role.is_none() {
         errors.add("role", "Choisissez un rôle dans la liste.");
     }

@@ -1,7 +1,7 @@
 //! Creating and editing territorial programmes (national administrators).
 
 use chrono::NaiveDate;
-use domain::{EpciCode, InseeCode, Label, Slug, TerritoryId, TerritoryStatus};
+use domain::{EpciCode, InseeCode, Label, Slug, TerritoryId, TerritoryStatus, TimeZone};
 use store::territories::{Territory, TerritoryData};
 use territory::{CommuneKind, Referential};
 
@@ -20,6 +20,9 @@ pub struct TerritoryInput {
     pub co_pilots: String,
     pub starts_on: String,
     pub ends_on: String,
+    /// A zone of the tz database (`Indian/Reunion`…); empty: the zone of the communes'
+    /// département.
+    pub time_zone: String,
 }
 
 impl TerritoryInput {
@@ -33,6 +36,7 @@ impl TerritoryInput {
             co_pilots: t.co_pilots.clone(),
             starts_on: t.starts_on.map(|d| d.to_string()).unwrap_or_default(),
             ends_on: t.ends_on.map(|d| d.to_string()).unwrap_or_default(),
+            time_zone: t.time_zone.clone(),
         }
     }
 
@@ -50,7 +54,7 @@ impl TerritoryInput {
             self.slug.clone()
         };
         let slug = errors.check("slug", Slug::parse(&slug_text));
-        let status = TerritoryStatus::parse(self.status.trim());
+        let status = TerritoryStatus::from_code(self.status.trim());
         if status.is_none() {
             errors.add("status", "Choisissez un statut dans la liste.");
         }
@@ -124,6 +128,15 @@ impl TerritoryInput {
                 "La date de fin doit être postérieure à la date de début.",
             );
         }
+        let time_zone = match self.time_zone.trim() {
+            "" => communes
+                .first()
+                .map(|c| TimeZone::of_departement(c.departement()))
+                .unwrap_or_default(),
+            zone => errors
+                .check("time_zone", TimeZone::parse(zone))
+                .unwrap_or_default(),
+        };
         errors.into_result(|| {
             Some(TerritoryData {
                 slug: slug?,
@@ -134,6 +147,7 @@ impl TerritoryInput {
                 starts_on: starts_on?,
                 ends_on: ends_on?,
                 communes,
+                time_zone,
             })
         })
     }

@@ -20,6 +20,12 @@ pub const PASSWORD: &str = "mot de passe de test";
 pub struct ManualClock(std::sync::Arc<std::sync::Mutex<chrono::DateTime<chrono::Utc>>>);
 
 impl ManualClock {
+    pub fn set(&self, at: chrono::DateTime<chrono::Utc>) {
+        if let Ok(mut now) = self.0.lock() {
+            *now = at;
+        }
+    }
+
     pub fn advance(&self, by: chrono::Duration) {
         if let Ok(mut now) = self.0.lock() {
             *now += by;
@@ -96,6 +102,7 @@ impl Fixture {
             starts_on: None,
             ends_on: None,
             communes: vec![InseeCode::parse(commune).expect("insee")],
+            time_zone: domain::TimeZone::Paris,
         };
         let t1 = store::territories::create(
             &mut c,

@@ -7,7 +7,7 @@ use app::persons::{self, EntryInput, OutreachInput, Recorded, SituationInput};
 use app::team::{InvitationInput, InvitationOutcome};
 use app::testing::{Fixture, PASSWORD, link_token};
 use app::{AppError, Caller, caller};
-use domain::PersonId;
+use domain::{Field, PersonId};
 
 fn day(days: i64) -> String {
     (domain::calendar::france_date(chrono::Utc::now()) + chrono::Duration::days(days))
@@ -204,10 +204,10 @@ fixture_tests! {
         let by_need = |need: &str| persons::CaseloadInput { field: need.into(), everyone: true, page: 1, ..persons::CaseloadInput::default() };
         for outsider in [&colleague, &coordinator] {
             let file = persons::file(&f.app, outsider, id, "/p").await.expect("reads the file");
-            assert_eq!(file.person.need_fields, "|mobilite|", "{}", outsider.email);
+            assert_eq!(file.person.need_fields.0, vec![Field::Mobilite], "{}", outsider.email);
             assert!(file.health.is_none());
             let listed = persons::caseload(&f.app, outsider, &by_need("")).await.expect("list");
-            assert!(listed.rows.iter().all(|r| !r.need_fields.contains("sante")), "{}", outsider.email);
+            assert!(listed.rows.iter().all(|r| !r.need_fields.contains(Field::SanteHandicap)), "{}", outsider.email);
             assert_eq!(persons::caseload(&f.app, outsider, &by_need("sante-handicap")).await.expect("filter").total, 0, "the filter does not reveal it");
         }
         // The référent reads the need and its text; lists and filters find it for them.
@@ -217,17 +217,17 @@ fixture_tests! {
         assert_eq!(health.need_note, "Suivi psychiatrique en cours");
         let mine = persons::caseload(&f.app, &recorder, &by_need("sante-handicap")).await.expect("filter");
         assert_eq!(mine.total, 1);
-        assert!(mine.rows[0].need_fields.contains("|sante-handicap|"));
+        assert!(mine.rows[0].need_fields.contains(Field::SanteHandicap));
         // The référent chooses to share the existence of the need, never its text.
         let share = persons::HealthInput { need: "oui".into(), need_note: "Suivi psychiatrique en cours".into(), need_shared: "oui".into(), ..Default::default() };
         persons::set_health(&f.app, &recorder, id, &share).await.expect("shared");
         let seen = persons::file(&f.app, &colleague, id, "/p").await.expect("reads");
-        assert!(seen.person.need_fields.contains("|sante-handicap|"));
+        assert!(seen.person.need_fields.contains(Field::SanteHandicap));
         assert!(seen.health.is_none(), "the text stays behind the gate");
         assert_eq!(persons::caseload(&f.app, &colleague, &by_need("sante-handicap")).await.expect("filter").total, 1);
         let unshare = persons::HealthInput { need: "oui".into(), need_shared: "non".into(), ..Default::default() };
         persons::set_health(&f.app, &recorder, id, &unshare).await.expect("unshared");
-        assert_eq!(persons::file(&f.app, &colleague, id, "/p").await.expect("reads").person.need_fields, "|mobilite|");
+        assert_eq!(persons::file(&f.app, &colleague, id, "/p").await.expect("reads").person.need_fields.0, vec![Field::Mobilite]);
     }
 
     async fn duplicates_shown_and_refused_attempts_are_audited_and_a_piling_account_is_flagged(f) {

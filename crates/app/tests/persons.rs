@@ -495,4 +495,23 @@ tests! {
         assert_eq!(events(&f, id).await.iter().filter(|a| *a == "person.journal").count(), 20);
     }
 
+
+    async fn dates_are_checked_against_the_calendar_of_the_territory(f) {
+        // 21:30 UTC on 1 December: 22:30 in Paris, already 01:30 on the 2nd in La Réunion.
+        f.clock.set(chrono::DateTime::parse_from_rfc3339("2026-12-01T21:30:00Z").expect("instant").with_timezone(&chrono::Utc));
+        let recorder = f.caller("conseil@test.fr").await;
+        let met_today_in_reunion = OutreachInput { met_on: "02/12/2026".into(), ..outreach("Maëva", "Payet", "0692000001") };
+        let Err(AppError::Invalid(e)) = persons::record(&f.app, &recorder, &met_today_in_reunion).await else { panic!("the 2nd is tomorrow in Paris") };
+        assert_eq!(e.get("met_on"), Some("La date est dans le futur."));
+        let mut pooled = f.app.db.acquire().await.expect("connection");
+        let mut q = store::sql::Sql::new("UPDATE territories SET time_zone = ");
+        q.bind(domain::TimeZone::Reunion.as_str()).push(" WHERE id = ").bind(f.territory);
+        q.execute(&mut pooled.conn()).await.expect("zone");
+        drop(pooled);
+        let recorder = f.caller("conseil@test.fr").await;
+        let id = record(&f, &recorder, met_today_in_reunion).await;
+        let file = persons::file(&f.app, &recorder, id, "/p").await.expect("file");
+        assert_eq!(file.person.met_on, "2026-12-02", "today, in La Réunion");
+    }
+
 }

@@ -2,54 +2,38 @@
 //! shipped with Passerelle from data·inclusion thematiques to fields (administrators may
 //! override it thematique by thematique).
 
-use crate::Invalid;
-
-macro_rules! fields {
-    ($($variant:ident = $n:literal, $slug:literal, $label:literal;)*) => {
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum Field { $($variant,)* }
-
-        impl Field {
-            pub const ALL: [Field; 8] = [$(Field::$variant,)*];
-
-            pub fn slug(self) -> &'static str {
-                match self { $(Field::$variant => $slug,)* }
-            }
-
-            pub fn label(self) -> &'static str {
-                match self { $(Field::$variant => $label,)* }
-            }
-
-            /// Its number in the vademecum (1 to 8).
-            pub fn number(self) -> u8 {
-                match self { $(Field::$variant => $n,)* }
-            }
-        }
-    };
-}
-
-fields! {
-    ReseauProfessionnel = 1, "reseau-professionnel", "Réseau professionnel";
-    SavoirsDeBase = 2, "savoirs-de-base", "Savoirs de base";
-    CompetencesNumeriques = 3, "competences-numeriques", "Compétences numériques";
-    ContraintesFamiliales = 4, "contraintes-familiales", "Contraintes familiales";
-    Mobilite = 5, "mobilite", "Mobilité";
-    Logement = 6, "logement", "Logement";
-    PrecariteFinanciere = 7, "precarite-financiere", "Précarité financière";
-    SanteHandicap = 8, "sante-handicap", "Santé et handicap";
+crate::codes! {
+    /// The eight fields of action, in the vademecum's order.
+    Field {
+        ReseauProfessionnel => "reseau-professionnel", "Réseau professionnel";
+        SavoirsDeBase => "savoirs-de-base", "Savoirs de base";
+        CompetencesNumeriques => "competences-numeriques", "Compétences numériques";
+        ContraintesFamiliales => "contraintes-familiales", "Contraintes familiales";
+        Mobilite => "mobilite", "Mobilité";
+        Logement => "logement", "Logement";
+        PrecariteFinanciere => "precarite-financiere", "Précarité financière";
+        SanteHandicap => "sante-handicap", "Santé et handicap";
+    }
 }
 
 impl Field {
-    pub fn parse(slug: &str) -> Result<Field, Invalid> {
-        Field::ALL
-            .into_iter()
-            .find(|f| f.slug() == slug.trim())
-            .ok_or_else(|| {
-                Invalid(format!(
-                    "« {} » n'est pas un champ d'action connu",
-                    slug.trim()
-                ))
-            })
+    /// Its code in URLs and storage.
+    pub fn slug(self) -> &'static str {
+        self.as_str()
+    }
+
+    /// Its number in the vademecum (1 to 8).
+    pub fn number(self) -> u8 {
+        match self {
+            Field::ReseauProfessionnel => 1,
+            Field::SavoirsDeBase => 2,
+            Field::CompetencesNumeriques => 3,
+            Field::ContraintesFamiliales => 4,
+            Field::Mobilite => 5,
+            Field::Logement => 6,
+            Field::PrecariteFinanciere => 7,
+            Field::SanteHandicap => 8,
+        }
     }
 
     /// The fields a data·inclusion thematique (`<categorie>--<sujet>`) belongs to, as shipped.
@@ -168,7 +152,7 @@ mod tests {
 
     #[test]
     fn slugs_parse_back_and_numbers_run_from_one_to_eight() {
-        for (i, f) in Field::ALL.into_iter().enumerate() {
+        for (i, f) in Field::ALL.iter().copied().enumerate() {
             assert_eq!(Field::parse(f.slug()), Ok(f));
             assert_eq!(usize::from(f.number()), i + 1);
         }

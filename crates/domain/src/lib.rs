@@ -2,6 +2,7 @@
 //! Everything past a handler speaks these types, never bare strings.
 
 pub mod calendar;
+pub mod code;
 pub mod field;
 pub mod ids;
 pub mod inclusion;
@@ -12,6 +13,8 @@ pub mod role;
 pub mod territory;
 pub mod values;
 
+pub use calendar::TimeZone;
+pub use code::Code;
 pub use field::Field;
 pub use ids::*;
 pub use organisation::OrganisationKind;

@@ -1,49 +1,27 @@
 //! Kinds of organisation taking part in a territory (DOMAIN.md §2).
 
-use serde::{Deserialize, Serialize};
-
-macro_rules! kinds {
-    ($($variant:ident => $code:literal, $label:literal;)*) => {
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        pub enum OrganisationKind { $($variant),* }
-
-        impl OrganisationKind {
-            pub const ALL: &'static [OrganisationKind] = &[$(OrganisationKind::$variant),*];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $(OrganisationKind::$variant => $code),* }
-            }
-
-            pub fn label(self) -> &'static str {
-                match self { $(OrganisationKind::$variant => $label),* }
-            }
-
-            pub fn parse(code: &str) -> Option<OrganisationKind> {
-                match code { $($code => Some(OrganisationKind::$variant),)* _ => None }
-            }
-        }
-    };
-}
-
-kinds! {
-    FranceTravail => "france_travail", "France Travail";
-    MissionLocale => "mission_locale", "Mission locale";
-    CapEmploi => "cap_emploi", "Cap emploi";
-    Plie => "plie", "PLIE";
-    ConseilDepartemental => "conseil_departemental", "Conseil départemental";
-    Ccas => "ccas", "CCAS / CIAS";
-    Caf => "caf", "CAF";
-    Collectivite => "collectivite", "Commune ou EPCI";
-    CentreSocial => "centre_social", "Centre social";
-    Association => "association", "Association";
-    BailleurSocial => "bailleur_social", "Bailleur social";
-    Siae => "siae", "Structure d'insertion par l'activité économique (SIAE)";
-    Geiq => "geiq", "GEIQ";
-    E2c => "e2c", "École de la 2e chance (E2C)";
-    Epide => "epide", "EPIDE";
-    OrganismeFormation => "organisme_formation", "Organisme de formation";
-    Employeur => "employeur", "Employeur ou club d'entreprises";
-    Etat => "etat", "Préfecture, DDETS ou autre service de l'État";
-    Anct => "anct", "ANCT";
-    Autre => "autre", "Autre";
+crate::codes! {
+    /// The kind of a partner organisation.
+    OrganisationKind {
+        FranceTravail => "france_travail", "France Travail";
+        MissionLocale => "mission_locale", "Mission locale";
+        CapEmploi => "cap_emploi", "Cap emploi";
+        Plie => "plie", "PLIE";
+        ConseilDepartemental => "conseil_departemental", "Conseil départemental";
+        Ccas => "ccas", "CCAS / CIAS";
+        Caf => "caf", "CAF";
+        Collectivite => "collectivite", "Commune ou EPCI";
+        CentreSocial => "centre_social", "Centre social";
+        Association => "association", "Association";
+        BailleurSocial => "bailleur_social", "Bailleur social";
+        Siae => "siae", "Structure d'insertion par l'activité économique (SIAE)";
+        Geiq => "geiq", "GEIQ";
+        E2c => "e2c", "École de la 2e chance (E2C)";
+        Epide => "epide", "EPIDE";
+        OrganismeFormation => "organisme_formation", "Organisme de formation";
+        Employeur => "employeur", "Employeur ou club d'entreprises";
+        Etat => "etat", "Préfecture, DDETS ou autre service de l'État";
+        Anct => "anct", "ANCT";
+        Autre => "autre", "Autre";
+    }
 }

@@ -5,40 +5,7 @@ use chrono::NaiveDate;
 
 use crate::Invalid;
 
-/// A closed list of values, each with a stable code (stored) and a French label (shown).
-macro_rules! labelled {
-    ($(#[$doc:meta])* $name:ident { $($variant:ident => $code:literal, $label:literal;)* }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum $name { $($variant),* }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),*];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $code),* }
-            }
-
-            pub fn label(self) -> &'static str {
-                match self { $($name::$variant => $label),* }
-            }
-
-            pub fn parse(code: &str) -> Result<$name, Invalid> {
-                match code.trim() {
-                    $($code => Ok($name::$variant),)*
-                    _ => Err(Invalid("Choisissez une valeur de la liste.".into())),
-                }
-            }
-
-            /// (code, label) pairs, for a select or radio buttons.
-            pub fn options() -> Vec<(String, String)> {
-                $name::ALL.iter().map(|v| (v.as_str().to_string(), v.label().to_string())).collect()
-            }
-        }
-    };
-}
-
-labelled! {
+crate::codes! {
     /// Where and how a person was met (« repérage »).
     OutreachChannel {
         PermanenceBailleur => "permanence-bailleur", "Permanence chez un bailleur";
@@ -51,7 +18,7 @@ labelled! {
     }
 }
 
-labelled! {
+crate::codes! {
     /// What the audit trail records of a person's file: one event per read, list, or write.
     FileEvent {
         Read => "person.read", "consultation";
@@ -68,7 +35,7 @@ labelled! {
     }
 }
 
-labelled! {
+crate::codes! {
     /// The funnel a person goes through; « perdu de vue » is derived from silence, not stored.
     FunnelStatus {
         Repere => "repere", "Repéré";
@@ -96,7 +63,7 @@ impl FunnelStatus {
     }
 }
 
-labelled! {
+crate::codes! {
     ExitReason {
         EmploiDurable => "emploi-durable", "Emploi durable (CDI, CDD de 6 mois ou plus, création d'entreprise)";
         EmploiTransition => "emploi-transition", "Emploi de transition (CDD de moins de 6 mois, intérim)";
@@ -109,7 +76,7 @@ labelled! {
     }
 }
 
-labelled! {
+crate::codes! {
     /// How consent was given.
     ConsentMethod {
         Ecrit => "ecrit", "Par écrit (formulaire signé)";
@@ -118,7 +85,7 @@ labelled! {
     }
 }
 
-labelled! {
+crate::codes! {
     /// What the person agreed to.
     ConsentPurpose {
         Accompagnement => "accompagnement", "Être accompagné vers l'emploi";
@@ -127,7 +94,7 @@ labelled! {
     }
 }
 
-labelled! {
+crate::codes! {
     Sex {
         Femme => "femme", "Femme";
         Homme => "homme", "Homme";
@@ -135,7 +102,7 @@ labelled! {
     }
 }
 
-labelled! {
+crate::codes! {
     QualificationLevel {
         Infra3 => "infra-3", "Sans diplôme ou brevet";
         Niveau3 => "3", "CAP, BEP (niveau 3)";
@@ -145,7 +112,7 @@ labelled! {
     }
 }
 
-labelled! {
+crate::codes! {
     /// Who may read a journal entry.
     Visibility {
         Groupe => "groupe", "Tout le groupe de suivi";
@@ -154,14 +121,14 @@ labelled! {
     }
 }
 
-labelled! {
+crate::codes! {
     JournalKind {
         Note => "note", "Note";
         Contact => "contact", "Contact";
     }
 }
 
-labelled! {
+crate::codes! {
     ContactChannel {
         Entretien => "entretien", "Entretien";
         Telephone => "telephone", "Téléphone";
@@ -172,7 +139,7 @@ labelled! {
     }
 }
 
-labelled! {
+crate::codes! {
     ContactOutcome {
         Joint => "joint", "Personne jointe";
         NonJoint => "non-joint", "Pas de réponse";
@@ -181,7 +148,7 @@ labelled! {
     }
 }
 
-labelled! {
+crate::codes! {
     /// Why a professional left a person's follow-up group.
     MemberEndReason {
         FinIntervention => "fin-intervention", "Fin de l'intervention";

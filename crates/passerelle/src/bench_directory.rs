@@ -144,6 +144,7 @@ async fn run_on(label: &str, url: &str, count: usize) -> Result<(), String> {
                 .iter()
                 .filter_map(|(c, _)| domain::InseeCode::parse(c).ok())
                 .collect(),
+            time_zone: domain::TimeZone::Paris,
         };
         let id = store::territories::create(&mut tx.conn(), &data, store::now())
             .await

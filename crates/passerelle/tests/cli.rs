@@ -368,6 +368,7 @@ fn territory(url: &str, slug: &str) {
             starts_on: None,
             ends_on: None,
             communes: vec![domain::InseeCode::parse("59392").expect("insee")],
+            time_zone: domain::TimeZone::Paris,
         };
         store::territories::create(&mut tx.conn(), &data, store::now())
             .await

@@ -96,6 +96,15 @@ pub enum Conn<'c> {
     Postgres(&'c mut PgConnection),
 }
 
+impl Conn<'_> {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Conn::Sqlite(_) => Backend::Sqlite,
+            Conn::Postgres(_) => Backend::Postgres,
+        }
+    }
+}
+
 /// A connection held from the pool for several statements outside a transaction.
 pub enum Pooled {
     Sqlite(sqlx::pool::PoolConnection<Sqlite>),

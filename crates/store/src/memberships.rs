@@ -22,7 +22,7 @@ pub struct Membership {
 
 impl Membership {
     pub fn role(&self) -> Option<Role> {
-        Role::parse(&self.role)
+        Role::from_code(&self.role)
     }
     pub fn organisation(&self) -> Option<OrganisationId> {
         self.organisation_id.map(OrganisationId)
@@ -106,7 +106,7 @@ pub struct TeamMember {
 
 impl TeamMember {
     pub fn role(&self) -> Option<Role> {
-        Role::parse(&self.role)
+        Role::from_code(&self.role)
     }
 }
 

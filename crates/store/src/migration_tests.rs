@@ -1,6 +1,12 @@
 //! What the migrations do to data already stored, on both backends: rows are written in the
 //! schema as it was, then the later migrations run.
 
+use domain::person::{
+    ConsentMethod, ConsentPurpose, ContactChannel, ContactOutcome, ExitReason, FunnelStatus,
+    JournalKind, MemberEndReason, OutreachChannel, QualificationLevel, Sex, Visibility,
+};
+use domain::{Code, Field, OrganisationKind, Role, TerritoryStatus, TimeZone};
+
 use crate::Backend;
 use crate::testing::TestDb;
 
@@ -20,7 +26,7 @@ async fn hardening_carries_health_needs_and_professional_territories_over(backen
             .bind(now))
             .expect("user");
         }
-        exec!(c, |c| sqlx::query("INSERT INTO organisations (id, name, kind, commune_insee, created_at, updated_at) VALUES (1, 'FT', 'france-travail', '59392', $1, $1)").bind(now)).expect("org");
+        exec!(c, |c| sqlx::query("INSERT INTO organisations (id, name, kind, commune_insee, created_at, updated_at) VALUES (1, 'FT', 'france_travail', '59392', $1, $1)").bind(now)).expect("org");
         exec!(c, |c| sqlx::query("INSERT INTO territories (id, slug, name, status, created_at, updated_at) VALUES (1, 'a', 'A', 'active', $1, $1)").bind(now)).expect("territory");
         exec!(c, |c| sqlx::query("INSERT INTO invitations (token_hash, email, display_name, role, organisation_id, territory_id, invited_by, created_at, expires_at, accepted_at) VALUES ('h', 'pro@x.fr', 'Pro', 'professional', 1, 1, 1, $1, $1, $1)").bind(now)).expect("invitation");
         exec!(c, |c| sqlx::query("INSERT INTO memberships (user_id, role, organisation_id, territory_id, created_at, created_by) VALUES (2, 'professional', 1, NULL, $1, 1)").bind(now)).expect("membership");
@@ -35,7 +41,7 @@ async fn hardening_carries_health_needs_and_professional_territories_over(backen
                 .bind(id).bind(fields).bind(now)).expect("person");
         }
     }
-    db.migrate().await.expect("the rest of the migrations");
+    db.migrate_to(8).await.expect("the hardening migrations");
     let mut pooled = db.acquire().await.expect("connection");
     let c = &mut pooled.conn();
     let fields: Vec<(i64, String)> = run!(c, |c| sqlx::query_as(
@@ -87,4 +93,251 @@ async fn hardening_carries_health_needs_and_professional_territories_over_on_sql
 #[tokio::test]
 async fn hardening_carries_health_needs_and_professional_territories_over_on_postgres() {
     hardening_carries_health_needs_and_professional_territories_over(Backend::Postgres).await;
+}
+
+async fn codes_consents_and_needs_move_to_rows_of_their_own(backend: Backend) {
+    let test_db = TestDb::at_version(backend, 8).await;
+    let db = test_db.db.clone();
+    let now = crate::now();
+    {
+        let mut pooled = db.acquire().await.expect("connection");
+        let c = &mut pooled.conn();
+        exec!(c, |c| sqlx::query(
+            "INSERT INTO users (id, email, display_name, created_at) VALUES (1, 'a@x.fr', 'A', $1)"
+        )
+        .bind(now))
+        .expect("user");
+        for (id, kind) in [(1_i64, "france_travail"), (2, "association"), (3, "ccas")] {
+            exec!(c, |c| sqlx::query("INSERT INTO organisations (id, name, kind, commune_insee, created_at, updated_at) VALUES ($1, 'O', $2, '59392', $3, $3)").bind(id).bind(kind).bind(now)).expect("organisation");
+        }
+        for (id, slug, commune) in [
+            (1_i64, "maubeuge", "59392"),
+            (2, "le-port", "97407"),
+            (3, "cayenne", "97302"),
+        ] {
+            exec!(c, |c| sqlx::query("INSERT INTO territories (id, slug, name, status, created_at, updated_at) VALUES ($1, $2, $2, 'active', $3, $3)").bind(id).bind(slug).bind(now)).expect("territory");
+            exec!(c, |c| sqlx::query(
+                "INSERT INTO territory_communes (territory_id, insee_code) VALUES ($1, $2)"
+            )
+            .bind(id)
+            .bind(commune))
+            .expect("commune");
+        }
+        for (id, fields) in [
+            (1_i64, "|mobilite|logement|"),
+            (2, ""),
+            (3, "|sante-handicap|"),
+        ] {
+            exec!(c, |c| sqlx::query(
+                "INSERT INTO persons (id, territory_id, first_name, last_name, folded_name, channel, place, met_on, needs, need_fields, agrees_recontact, status, created_at, updated_at)
+                 VALUES ($1, 1, 'P', '', 'p', 'autre', '', '2026-01-01', '', $2, FALSE, 'en-accompagnement', $3, $3)")
+                .bind(id).bind(fields).bind(now)).expect("person");
+        }
+        for (id, person, purposes, organisations, revoked) in [
+            (
+                1_i64,
+                1_i64,
+                "|accompagnement|partage|recontact|",
+                "|1|3|",
+                false,
+            ),
+            (2, 1, "|accompagnement|", "", true),
+            (3, 2, "|accompagnement|partage|", "|2|", false),
+        ] {
+            exec!(c, |c| sqlx::query(
+                "INSERT INTO person_consents (id, person_id, given_on, method, purposes, organisations, recorded_by, recorded_at, revoked_at)
+                 VALUES ($1, $2, '2026-02-01', 'ecrit', $3, $4, 1, $5, $6)")
+                .bind(id).bind(person).bind(purposes).bind(organisations).bind(now).bind(revoked.then_some(now))).expect("consent");
+        }
+    }
+    db.migrate().await.expect("the rest of the migrations");
+    let mut pooled = db.acquire().await.expect("connection");
+    let c = &mut pooled.conn();
+    let needs: Vec<(i64, String)> = run!(c, |c| sqlx::query_as(
+        "SELECT person_id, field FROM person_needs ORDER BY person_id, field"
+    )
+    .fetch_all(&mut **c)
+    .await)
+    .expect("needs");
+    assert_eq!(
+        needs,
+        vec![
+            (1, "logement".to_string()),
+            (1, "mobilite".to_string()),
+            (3, "sante-handicap".to_string())
+        ]
+    );
+    let purposes: Vec<(i64, String)> = run!(c, |c| sqlx::query_as(
+        "SELECT consent_id, purpose FROM person_consent_purposes ORDER BY consent_id, purpose"
+    )
+    .fetch_all(&mut **c)
+    .await)
+    .expect("purposes");
+    assert_eq!(
+        purposes,
+        [
+            (1, "accompagnement"),
+            (1, "partage"),
+            (1, "recontact"),
+            (2, "accompagnement"),
+            (3, "accompagnement"),
+            (3, "partage")
+        ]
+        .map(|(k, p)| (k, p.to_string()))
+        .to_vec()
+    );
+    let organisations: Vec<(i64, i64)> = run!(c, |c| sqlx::query_as("SELECT consent_id, organisation_id FROM person_consent_organisations ORDER BY consent_id, organisation_id").fetch_all(&mut **c).await).expect("organisations");
+    assert_eq!(
+        organisations,
+        vec![(1, 1), (1, 3), (3, 2)],
+        "« |1|3| » is 1 and 3, never 13"
+    );
+    let zones: Vec<(i64, String)> = run!(c, |c| sqlx::query_as(
+        "SELECT id, time_zone FROM territories ORDER BY id"
+    )
+    .fetch_all(&mut **c)
+    .await)
+    .expect("zones");
+    assert_eq!(
+        zones,
+        [
+            (1, "Europe/Paris"),
+            (2, "Indian/Reunion"),
+            (3, "America/Cayenne")
+        ]
+        .map(|(t, z)| (t, z.to_string()))
+        .to_vec()
+    );
+    // Read back through the store: typed values.
+    let consents = crate::persons::consents(c, domain::PersonId(1))
+        .await
+        .expect("consents");
+    let in_force = consents
+        .iter()
+        .find(|k| k.revoked_at.is_none())
+        .expect("in force");
+    assert_eq!(
+        in_force.purposes,
+        vec![
+            ConsentPurpose::Accompagnement,
+            ConsentPurpose::Partage,
+            ConsentPurpose::Recontact
+        ]
+    );
+    assert_eq!(
+        in_force.organisations,
+        vec![domain::OrganisationId(1), domain::OrganisationId(3)]
+    );
+    let person = crate::persons::get(c, domain::PersonId(1))
+        .await
+        .expect("query")
+        .expect("person");
+    assert_eq!(person.need_fields.0, vec![Field::Mobilite, Field::Logement]);
+    drop(pooled);
+    db.close().await;
+}
+
+#[tokio::test]
+async fn codes_consents_and_needs_move_to_rows_of_their_own_on_sqlite() {
+    codes_consents_and_needs_move_to_rows_of_their_own(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn codes_consents_and_needs_move_to_rows_of_their_own_on_postgres() {
+    codes_consents_and_needs_move_to_rows_of_their_own(Backend::Postgres).await;
+}
+
+/// Every code column accepts each code of its list in the domain and nothing else: the
+/// migrations' lists and the `codes!` enums cannot drift apart.
+async fn code_columns_accept_their_codes_and_only_them(backend: Backend) {
+    let test_db = TestDb::new(backend).await;
+    let db = test_db.db.clone();
+    let now = crate::now();
+    let mut pooled = db.acquire().await.expect("connection");
+    let c = &mut pooled.conn();
+    for sql in [
+        "INSERT INTO users (id, email, display_name, created_at) VALUES (1, 'a@x.fr', 'A', $1)",
+        "INSERT INTO organisations (id, name, kind, commune_insee, created_at, updated_at) VALUES (1, 'O', 'autre', '59392', $1, $1)",
+        "INSERT INTO territories (id, slug, name, status, created_at, updated_at) VALUES (1, 't', 'T', 'active', $1, $1)",
+        "INSERT INTO memberships (id, user_id, role, created_at) VALUES (1, 1, 'admin', $1)",
+        "INSERT INTO invitations (id, token_hash, email, display_name, role, invited_by, created_at, expires_at) VALUES (1, 'h', 'b@x.fr', 'B', 'pilot', 1, $1, $1)",
+        "INSERT INTO persons (id, territory_id, first_name, folded_name, channel, met_on, agrees_recontact, status, created_at, updated_at) VALUES (1, 1, 'P', 'p', 'autre', '2026-01-01', FALSE, 'repere', $1, $1)",
+        "INSERT INTO person_consents (id, person_id, given_on, method, recorded_at) VALUES (1, 1, '2026-01-02', 'oral', $1)",
+        "INSERT INTO person_members (id, person_id, user_id, is_referent, health_access, started_at) VALUES (1, 1, 1, TRUE, TRUE, $1)",
+        "INSERT INTO person_journal (id, person_id, at, occurred_on, kind, body, visibility) VALUES (1, 1, $1, '2026-01-02', 'note', '', 'groupe')",
+    ] {
+        exec!(c, |c| sqlx::query(sql).bind(now)).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    fn all<T: Code>() -> Vec<&'static str> {
+        T::ALL.iter().map(|v| v.as_str()).collect()
+    }
+    let columns: Vec<(&str, &str, Vec<&str>)> = vec![
+        ("persons", "status", all::<FunnelStatus>()),
+        ("persons", "channel", all::<OutreachChannel>()),
+        ("persons", "exit_reason", all::<ExitReason>()),
+        ("persons", "sex", all::<Sex>()),
+        ("persons", "qualification", all::<QualificationLevel>()),
+        ("person_consents", "method", all::<ConsentMethod>()),
+        ("person_members", "end_reason", all::<MemberEndReason>()),
+        ("person_journal", "kind", all::<JournalKind>()),
+        ("person_journal", "channel", all::<ContactChannel>()),
+        ("person_journal", "outcome", all::<ContactOutcome>()),
+        ("person_journal", "visibility", all::<Visibility>()),
+        ("memberships", "role", all::<Role>()),
+        ("invitations", "role", all::<Role>()),
+        ("organisations", "kind", all::<OrganisationKind>()),
+        ("territories", "status", all::<TerritoryStatus>()),
+        ("territories", "time_zone", all::<TimeZone>()),
+    ];
+    for (table, column, codes) in &columns {
+        for code in codes {
+            let sql = format!("UPDATE {table} SET {column} = $1 WHERE id = 1");
+            exec!(c, |c| sqlx::query(&sql).bind(*code))
+                .unwrap_or_else(|e| panic!("{table}.{column} = {code}: {e}"));
+        }
+        let sql = format!("UPDATE {table} SET {column} = 'inconnu' WHERE id = 1");
+        let refused = exec!(c, |c| sqlx::query(&sql));
+        assert!(
+            refused.is_err(),
+            "{table}.{column} accepted an unknown code"
+        );
+    }
+    for purpose in all::<ConsentPurpose>() {
+        exec!(c, |c| sqlx::query(
+            "INSERT INTO person_consent_purposes (consent_id, purpose) VALUES (1, $1)"
+        )
+        .bind(purpose))
+        .expect("purpose");
+    }
+    assert!(
+        exec!(c, |c| sqlx::query(
+            "INSERT INTO person_consent_purposes (consent_id, purpose) VALUES (1, 'inconnu')"
+        ))
+        .is_err()
+    );
+    for field in all::<Field>() {
+        exec!(c, |c| sqlx::query(
+            "INSERT INTO person_needs (person_id, field) VALUES (1, $1)"
+        )
+        .bind(field))
+        .expect("need");
+    }
+    assert!(
+        exec!(c, |c| sqlx::query(
+            "INSERT INTO person_needs (person_id, field) VALUES (1, 'inconnu')"
+        ))
+        .is_err()
+    );
+    drop(pooled);
+    db.close().await;
+}
+
+#[tokio::test]
+async fn code_columns_accept_their_codes_and_only_them_on_sqlite() {
+    code_columns_accept_their_codes_and_only_them(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn code_columns_accept_their_codes_and_only_them_on_postgres() {
+    code_columns_accept_their_codes_and_only_them(Backend::Postgres).await;
 }

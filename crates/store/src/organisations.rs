@@ -21,7 +21,7 @@ pub struct Organisation {
 
 impl Organisation {
     pub fn kind_label(&self) -> &'static str {
-        OrganisationKind::parse(&self.kind).map_or("Autre", OrganisationKind::label)
+        OrganisationKind::from_code(&self.kind).map_or("Autre", OrganisationKind::label)
     }
 }
 

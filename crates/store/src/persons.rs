@@ -7,8 +7,47 @@ use domain::{
     ConsentId, GroupMemberId, JournalEntryId, OrganisationId, PersonId, TerritoryId, UserId,
 };
 
+use domain::Field;
+use domain::person::ConsentPurpose;
+
 use crate::sql::Sql;
-use crate::{Conn, OptionalExt, StoreError, exec, run};
+use crate::{Backend, Conn, OptionalExt, StoreError, exec, run};
+
+/// Fields of action read from `person_needs` (aggregated as `a|b` in one column), in the
+/// vademecum's order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Needs(pub Vec<Field>);
+
+impl From<String> for Needs {
+    fn from(list: String) -> Needs {
+        let mut fields: Vec<Field> = list.split('|').filter_map(Field::from_code).collect();
+        fields.sort();
+        fields.dedup();
+        Needs(fields)
+    }
+}
+
+impl Needs {
+    pub fn contains(&self, f: Field) -> bool {
+        self.0.contains(&f)
+    }
+}
+
+/// `expr` aggregated as `a|b` over the rows of a subquery (each backend has its own function).
+fn list_agg(backend: Backend, expr: &str) -> String {
+    match backend {
+        Backend::Sqlite => format!("group_concat({expr}, '|')"),
+        Backend::Postgres => format!("string_agg({expr}, '|')"),
+    }
+}
+
+/// The needs the whole group sees, as one column over `persons p`.
+fn needs_column(backend: Backend) -> String {
+    format!(
+        "COALESCE((SELECT {} FROM person_needs n WHERE n.person_id = p.id), '') AS need_fields",
+        list_agg(backend, "n.field")
+    )
+}
 
 /// Whose persons a query may return. Ids are bound as parameters by [`Sql`], never written
 /// into the text.
@@ -114,6 +153,8 @@ impl Scope {
 pub struct AccessRow {
     #[sqlx(try_from = "i64")]
     pub territory_id: TerritoryId,
+    /// The territory's zone (for the dates typed on the file).
+    pub time_zone: String,
     pub merged_into: Option<i64>,
     pub archived_on: Option<String>,
     /// Present when the user is a current member of the person's follow-up group.
@@ -152,8 +193,9 @@ async fn access_row(
     lock: &str,
 ) -> Result<Option<AccessRow>, StoreError> {
     let sql = format!(
-        "SELECT p.territory_id, p.merged_into, p.archived_on, m.id AS member_id, m.is_referent, m.health_access
-         FROM persons p LEFT JOIN person_members m ON m.person_id = p.id AND m.user_id = $2 AND m.ended_at IS NULL
+        "SELECT p.territory_id, t.time_zone, p.merged_into, p.archived_on, m.id AS member_id, m.is_referent, m.health_access
+         FROM persons p JOIN territories t ON t.id = p.territory_id
+           LEFT JOIN person_members m ON m.person_id = p.id AND m.user_id = $2 AND m.ended_at IS NULL
          WHERE p.id = $1
          ORDER BY m.is_referent DESC LIMIT 1{lock}"
     );
@@ -184,7 +226,8 @@ pub struct NewPerson {
     pub met_on: String,
     pub met_by: Option<UserId>,
     pub needs: String,
-    pub need_fields: String,
+    /// The fields the whole group may see (never the health need: it goes to person_health).
+    pub need_fields: Vec<Field>,
     pub agrees_recontact: bool,
 }
 
@@ -223,7 +266,9 @@ pub struct Person {
     pub met_by: Option<i64>,
     pub met_by_name: Option<String>,
     pub needs: String,
-    pub need_fields: String,
+    /// What the whole group sees (the health need only when the référent shared it).
+    #[sqlx(try_from = "String")]
+    pub need_fields: Needs,
     pub agrees_recontact: bool,
     pub status: String,
     pub contacted_on: Option<String>,
@@ -249,9 +294,14 @@ pub struct Person {
     pub updated_at: DateTime<Utc>,
 }
 
-const PERSON_COLUMNS: &str = "p.id, p.territory_id, p.first_name, p.last_name, p.folded_name, p.phone, p.email, p.address,
+/// The columns of [`Person`] over `persons p` joined with `users u` (the one who met them).
+fn person_columns(backend: Backend) -> String {
+    format!("{PERSON_COLUMNS_TEXT}, {}", needs_column(backend))
+}
+
+const PERSON_COLUMNS_TEXT: &str = "p.id, p.territory_id, p.first_name, p.last_name, p.folded_name, p.phone, p.email, p.address,
     p.postal_code, p.commune_insee, p.neighbourhood, p.qpv_code, p.qpv_millesime, p.qpv_confidence, p.qpv_checked_at,
-    p.channel, p.place, p.met_on, p.met_by, u.display_name AS met_by_name, p.needs, p.need_fields, p.agrees_recontact,
+    p.channel, p.place, p.met_on, p.met_by, u.display_name AS met_by_name, p.needs, p.agrees_recontact,
     p.status, p.contacted_on, p.accompanied_on, p.exited_on, p.exit_reason, p.last_contact_on, p.birth_date, p.sex,
     p.single_parent, p.children_under_12, p.ft_registered, p.ft_since, p.brsa, p.cej_pacea, p.qualification, p.languages,
     p.driving_licence, p.vehicle, p.merged_into, p.archived_on, p.created_at, p.updated_at";
@@ -267,9 +317,9 @@ pub async fn create(
         sqlx::query_scalar(
         "INSERT INTO persons (territory_id, first_name, last_name, folded_name, phone, email, address, postal_code,
            commune_insee, neighbourhood, qpv_code, qpv_millesime, qpv_confidence, qpv_checked_at, channel, place, met_on,
-           met_by, needs, need_fields, agrees_recontact, status, last_contact_on, created_at, created_by, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, 'repere',
-           $17, $22, $23, $22) RETURNING id"
+           met_by, needs, agrees_recontact, status, last_contact_on, created_at, created_by, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, 'repere',
+           $17, $21, $22, $21) RETURNING id"
     )
     .bind(p.territory.0)
     .bind(&p.first_name)
@@ -290,20 +340,44 @@ pub async fn create(
     .bind(&p.met_on)
     .bind(p.met_by.map(|u| u.0))
     .bind(&p.needs)
-    .bind(&p.need_fields)
     .bind(p.agrees_recontact)
     .bind(now)
     .bind(created_by.0)
     .fetch_one(&mut **c)
     .await
     })?;
-    Ok(PersonId(id))
+    let id = PersonId(id);
+    set_needs(c, id, &p.need_fields).await?;
+    Ok(id)
+}
+
+/// Records the fields the whole group may see (replacing the previous list; the health need,
+/// when shared, is kept by [`set_health`]).
+pub async fn set_needs(c: &mut Conn<'_>, id: PersonId, fields: &[Field]) -> Result<(), StoreError> {
+    let mut q = Sql::new("DELETE FROM person_needs WHERE person_id = ");
+    q.bind(id).push(" AND field <> ").bind(HEALTH_NEED);
+    q.execute(c).await?;
+    let listed: Vec<Field> = fields
+        .iter()
+        .copied()
+        .filter(|f| *f != Field::SanteHandicap)
+        .collect();
+    if listed.is_empty() {
+        return Ok(());
+    }
+    let mut q = Sql::new("INSERT INTO person_needs (person_id, field) VALUES ");
+    q.join(listed, ", ", |q, f| {
+        q.push("(").bind(id).push(", ").bind(f.as_str()).push(")");
+    });
+    q.execute(c).await?;
+    Ok(())
 }
 
 /// One person's file, by id — callers check access first ([`access`]).
 pub async fn get(c: &mut Conn<'_>, id: PersonId) -> Result<Option<Person>, StoreError> {
     let sql = format!(
-        "SELECT {PERSON_COLUMNS} FROM persons p LEFT JOIN users u ON u.id = p.met_by WHERE p.id = $1"
+        "SELECT {} FROM persons p LEFT JOIN users u ON u.id = p.met_by WHERE p.id = $1",
+        person_columns(c.backend())
     );
     run!(c, |c| sqlx::query_as(&sql)
         .bind(id.0)
@@ -519,12 +593,9 @@ pub async fn set_health(
     })?;
     // What the whole group sees follows: the health need is listed there only when shared.
     let sql = if h.need && h.need_shared {
-        "UPDATE persons SET need_fields = (CASE WHEN need_fields = '' THEN '|' ELSE need_fields END) || $2 || '|'
-         WHERE id = $1 AND need_fields NOT LIKE '%|' || $2 || '|%'"
+        "INSERT INTO person_needs (person_id, field) VALUES ($1, $2) ON CONFLICT (person_id, field) DO NOTHING"
     } else {
-        "UPDATE persons SET need_fields = CASE WHEN REPLACE(need_fields, '|' || $2 || '|', '|') = '|' THEN ''
-           ELSE REPLACE(need_fields, '|' || $2 || '|', '|') END
-         WHERE id = $1"
+        "DELETE FROM person_needs WHERE person_id = $1 AND field = $2"
     };
     exec!(c, |c| sqlx::query(sql).bind(id.0).bind(HEALTH_NEED))?;
     Ok(())
@@ -539,7 +610,7 @@ pub struct CaseloadFilter {
     pub status: Option<String>,
     /// `Some(true)`: living in a QPV; `Some(false)`: not (or unknown).
     pub in_qpv: Option<bool>,
-    pub need_field: Option<String>,
+    pub need_field: Option<Field>,
     pub without_referent: bool,
     /// Only people whose last contact (or repérage) is on or before this date.
     pub silent_since: Option<NaiveDate>,
@@ -560,7 +631,8 @@ pub struct CaseloadRow {
     pub qpv_code: Option<String>,
     pub met_on: String,
     pub last_contact_on: Option<String>,
-    pub need_fields: String,
+    #[sqlx(try_from = "String")]
+    pub need_fields: Needs,
     pub referent_name: Option<String>,
     pub total: i64,
 }
@@ -579,12 +651,14 @@ fn caseload_conditions(q: &mut Sql, scope: &Scope, f: &CaseloadFilter) {
         }
         None => {}
     }
-    if let Some(field) = &f.need_field {
-        q.push(" AND (p.need_fields LIKE ")
-            .bind(crate::like_contains(&format!("|{field}|")))
-            .push(" ESCAPE '\\'");
+    if let Some(field) = f.need_field {
+        q.push(
+            " AND (EXISTS (SELECT 1 FROM person_needs nf WHERE nf.person_id = p.id AND nf.field = ",
+        )
+        .bind(field.as_str())
+        .push(")");
         // The health need is found for those who may know of it, or when the référent shared it.
-        if field == HEALTH_NEED {
+        if field == Field::SanteHandicap {
             q.push(" OR ");
             scope.health_need(q);
         }
@@ -616,22 +690,24 @@ pub async fn caseload(
     offset: i64,
     limit: i64,
 ) -> Result<Vec<CaseloadRow>, StoreError> {
+    let backend = c.backend();
     // Each row's needs as this user may see them: the health need added where they may know of it.
     let mut q = Sql::new(
         "SELECT p.id, p.first_name, p.last_name, p.status, p.qpv_code, p.met_on, p.last_contact_on,
-           CASE WHEN p.need_fields NOT LIKE ",
+           COALESCE((SELECT ",
     );
-    q.bind(format!("%|{HEALTH_NEED}|%")).push(" AND ");
+    q.push(&list_agg(backend, "x.field"))
+        .push(" FROM (SELECT n.field FROM person_needs n WHERE n.person_id = p.id UNION SELECT ")
+        .bind(HEALTH_NEED)
+        .push(" WHERE ");
     scope.health_need(&mut q);
-    q.push(" THEN (CASE WHEN p.need_fields = '' THEN '|' ELSE p.need_fields END) || ")
-        .bind(format!("{HEALTH_NEED}|"))
-        .push(
-            " ELSE p.need_fields END AS need_fields,
+    q.push(
+        ") x), '') AS need_fields,
            (SELECT u.display_name FROM person_members r JOIN users u ON u.id = r.user_id
              WHERE r.person_id = p.id AND r.is_referent AND r.ended_at IS NULL LIMIT 1) AS referent_name,
            COUNT(*) OVER () AS total
          FROM persons p WHERE ",
-        );
+    );
     caseload_conditions(&mut q, scope, f);
     q.push(" ORDER BY ");
     match &f.ranked {
@@ -798,43 +874,95 @@ pub enum EndWhich {
 // ---------------------------------------------------------------------------------------------
 // Consent
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// A consent as recorded: its purposes and the organisations the person agreed to share with
+/// are rows of their own tables.
+#[derive(Debug, Clone)]
 pub struct Consent {
-    #[sqlx(try_from = "i64")]
     pub id: ConsentId,
     pub given_on: String,
     pub method: String,
-    pub purposes: String,
-    pub organisations: String,
+    pub purposes: Vec<ConsentPurpose>,
+    pub organisations: Vec<OrganisationId>,
     pub recorded_by_name: Option<String>,
     pub recorded_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
     pub revoked_by_name: Option<String>,
 }
 
+/// A person's consents, newest first (one statement; purposes and organisations aggregated).
 pub async fn consents(c: &mut Conn<'_>, person: PersonId) -> Result<Vec<Consent>, StoreError> {
-    Ok(run!(c, |c| {
-        sqlx::query_as(
-        "SELECT k.id, k.given_on, k.method, k.purposes, k.organisations, u.display_name AS recorded_by_name, k.recorded_at,
-           k.revoked_at, v.display_name AS revoked_by_name
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: i64,
+        given_on: String,
+        method: String,
+        purposes: String,
+        organisations: String,
+        recorded_by_name: Option<String>,
+        recorded_at: DateTime<Utc>,
+        revoked_at: Option<DateTime<Utc>>,
+        revoked_by_name: Option<String>,
+    }
+    let backend = c.backend();
+    let organisation_text = match backend {
+        Backend::Sqlite => "CAST(ko.organisation_id AS TEXT)",
+        Backend::Postgres => "ko.organisation_id::text",
+    };
+    let sql = format!(
+        "SELECT k.id, k.given_on, k.method,
+           COALESCE((SELECT {} FROM person_consent_purposes kp WHERE kp.consent_id = k.id), '') AS purposes,
+           COALESCE((SELECT {} FROM person_consent_organisations ko WHERE ko.consent_id = k.id), '') AS organisations,
+           u.display_name AS recorded_by_name, k.recorded_at, k.revoked_at, v.display_name AS revoked_by_name
          FROM person_consents k LEFT JOIN users u ON u.id = k.recorded_by LEFT JOIN users v ON v.id = k.revoked_by
-         WHERE k.person_id = $1 ORDER BY k.recorded_at DESC, k.id DESC"
-    )
-    .bind(person.0)
-    .fetch_all(&mut **c)
-    .await
-    })?)
+         WHERE k.person_id = $1 ORDER BY k.recorded_at DESC, k.id DESC",
+        list_agg(backend, "kp.purpose"),
+        list_agg(backend, organisation_text),
+    );
+    let rows: Vec<Row> = run!(c, |c| sqlx::query_as(&sql)
+        .bind(person.0)
+        .fetch_all(&mut **c)
+        .await)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let mut purposes: Vec<ConsentPurpose> = r
+                .purposes
+                .split('|')
+                .filter_map(ConsentPurpose::from_code)
+                .collect();
+            purposes.sort();
+            let mut organisations: Vec<OrganisationId> = r
+                .organisations
+                .split('|')
+                .filter_map(|o| o.parse().ok())
+                .map(OrganisationId)
+                .collect();
+            organisations.sort();
+            Consent {
+                id: ConsentId(r.id),
+                given_on: r.given_on,
+                method: r.method,
+                purposes,
+                organisations,
+                recorded_by_name: r.recorded_by_name,
+                recorded_at: r.recorded_at,
+                revoked_at: r.revoked_at,
+                revoked_by_name: r.revoked_by_name,
+            }
+        })
+        .collect())
 }
 
 pub struct NewConsent<'a> {
     pub person: PersonId,
     pub given_on: &'a str,
     pub method: &'a str,
-    pub purposes: &'a str,
-    pub organisations: &'a str,
+    pub purposes: &'a [ConsentPurpose],
+    pub organisations: &'a [OrganisationId],
     pub recorded_by: UserId,
 }
 
+/// Records a consent with its purposes and organisations (three statements at most).
 pub async fn add_consent(
     c: &mut Conn<'_>,
     k: &NewConsent<'_>,
@@ -842,20 +970,35 @@ pub async fn add_consent(
 ) -> Result<ConsentId, StoreError> {
     let id: i64 = run!(c, |c| {
         sqlx::query_scalar(
-        "INSERT INTO person_consents (person_id, given_on, method, purposes, organisations, recorded_by, recorded_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id"
-    )
-    .bind(k.person.0)
-    .bind(k.given_on)
-    .bind(k.method)
-    .bind(k.purposes)
-    .bind(k.organisations)
-    .bind(k.recorded_by.0)
-    .bind(now)
-    .fetch_one(&mut **c)
-    .await
+            "INSERT INTO person_consents (person_id, given_on, method, recorded_by, recorded_at)
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(k.person.0)
+        .bind(k.given_on)
+        .bind(k.method)
+        .bind(k.recorded_by.0)
+        .bind(now)
+        .fetch_one(&mut **c)
+        .await
     })?;
-    Ok(ConsentId(id))
+    let id = ConsentId(id);
+    if !k.purposes.is_empty() {
+        let mut q = Sql::new("INSERT INTO person_consent_purposes (consent_id, purpose) VALUES ");
+        q.join(k.purposes, ", ", |q, p| {
+            q.push("(").bind(id).push(", ").bind(p.as_str()).push(")");
+        });
+        q.execute(c).await?;
+    }
+    if !k.organisations.is_empty() {
+        let mut q = Sql::new(
+            "INSERT INTO person_consent_organisations (consent_id, organisation_id) VALUES ",
+        );
+        q.join(k.organisations, ", ", |q, o| {
+            q.push("(").bind(id).push(", ").bind(*o).push(")");
+        });
+        q.execute(c).await?;
+    }
+    Ok(id)
 }
 
 /// Revokes every consent in force; returns how many were.
@@ -957,6 +1100,14 @@ pub async fn merge(
     from: PersonId,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
+    exec!(c, |c| {
+        sqlx::query(
+        "INSERT INTO person_needs (person_id, field) SELECT $1, field FROM person_needs WHERE person_id = $2
+         ON CONFLICT (person_id, field) DO NOTHING"
+    )
+    .bind(into.0)
+    .bind(from.0)
+    })?;
     for table in ["person_members", "person_consents", "person_journal"] {
         let sql = format!("UPDATE {table} SET person_id = $1 WHERE person_id = $2");
         exec!(c, |c| sqlx::query(&sql).bind(into.0).bind(from.0))?;

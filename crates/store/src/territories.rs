@@ -1,7 +1,9 @@
 //! Territorial programmes, their communes and their partner organisations.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use domain::{EpciCode, InseeCode, OrganisationId, Slug, TerritoryId, TerritoryStatus, UserId};
+use domain::{
+    EpciCode, InseeCode, OrganisationId, Slug, TerritoryId, TerritoryStatus, TimeZone, UserId,
+};
 
 use crate::{Conn, OptionalExt, StoreError, exec, run};
 
@@ -16,13 +18,19 @@ pub struct Territory {
     pub co_pilots: String,
     pub starts_on: Option<NaiveDate>,
     pub ends_on: Option<NaiveDate>,
+    pub time_zone: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
 impl Territory {
+    /// Where its clocks are (a CHECK constraint keeps the column to the known zones).
+    pub fn zone(&self) -> TimeZone {
+        TimeZone::from_code(&self.time_zone).unwrap_or_default()
+    }
+
     pub fn status_label(&self) -> &'static str {
-        TerritoryStatus::parse(&self.status).map_or("Inconnu", TerritoryStatus::label)
+        TerritoryStatus::from_code(&self.status).map_or("Inconnu", TerritoryStatus::label)
     }
 }
 
@@ -37,10 +45,10 @@ pub struct TerritoryData {
     pub starts_on: Option<NaiveDate>,
     pub ends_on: Option<NaiveDate>,
     pub communes: Vec<InseeCode>,
+    pub time_zone: TimeZone,
 }
 
-const COLUMNS: &str =
-    "id, slug, name, status, epci_siren, co_pilots, starts_on, ends_on, created_at, updated_at";
+const COLUMNS: &str = "id, slug, name, status, epci_siren, co_pilots, starts_on, ends_on, time_zone, created_at, updated_at";
 
 /// Creates a territory with its communes; `StoreError::Conflict` when the slug is taken.
 /// Call inside a transaction so that the communes land with it.
@@ -49,8 +57,8 @@ pub async fn create(
     data: &TerritoryData,
     now: DateTime<Utc>,
 ) -> Result<TerritoryId, StoreError> {
-    let sql = "INSERT INTO territories (slug, name, status, epci_siren, co_pilots, starts_on, ends_on, created_at, updated_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id";
+    let sql = "INSERT INTO territories (slug, name, status, epci_siren, co_pilots, starts_on, ends_on, time_zone, created_at, updated_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $9, $8, $8) RETURNING id";
     let id: i64 = run!(c, |c| sqlx::query_scalar(sql)
         .bind(data.slug.as_str())
         .bind(&data.name)
@@ -60,6 +68,7 @@ pub async fn create(
         .bind(data.starts_on)
         .bind(data.ends_on)
         .bind(now)
+        .bind(data.time_zone.as_str())
         .fetch_one(&mut **c)
         .await)?;
     let id = TerritoryId(id);
@@ -76,7 +85,7 @@ pub async fn update(
 ) -> Result<(), StoreError> {
     let sql =
         "UPDATE territories SET slug = $2, name = $3, status = $4, epci_siren = $5, co_pilots = $6,
-               starts_on = $7, ends_on = $8, updated_at = $9 WHERE id = $1";
+               starts_on = $7, ends_on = $8, updated_at = $9, time_zone = $10 WHERE id = $1";
     exec!(c, |c| sqlx::query(sql)
         .bind(id.0)
         .bind(data.slug.as_str())
@@ -86,7 +95,8 @@ pub async fn update(
         .bind(&data.co_pilots)
         .bind(data.starts_on)
         .bind(data.ends_on)
-        .bind(now))?;
+        .bind(now)
+        .bind(data.time_zone.as_str()))?;
     set_communes(c, id, &data.communes).await
 }
 
@@ -130,7 +140,8 @@ pub async fn list(c: &mut Conn<'_>) -> Result<Vec<Territory>, StoreError> {
 /// Territories an account may enter: all of them for a national administrator or pilot; else
 /// those it coordinates or steers, and those where its organisation is a partner.
 pub async fn accessible_to(c: &mut Conn<'_>, user: UserId) -> Result<Vec<Territory>, StoreError> {
-    let sql = "SELECT id, slug, name, status, epci_siren, co_pilots, starts_on, ends_on, created_at, updated_at
+    let sql = format!(
+        "SELECT {COLUMNS}
                FROM territories t
                WHERE EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = $1 AND m.ended_at IS NULL
                              AND (m.role = 'admin' OR (m.role = 'pilot' AND m.territory_id IS NULL)))
@@ -141,8 +152,9 @@ pub async fn accessible_to(c: &mut Conn<'_>, user: UserId) -> Result<Vec<Territo
                               JOIN memberships m ON m.organisation_id = tp.organisation_id
                               WHERE m.user_id = $1 AND m.ended_at IS NULL AND m.role = 'professional'
                                 AND (m.territory_id IS NULL OR m.territory_id = tp.territory_id))
-               ORDER BY t.name, t.id";
-    Ok(run!(c, |c| sqlx::query_as(sql)
+               ORDER BY t.name, t.id"
+    );
+    Ok(run!(c, |c| sqlx::query_as(&sql)
         .bind(user.0)
         .fetch_all(&mut **c)
         .await)?)
@@ -208,6 +220,7 @@ mod tests {
                 InseeCode::parse("59392").expect("valid"),
                 InseeCode::parse("59343").expect("valid"),
             ],
+            time_zone: domain::TimeZone::Paris,
         }
     }
 

@@ -85,7 +85,7 @@ pub struct Invitation {
 
 impl Invitation {
     pub fn role(&self) -> Option<Role> {
-        Role::parse(&self.role)
+        Role::from_code(&self.role)
     }
 }
 

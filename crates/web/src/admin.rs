@@ -128,6 +128,9 @@ fn territory_form(
             Field::textarea("co_pilots", "Co-pilotes", &input.co_pilots).hint("Par exemple : Préfecture du Nord (délégué du préfet), Ville de Maubeuge").errors(errors),
             Field::typed("starts_on", "Date de début", &input.starts_on, "date", "off").errors(errors),
             Field::typed("ends_on", "Date de fin", &input.ends_on, "date", "off").errors(errors),
+            Field::select("time_zone", "Fuseau horaire", &input.time_zone, domain::TimeZone::options())
+                .hint("Laissé vide : celui du département des communes (La Réunion, Mayotte, Guyane, Martinique, Guadeloupe ou la métropole)")
+                .errors(errors),
         ],
         button: if id.is_some() { "Enregistrer les modifications".into() } else { "Créer le territoire".into() },
         has_errors: !errors.is_empty(),

@@ -93,7 +93,7 @@ impl Layout {
     }
 
     pub fn with_message(mut self, code: Option<&str>) -> Layout {
-        self.message = code.and_then(message);
+        self.message = code.and_then(crate::flash::text_of);
         self
     }
 
@@ -112,8 +112,9 @@ impl Layout {
     }
 }
 
-/// Messages shown once after a redirect, by code (`?message=…`), so no state is kept for them.
-fn message(code: &str) -> Option<&'static str> {
+/// The messages of the pages that do not declare theirs yet (features declare their own with
+/// `flash::flashes!`, e.g. `persons::Message`).
+pub fn general_message(code: &str) -> Option<&'static str> {
     Some(match code {
         "territoire-cree" => "Le territoire a été créé.",
         "territoire-modifie" => "Le territoire a été modifié.",
@@ -137,21 +138,6 @@ fn message(code: &str) -> Option<&'static str> {
         "constat-modifie" => "Le constat a été enregistré.",
         "action-publiee" => "L'action a été publiée : tous les territoires peuvent la lire.",
         "action-modifiee" => "L'action a été modifiée.",
-        "personne-enregistree" => {
-            "La personne est enregistrée. Vous faites partie de son groupe de suivi."
-        }
-        "statut-modifie" => "Le statut de la personne a été mis à jour.",
-        "accompagnement" => {
-            "L'entrée en accompagnement est enregistrée avec le consentement de la personne."
-        }
-        "journal" => "L'entrée a été ajoutée au journal.",
-        "groupe" => "Le groupe de suivi a été mis à jour.",
-        "consentement-retire" => {
-            "Le consentement est retiré : les professionnels des autres structures n'ont plus accès au dossier."
-        }
-        "sante" => "Les informations de santé ont été enregistrées.",
-        "personne-modifiee" => "Le dossier a été mis à jour.",
-        "fusion" => "Les deux dossiers ont été fusionnés ; tout leur historique est conservé ici.",
         "bienvenue" => "Bienvenue dans Passerelle : votre compte est créé.",
         _ => return None,
     })

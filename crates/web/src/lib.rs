@@ -22,6 +22,7 @@ mod assets;
 mod auth;
 mod directory;
 mod error;
+mod flash;
 mod forms;
 mod health;
 mod home;
@@ -120,21 +121,7 @@ pub fn router(state: AppState) -> Router {
             )
             .layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
         )
-        .route("/personnes", get(persons::list))
-        .route("/personnes/nouvelle", get(persons::show_new).post(persons::create))
-        .route("/personnes/acces", get(persons::territory_access_log))
-        .route("/personnes/{id}", get(persons::show))
-        .route("/personnes/{id}/statut", post(persons::set_status))
-        .route("/personnes/{id}/accompagnement", get(persons::show_entry).post(persons::enter))
-        .route("/personnes/{id}/journal", post(persons::add_entry))
-        .route("/personnes/{id}/groupe", post(persons::add_member))
-        .route("/personnes/{id}/groupe/{member}/fin", post(persons::end_member))
-        .route("/personnes/{id}/referent", post(persons::change_referent))
-        .route("/personnes/{id}/consentement/retrait", post(persons::revoke_consent))
-        .route("/personnes/{id}/sante", post(persons::set_health))
-        .route("/personnes/{id}/modifier", get(persons::show_edit).post(persons::update))
-        .route("/personnes/{id}/acces", get(persons::access_log))
-        .route("/personnes/{id}/fusion", get(persons::show_merge).post(persons::merge))
+        .merge(persons::routes())
         .route("/annuaire", get(directory::search))
         .route("/annuaire/services/nouveau", get(directory::new_service).post(directory::create_service))
         .route("/annuaire/services/{id}", get(directory::show_service))

@@ -165,7 +165,7 @@ fn page(
                 .map(|tm| MemberView {
                     name: tm.display_name.clone(),
                     email: tm.email.clone(),
-                    role: Role::parse(&tm.role).map_or("?", Role::label),
+                    role: Role::from_code(&tm.role).map_or("?", Role::label),
                     organisation: tm.organisation_name.clone().unwrap_or_default(),
                     last_login: tm.last_login_at.map_or_else(|| "jamais".to_string(), date),
                 })

@@ -10,7 +10,7 @@
 
 use chrono::{DateTime, Utc};
 use domain::person::{FileEvent, Visibility};
-use domain::{OrganisationId, PersonId, TerritoryId};
+use domain::{OrganisationId, PersonId, TerritoryId, TimeZone};
 use store::persons::{AccessRow, Scope};
 use store::{Conn, Tx};
 
@@ -34,6 +34,7 @@ pub enum Sight {
 pub struct Capabilities {
     person: PersonId,
     territory: TerritoryId,
+    zone: TimeZone,
     sight: Sight,
     coordinator: bool,
     member: bool,
@@ -48,6 +49,11 @@ impl Capabilities {
 
     pub fn territory(&self) -> TerritoryId {
         self.territory
+    }
+
+    /// The zone of the person's territory: « today » on the file is today there.
+    pub fn zone(&self) -> TimeZone {
+        self.zone
     }
 
     pub fn sight(&self) -> Sight {
@@ -115,6 +121,7 @@ fn decide(caller: &Caller, person: PersonId, row: &AccessRow) -> Option<Capabili
     Some(Capabilities {
         person,
         territory: row.territory_id,
+        zone: TimeZone::from_code(&row.time_zone).unwrap_or_default(),
         sight: Sight::Full,
         coordinator,
         member,
@@ -388,6 +395,7 @@ mod tests {
         Capabilities {
             person: PersonId(1),
             territory: TerritoryId(1),
+            zone: TimeZone::Paris,
             sight,
             coordinator,
             member: referent,

@@ -62,6 +62,7 @@ pub async fn territory_access_log(
     input: &AccessLogInput,
 ) -> Result<AccessLog, AppError> {
     let scope = scope(caller)?;
+    let zone = super::active_zone(caller);
     if !scope.whole_territory() {
         return Err(AppError::Forbidden);
     }
@@ -98,10 +99,8 @@ pub async fn territory_access_log(
     let filter = store::audit::AccessFilter {
         person,
         user,
-        from: from.map(domain::calendar::france_midnight),
-        until: until
-            .and_then(|d| d.succ_opt())
-            .map(domain::calendar::france_midnight),
+        from: from.map(|d| zone.midnight(d)),
+        until: until.and_then(|d| d.succ_opt()).map(|d| zone.midnight(d)),
         denied_only: input.refus == "1",
     };
     let mut pooled = app.db.acquire().await?;

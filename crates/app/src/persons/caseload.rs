@@ -8,6 +8,7 @@ use domain::{Field, PersonId};
 use store::persons::{CaseloadFilter, CaseloadRow, NameRow};
 
 use super::access::scope;
+use super::active_zone;
 use crate::{App, AppError, Caller, FieldErrors};
 
 /// « Mes personnes » as typed in its filters.
@@ -46,7 +47,7 @@ pub async fn caseload(
 ) -> Result<Caseload, AppError> {
     let scope = scope(caller)?;
     let mut errors = FieldErrors::default();
-    let today = app.today();
+    let today = app.today_in(active_zone(caller));
     let mut filter = CaseloadFilter {
         status: match input.status.as_str() {
             "" => None,
@@ -61,9 +62,7 @@ pub async fn caseload(
         },
         need_field: match input.field.as_str() {
             "" => None,
-            f => errors
-                .check("champ", Field::parse(f))
-                .map(|f| f.slug().to_string()),
+            f => errors.check("champ", Field::parse(f)),
         },
         without_referent: input.without_referent,
         silent_since: match input.silent_days.as_str() {

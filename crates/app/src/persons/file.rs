@@ -61,8 +61,14 @@ pub async fn file(
     };
     let status = FunnelStatus::parse(&person.status).unwrap_or(FunnelStatus::Repere);
     let last = person.last_contact_on.as_deref().unwrap_or(&person.met_on);
-    let lost = domain::parse_date(last)
-        .is_ok_and(|last| lost_from_view(status, last, app.today(), app.settings.lost_after_days));
+    let lost = domain::parse_date(last).is_ok_and(|last| {
+        lost_from_view(
+            status,
+            last,
+            app.today_in(access.zone()),
+            app.settings.lost_after_days,
+        )
+    });
     Ok(PersonFile {
         access,
         person,

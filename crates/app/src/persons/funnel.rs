@@ -1,10 +1,10 @@
 //! The funnel: repéré → contacté → en accompagnement → sorti, forward only and dated. The entry
 //! into accompaniment records the consent, the référent and the situation together.
 
-use domain::PersonId;
 use domain::person::{
     ConsentMethod, ConsentPurpose, ExitReason, FileEvent, FunnelStatus, MemberEndReason,
 };
+use domain::{OrganisationId, PersonId};
 use store::persons::{EndWhich, NewConsent};
 use store::sql::iso;
 
@@ -34,7 +34,7 @@ pub async fn set_status(
     let access = w.caps();
     let mut errors = FieldErrors::default();
     let next = errors.check("status", FunnelStatus::parse(status));
-    let on = past_date(&mut errors, "on", on, app.today());
+    let on = past_date(&mut errors, "on", on, app.today_in(access.zone()));
     let reason = if next == Some(FunnelStatus::Sorti) {
         errors.check("exit_reason", ExitReason::parse(exit_reason))
     } else {
@@ -126,7 +126,7 @@ pub async fn enter_accompaniment(
     )
     .await?;
     let access = w.caps();
-    let today = app.today();
+    let today = app.today_in(access.zone());
     let mut errors = FieldErrors::default();
     let given_on = past_date(&mut errors, "given_on", &input.given_on, today);
     let method = errors.check("method", ConsentMethod::parse(&input.method));
@@ -201,34 +201,16 @@ pub async fn enter_accompaniment(
         ));
     }
     let now = w.now();
-    let purposes_text = format!(
-        "|{}|",
-        purposes
-            .iter()
-            .map(|p| p.as_str())
-            .collect::<Vec<_>>()
-            .join("|")
-    );
-    let organisations_text = if organisations.is_empty() {
-        String::new()
-    } else {
-        format!(
-            "|{}|",
-            organisations
-                .iter()
-                .map(i64::to_string)
-                .collect::<Vec<_>>()
-                .join("|")
-        )
-    };
+    let organisations: Vec<OrganisationId> =
+        organisations.into_iter().map(OrganisationId).collect();
     store::persons::add_consent(
         &mut w.conn(),
         &NewConsent {
             person: id,
             given_on: &iso(given_on),
             method: method.as_str(),
-            purposes: &purposes_text,
-            organisations: &organisations_text,
+            purposes: &purposes,
+            organisations: &organisations,
             recorded_by: caller.user_id,
         },
         now,

@@ -1,7 +1,7 @@
 //! The follow-up group: who follows the person, within what the consent allows; the référent;
 //! the withdrawal of consent and its consequences.
 
-use domain::person::{FileEvent, MemberEndReason};
+use domain::person::{ConsentPurpose, FileEvent, MemberEndReason};
 use domain::{GroupMemberId, OrganisationId, PersonId, Role, TerritoryId, UserId};
 use store::Conn;
 use store::persons::{Consent, EndWhich, NewMember};
@@ -82,15 +82,10 @@ pub(crate) async fn set_referent_in(
 /// only the repérage group).
 fn shared_with(consents: &[Consent]) -> Option<Vec<i64>> {
     let c = consents.iter().find(|c| c.revoked_at.is_none())?;
-    if !c.purposes.contains("|partage|") {
+    if !c.purposes.contains(&ConsentPurpose::Partage) {
         return Some(Vec::new());
     }
-    Some(
-        c.organisations
-            .split('|')
-            .filter_map(|o| o.parse().ok())
-            .collect(),
-    )
+    Some(c.organisations.iter().map(|o| o.0).collect())
 }
 
 /// Adds a professional of the territory to the group (référent or coordinator only), within what

@@ -39,7 +39,12 @@ pub async fn add_entry(
     let access = w.caps();
     let mut errors = FieldErrors::default();
     let kind = errors.check("kind", JournalKind::parse(&input.kind));
-    let on = past_date(&mut errors, "occurred_on", &input.occurred_on, app.today());
+    let on = past_date(
+        &mut errors,
+        "occurred_on",
+        &input.occurred_on,
+        app.today_in(access.zone()),
+    );
     let visibility = errors.check("visibility", Visibility::parse(&input.visibility));
     if let Some(v) = visibility
         && !access.visibilities().contains(&v)

@@ -42,6 +42,15 @@ pub use situation::{SituationInput, is_deld};
 // ---------------------------------------------------------------------------------------------
 // What several forms of the file share
 
+/// The zone of the territory the caller works in (metropolitan France without one).
+pub(crate) fn active_zone(caller: &crate::Caller) -> domain::TimeZone {
+    caller
+        .active_territory
+        .as_ref()
+        .map(|t| t.zone())
+        .unwrap_or_default()
+}
+
 /// A date typed in a form (JJ/MM/AAAA or AAAA-MM-JJ), not in the future.
 pub(crate) fn past_date(
     errors: &mut FieldErrors,
@@ -128,22 +137,19 @@ pub(crate) fn contact(
 
 /// The needs ticked, as the group may see them, and whether « Santé / handicap » was among
 /// them (that one is health data: it goes behind the health gate, not in the list).
-pub(crate) fn need_fields(errors: &mut FieldErrors, values: &[String]) -> (String, bool) {
+pub(crate) fn need_fields(errors: &mut FieldErrors, values: &[String]) -> (Vec<Field>, bool) {
     let mut fields = Vec::new();
     let mut health = false;
     for v in values {
         match Field::parse(v) {
             Ok(Field::SanteHandicap) => health = true,
-            Ok(f) => fields.push(f.slug()),
+            Ok(f) => fields.push(f),
             Err(_) => errors.add("need_fields", "Choisissez parmi les huit champs d'action."),
         }
     }
-    let listed = if fields.is_empty() {
-        String::new()
-    } else {
-        format!("|{}|", fields.join("|"))
-    };
-    (listed, health)
+    fields.sort();
+    fields.dedup();
+    (fields, health)
 }
 
 pub(crate) fn yes_no(errors: &mut FieldErrors, field: &'static str, value: &str) -> Option<bool> {

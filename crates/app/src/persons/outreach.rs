@@ -175,7 +175,7 @@ pub async fn record(
     if !may_record(caller, territory.id) {
         return Err(AppError::Forbidden);
     }
-    let today = app.today();
+    let today = app.today_in(territory.zone());
     let mut errors = FieldErrors::default();
     let first_name = input.first_name.trim();
     if first_name.is_empty() {

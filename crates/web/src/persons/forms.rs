@@ -1,0 +1,356 @@
+//! The entry into accompaniment (consent, référent, situation) and the correction of a file.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use app::FieldErrors;
+use app::persons::{self, EntryInput, OutreachInput, SituationInput};
+use domain::PersonId;
+use domain::person::{ConsentMethod, ConsentPurpose, QualificationLevel, Sex};
+
+use super::outreach::{identity_fields, outreach_input};
+use super::{Message, file_path, full_name, yes_no_options};
+use crate::flash;
+use crate::forms::{Checkboxes, Field, Pairs, many, one};
+use crate::layout::{Layout, Nav};
+use crate::session::{CsrfForm, CurrentUser};
+use crate::{AppState, WebError};
+
+#[derive(Template, WebTemplate)]
+#[template(path = "persons/form.html")]
+pub struct FormPage {
+    layout: Layout,
+    heading: String,
+    intro: String,
+    action: String,
+    cancel: String,
+    sections: Vec<(String, Vec<Field>, Vec<Checkboxes>)>,
+    button: String,
+    has_errors: bool,
+}
+
+fn situation_input(pairs: &Pairs) -> SituationInput {
+    SituationInput {
+        birth_date: one(pairs, "birth_date"),
+        sex: one(pairs, "sex"),
+        single_parent: one(pairs, "single_parent"),
+        children_under_12: one(pairs, "children_under_12"),
+        ft_registered: one(pairs, "ft_registered"),
+        ft_since: one(pairs, "ft_since"),
+        brsa: one(pairs, "brsa"),
+        cej_pacea: one(pairs, "cej_pacea"),
+        qualification: one(pairs, "qualification"),
+        languages: one(pairs, "languages"),
+        driving_licence: one(pairs, "driving_licence"),
+        vehicle: one(pairs, "vehicle"),
+    }
+}
+
+fn situation_fields(s: &SituationInput, e: &FieldErrors) -> Vec<Field> {
+    vec![
+        Field::typed(
+            "birth_date",
+            "Date de naissance",
+            &s.birth_date,
+            "date",
+            "off",
+        )
+        .errors(e),
+        Field::select("sex", "Sexe", &s.sex, Sex::options()).errors(e),
+        Field::select(
+            "single_parent",
+            "Parent isolé",
+            &s.single_parent,
+            yes_no_options(),
+        )
+        .errors(e),
+        Field::text(
+            "children_under_12",
+            "Enfants de moins de 12 ans",
+            &s.children_under_12,
+        )
+        .errors(e),
+        Field::select(
+            "ft_registered",
+            "Inscrit à France Travail",
+            &s.ft_registered,
+            yes_no_options(),
+        )
+        .errors(e),
+        Field::typed("ft_since", "Inscrit depuis le", &s.ft_since, "date", "off")
+            .hint("Plus d'un an : demandeur d'emploi de longue durée")
+            .errors(e),
+        Field::select("brsa", "Bénéficiaire du RSA", &s.brsa, yes_no_options()).errors(e),
+        Field::select(
+            "cej_pacea",
+            "En CEJ ou PACEA",
+            &s.cej_pacea,
+            yes_no_options(),
+        )
+        .errors(e),
+        Field::select(
+            "qualification",
+            "Niveau de qualification",
+            &s.qualification,
+            QualificationLevel::options(),
+        )
+        .errors(e),
+        Field::text("languages", "Langues parlées", &s.languages).errors(e),
+        Field::select(
+            "driving_licence",
+            "Permis de conduire",
+            &s.driving_licence,
+            yes_no_options(),
+        )
+        .errors(e),
+        Field::select("vehicle", "Véhicule", &s.vehicle, yes_no_options()).errors(e),
+    ]
+}
+
+async fn entry_page(
+    state: &AppState,
+    user: &CurrentUser,
+    id: PersonId,
+    pairs: &Pairs,
+    e: &FieldErrors,
+) -> Result<FormPage, WebError> {
+    let f = persons::file(
+        &state.app,
+        &user.caller,
+        id,
+        &format!("/personnes/{id}/accompagnement"),
+    )
+    .await?;
+    let team = persons::team(&state.app, f.access.territory()).await?;
+    let mut organisations: Vec<(String, String)> = team
+        .iter()
+        .filter_map(|m| Some((m.organisation_id?.to_string(), m.organisation_name.clone()?)))
+        .collect();
+    organisations.sort();
+    organisations.dedup();
+    let referents: Vec<(String, String)> = team
+        .iter()
+        .map(|m| {
+            (
+                m.user_id.0.to_string(),
+                format!(
+                    "{} — {}",
+                    m.display_name,
+                    m.organisation_name
+                        .clone()
+                        .unwrap_or_else(|| "coordination".into())
+                ),
+            )
+        })
+        .collect();
+    let given_on = if pairs.is_empty() {
+        state.app.today().format("%Y-%m-%d").to_string()
+    } else {
+        one(pairs, "given_on")
+    };
+    let referent = if pairs.is_empty() {
+        user.caller.user_id.0.to_string()
+    } else {
+        one(pairs, "referent")
+    };
+    let purposes = if pairs.is_empty() {
+        vec!["accompagnement".to_string(), "partage".to_string()]
+    } else {
+        many(pairs, "purposes")
+    };
+    let situation = if pairs.is_empty() {
+        SituationInput::from_person(&f.person)
+    } else {
+        situation_input(pairs)
+    };
+    let name = full_name(&f.person.first_name, &f.person.last_name);
+    Ok(FormPage {
+        layout: Layout::for_user("Entrée en accompagnement", user, Nav::Persons).crumbs(&[
+            ("Accueil", "/"),
+            ("Personnes", "/personnes"),
+            (&name, &format!("/personnes/{id}")),
+            ("Entrée en accompagnement", ""),
+        ]),
+        heading: format!("Entrée en accompagnement de {name}"),
+        intro: "Recueillez le consentement de la personne : ce qu'elle accepte, avec quelles structures, et comment elle l'a donné. Elle peut le retirer à tout moment. Ne demandez jamais son numéro de sécurité sociale.".into(),
+        action: format!("/personnes/{id}/accompagnement"),
+        cancel: format!("/personnes/{id}"),
+        sections: vec![
+            (
+                "Consentement".into(),
+                vec![
+                    Field::typed("given_on", "Date du consentement", &given_on, "date", "off").required().errors(e),
+                    Field::select("method", "Comment il a été donné", &one(pairs, "method"), ConsentMethod::options()).required().errors(e),
+                ],
+                vec![
+                    Checkboxes::new("purposes", "La personne accepte", ConsentPurpose::options(), &purposes).errors(e),
+                    Checkboxes::new("organisations", "Structures avec lesquelles partager", organisations, &many(pairs, "organisations"))
+                        .hint("Seulement les informations nécessaires à son accompagnement")
+                        .errors(e),
+                ],
+            ),
+            ("Référent de parcours".into(), vec![Field::select("referent", "Référent", &referent, referents).required().errors(e)], Vec::new()),
+            ("Situation".into(), situation_fields(&situation, e), Vec::new()),
+        ],
+        button: "Enregistrer l'entrée en accompagnement".into(),
+        has_errors: !e.is_empty(),
+    })
+}
+
+pub async fn show_entry(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<PersonId>,
+) -> Result<FormPage, WebError> {
+    entry_page(&state, &user, id, &Vec::new(), &FieldErrors::default()).await
+}
+
+pub async fn enter(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<PersonId>,
+    CsrfForm(pairs): CsrfForm<Pairs>,
+) -> Result<Response, WebError> {
+    let input = EntryInput {
+        given_on: one(&pairs, "given_on"),
+        method: one(&pairs, "method"),
+        purposes: many(&pairs, "purposes"),
+        organisations: many(&pairs, "organisations"),
+        referent: one(&pairs, "referent"),
+        situation: situation_input(&pairs),
+    };
+    match persons::enter_accompaniment(&state.app, &user.caller, id, &input).await {
+        Ok(()) => Ok(flash::redirect(&file_path(id), Message::Accompanied).into_response()),
+        Err(app::AppError::Invalid(e)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            entry_page(&state, &user, id, &pairs, &e).await?,
+        )
+            .into_response()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn edit_page(
+    state: &AppState,
+    user: &CurrentUser,
+    id: PersonId,
+    pairs: &Pairs,
+    e: &FieldErrors,
+) -> Result<FormPage, WebError> {
+    let f = persons::file(
+        &state.app,
+        &user.caller,
+        id,
+        &format!("/personnes/{id}/modifier"),
+    )
+    .await?;
+    let p = &f.person;
+    let (identity, situation) = if pairs.is_empty() {
+        let commune = p
+            .commune_insee
+            .as_deref()
+            .and_then(|c| domain::InseeCode::parse(c).ok())
+            .and_then(|c| state.app.referential.commune(&c))
+            .map(|c| c.name.clone())
+            .unwrap_or_default();
+        (
+            OutreachInput {
+                first_name: p.first_name.clone(),
+                last_name: p.last_name.clone(),
+                phone: p.phone.clone().unwrap_or_default(),
+                email: p.email.clone().unwrap_or_default(),
+                address: p.address.clone(),
+                postal_code: p.postal_code.clone(),
+                commune,
+                neighbourhood: p.neighbourhood.clone(),
+                agrees_recontact: if p.agrees_recontact {
+                    "oui".into()
+                } else {
+                    "non".into()
+                },
+                ..OutreachInput::default()
+            },
+            SituationInput::from_person(p),
+        )
+    } else {
+        (outreach_input(pairs), situation_input(pairs))
+    };
+    let name = full_name(&p.first_name, &p.last_name);
+    let mut sections = vec![(
+        "Coordonnées".to_string(),
+        {
+            let mut fields = identity_fields(&identity, e);
+            fields.push(
+                Field::select(
+                    "agrees_recontact",
+                    "Accepte d'être recontactée",
+                    &identity.agrees_recontact,
+                    yes_no_options(),
+                )
+                .errors(e),
+            );
+            fields
+        },
+        Vec::new(),
+    )];
+    if p.status != "repere" && p.status != "contacte" {
+        sections.push((
+            "Situation".to_string(),
+            situation_fields(&situation, e),
+            Vec::new(),
+        ));
+    }
+    Ok(FormPage {
+        layout: Layout::for_user("Modifier le dossier", user, Nav::Persons).crumbs(&[
+            ("Accueil", "/"),
+            ("Personnes", "/personnes"),
+            (&name, &format!("/personnes/{id}")),
+            ("Modifier", ""),
+        ]),
+        heading: format!("Modifier le dossier de {name}"),
+        intro:
+            "Une nouvelle adresse est de nouveau vérifiée par rapport aux quartiers prioritaires."
+                .into(),
+        action: format!("/personnes/{id}/modifier"),
+        cancel: format!("/personnes/{id}"),
+        sections,
+        button: "Enregistrer".into(),
+        has_errors: !e.is_empty(),
+    })
+}
+
+pub async fn show_edit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<PersonId>,
+) -> Result<FormPage, WebError> {
+    edit_page(&state, &user, id, &Vec::new(), &FieldErrors::default()).await
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<PersonId>,
+    CsrfForm(pairs): CsrfForm<Pairs>,
+) -> Result<Response, WebError> {
+    match persons::update(
+        &state.app,
+        &user.caller,
+        id,
+        &outreach_input(&pairs),
+        &situation_input(&pairs),
+    )
+    .await
+    {
+        Ok(()) => Ok(flash::redirect(&file_path(id), Message::Updated).into_response()),
+        Err(app::AppError::Invalid(e)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            edit_page(&state, &user, id, &pairs, &e).await?,
+        )
+            .into_response()),
+        Err(e) => Err(e.into()),
+    }
+}

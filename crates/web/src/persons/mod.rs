@@ -1,0 +1,104 @@
+//! « Personnes » (`/personnes`): repérage, the caseload « Mes personnes », a person's file with
+//! its panels (funnel, situation, health, follow-up group, consent, journal), the forms of the
+//! entry into accompaniment and of corrections, the access logs and merges. Every handler goes
+//! through `app::persons`, where need-to-know and the audit trail live; this folder registers
+//! its own routes ([`routes`]) and its own messages ([`Message`]). See `docs/adding-a-feature.md`.
+
+mod access_log;
+mod actions;
+mod file;
+mod forms;
+mod list;
+mod merge;
+mod outreach;
+
+use app::models::Needs;
+use axum::Router;
+use axum::routing::{get, post};
+use domain::PersonId;
+use domain::person::FunnelStatus;
+
+use crate::AppState;
+use crate::flash::flashes;
+
+flashes! {
+    /// What the person pages say after a redirect.
+    Message {
+        Recorded => "personne-enregistree", "La personne est enregistrée. Vous faites partie de son groupe de suivi.";
+        StatusChanged => "statut-modifie", "Le statut de la personne a été mis à jour.";
+        Accompanied => "accompagnement", "L'entrée en accompagnement est enregistrée avec le consentement de la personne.";
+        Journal => "journal", "L'entrée a été ajoutée au journal.";
+        Group => "groupe", "Le groupe de suivi a été mis à jour.";
+        ConsentWithdrawn => "consentement-retire", "Le consentement est retiré : les professionnels des autres structures n'ont plus accès au dossier.";
+        Health => "sante", "Les informations de santé ont été enregistrées.";
+        Updated => "personne-modifiee", "Le dossier a été mis à jour.";
+        Merged => "fusion", "Les deux dossiers ont été fusionnés ; tout leur historique est conservé ici.";
+    }
+}
+
+/// The routes of the person pages.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/personnes", get(list::list))
+        .route(
+            "/personnes/nouvelle",
+            get(outreach::show_new).post(outreach::create),
+        )
+        .route("/personnes/acces", get(access_log::territory_access_log))
+        .route("/personnes/{id}", get(file::show))
+        .route("/personnes/{id}/statut", post(actions::set_status))
+        .route(
+            "/personnes/{id}/accompagnement",
+            get(forms::show_entry).post(forms::enter),
+        )
+        .route("/personnes/{id}/journal", post(actions::add_entry))
+        .route("/personnes/{id}/groupe", post(actions::add_member))
+        .route(
+            "/personnes/{id}/groupe/{member}/fin",
+            post(actions::end_member),
+        )
+        .route("/personnes/{id}/referent", post(actions::change_referent))
+        .route(
+            "/personnes/{id}/consentement/retrait",
+            post(actions::revoke_consent),
+        )
+        .route("/personnes/{id}/sante", post(actions::set_health))
+        .route(
+            "/personnes/{id}/modifier",
+            get(forms::show_edit).post(forms::update),
+        )
+        .route("/personnes/{id}/acces", get(access_log::access_log))
+        .route(
+            "/personnes/{id}/fusion",
+            get(merge::show_merge).post(merge::merge),
+        )
+}
+
+/// Where a person's file lives.
+fn file_path(id: PersonId) -> String {
+    format!("/personnes/{}", id.0)
+}
+
+fn full_name(first: &str, last: &str) -> String {
+    format!("{first} {last}").trim().to_string()
+}
+
+fn yes_no_options() -> Vec<(String, String)> {
+    vec![("oui".into(), "Oui".into()), ("non".into(), "Non".into())]
+}
+
+fn field_labels(needs: &Needs) -> Vec<String> {
+    needs.0.iter().map(|f| f.label().to_string()).collect()
+}
+
+fn status_label(s: &str) -> &'static str {
+    FunnelStatus::from_code(s).map_or("?", FunnelStatus::label)
+}
+
+fn yn(b: Option<bool>) -> String {
+    match b {
+        Some(true) => "oui".into(),
+        Some(false) => "non".into(),
+        None => "non renseigné".into(),
+    }
+}

@@ -1,0 +1,214 @@
+//! Repérage (`/personnes/nouvelle`): a person met in outreach, the likely duplicates shown
+//! before saving.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use app::FieldErrors;
+use app::persons::{self, OutreachInput, Recorded};
+use domain::person::OutreachChannel;
+
+use super::{Message, file_path, yes_no_options};
+use crate::flash;
+use crate::forms::{Checkboxes, Field, Pairs, many, one};
+use crate::layout::{Layout, Nav};
+use crate::session::{CsrfForm, CurrentUser};
+use crate::{AppState, WebError};
+
+#[derive(Template, WebTemplate)]
+#[template(path = "persons/new.html")]
+pub struct NewPage {
+    layout: Layout,
+    identity: Vec<Field>,
+    place: Vec<Field>,
+    needs: Checkboxes,
+    needs_text: Field,
+    health_needs: Field,
+    agrees: Field,
+    duplicates: Vec<(i64, String, String, String)>,
+    hidden: Vec<(String, String)>,
+    has_errors: bool,
+}
+
+pub(super) fn outreach_input(pairs: &Pairs) -> OutreachInput {
+    OutreachInput {
+        first_name: one(pairs, "first_name"),
+        last_name: one(pairs, "last_name"),
+        phone: one(pairs, "phone"),
+        email: one(pairs, "email"),
+        address: one(pairs, "address"),
+        postal_code: one(pairs, "postal_code"),
+        commune: one(pairs, "commune"),
+        neighbourhood: one(pairs, "neighbourhood"),
+        channel: one(pairs, "channel"),
+        place: one(pairs, "place"),
+        met_on: one(pairs, "met_on"),
+        needs: one(pairs, "needs"),
+        need_fields: many(pairs, "need_fields"),
+        health_needs: one(pairs, "health_needs"),
+        agrees_recontact: one(pairs, "agrees_recontact"),
+        confirm: one(pairs, "confirm") == "1",
+    }
+}
+
+pub(super) fn identity_fields(i: &OutreachInput, e: &FieldErrors) -> Vec<Field> {
+    vec![
+        Field::typed("first_name", "Prénom", &i.first_name, "text", "off")
+            .required()
+            .errors(e),
+        Field::typed("last_name", "Nom", &i.last_name, "text", "off")
+            .hint("Facultatif au premier contact")
+            .errors(e),
+        Field::typed("phone", "Téléphone", &i.phone, "tel", "off").errors(e),
+        Field::typed("email", "Courriel", &i.email, "email", "off").errors(e),
+        Field::text("address", "Adresse", &i.address)
+            .hint("Pour vérifier l'appartenance à un quartier prioritaire")
+            .errors(e),
+        Field::text("postal_code", "Code postal", &i.postal_code).errors(e),
+        Field::text("commune", "Commune", &i.commune).errors(e),
+        Field::text("neighbourhood", "Quartier ou résidence", &i.neighbourhood)
+            .hint("Si l'adresse n'est pas connue")
+            .errors(e),
+    ]
+}
+
+fn new_page(
+    today: chrono::NaiveDate,
+    user: &CurrentUser,
+    i: &OutreachInput,
+    e: &FieldErrors,
+    duplicates: Vec<persons::Duplicate>,
+) -> NewPage {
+    let today = today.format("%Y-%m-%d").to_string();
+    let met_on = if i.met_on.is_empty() {
+        today
+    } else {
+        i.met_on.clone()
+    };
+    let hidden = if duplicates.is_empty() {
+        Vec::new()
+    } else {
+        let mut h: Vec<(String, String)> = [
+            ("first_name", &i.first_name),
+            ("last_name", &i.last_name),
+            ("phone", &i.phone),
+            ("email", &i.email),
+            ("address", &i.address),
+            ("postal_code", &i.postal_code),
+            ("commune", &i.commune),
+            ("neighbourhood", &i.neighbourhood),
+            ("channel", &i.channel),
+            ("place", &i.place),
+            ("met_on", &met_on),
+            ("needs", &i.needs),
+            ("health_needs", &i.health_needs),
+            ("agrees_recontact", &i.agrees_recontact),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        h.extend(
+            i.need_fields
+                .iter()
+                .map(|f| ("need_fields".to_string(), f.clone())),
+        );
+        h.push(("confirm".into(), "1".into()));
+        h
+    };
+    NewPage {
+        layout: Layout::for_user("Repérage d'une personne", user, Nav::Persons).crumbs(&[
+            ("Accueil", "/"),
+            ("Personnes", "/personnes"),
+            ("Repérage", ""),
+        ]),
+        identity: identity_fields(i, e),
+        place: vec![
+            Field::select(
+                "channel",
+                "Canal de repérage",
+                &i.channel,
+                OutreachChannel::options(),
+            )
+            .required()
+            .errors(e),
+            Field::text("place", "Lieu de la rencontre", &i.place).errors(e),
+            Field::typed("met_on", "Date de la rencontre", &met_on, "date", "off")
+                .required()
+                .errors(e),
+        ],
+        needs: Checkboxes::new(
+            "need_fields",
+            "Ce dont la personne a besoin",
+            crate::directory::field_options(),
+            &i.need_fields,
+        )
+        .errors(e),
+        needs_text: Field::textarea("needs", "Ce qu'elle en dit", &i.needs)
+            .hint("En quelques mots, sans information de santé : le groupe de suivi le lira")
+            .errors(e),
+        health_needs: Field::textarea(
+            "health_needs",
+            "Précisions sur la santé ou le handicap (confidentiel)",
+            &i.health_needs,
+        )
+        .hint("Si « Santé et handicap » est coché. Seuls le référent et les personnes qu'il autorise les liront ; le groupe ne voit pas ce besoin, sauf si le référent choisit de le signaler.")
+        .errors(e),
+        agrees: Field::select(
+            "agrees_recontact",
+            "La personne accepte d'être recontactée",
+            &i.agrees_recontact,
+            yes_no_options(),
+        )
+        .required()
+        .errors(e),
+        duplicates: duplicates
+            .into_iter()
+            .map(|d| (d.id.0, d.name, d.status, d.why))
+            .collect(),
+        hidden,
+        has_errors: !e.is_empty(),
+    }
+}
+
+pub async fn show_new(State(state): State<AppState>, user: CurrentUser) -> NewPage {
+    new_page(
+        state.app.today(),
+        &user,
+        &OutreachInput::default(),
+        &FieldErrors::default(),
+        Vec::new(),
+    )
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    CsrfForm(pairs): CsrfForm<Pairs>,
+) -> Result<Response, WebError> {
+    let input = outreach_input(&pairs);
+    match persons::record(&state.app, &user.caller, &input).await {
+        Ok(Recorded::Created(id)) => {
+            Ok(flash::redirect(&file_path(id), Message::Recorded).into_response())
+        }
+        Ok(Recorded::Duplicates(found)) => Ok((
+            StatusCode::OK,
+            new_page(
+                state.app.today(),
+                &user,
+                &input,
+                &FieldErrors::default(),
+                found,
+            ),
+        )
+            .into_response()),
+        Err(app::AppError::Invalid(e)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            new_page(state.app.today(), &user, &input, &e, Vec::new()),
+        )
+            .into_response()),
+        Err(e) => Err(e.into()),
+    }
+}
