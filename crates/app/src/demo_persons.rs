@@ -5,7 +5,8 @@
 
 use chrono::Duration;
 use domain::person::{
-    ConsentPurpose, ContactChannel, ContactOutcome, FunnelStatus, OutreachChannel,
+    ConsentMethod, ConsentPurpose, ContactChannel, ContactOutcome, ExitReason, FunnelStatus,
+    JournalKind, OutreachChannel, QualificationLevel, Sex, Visibility,
 };
 use domain::text::fold;
 use domain::{Email, Field, OrganisationId, UserId};
@@ -153,7 +154,7 @@ pub async fn seed(app: &App) -> Result<usize, AppError> {
                 },
                 checked_at: now,
             }),
-            channel: channels[i % channels.len()].as_str().to_string(),
+            channel: channels[i % channels.len()],
             place: [
                 "Résidence des Tilleuls",
                 "Centre social du Faubourg",
@@ -161,7 +162,7 @@ pub async fn seed(app: &App) -> Result<usize, AppError> {
                 "Pied d'immeuble, allée du Parc",
             ][i % 4]
                 .to_string(),
-            met_on: iso(met_on),
+            met_on,
             met_by: Some(owner),
             needs: [
                 "Cherche un emploi proche de chez elle",
@@ -193,8 +194,8 @@ pub async fn seed(app: &App) -> Result<usize, AppError> {
             store::persons::set_status(
                 &mut tx.conn(),
                 id,
-                FunnelStatus::Contacte.as_str(),
-                &iso(contact_on.min(today)),
+                FunnelStatus::Contacte,
+                contact_on.min(today),
                 None,
                 now,
             )
@@ -203,18 +204,18 @@ pub async fn seed(app: &App) -> Result<usize, AppError> {
                 &mut tx.conn(),
                 &NewEntry {
                     person: id,
-                    occurred_on: &iso(contact_on.min(today)),
+                    occurred_on: contact_on.min(today),
                     author: owner,
-                    kind: "contact",
-                    channel: Some(ContactChannel::Telephone.as_str()),
-                    outcome: Some(ContactOutcome::RendezVous.as_str()),
+                    kind: JournalKind::Contact,
+                    channel: Some(ContactChannel::Telephone),
+                    outcome: Some(ContactOutcome::RendezVous),
                     body: "Premier échange, rendez-vous fixé.",
-                    visibility: "groupe",
+                    visibility: Visibility::Groupe,
                 },
                 now,
             )
             .await?;
-            store::persons::touch_contact(&mut tx.conn(), id, &iso(contact_on.min(today))).await?;
+            store::persons::touch_contact(&mut tx.conn(), id, contact_on.min(today)).await?;
         }
         if status >= FunnelStatus::EnAccompagnement {
             let entered = (contact_on + Duration::days(10)).min(today);
@@ -223,8 +224,8 @@ pub async fn seed(app: &App) -> Result<usize, AppError> {
                 &mut tx.conn(),
                 &NewConsent {
                     person: id,
-                    given_on: &iso(entered),
-                    method: "ecrit",
+                    given_on: entered,
+                    method: ConsentMethod::Ecrit,
                     purposes: if organisation.is_some() {
                         &[
                             ConsentPurpose::Accompagnement,
@@ -243,25 +244,24 @@ pub async fn seed(app: &App) -> Result<usize, AppError> {
             store::persons::set_status(
                 &mut tx.conn(),
                 id,
-                FunnelStatus::EnAccompagnement.as_str(),
-                &iso(entered),
+                FunnelStatus::EnAccompagnement,
+                entered,
                 None,
                 now,
             )
             .await?;
             let situation = Situation {
-                birth_date: Some(iso(
-                    today - Duration::days(365 * (19 + (i % 40) as i64) + (i * 13 % 300) as i64)
-                )),
-                sex: Some(if i % 2 == 0 { "femme" } else { "homme" }.into()),
+                birth_date: Some(
+                    today - Duration::days(365 * (19 + (i % 40) as i64) + (i * 13 % 300) as i64),
+                ),
+                sex: Some(if i % 2 == 0 { Sex::Femme } else { Sex::Homme }),
                 single_parent: Some(i % 4 == 0),
                 children_under_12: Some((i % 3) as i32),
                 ft_registered: Some(i % 3 != 2),
-                ft_since: (i % 3 != 2)
-                    .then(|| iso(today - Duration::days(100 + (i * 17 % 700) as i64))),
+                ft_since: (i % 3 != 2).then(|| today - Duration::days(100 + (i * 17 % 700) as i64)),
                 brsa: Some(i % 5 == 0),
                 cej_pacea: Some(i % 6 == 1),
-                qualification: Some(["infra-3", "3", "4", "5"][i % 4].into()),
+                qualification: Some(QualificationLevel::ALL[i % 4]),
                 languages: [
                     "français",
                     "français, arabe",
@@ -293,20 +293,25 @@ pub async fn seed(app: &App) -> Result<usize, AppError> {
             let last_contact = (entered + Duration::days((i % 60) as i64)).min(today);
             store::persons::add_entry(
                 &mut tx.conn(),
-                &NewEntry { person: id, occurred_on: &iso(last_contact), author: owner, kind: "note", channel: None, outcome: None, body: "Point d'étape : démarches en cours, prochain rendez-vous dans trois semaines.", visibility: "groupe" },
+                &NewEntry { person: id, occurred_on: last_contact, author: owner, kind: JournalKind::Note, channel: None, outcome: None, body: "Point d'étape : démarches en cours, prochain rendez-vous dans trois semaines.", visibility: Visibility::Groupe },
                 now,
             )
             .await?;
-            store::persons::touch_contact(&mut tx.conn(), id, &iso(last_contact)).await?;
+            store::persons::touch_contact(&mut tx.conn(), id, last_contact).await?;
         }
         if status == FunnelStatus::Sorti {
             let exited = today - Duration::days((i % 20) as i64);
-            let reason = ["emploi-durable", "emploi-transition", "formation", "iae"][i % 4];
+            let reason = [
+                ExitReason::EmploiDurable,
+                ExitReason::EmploiTransition,
+                ExitReason::Formation,
+                ExitReason::Iae,
+            ][i % 4];
             store::persons::set_status(
                 &mut tx.conn(),
                 id,
-                FunnelStatus::Sorti.as_str(),
-                &iso(exited),
+                FunnelStatus::Sorti,
+                exited,
                 Some(reason),
                 now,
             )

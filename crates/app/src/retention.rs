@@ -17,13 +17,11 @@ pub struct Report {
 
 pub async fn apply(app: &App) -> Result<Report, AppError> {
     let today = app.today();
-    let iso = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
     let archive_before = today.checked_sub_months(Months::new(24)).unwrap_or(today);
     let delete_before = today.checked_sub_months(Months::new(48)).unwrap_or(today);
     let mut tx = app.db.begin().await?;
-    let deleted = store::persons::delete_expired(&mut tx.conn(), &iso(delete_before)).await?;
-    let archived =
-        store::persons::archive_silent(&mut tx.conn(), &iso(archive_before), &iso(today)).await?;
+    let deleted = store::persons::delete_expired(&mut tx.conn(), delete_before).await?;
+    let archived = store::persons::archive_silent(&mut tx.conn(), archive_before, today).await?;
     let audit_deleted =
         store::audit::purge_before(&mut tx.conn(), app.now() - Duration::days(365)).await?;
     if archived + deleted > 0 {

@@ -257,7 +257,7 @@ tests! {
         let contact = EntryForm { kind: "contact".into(), occurred_on: day(-6), channel: "telephone".into(), outcome: "joint".into(), visibility: "groupe".into(), ..EntryForm::default() };
         persons::add_entry(&f.app, &recorder, id, &contact).await.expect("contact");
         let file = persons::file(&f.app, &recorder, id, "/p").await.expect("file");
-        assert_eq!(file.person.status, "contacte", "a contact that reached the person");
+        assert_eq!(file.person.status, domain::person::FunnelStatus::Contacte, "a contact that reached the person");
         assert_eq!(file.person.contacted_on.as_deref(), Some(day(-6).as_str()));
         let Err(AppError::Invalid(e)) = persons::set_status(&f.app, &recorder, id, "contacte", &day(40), "").await else { panic!("future") };
         assert!(e.get("on").is_some());

@@ -85,6 +85,15 @@ macro_rules! codes {
             }
         }
 
+        /// A stored code read back (a database column): anything else is an error.
+        impl TryFrom<String> for $name {
+            type Error = $crate::Invalid;
+            fn try_from(code: String) -> Result<$name, $crate::Invalid> {
+                $name::from_code(&code)
+                    .ok_or_else(|| $crate::Invalid(format!("code inconnu « {code} »")))
+            }
+        }
+
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.label())

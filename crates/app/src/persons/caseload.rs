@@ -51,9 +51,7 @@ pub async fn caseload(
     let mut filter = CaseloadFilter {
         status: match input.status.as_str() {
             "" => None,
-            s => errors
-                .check("statut", FunnelStatus::parse(s))
-                .map(|s| s.as_str().to_string()),
+            s => errors.check("statut", FunnelStatus::parse(s)),
         },
         in_qpv: match input.qpv.as_str() {
             "oui" => Some(true),

@@ -49,8 +49,7 @@ pub async fn file(
     };
     let (members, consents, journal) = match access.sight() {
         Sight::Full => {
-            let visibilities: Vec<&str> =
-                access.visibilities().iter().map(|v| v.as_str()).collect();
+            let visibilities = access.visibilities();
             (
                 store::persons::members(&mut pooled.conn(), id).await?,
                 store::persons::consents(&mut pooled.conn(), id).await?,
@@ -59,7 +58,7 @@ pub async fn file(
         }
         Sight::Referral => (Vec::new(), Vec::new(), Vec::new()),
     };
-    let status = FunnelStatus::parse(&person.status).unwrap_or(FunnelStatus::Repere);
+    let status = person.status;
     let last = person.last_contact_on.as_deref().unwrap_or(&person.met_on);
     let lost = domain::parse_date(last).is_ok_and(|last| {
         lost_from_view(

@@ -6,7 +6,6 @@ use domain::person::{
 };
 use domain::{OrganisationId, PersonId};
 use store::persons::{EndWhich, NewConsent};
-use store::sql::iso;
 
 use super::access::FileWrite;
 use super::group::{set_referent_in, team_in};
@@ -59,7 +58,7 @@ pub async fn set_status(
     let person = store::persons::get(&mut w.conn(), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let current = FunnelStatus::parse(&person.status).unwrap_or(FunnelStatus::Repere);
+    let current = person.status;
     if !current.may_become(next) {
         return Err(AppError::field(
             "status",
@@ -71,23 +70,15 @@ pub async fn set_status(
         ));
     }
     let now = w.now();
-    store::persons::set_status(
-        &mut w.conn(),
-        id,
-        next.as_str(),
-        &iso(on),
-        reason.map(ExitReason::as_str),
-        now,
-    )
-    .await?;
-    store::persons::touch_contact(&mut w.conn(), id, &iso(on)).await?;
+    store::persons::set_status(&mut w.conn(), id, next, on, reason, now).await?;
+    store::persons::touch_contact(&mut w.conn(), id, on).await?;
     if next == FunnelStatus::Sorti {
         // The group's work ends with the exit; the file stays readable by coordinators.
         store::persons::end_members(
             &mut w.conn(),
             id,
             EndWhich::All,
-            MemberEndReason::Sortie.as_str(),
+            MemberEndReason::Sortie,
             now,
         )
         .await?;
@@ -193,7 +184,7 @@ pub async fn enter_accompaniment(
     let person = store::persons::get(&mut w.conn(), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let current = FunnelStatus::parse(&person.status).unwrap_or(FunnelStatus::Repere);
+    let current = person.status;
     if !current.may_become(FunnelStatus::EnAccompagnement) {
         return Err(AppError::field(
             "given_on",
@@ -207,8 +198,8 @@ pub async fn enter_accompaniment(
         &mut w.conn(),
         &NewConsent {
             person: id,
-            given_on: &iso(given_on),
-            method: method.as_str(),
+            given_on,
+            method,
             purposes: &purposes,
             organisations: &organisations,
             recorded_by: caller.user_id,
@@ -219,13 +210,13 @@ pub async fn enter_accompaniment(
     store::persons::set_status(
         &mut w.conn(),
         id,
-        FunnelStatus::EnAccompagnement.as_str(),
-        &iso(given_on),
+        FunnelStatus::EnAccompagnement,
+        given_on,
         None,
         now,
     )
     .await?;
-    store::persons::touch_contact(&mut w.conn(), id, &iso(given_on)).await?;
+    store::persons::touch_contact(&mut w.conn(), id, given_on).await?;
     store::persons::set_situation(&mut w.conn(), id, &situation, now).await?;
     set_referent_in(&mut w.conn(), id, &referent, caller.user_id, now).await?;
     w.commit("entrée en accompagnement, consentement recueilli")

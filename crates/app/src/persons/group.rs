@@ -43,7 +43,7 @@ pub(crate) async fn set_referent_in(
         c,
         person,
         EndWhich::Referent,
-        MemberEndReason::ChangementReferent.as_str(),
+        MemberEndReason::ChangementReferent,
         now,
     )
     .await?;
@@ -57,7 +57,7 @@ pub(crate) async fn set_referent_in(
             c,
             person,
             EndWhich::One(m.id),
-            MemberEndReason::ChangementReferent.as_str(),
+            MemberEndReason::ChangementReferent,
             now,
         )
         .await?;
@@ -205,14 +205,8 @@ pub async fn end_member(
     }
     let reason = MemberEndReason::parse(reason).map_err(|e| AppError::field("reason", e.0))?;
     let now = w.now();
-    let ended = store::persons::end_members(
-        &mut w.conn(),
-        id,
-        EndWhich::One(member),
-        reason.as_str(),
-        now,
-    )
-    .await?;
+    let ended =
+        store::persons::end_members(&mut w.conn(), id, EndWhich::One(member), reason, now).await?;
     if ended == 0 {
         return Err(AppError::NotFound);
     }
@@ -307,7 +301,7 @@ pub async fn revoke_consent(app: &App, caller: &Caller, id: PersonId) -> Result<
         &mut w.conn(),
         id,
         EndWhich::OutsideReferentOrganisation,
-        MemberEndReason::RetraitConsentement.as_str(),
+        MemberEndReason::RetraitConsentement,
         now,
     )
     .await?;

@@ -94,9 +94,7 @@ pub async fn update(
     };
     let now = w.now();
     store::persons::update_identity(&mut w.conn(), id, &identity, now).await?;
-    if previous.status != FunnelStatus::Repere.as_str()
-        && previous.status != FunnelStatus::Contacte.as_str()
-    {
+    if previous.status != FunnelStatus::Repere && previous.status != FunnelStatus::Contacte {
         store::persons::set_situation(&mut w.conn(), id, &situation, now).await?;
     }
     w.commit("coordonnées et situation").await?;

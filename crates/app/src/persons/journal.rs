@@ -5,7 +5,6 @@ use domain::person::{
     ContactChannel, ContactOutcome, FileEvent, FunnelStatus, JournalKind, Visibility,
 };
 use store::persons::NewEntry;
-use store::sql::iso;
 
 use super::access::FileWrite;
 use super::past_date;
@@ -80,38 +79,31 @@ pub async fn add_entry(
         &mut w.conn(),
         &NewEntry {
             person: id,
-            occurred_on: &iso(on),
+            occurred_on: on,
             author: caller.user_id,
-            kind: kind.as_str(),
-            channel: channel.map(ContactChannel::as_str),
-            outcome: outcome.map(ContactOutcome::as_str),
+            kind,
+            channel,
+            outcome,
             body,
-            visibility: visibility.as_str(),
+            visibility,
         },
         now,
     )
     .await?;
     if kind == JournalKind::Contact {
-        store::persons::touch_contact(&mut w.conn(), id, &iso(on)).await?;
+        store::persons::touch_contact(&mut w.conn(), id, on).await?;
         // A first contact that reached the person moves them from « repéré » to « contacté ».
         let person = store::persons::get(&mut w.conn(), id)
             .await?
             .ok_or(AppError::NotFound)?;
-        if person.status == FunnelStatus::Repere.as_str()
+        if person.status == FunnelStatus::Repere
             && matches!(
                 outcome,
                 Some(ContactOutcome::Joint | ContactOutcome::RendezVous)
             )
         {
-            store::persons::set_status(
-                &mut w.conn(),
-                id,
-                FunnelStatus::Contacte.as_str(),
-                &iso(on),
-                None,
-                now,
-            )
-            .await?;
+            store::persons::set_status(&mut w.conn(), id, FunnelStatus::Contacte, on, None, now)
+                .await?;
         }
     }
     w.commit(&format!("{} ({})", kind.label(), visibility.label()))

@@ -2,12 +2,11 @@
 //! duplicates among the files the caller may see were shown.
 
 use domain::PersonId;
-use domain::person::{FileEvent, FunnelStatus, OutreachChannel, name_similarity};
+use domain::person::{FileEvent, OutreachChannel, name_similarity};
 use domain::text::fold;
 use store::persons::{CaseloadFilter, Health, NewMember, NewPerson, QpvCheck};
 
 use super::access::{may_record, organisation_in, scope};
-use store::sql::iso;
 
 use super::{contact, need_fields, past_date};
 use crate::{App, AppError, Caller, FieldErrors};
@@ -157,9 +156,7 @@ pub async fn duplicates_of(
             name: format!("{} {}", r.first_name, r.last_name)
                 .trim()
                 .to_string(),
-            status: FunnelStatus::parse(&r.status)
-                .map_or("?", FunnelStatus::label)
-                .to_string(),
+            status: r.status.label().to_string(),
         })
         .collect())
 }
@@ -260,9 +257,9 @@ pub async fn record(
         commune_insee: c.commune,
         neighbourhood: input.neighbourhood.trim().to_string(),
         qpv,
-        channel: channel.as_str().to_string(),
+        channel,
         place: input.place.trim().to_string(),
-        met_on: iso(met_on),
+        met_on,
         met_by: Some(caller.user_id),
         needs: input.needs.trim().to_string(),
         need_fields,

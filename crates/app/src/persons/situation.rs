@@ -3,7 +3,6 @@
 use chrono::{Duration, NaiveDate};
 use domain::person::{QualificationLevel, Sex, birth_date};
 use store::persons::{Person, Situation};
-use store::sql::iso;
 
 use super::{past_date, yes_no};
 use crate::FieldErrors;
@@ -53,7 +52,7 @@ impl SituationInput {
     pub(crate) fn validate(&self, errors: &mut FieldErrors, today: NaiveDate) -> Situation {
         let birth = match self.birth_date.trim() {
             "" => None,
-            b => errors.check("birth_date", birth_date(b, today)).map(iso),
+            b => errors.check("birth_date", birth_date(b, today)),
         };
         let children = match self.children_under_12.trim() {
             "" => None,
@@ -72,7 +71,7 @@ impl SituationInput {
         let ft_since = match self.ft_since.trim() {
             "" => None,
             d => {
-                let since = past_date(errors, "ft_since", d, today).map(iso);
+                let since = past_date(errors, "ft_since", d, today);
                 if ft_registered != Some(true) && since.is_some() {
                     errors.add(
                         "ft_since",
@@ -86,9 +85,7 @@ impl SituationInput {
             birth_date: birth,
             sex: match self.sex.trim() {
                 "" => None,
-                s => errors
-                    .check("sex", Sex::parse(s))
-                    .map(|s| s.as_str().to_string()),
+                s => errors.check("sex", Sex::parse(s)),
             },
             single_parent: yes_no(errors, "single_parent", &self.single_parent),
             children_under_12: children,
@@ -98,9 +95,7 @@ impl SituationInput {
             cej_pacea: yes_no(errors, "cej_pacea", &self.cej_pacea),
             qualification: match self.qualification.trim() {
                 "" => None,
-                q => errors
-                    .check("qualification", QualificationLevel::parse(q))
-                    .map(|q| q.as_str().to_string()),
+                q => errors.check("qualification", QualificationLevel::parse(q)),
             },
             languages: self.languages.trim().to_string(),
             driving_licence: yes_no(errors, "driving_licence", &self.driving_licence),

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use app::FieldErrors;
 use app::persons::{self, EntryInput, OutreachInput, SituationInput};
 use domain::PersonId;
-use domain::person::{ConsentMethod, ConsentPurpose, QualificationLevel, Sex};
+use domain::person::{ConsentMethod, ConsentPurpose, FunnelStatus, QualificationLevel, Sex};
 
 use super::outreach::{identity_fields, outreach_input};
 use super::{Message, file_path, full_name, yes_no_options};
@@ -296,7 +296,7 @@ async fn edit_page(
         },
         Vec::new(),
     )];
-    if p.status != "repere" && p.status != "contacte" {
+    if p.status >= FunnelStatus::EnAccompagnement {
         sections.push((
             "Situation".to_string(),
             situation_fields(&situation, e),

@@ -12,7 +12,7 @@ use app::models::CaseloadRow;
 use app::persons::{self, CaseloadInput};
 use domain::person::{FunnelStatus, lost_from_view};
 
-use super::{field_labels, full_name, status_label};
+use super::{field_labels, full_name};
 use crate::forms::{Field, date_fr};
 use crate::layout::{Layout, Nav};
 use crate::session::CurrentUser;
@@ -67,11 +67,11 @@ fn row_view(r: &CaseloadRow, today: chrono::NaiveDate, lost_after: u32) -> RowVi
         .unwrap_or_else(|| r.met_on.clone());
     let last_day = domain::parse_date(&last).ok();
     let silent_days = last_day.map_or(0, |d| (today - d).num_days());
-    let status = FunnelStatus::from_code(&r.status).unwrap_or(FunnelStatus::Repere);
+    let status = r.status;
     RowView {
         id: r.id.0,
         name: full_name(&r.first_name, &r.last_name),
-        status: status_label(&r.status),
+        status: r.status.label(),
         qpv: r.qpv_code.clone().unwrap_or_default(),
         last_contact: date_fr(&last),
         silent_days,

@@ -16,7 +16,6 @@ use app::models::Needs;
 use axum::Router;
 use axum::routing::{get, post};
 use domain::PersonId;
-use domain::person::FunnelStatus;
 
 use crate::AppState;
 use crate::flash::flashes;
@@ -89,10 +88,6 @@ fn yes_no_options() -> Vec<(String, String)> {
 
 fn field_labels(needs: &Needs) -> Vec<String> {
     needs.0.iter().map(|f| f.label().to_string()).collect()
-}
-
-fn status_label(s: &str) -> &'static str {
-    FunnelStatus::from_code(s).map_or("?", FunnelStatus::label)
 }
 
 fn yn(b: Option<bool>) -> String {

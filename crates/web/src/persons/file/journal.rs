@@ -28,11 +28,11 @@ fn entry_view(e: &Entry) -> EntryView {
         ),
         _ => String::new(),
     };
-    let visibility = Visibility::from_code(&e.visibility);
+    let visibility = Some(e.visibility);
     EntryView {
         date: date_fr(&e.occurred_on),
         author: e.author_name.clone().unwrap_or_default(),
-        kind: JournalKind::from_code(&e.kind).map_or("?", JournalKind::label),
+        kind: e.kind.label(),
         contact,
         body: e.body.clone(),
         visibility: visibility.map_or("?", Visibility::label),

@@ -170,7 +170,7 @@ async fn file_page(
     }
     let p = &f.person;
     let name = full_name(&p.first_name, &p.last_name);
-    let status = FunnelStatus::from_code(&p.status).unwrap_or(FunnelStatus::Repere);
+    let status = p.status;
     Ok(FilePage {
         layout: layout
             .crumbs(&[("Accueil", "/"), ("Personnes", "/personnes"), (&name, "")])

@@ -1,7 +1,7 @@
 //! « Situation »: what was recorded at the entry into accompaniment.
 
 use askama::Template;
-use domain::person::{QualificationLevel, Sex};
+use domain::person::{FunnelStatus, QualificationLevel, Sex};
 
 use super::FileContext;
 use crate::forms::date_fr;
@@ -37,7 +37,7 @@ pub(super) fn panel(ctx: &FileContext) -> Option<askama::Result<String>> {
             Sex::from_code(s).map_or("?", Sex::label).to_string(),
         ));
     }
-    if p.status != "repere" && p.status != "contacte" {
+    if p.status >= FunnelStatus::EnAccompagnement {
         rows.push(("Parent isolé", yn(p.single_parent)));
         rows.push((
             "Enfants de moins de 12 ans",

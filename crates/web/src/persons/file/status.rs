@@ -20,7 +20,7 @@ struct StatusPanel<'a> {
 
 pub(super) fn panel(ctx: &FileContext) -> Option<askama::Result<String>> {
     let p = ctx.person();
-    let status = FunnelStatus::from_code(&p.status).unwrap_or(FunnelStatus::Repere);
+    let status = p.status;
     let steps = [
         Some(format!("Repérée le {}", date_fr(&p.met_on))),
         p.contacted_on

@@ -1,0 +1,349 @@
+//! The file itself: repérage, identity, situation, the funnel.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::person::{ExitReason, FunnelStatus, OutreachChannel, QualificationLevel, Sex};
+use domain::{Field, PersonId, TerritoryId, UserId};
+
+use super::{HEALTH_NEED, Needs, needs_column};
+use crate::sql::{Sql, iso};
+use crate::{Backend, Conn, OptionalExt, StoreError, exec, run};
+
+/// What repérage records.
+#[derive(Debug, Clone)]
+pub struct NewPerson {
+    pub territory: TerritoryId,
+    pub first_name: String,
+    pub last_name: String,
+    pub folded_name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub address: String,
+    pub postal_code: String,
+    pub commune_insee: Option<String>,
+    pub neighbourhood: String,
+    pub qpv: Option<QpvCheck>,
+    pub channel: OutreachChannel,
+    pub place: String,
+    pub met_on: NaiveDate,
+    pub met_by: Option<UserId>,
+    pub needs: String,
+    /// The fields the whole group may see (never the health need: it goes to person_health).
+    pub need_fields: Vec<Field>,
+    pub agrees_recontact: bool,
+}
+
+/// The outcome of the QPV check of an address, with its date.
+#[derive(Debug, Clone)]
+pub struct QpvCheck {
+    pub code: Option<String>,
+    pub millesime: i32,
+    pub confidence: String,
+    pub checked_at: DateTime<Utc>,
+}
+
+/// A person's file without health data.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Person {
+    #[sqlx(try_from = "i64")]
+    pub id: PersonId,
+    #[sqlx(try_from = "i64")]
+    pub territory_id: TerritoryId,
+    pub first_name: String,
+    pub last_name: String,
+    pub folded_name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub address: String,
+    pub postal_code: String,
+    pub commune_insee: Option<String>,
+    pub neighbourhood: String,
+    pub qpv_code: Option<String>,
+    pub qpv_millesime: Option<i32>,
+    pub qpv_confidence: Option<String>,
+    pub qpv_checked_at: Option<DateTime<Utc>>,
+    pub channel: String,
+    pub place: String,
+    pub met_on: String,
+    pub met_by: Option<i64>,
+    pub met_by_name: Option<String>,
+    pub needs: String,
+    /// What the whole group sees (the health need only when the référent shared it).
+    #[sqlx(try_from = "String")]
+    pub need_fields: Needs,
+    pub agrees_recontact: bool,
+    #[sqlx(try_from = "String")]
+    pub status: FunnelStatus,
+    pub contacted_on: Option<String>,
+    pub accompanied_on: Option<String>,
+    pub exited_on: Option<String>,
+    pub exit_reason: Option<String>,
+    pub last_contact_on: Option<String>,
+    pub birth_date: Option<String>,
+    pub sex: Option<String>,
+    pub single_parent: Option<bool>,
+    pub children_under_12: Option<i32>,
+    pub ft_registered: Option<bool>,
+    pub ft_since: Option<String>,
+    pub brsa: Option<bool>,
+    pub cej_pacea: Option<bool>,
+    pub qualification: Option<String>,
+    pub languages: String,
+    pub driving_licence: Option<bool>,
+    pub vehicle: Option<bool>,
+    pub merged_into: Option<i64>,
+    pub archived_on: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The columns of [`Person`] over `persons p` joined with `users u` (the one who met them).
+fn person_columns(backend: Backend) -> String {
+    format!("{PERSON_COLUMNS_TEXT}, {}", needs_column(backend))
+}
+
+const PERSON_COLUMNS_TEXT: &str = "p.id, p.territory_id, p.first_name, p.last_name, p.folded_name, p.phone, p.email, p.address,
+    p.postal_code, p.commune_insee, p.neighbourhood, p.qpv_code, p.qpv_millesime, p.qpv_confidence, p.qpv_checked_at,
+    p.channel, p.place, p.met_on, p.met_by, u.display_name AS met_by_name, p.needs, p.agrees_recontact,
+    p.status, p.contacted_on, p.accompanied_on, p.exited_on, p.exit_reason, p.last_contact_on, p.birth_date, p.sex,
+    p.single_parent, p.children_under_12, p.ft_registered, p.ft_since, p.brsa, p.cej_pacea, p.qualification, p.languages,
+    p.driving_licence, p.vehicle, p.merged_into, p.archived_on, p.created_at, p.updated_at";
+
+pub async fn create(
+    c: &mut Conn<'_>,
+    p: &NewPerson,
+    created_by: UserId,
+    now: DateTime<Utc>,
+) -> Result<PersonId, StoreError> {
+    let qpv = p.qpv.as_ref();
+    let id: i64 = run!(c, |c| {
+        sqlx::query_scalar(
+        "INSERT INTO persons (territory_id, first_name, last_name, folded_name, phone, email, address, postal_code,
+           commune_insee, neighbourhood, qpv_code, qpv_millesime, qpv_confidence, qpv_checked_at, channel, place, met_on,
+           met_by, needs, agrees_recontact, status, last_contact_on, created_at, created_by, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, 'repere',
+           $17, $21, $22, $21) RETURNING id"
+    )
+    .bind(p.territory.0)
+    .bind(&p.first_name)
+    .bind(&p.last_name)
+    .bind(&p.folded_name)
+    .bind(&p.phone)
+    .bind(&p.email)
+    .bind(&p.address)
+    .bind(&p.postal_code)
+    .bind(&p.commune_insee)
+    .bind(&p.neighbourhood)
+    .bind(qpv.and_then(|q| q.code.clone()))
+    .bind(qpv.map(|q| q.millesime))
+    .bind(qpv.map(|q| q.confidence.clone()))
+    .bind(qpv.map(|q| q.checked_at))
+    .bind(p.channel.as_str())
+    .bind(&p.place)
+    .bind(iso(p.met_on))
+    .bind(p.met_by.map(|u| u.0))
+    .bind(&p.needs)
+    .bind(p.agrees_recontact)
+    .bind(now)
+    .bind(created_by.0)
+    .fetch_one(&mut **c)
+    .await
+    })?;
+    let id = PersonId(id);
+    set_needs(c, id, &p.need_fields).await?;
+    Ok(id)
+}
+
+/// Records the fields the whole group may see (replacing the previous list; the health need,
+/// when shared, is kept by [`set_health`]).
+pub async fn set_needs(c: &mut Conn<'_>, id: PersonId, fields: &[Field]) -> Result<(), StoreError> {
+    let mut q = Sql::new("DELETE FROM person_needs WHERE person_id = ");
+    q.bind(id).push(" AND field <> ").bind(HEALTH_NEED);
+    q.execute(c).await?;
+    let listed: Vec<Field> = fields
+        .iter()
+        .copied()
+        .filter(|f| *f != Field::SanteHandicap)
+        .collect();
+    if listed.is_empty() {
+        return Ok(());
+    }
+    let mut q = Sql::new("INSERT INTO person_needs (person_id, field) VALUES ");
+    q.join(listed, ", ", |q, f| {
+        q.push("(").bind(id).push(", ").bind(f.as_str()).push(")");
+    });
+    q.execute(c).await?;
+    Ok(())
+}
+
+/// One person's file, by id — callers check access first ([`access`]).
+pub async fn get(c: &mut Conn<'_>, id: PersonId) -> Result<Option<Person>, StoreError> {
+    let sql = format!(
+        "SELECT {} FROM persons p LEFT JOIN users u ON u.id = p.met_by WHERE p.id = $1",
+        person_columns(c.backend())
+    );
+    run!(c, |c| sqlx::query_as(&sql)
+        .bind(id.0)
+        .fetch_one(&mut **c)
+        .await)
+    .optional()
+}
+
+/// The stored address and postcode of a file (never shown: the caller compares it with what
+/// was typed before checking the new one).
+pub async fn address_of(
+    c: &mut Conn<'_>,
+    id: PersonId,
+) -> Result<Option<(String, String)>, StoreError> {
+    run!(c, |c| sqlx::query_as(
+        "SELECT address, postal_code FROM persons WHERE id = $1"
+    )
+    .bind(id.0)
+    .fetch_one(&mut **c)
+    .await)
+    .optional()
+}
+
+/// Contact and address, as corrected on the file.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub first_name: String,
+    pub last_name: String,
+    pub folded_name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub address: String,
+    pub postal_code: String,
+    pub commune_insee: Option<String>,
+    pub neighbourhood: String,
+    /// `None` keeps the previous check (the address did not change).
+    pub qpv: Option<QpvCheck>,
+    pub agrees_recontact: bool,
+}
+
+pub async fn update_identity(
+    c: &mut Conn<'_>,
+    id: PersonId,
+    p: &Identity,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let qpv = p.qpv.as_ref();
+    exec!(c, |c| {
+        sqlx::query(
+        "UPDATE persons SET first_name = $2, last_name = $3, folded_name = $4, phone = $5, email = $6, address = $7,
+           postal_code = $8, commune_insee = $9, neighbourhood = $10, agrees_recontact = $11, updated_at = $12,
+           qpv_code = CASE WHEN $13 THEN $14 ELSE qpv_code END,
+           qpv_millesime = CASE WHEN $13 THEN $15 ELSE qpv_millesime END,
+           qpv_confidence = CASE WHEN $13 THEN $16 ELSE qpv_confidence END,
+           qpv_checked_at = CASE WHEN $13 THEN $17 ELSE qpv_checked_at END
+         WHERE id = $1"
+    )
+    .bind(id.0)
+    .bind(&p.first_name)
+    .bind(&p.last_name)
+    .bind(&p.folded_name)
+    .bind(&p.phone)
+    .bind(&p.email)
+    .bind(&p.address)
+    .bind(&p.postal_code)
+    .bind(&p.commune_insee)
+    .bind(&p.neighbourhood)
+    .bind(p.agrees_recontact)
+    .bind(now)
+    .bind(qpv.is_some())
+    .bind(qpv.and_then(|q| q.code.clone()))
+    .bind(qpv.map(|q| q.millesime))
+    .bind(qpv.map(|q| q.confidence.clone()))
+    .bind(qpv.map(|q| q.checked_at))
+    })?;
+    Ok(())
+}
+
+/// The situation recorded at the entry into accompaniment (no health data here).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Situation {
+    pub birth_date: Option<NaiveDate>,
+    pub sex: Option<Sex>,
+    pub single_parent: Option<bool>,
+    pub children_under_12: Option<i32>,
+    pub ft_registered: Option<bool>,
+    pub ft_since: Option<NaiveDate>,
+    pub brsa: Option<bool>,
+    pub cej_pacea: Option<bool>,
+    pub qualification: Option<QualificationLevel>,
+    pub languages: String,
+    pub driving_licence: Option<bool>,
+    pub vehicle: Option<bool>,
+}
+
+pub async fn set_situation(
+    c: &mut Conn<'_>,
+    id: PersonId,
+    s: &Situation,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    exec!(c, |c| {
+        sqlx::query(
+        "UPDATE persons SET birth_date = $2, sex = $3, single_parent = $4, children_under_12 = $5, ft_registered = $6,
+           ft_since = $7, brsa = $8, cej_pacea = $9, qualification = $10, languages = $11, driving_licence = $12,
+           vehicle = $13, updated_at = $14 WHERE id = $1"
+    )
+    .bind(id.0)
+    .bind(s.birth_date.map(iso))
+    .bind(s.sex.map(Sex::as_str))
+    .bind(s.single_parent)
+    .bind(s.children_under_12)
+    .bind(s.ft_registered)
+    .bind(s.ft_since.map(iso))
+    .bind(s.brsa)
+    .bind(s.cej_pacea)
+    .bind(s.qualification.map(QualificationLevel::as_str))
+    .bind(&s.languages)
+    .bind(s.driving_licence)
+    .bind(s.vehicle)
+    .bind(now)
+    })?;
+    Ok(())
+}
+
+/// Moves a person along the funnel, dating the step (`exit_reason` for an exit).
+pub async fn set_status(
+    c: &mut Conn<'_>,
+    id: PersonId,
+    status: FunnelStatus,
+    on: NaiveDate,
+    exit_reason: Option<ExitReason>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let column = match status {
+        FunnelStatus::Contacte => "contacted_on",
+        FunnelStatus::EnAccompagnement => "accompanied_on",
+        FunnelStatus::Sorti => "exited_on",
+        // Nobody goes back to « repéré ».
+        FunnelStatus::Repere => return Err(StoreError::Conflict),
+    };
+    let sql = format!(
+        "UPDATE persons SET status = $2, {column} = $3, exit_reason = COALESCE($4, exit_reason), updated_at = $5 WHERE id = $1"
+    );
+    exec!(c, |c| sqlx::query(&sql)
+        .bind(id.0)
+        .bind(status.as_str())
+        .bind(iso(on))
+        .bind(exit_reason.map(ExitReason::as_str))
+        .bind(now))?;
+    Ok(())
+}
+
+pub async fn touch_contact(
+    c: &mut Conn<'_>,
+    id: PersonId,
+    on: NaiveDate,
+) -> Result<(), StoreError> {
+    exec!(c, |c| {
+        sqlx::query(
+        "UPDATE persons SET last_contact_on = $2 WHERE id = $1 AND (last_contact_on IS NULL OR last_contact_on < $2)"
+    )
+    .bind(id.0)
+    .bind(iso(on))
+    })?;
+    Ok(())
+}

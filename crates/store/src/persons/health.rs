@@ -1,0 +1,66 @@
+//! Health data, behind the health gate.
+
+use chrono::{DateTime, Utc};
+use domain::{PersonId, UserId};
+
+use crate::{Conn, OptionalExt, StoreError, exec, run};
+
+#[derive(Debug, Clone, Default, PartialEq, sqlx::FromRow)]
+pub struct Health {
+    pub rqth: Option<bool>,
+    pub rqth_until: Option<String>,
+    /// A need in the « Santé / handicap » field, and what the person said of it.
+    pub need: bool,
+    pub need_note: String,
+    /// The référent shows the group that a health need exists (never its text).
+    pub need_shared: bool,
+}
+
+/// The slug of the « Santé / handicap » field, the one need kept behind the health gate.
+pub const HEALTH_NEED: &str = "sante-handicap";
+
+/// Health data — callers check the explicit permission first.
+pub async fn health(c: &mut Conn<'_>, id: PersonId) -> Result<Health, StoreError> {
+    Ok(run!(c, |c| sqlx::query_as(
+        "SELECT rqth, rqth_until, need, need_note, need_shared FROM person_health WHERE person_id = $1"
+    )
+    .bind(id.0)
+    .fetch_one(&mut **c)
+    .await)
+    .optional()?
+    .unwrap_or_default())
+}
+
+pub async fn set_health(
+    c: &mut Conn<'_>,
+    id: PersonId,
+    h: &Health,
+    user: UserId,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    exec!(c, |c| {
+        sqlx::query(
+        "INSERT INTO person_health (person_id, rqth, rqth_until, need, need_note, need_shared, updated_at, updated_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (person_id) DO UPDATE SET rqth = excluded.rqth, rqth_until = excluded.rqth_until,
+           need = excluded.need, need_note = excluded.need_note, need_shared = excluded.need_shared,
+           updated_at = excluded.updated_at, updated_by = excluded.updated_by"
+    )
+    .bind(id.0)
+    .bind(h.rqth)
+    .bind(&h.rqth_until)
+    .bind(h.need)
+    .bind(&h.need_note)
+    .bind(h.need_shared)
+    .bind(now)
+    .bind(user.0)
+    })?;
+    // What the whole group sees follows: the health need is listed there only when shared.
+    let sql = if h.need && h.need_shared {
+        "INSERT INTO person_needs (person_id, field) VALUES ($1, $2) ON CONFLICT (person_id, field) DO NOTHING"
+    } else {
+        "DELETE FROM person_needs WHERE person_id = $1 AND field = $2"
+    };
+    exec!(c, |c| sqlx::query(sql).bind(id.0).bind(HEALTH_NEED))?;
+    Ok(())
+}
