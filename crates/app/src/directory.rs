@@ -545,12 +545,15 @@ pub async fn get(app: &App, caller: &Caller, id: ServiceId) -> Result<ServicePag
     })
 }
 
-/// What the edit form holds, as typed. Lists come from checkboxes.
-#[derive(Debug, Clone, Default)]
+/// What the edit form holds, as typed (decoded from the form: field names are the inputs'
+/// names; lists come from checkboxes).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
 pub struct ServiceInput {
     pub structure: String,
     pub nom: String,
     pub description: String,
+    #[serde(rename = "type")]
     pub kind: String,
     pub thematiques: Vec<String>,
     pub publics: Vec<String>,
@@ -574,12 +577,18 @@ pub struct ServiceInput {
     pub horaires_accueil: String,
     pub volume_horaire_hebdomadaire: String,
     pub nombre_semaines: String,
+    /// « offre » = « specifique » (a radio button beside « droit commun »).
+    #[serde(rename = "offre", deserialize_with = "specific_offer")]
     pub specific: bool,
     pub funder: String,
     pub amount_euros: String,
     pub period_start: String,
     pub period_end: String,
     pub capacity: String,
+}
+
+fn specific_offer<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    Ok(<String as serde::Deserialize>::deserialize(d)? == "specifique")
 }
 
 fn text(s: &Option<String>) -> String {

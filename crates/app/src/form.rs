@@ -46,3 +46,10 @@ impl FieldErrors {
         }
     }
 }
+
+/// A checkbox in a form: ticked when sent (whatever its value), unticked when absent — for
+/// input structs decoded from a form (`#[serde(deserialize_with = "ticked")]`).
+pub fn ticked<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    let value = <String as serde::Deserialize>::deserialize(d)?;
+    Ok(!value.is_empty() && value != "0")
+}

@@ -471,45 +471,6 @@ pub struct EditPage {
     errors: Vec<(String, String)>,
 }
 
-fn input_from_pairs(pairs: &[(String, String)]) -> ServiceInput {
-    let one = |name: &str| crate::forms::one(pairs, name);
-    let many = |name: &str| crate::forms::many(pairs, name);
-    ServiceInput {
-        structure: one("structure"),
-        nom: one("nom"),
-        description: one("description"),
-        kind: one("type"),
-        thematiques: many("thematiques"),
-        publics: many("publics"),
-        publics_precisions: one("publics_precisions"),
-        frais: one("frais"),
-        frais_precisions: one("frais_precisions"),
-        conditions_acces: one("conditions_acces"),
-        modes_accueil: many("modes_accueil"),
-        adresse: one("adresse"),
-        complement_adresse: one("complement_adresse"),
-        code_postal: one("code_postal"),
-        commune: one("commune"),
-        zone_eligibilite: one("zone_eligibilite"),
-        telephone: one("telephone"),
-        courriel: one("courriel"),
-        contact_nom_prenom: one("contact_nom_prenom"),
-        lien_mobilisation: one("lien_mobilisation"),
-        modes_mobilisation: many("modes_mobilisation"),
-        mobilisable_par: many("mobilisable_par"),
-        mobilisation_precisions: one("mobilisation_precisions"),
-        horaires_accueil: one("horaires_accueil"),
-        volume_horaire_hebdomadaire: one("volume_horaire_hebdomadaire"),
-        nombre_semaines: one("nombre_semaines"),
-        specific: one("offre") == "specifique",
-        funder: one("funder"),
-        amount_euros: one("amount_euros"),
-        period_start: one("period_start"),
-        period_end: one("period_end"),
-        capacity: one("capacity"),
-    }
-}
-
 /// Labels of the form's fields, to list the errors at the top of the form.
 const LABELS: [(&str, &str); 30] = [
     ("structure", "Structure"),
@@ -649,7 +610,7 @@ pub async fn update_service(
     Path(id): Path<i64>,
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    let input = input_from_pairs(&pairs);
+    let input: ServiceInput = crate::forms::decode(&pairs)?;
     match app::directory::update(&state.app, &user.caller, ServiceId(id), &input).await {
         Ok(_) => Ok(
             Redirect::to(&format!("/annuaire/services/{id}?message=service-modifie"))
@@ -721,7 +682,7 @@ pub async fn create_service(
     user: CurrentUser,
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    let input = input_from_pairs(&pairs);
+    let input: ServiceInput = crate::forms::decode(&pairs)?;
     match app::directory::create(&state.app, &user.caller, &input).await {
         Ok(id) => Ok(
             Redirect::to(&format!("/annuaire/services/{}?message=service-cree", id.0))

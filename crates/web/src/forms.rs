@@ -5,6 +5,8 @@ use std::fmt::{self, Display, Write};
 
 use app::FieldErrors;
 
+use crate::WebError;
+
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -209,6 +211,20 @@ impl Display for Field {
 /// The fields of a submitted form, in order (repeated names for checkboxes).
 pub type Pairs = Vec<(String, String)>;
 
+/// A form's fields decoded into the typed input of a use case: field names are the struct's,
+/// repeated names (ticked checkboxes) fill a `Vec`, absent fields take their default. Several
+/// structs may be decoded from the same form.
+pub fn decode<T: serde::de::DeserializeOwned>(pairs: &[(String, String)]) -> Result<T, WebError> {
+    let encoded = serde_urlencoded::to_string(pairs)
+        .map_err(|_| WebError::BadRequest("Le formulaire envoyé est illisible.".into()))?;
+    serde_html_form::from_str(&encoded).map_err(|e| {
+        tracing::info!(error = %e, "form not decoded");
+        WebError::BadRequest(
+            "Le formulaire envoyé est incomplet ou mal rempli : revenez à la page précédente, rechargez-la, puis envoyez-le de nouveau.".into(),
+        )
+    })
+}
+
 /// A form field's value ("" when absent).
 pub fn one(pairs: &[(String, String)], name: &str) -> String {
     pairs
@@ -391,5 +407,37 @@ mod tests {
         )
         .to_string();
         assert!(!html.contains("secret"));
+    }
+
+    #[test]
+    fn a_form_decodes_into_its_typed_input_with_repeated_checkboxes() {
+        let pairs: Pairs = [
+            ("csrf_token", "x"),
+            ("first_name", "Awa"),
+            ("need_fields", "mobilite"),
+            ("need_fields", "logement"),
+            ("confirm", "1"),
+            ("champ_inconnu", "ignoré"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let input: app::persons::OutreachInput = decode(&pairs).expect("decoded");
+        assert_eq!(input.first_name, "Awa");
+        assert_eq!(input.need_fields, vec!["mobilite", "logement"]);
+        assert!(input.confirm);
+        assert_eq!(input.last_name, "", "an absent field takes its default");
+        let unticked: app::persons::OutreachInput = decode(&pairs[..2]).expect("decoded");
+        assert!(!unticked.confirm && unticked.need_fields.is_empty());
+        // The same form gives the entry and its situation.
+        let pairs: Pairs = vec![
+            ("purposes".into(), "accompagnement".into()),
+            ("purposes".into(), "partage".into()),
+            ("sex".into(), "femme".into()),
+        ];
+        let entry: app::persons::EntryInput = decode(&pairs).expect("entry");
+        let situation: app::persons::SituationInput = decode(&pairs).expect("situation");
+        assert_eq!(entry.purposes.len(), 2);
+        assert_eq!(situation.sex, "femme");
     }
 }

@@ -260,7 +260,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
         if !valid {
             return Err(WebError::Csrf.into_response());
         }
-        serde_urlencoded::from_bytes::<T>(&bytes)
+        serde_html_form::from_bytes::<T>(&bytes)
             .map(CsrfForm)
             .map_err(|e| {
                 tracing::info!(error = %e, "form not decoded");

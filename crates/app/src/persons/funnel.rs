@@ -88,7 +88,9 @@ pub async fn set_status(
 }
 
 /// The form of the entry into accompaniment: consent, référent, situation.
-#[derive(Debug, Clone, Default)]
+/// Decoded from the form, the situation apart (its own struct, decoded from the same form).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
 pub struct EntryInput {
     pub given_on: String,
     pub method: String,
@@ -97,6 +99,7 @@ pub struct EntryInput {
     pub organisations: Vec<String>,
     /// The référent (a user id of the territory's team); empty: the caller.
     pub referent: String,
+    #[serde(skip)]
     pub situation: SituationInput,
 }
 

@@ -10,7 +10,8 @@ use super::yes_no;
 use crate::{App, AppError, Caller, FieldErrors};
 
 /// The health section of a file, as typed.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
 pub struct HealthInput {
     pub rqth: String,
     pub rqth_until: String,

@@ -11,7 +11,8 @@ use super::past_date;
 use crate::{App, AppError, Caller, FieldErrors};
 
 /// A journal entry as typed.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
 pub struct EntryForm {
     pub kind: String,
     pub occurred_on: String,

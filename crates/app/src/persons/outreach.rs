@@ -11,8 +11,10 @@ use super::access::{may_record, organisation_in, scope};
 use super::{contact, need_fields, past_date};
 use crate::{App, AppError, Caller, FieldErrors};
 
-/// The repérage form, as typed.
-#[derive(Debug, Clone, Default)]
+/// The repérage form, as typed (decoded from the form: field names are the inputs' names;
+/// ticked « need_fields » boxes come as a list).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
 pub struct OutreachInput {
     pub first_name: String,
     pub last_name: String,
@@ -32,6 +34,7 @@ pub struct OutreachInput {
     /// « oui » or « non ».
     pub agrees_recontact: String,
     /// The user saw the likely duplicates and records the person anyway.
+    #[serde(deserialize_with = "crate::form::ticked")]
     pub confirm: bool,
 }
 

@@ -7,7 +7,9 @@ use store::persons::{Person, Situation};
 use super::{past_date, yes_no};
 use crate::FieldErrors;
 
-#[derive(Debug, Clone, Default)]
+/// The situation form, as typed.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
 pub struct SituationInput {
     pub birth_date: String,
     pub sex: String,

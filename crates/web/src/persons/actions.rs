@@ -9,7 +9,7 @@ use domain::{GroupMemberId, PersonId};
 
 use super::Message;
 use super::file::{FileForm, after};
-use crate::forms::{Pairs, one};
+use crate::forms::{Pairs, decode, one};
 use crate::session::{CsrfForm, CurrentUser};
 use crate::{AppState, WebError};
 
@@ -46,14 +46,7 @@ pub async fn add_entry(
     Path(id): Path<PersonId>,
     CsrfForm(pairs): CsrfForm<Pairs>,
 ) -> Result<Response, WebError> {
-    let form = EntryForm {
-        kind: one(&pairs, "kind"),
-        occurred_on: one(&pairs, "occurred_on"),
-        channel: one(&pairs, "channel"),
-        outcome: one(&pairs, "outcome"),
-        body: one(&pairs, "body"),
-        visibility: one(&pairs, "visibility"),
-    };
+    let form: EntryForm = decode(&pairs)?;
     let outcome = persons::add_entry(&state.app, &user.caller, id, &form).await;
     after(
         &state,
@@ -160,13 +153,7 @@ pub async fn set_health(
     Path(id): Path<PersonId>,
     CsrfForm(pairs): CsrfForm<Pairs>,
 ) -> Result<Response, WebError> {
-    let input = persons::HealthInput {
-        rqth: one(&pairs, "rqth"),
-        rqth_until: one(&pairs, "rqth_until"),
-        need: one(&pairs, "need"),
-        need_note: one(&pairs, "need_note"),
-        need_shared: one(&pairs, "need_shared"),
-    };
+    let input: persons::HealthInput = decode(&pairs)?;
     let outcome = persons::set_health(&state.app, &user.caller, id, &input).await;
     after(
         &state,

@@ -11,10 +11,10 @@ use app::persons::{self, EntryInput, OutreachInput, SituationInput};
 use domain::PersonId;
 use domain::person::{ConsentMethod, ConsentPurpose, FunnelStatus, QualificationLevel, Sex};
 
-use super::outreach::{identity_fields, outreach_input};
+use super::outreach::identity_fields;
 use super::{Message, file_path, full_name, yes_no_options};
 use crate::flash;
-use crate::forms::{Checkboxes, Field, Pairs, many, one};
+use crate::forms::{Checkboxes, Field, Pairs, decode, many, one};
 use crate::layout::{Layout, Nav};
 use crate::session::{CsrfForm, CurrentUser};
 use crate::{AppState, WebError};
@@ -30,23 +30,6 @@ pub struct FormPage {
     sections: Vec<(String, Vec<Field>, Vec<Checkboxes>)>,
     button: String,
     has_errors: bool,
-}
-
-fn situation_input(pairs: &Pairs) -> SituationInput {
-    SituationInput {
-        birth_date: one(pairs, "birth_date"),
-        sex: one(pairs, "sex"),
-        single_parent: one(pairs, "single_parent"),
-        children_under_12: one(pairs, "children_under_12"),
-        ft_registered: one(pairs, "ft_registered"),
-        ft_since: one(pairs, "ft_since"),
-        brsa: one(pairs, "brsa"),
-        cej_pacea: one(pairs, "cej_pacea"),
-        qualification: one(pairs, "qualification"),
-        languages: one(pairs, "languages"),
-        driving_licence: one(pairs, "driving_licence"),
-        vehicle: one(pairs, "vehicle"),
-    }
 }
 
 fn situation_fields(s: &SituationInput, e: &FieldErrors) -> Vec<Field> {
@@ -164,7 +147,7 @@ async fn entry_page(
     let situation = if pairs.is_empty() {
         SituationInput::from_person(&f.person)
     } else {
-        situation_input(pairs)
+        decode(pairs)?
     };
     let name = full_name(&f.person.first_name, &f.person.last_name);
     Ok(FormPage {
@@ -215,12 +198,8 @@ pub async fn enter(
     CsrfForm(pairs): CsrfForm<Pairs>,
 ) -> Result<Response, WebError> {
     let input = EntryInput {
-        given_on: one(&pairs, "given_on"),
-        method: one(&pairs, "method"),
-        purposes: many(&pairs, "purposes"),
-        organisations: many(&pairs, "organisations"),
-        referent: one(&pairs, "referent"),
-        situation: situation_input(&pairs),
+        situation: decode(&pairs)?,
+        ..decode(&pairs)?
     };
     match persons::enter_accompaniment(&state.app, &user.caller, id, &input).await {
         Ok(()) => Ok(flash::redirect(&file_path(id), Message::Accompanied).into_response()),
@@ -276,7 +255,7 @@ async fn edit_page(
             SituationInput::from_person(p),
         )
     } else {
-        (outreach_input(pairs), situation_input(pairs))
+        (decode(pairs)?, decode(pairs)?)
     };
     let name = full_name(&p.first_name, &p.last_name);
     let mut sections = vec![(
@@ -340,8 +319,8 @@ pub async fn update(
         &state.app,
         &user.caller,
         id,
-        &outreach_input(&pairs),
-        &situation_input(&pairs),
+        &decode(&pairs)?,
+        &decode(&pairs)?,
     )
     .await
     {

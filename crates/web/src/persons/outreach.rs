@@ -13,7 +13,7 @@ use domain::person::OutreachChannel;
 
 use super::{Message, file_path, yes_no_options};
 use crate::flash;
-use crate::forms::{Checkboxes, Field, Pairs, many, one};
+use crate::forms::{Checkboxes, Field, Pairs, decode};
 use crate::layout::{Layout, Nav};
 use crate::session::{CsrfForm, CurrentUser};
 use crate::{AppState, WebError};
@@ -31,27 +31,6 @@ pub struct NewPage {
     duplicates: Vec<(i64, String, String, String)>,
     hidden: Vec<(String, String)>,
     has_errors: bool,
-}
-
-pub(super) fn outreach_input(pairs: &Pairs) -> OutreachInput {
-    OutreachInput {
-        first_name: one(pairs, "first_name"),
-        last_name: one(pairs, "last_name"),
-        phone: one(pairs, "phone"),
-        email: one(pairs, "email"),
-        address: one(pairs, "address"),
-        postal_code: one(pairs, "postal_code"),
-        commune: one(pairs, "commune"),
-        neighbourhood: one(pairs, "neighbourhood"),
-        channel: one(pairs, "channel"),
-        place: one(pairs, "place"),
-        met_on: one(pairs, "met_on"),
-        needs: one(pairs, "needs"),
-        need_fields: many(pairs, "need_fields"),
-        health_needs: one(pairs, "health_needs"),
-        agrees_recontact: one(pairs, "agrees_recontact"),
-        confirm: one(pairs, "confirm") == "1",
-    }
 }
 
 pub(super) fn identity_fields(i: &OutreachInput, e: &FieldErrors) -> Vec<Field> {
@@ -188,7 +167,7 @@ pub async fn create(
     user: CurrentUser,
     CsrfForm(pairs): CsrfForm<Pairs>,
 ) -> Result<Response, WebError> {
-    let input = outreach_input(&pairs);
+    let input: OutreachInput = decode(&pairs)?;
     match persons::record(&state.app, &user.caller, &input).await {
         Ok(Recorded::Created(id)) => {
             Ok(flash::redirect(&file_path(id), Message::Recorded).into_response())
