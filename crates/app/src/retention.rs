@@ -1,4 +1,4 @@
-//! Retention (DOMAIN.md §7, promised on the « Données personnelles » page): a person's file goes
+//! Retention (docs/domain.md §7, promised on the « Données personnelles » page): a person's file goes
 //! to the intermediate archive two years after the last contact (out of every list, readable by
 //! the territory's coordinators only) and is deleted two years later; audit rows are kept one
 //! year. Runs once a day as the job `conservation` (`crate::jobs`), enqueued under the day's

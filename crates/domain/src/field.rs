@@ -87,7 +87,7 @@ impl Field {
         }
     }
 
-    /// Typical droit-commun relays for this field (DOMAIN.md §3), shown in the knowledge base.
+    /// Typical droit-commun relays for this field (docs/domain.md §3), shown in the knowledge base.
     pub fn typical_relays(self) -> &'static [&'static str] {
         match self {
             Field::ReseauProfessionnel => &[

@@ -1,4 +1,4 @@
-//! Kinds of organisation taking part in a territory (DOMAIN.md §2).
+//! Kinds of organisation taking part in a territory (docs/domain.md §2).
 
 crate::codes! {
     /// The kind of a partner organisation.

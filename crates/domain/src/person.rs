@@ -1,4 +1,4 @@
-//! A person's file (DOMAIN.md §4): repérage (outreach) channels, funnel status, consent, the
+//! A person's file (docs/domain.md §4): repérage (outreach) channels, funnel status, consent, the
 //! follow-up group, journal entries, and the validated values a file holds. No NIR, ever.
 
 use chrono::NaiveDate;
