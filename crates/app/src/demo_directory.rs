@@ -493,7 +493,7 @@ pub async fn seed(app: &App) -> Result<usize, AppError> {
     let today = app.today();
     let date = |months: i64| {
         (today - Duration::days(months * 30 + 3))
-            .format("%Y-%m-%d")
+            .format(domain::ISO_DATE)
             .to_string()
     };
     let (territories, organisations) = {

@@ -93,7 +93,6 @@ pub async fn seed(app: &App) -> Result<usize, AppError> {
     ];
     let today = app.today();
     let now = app.now();
-    let iso = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
     let qpvs = ["QN05990N", "QN05991M", "QN05992I"];
     let channels = OutreachChannel::ALL;
     let mut tx = app.db.begin().await?;
@@ -279,7 +278,7 @@ pub async fn seed(app: &App) -> Result<usize, AppError> {
                     id,
                     &store::persons::Health {
                         rqth: Some(true),
-                        rqth_until: Some(iso(today + Duration::days(700))),
+                        rqth_until: Some(domain::iso_date(today + Duration::days(700))),
                         need: true,
                         need_note: "Dossier MDPH en cours (donnée fictive)".into(),
                         // Half of them: the référent told the group that a health need exists.

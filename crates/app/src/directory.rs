@@ -753,7 +753,7 @@ fn record_from_input(
         "nom": input.nom.trim(),
         "description": input.description.trim(),
         "lien_source": previous.and_then(|p| p.lien_source.clone()),
-        "date_maj": today.format("%Y-%m-%d").to_string(),
+        "date_maj": domain::iso_date(today),
         "type": opt(&input.kind),
         "thematiques": list(&input.thematiques),
         "frais": opt(&input.frais),
@@ -817,8 +817,8 @@ fn record_from_input(
             if s.is_empty() {
                 return None;
             }
-            match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-                Ok(d) => Some(d.format("%Y-%m-%d").to_string()),
+            match NaiveDate::parse_from_str(s, domain::ISO_DATE) {
+                Ok(d) => Some(domain::iso_date(d)),
                 Err(_) => {
                     errors.add(name, "Indiquez une date valide.");
                     None
@@ -1047,7 +1047,7 @@ pub(crate) async fn structure_for_organisation(
         source: SOURCE.into(),
         id: format!("{SOURCE}--structure-{}", o.id.0),
         nom: o.name.trim_end_matches('.').to_string(),
-        date_maj: app.today().format("%Y-%m-%d").to_string(),
+        date_maj: domain::iso_date(app.today()),
         description: None,
         lien_source: None,
         siret: o.siret.clone(),

@@ -111,7 +111,7 @@ pub async fn enqueue(
 pub async fn schedule_periodic(app: &App) -> Result<(), AppError> {
     let now = app.now();
     let slot = now.timestamp() / (PURGE_EVERY_MINUTES * 60);
-    let day = app.today().format("%Y-%m-%d").to_string();
+    let day = domain::iso_date(app.today());
     let mut tx = app.db.begin().await?;
     for (work, key) in [
         (Work::Purge, format!("purge:{slot}")),

@@ -367,7 +367,7 @@ impl<'a> Reader<'a> {
 
     fn date(&mut self, name: &str) -> Option<String> {
         let value = self.text(name, true)?;
-        if NaiveDate::parse_from_str(&value, "%Y-%m-%d").is_err() || value.len() != 10 {
+        if NaiveDate::parse_from_str(&value, crate::ISO_DATE).is_err() || value.len() != 10 {
             self.fail(
                 name,
                 format_args!("« {value} » n'est pas une date AAAA-MM-JJ"),
@@ -630,7 +630,7 @@ impl Service {
     }
 
     pub fn date(&self) -> Option<NaiveDate> {
-        NaiveDate::parse_from_str(&self.date_maj, "%Y-%m-%d").ok()
+        NaiveDate::parse_from_str(&self.date_maj, crate::ISO_DATE).ok()
     }
 
     /// Not updated for six months: the directory shows it « à vérifier ».

@@ -303,9 +303,17 @@ impl fmt::Debug for NewPassword {
 }
 
 /// A date typed in a French form: JJ/MM/AAAA, or AAAA-MM-JJ as date inputs send it.
+/// How calendar dates are written where they are stored or exchanged (`2026-12-01`).
+pub const ISO_DATE: &str = "%Y-%m-%d";
+
+/// A calendar date as stored and exchanged (ISO 8601).
+pub fn iso_date(d: chrono::NaiveDate) -> String {
+    d.format(ISO_DATE).to_string()
+}
+
 pub fn parse_date(input: &str) -> Result<chrono::NaiveDate, Invalid> {
     let text = input.trim();
-    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+    chrono::NaiveDate::parse_from_str(text, ISO_DATE)
         .or_else(|_| chrono::NaiveDate::parse_from_str(text, "%d/%m/%Y"))
         .map_err(|_| {
             Invalid(format!(

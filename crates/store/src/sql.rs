@@ -89,7 +89,7 @@ id_values!(
 
 /// The ISO text a date is stored as.
 pub fn iso(d: NaiveDate) -> String {
-    d.format("%Y-%m-%d").to_string()
+    domain::iso_date(d)
 }
 
 /// A query under construction: text and the values its `$n` placeholders stand for.

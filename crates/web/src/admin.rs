@@ -167,13 +167,12 @@ pub async fn create_territory(
 pub async fn edit_territory(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<i64>,
+    Path(id): Path<TerritoryId>,
 ) -> Result<FormPage, WebError> {
-    let (territory, communes) =
-        app::territories::for_edit(&state.app, &user.caller, TerritoryId(id)).await?;
+    let (territory, communes) = app::territories::for_edit(&state.app, &user.caller, id).await?;
     Ok(territory_form(
         &user,
-        Some(id),
+        Some(id.0),
         &TerritoryInput::from_territory(&territory, &communes),
         &FieldErrors::default(),
     ))
@@ -182,14 +181,14 @@ pub async fn edit_territory(
 pub async fn update_territory(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<i64>,
+    Path(id): Path<TerritoryId>,
     CsrfForm(form): CsrfForm<TerritoryInput>,
 ) -> Result<Response, WebError> {
-    match app::territories::update(&state.app, &user.caller, TerritoryId(id), &form).await {
+    match app::territories::update(&state.app, &user.caller, id, &form).await {
         Ok(()) => Ok(Redirect::to("/admin/territoires?message=territoire-modifie").into_response()),
         Err(app::AppError::Invalid(errors)) => Ok(invalid_form(territory_form(
             &user,
-            Some(id),
+            Some(id.0),
             &form,
             &errors,
         ))),
@@ -299,14 +298,13 @@ pub async fn create_organisation(
 pub async fn edit_organisation(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<i64>,
+    Path(id): Path<OrganisationId>,
 ) -> Result<FormPage, WebError> {
-    let organisation =
-        app::organisations::get(&state.app, &user.caller, OrganisationId(id)).await?;
+    let organisation = app::organisations::get(&state.app, &user.caller, id).await?;
     let input = OrganisationInput::from_organisation(&organisation, state.app.referential);
     Ok(organisation_form(
         &user,
-        Some(id),
+        Some(id.0),
         &input,
         &FieldErrors::default(),
     ))
@@ -315,14 +313,14 @@ pub async fn edit_organisation(
 pub async fn update_organisation(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<i64>,
+    Path(id): Path<OrganisationId>,
     CsrfForm(form): CsrfForm<OrganisationInput>,
 ) -> Result<Response, WebError> {
-    match app::organisations::update(&state.app, &user.caller, OrganisationId(id), &form).await {
+    match app::organisations::update(&state.app, &user.caller, id, &form).await {
         Ok(()) => Ok(Redirect::to("/admin/structures?message=structure-modifiee").into_response()),
         Err(app::AppError::Invalid(errors)) => Ok(invalid_form(organisation_form(
             &user,
-            Some(id),
+            Some(id.0),
             &form,
             &errors,
         ))),
@@ -504,9 +502,9 @@ pub struct MailMessagePage {
 pub async fn show_mail(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<i64>,
+    Path(id): Path<MailId>,
 ) -> Result<MailMessagePage, WebError> {
-    let mail = app::oversight::mail(&state.app, &user.caller, MailId(id)).await?;
+    let mail = app::oversight::mail(&state.app, &user.caller, id).await?;
     Ok(MailMessagePage {
         layout: Layout::for_user(&mail.subject, &user, Nav::Admin).crumbs(&[
             ("Accueil", "/"),

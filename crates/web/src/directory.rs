@@ -349,10 +349,10 @@ fn zone_label(app: &app::App, code: &str) -> String {
 pub async fn show_service(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<i64>,
+    Path(id): Path<ServiceId>,
     Query(m): Query<MessageQuery>,
 ) -> Result<ServicePageView, WebError> {
-    let p = app::directory::get(&state.app, &user.caller, ServiceId(id)).await?;
+    let p = app::directory::get(&state.app, &user.caller, id).await?;
     let s = &p.service;
     let offer = p.offer.as_ref().map(|o| OfferView {
         funder: o.funder.clone(),
@@ -383,7 +383,7 @@ pub async fn show_service(
                 (&s.nom, ""),
             ])
             .with_message(m.message.as_deref()),
-        id,
+        id: id.0,
         kind: s
             .type_
             .as_deref()
@@ -583,9 +583,9 @@ fn edit_page(
 pub async fn edit_service(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<i64>,
+    Path(id): Path<ServiceId>,
 ) -> Result<EditPage, WebError> {
-    let p = app::directory::get(&state.app, &user.caller, ServiceId(id)).await?;
+    let p = app::directory::get(&state.app, &user.caller, id).await?;
     if !p.may_edit {
         return Err(app::AppError::Forbidden.into());
     }
@@ -607,11 +607,11 @@ pub async fn edit_service(
 pub async fn update_service(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<i64>,
+    Path(id): Path<ServiceId>,
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     let input: ServiceInput = crate::forms::decode(&pairs)?;
-    match app::directory::update(&state.app, &user.caller, ServiceId(id), &input).await {
+    match app::directory::update(&state.app, &user.caller, id, &input).await {
         Ok(_) => Ok(
             Redirect::to(&format!("/annuaire/services/{id}?message=service-modifie"))
                 .into_response(),
@@ -715,9 +715,9 @@ pub struct HistoryPage {
 pub async fn show_history(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<i64>,
+    Path(id): Path<ServiceId>,
 ) -> Result<HistoryPage, WebError> {
-    let (p, changes) = app::directory::history(&state.app, &user.caller, ServiceId(id)).await?;
+    let (p, changes) = app::directory::history(&state.app, &user.caller, id).await?;
     let nom = p.service.nom.clone();
     Ok(HistoryPage {
         layout: Layout::for_user("Historique du service", &user, Nav::Directory).crumbs(&[
@@ -726,7 +726,7 @@ pub async fn show_history(
             (&nom, &format!("/annuaire/services/{id}")),
             ("Historique", ""),
         ]),
-        id,
+        id: id.0,
         nom,
         changes: changes
             .into_iter()

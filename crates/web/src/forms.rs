@@ -245,7 +245,7 @@ pub fn many(pairs: &[(String, String)], name: &str) -> Vec<String> {
 
 /// An ISO date (AAAA-MM-JJ) shown the French way; other text is shown as it is.
 pub fn date_fr(iso: &str) -> String {
-    chrono::NaiveDate::parse_from_str(iso, "%Y-%m-%d")
+    chrono::NaiveDate::parse_from_str(iso, domain::ISO_DATE)
         .map_or_else(|_| iso.to_string(), |d| d.format("%d/%m/%Y").to_string())
 }
 

@@ -386,13 +386,10 @@ pub struct ActionPage {
 pub async fn show_action(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<i64>,
+    Path(id): Path<ActionId>,
     Query(m): Query<MessageQuery>,
 ) -> Result<ActionPage, WebError> {
-    let a = view(
-        &user,
-        app::knowledge::action(&state.app, ActionId(id)).await?,
-    );
+    let a = view(&user, app::knowledge::action(&state.app, id).await?);
     Ok(ActionPage {
         layout: Layout::for_user(&a.title, &user, Nav::Knowledge)
             .crumbs(&[
@@ -409,9 +406,9 @@ pub async fn show_action(
 pub async fn edit_action(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<i64>,
+    Path(id): Path<ActionId>,
 ) -> Result<ActionFormPage, WebError> {
-    let a = app::knowledge::action(&state.app, ActionId(id)).await?;
+    let a = app::knowledge::action(&state.app, id).await?;
     if !app::knowledge::may_edit_action(&user.caller, &a) {
         return Err(app::AppError::Forbidden.into());
     }
@@ -427,11 +424,11 @@ pub async fn edit_action(
 pub async fn update_action(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<i64>,
+    Path(id): Path<ActionId>,
     CsrfForm(form): CsrfForm<ActionForm>,
 ) -> Result<Response, WebError> {
     let input: ActionInput = form.into();
-    match app::knowledge::update_action(&state.app, &user.caller, ActionId(id), &input).await {
+    match app::knowledge::update_action(&state.app, &user.caller, id, &input).await {
         Ok(()) => Ok(Redirect::to(&format!(
             "/champs-d-action/actions/{id}?message=action-modifiee"
         ))

@@ -111,6 +111,6 @@ pub fn is_deld(p: &Person, today: NaiveDate) -> bool {
     p.ft_registered == Some(true)
         && p.ft_since
             .as_deref()
-            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            .and_then(|d| NaiveDate::parse_from_str(d, domain::ISO_DATE).ok())
             .is_some_and(|d| today - d > Duration::days(365))
 }

@@ -130,7 +130,7 @@ async fn entry_page(
         })
         .collect();
     let given_on = if pairs.is_empty() {
-        state.app.today().format("%Y-%m-%d").to_string()
+        domain::iso_date(state.app.today())
     } else {
         one(pairs, "given_on")
     };

@@ -61,7 +61,7 @@ fn new_page(
     e: &FieldErrors,
     duplicates: Vec<persons::Duplicate>,
 ) -> NewPage {
-    let today = today.format("%Y-%m-%d").to_string();
+    let today = domain::iso_date(today);
     let met_on = if i.met_on.is_empty() {
         today
     } else {

@@ -75,7 +75,7 @@ pub(super) fn panel(ctx: &FileContext) -> Option<askama::Result<String>> {
         Field::typed(
             "occurred_on",
             "Date",
-            &typed("occurred_on").unwrap_or_else(|| ctx.today.format("%Y-%m-%d").to_string()),
+            &typed("occurred_on").unwrap_or_else(|| domain::iso_date(ctx.today)),
             "date",
             "off",
         )
