@@ -78,6 +78,40 @@ pub(crate) async fn set_referent_in(
     Ok(())
 }
 
+/// Opens the file to change its group or its consent: the référent's or a coordinator's act.
+async fn managing<'c>(
+    app: &App,
+    caller: &'c Caller,
+    id: PersonId,
+    event: FileEvent,
+    page: &str,
+) -> Result<FileWrite<'c>, AppError> {
+    let w = FileWrite::open(
+        app,
+        caller,
+        id,
+        event,
+        &format!("/personnes/{}/{page}", id.0),
+    )
+    .await?;
+    if !w.caps().manages_group() {
+        return Err(AppError::Forbidden);
+    }
+    Ok(w)
+}
+
+/// The member of the territory's team a form names (by user id), or the field's error.
+fn team_member<'t>(
+    team: &'t [store::memberships::TeamMember],
+    user: &str,
+    field: &'static str,
+    message: &str,
+) -> Result<&'t store::memberships::TeamMember, AppError> {
+    team.iter()
+        .find(|m| Some(m.user_id.0) == user.trim().parse().ok())
+        .ok_or_else(|| AppError::field(field, message))
+}
+
 /// Organisations the person's consent in force allows sharing with (`None`: no consent yet,
 /// only the repérage group).
 fn shared_with(consents: &[Consent]) -> Option<Vec<i64>> {
@@ -97,28 +131,15 @@ pub async fn add_member(
     user: &str,
     health_access: bool,
 ) -> Result<(), AppError> {
-    let mut w = FileWrite::open(
-        app,
-        caller,
-        id,
-        FileEvent::Group,
-        &format!("/personnes/{}/groupe", id.0),
-    )
-    .await?;
+    let mut w = managing(app, caller, id, FileEvent::Group, "groupe").await?;
     let access = w.caps();
-    if !access.manages_group() {
-        return Err(AppError::Forbidden);
-    }
     let team = team_in(&mut w.conn(), access.territory()).await?;
-    let Some(who) = team
-        .iter()
-        .find(|m| Some(m.user_id.0) == user.trim().parse().ok())
-    else {
-        return Err(AppError::field(
-            "user",
-            "Choisissez un professionnel de l'équipe du territoire.",
-        ));
-    };
+    let who = team_member(
+        &team,
+        user,
+        "user",
+        "Choisissez un professionnel de l'équipe du territoire.",
+    )?;
     // Health access is granted by someone else, never by the caller to themself.
     if health_access && who.user_id == caller.user_id {
         return Err(AppError::field(
@@ -191,18 +212,7 @@ pub async fn end_member(
     member: GroupMemberId,
     reason: &str,
 ) -> Result<(), AppError> {
-    let mut w = FileWrite::open(
-        app,
-        caller,
-        id,
-        FileEvent::Group,
-        &format!("/personnes/{}/groupe", id.0),
-    )
-    .await?;
-    let access = w.caps();
-    if !access.manages_group() {
-        return Err(AppError::Forbidden);
-    }
+    let mut w = managing(app, caller, id, FileEvent::Group, "groupe").await?;
     let reason = MemberEndReason::parse(reason).map_err(|e| AppError::field("reason", e.0))?;
     let now = w.now();
     let ended =
@@ -222,28 +232,15 @@ pub async fn change_referent(
     id: PersonId,
     user: &str,
 ) -> Result<(), AppError> {
-    let mut w = FileWrite::open(
-        app,
-        caller,
-        id,
-        FileEvent::Group,
-        &format!("/personnes/{}/groupe", id.0),
-    )
-    .await?;
+    let mut w = managing(app, caller, id, FileEvent::Group, "groupe").await?;
     let access = w.caps();
-    if !access.manages_group() {
-        return Err(AppError::Forbidden);
-    }
     let team = team_in(&mut w.conn(), access.territory()).await?;
-    let Some(who) = team
-        .iter()
-        .find(|m| Some(m.user_id.0) == user.trim().parse().ok())
-    else {
-        return Err(AppError::field(
-            "referent",
-            "Choisissez le nouveau référent dans l'équipe du territoire.",
-        ));
-    };
+    let who = team_member(
+        &team,
+        user,
+        "referent",
+        "Choisissez le nouveau référent dans l'équipe du territoire.",
+    )?;
     // Becoming référent opens the health data: while someone else is référent, the caller
     // cannot name themself (the référent hands over, or another coordinator decides).
     if who.user_id == caller.user_id && !access.is_referent() {
@@ -277,18 +274,7 @@ pub async fn change_referent(
 /// Revokes consent, with the consequences at once: every member outside the référent's
 /// organisation leaves the group, and nothing more is shared.
 pub async fn revoke_consent(app: &App, caller: &Caller, id: PersonId) -> Result<usize, AppError> {
-    let mut w = FileWrite::open(
-        app,
-        caller,
-        id,
-        FileEvent::Consent,
-        &format!("/personnes/{}/consentement", id.0),
-    )
-    .await?;
-    let access = w.caps();
-    if !access.manages_group() {
-        return Err(AppError::Forbidden);
-    }
+    let mut w = managing(app, caller, id, FileEvent::Consent, "consentement").await?;
     let now = w.now();
     let revoked = store::persons::revoke_consents(&mut w.conn(), id, caller.user_id, now).await?;
     if revoked == 0 {

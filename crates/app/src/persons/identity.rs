@@ -24,17 +24,7 @@ pub async fn update(
     if input.first_name.trim().is_empty() {
         errors.add("first_name", "Indiquez au moins le prénom.");
     }
-    let c = contact(
-        app,
-        &mut errors,
-        (
-            &input.phone,
-            &input.email,
-            &input.address,
-            &input.postal_code,
-            &input.commune,
-        ),
-    );
+    let c = contact(app, &mut errors, input);
     let situation = situation.validate(&mut errors, app.today_in(active_zone(caller)));
     let agrees = input.agrees_recontact == "oui";
     if !errors.is_empty() {

@@ -88,12 +88,14 @@ pub(crate) struct Contact {
     pub commune: Option<String>,
 }
 
-pub(crate) fn contact(
-    app: &App,
-    errors: &mut FieldErrors,
-    i: (&str, &str, &str, &str, &str),
-) -> Contact {
-    let (phone, email, address, postal_code, commune) = i;
+pub(crate) fn contact(app: &App, errors: &mut FieldErrors, input: &OutreachInput) -> Contact {
+    let (phone, email, address, postal_code, commune) = (
+        input.phone.as_str(),
+        input.email.as_str(),
+        input.address.as_str(),
+        input.postal_code.as_str(),
+        input.commune.as_str(),
+    );
     let phone = match phone.trim() {
         "" => None,
         p => errors

@@ -181,17 +181,7 @@ pub async fn record(
     if first_name.is_empty() {
         errors.add("first_name", "Indiquez au moins le prénom.");
     }
-    let c = contact(
-        app,
-        &mut errors,
-        (
-            &input.phone,
-            &input.email,
-            &input.address,
-            &input.postal_code,
-            &input.commune,
-        ),
-    );
+    let c = contact(app, &mut errors, input);
     let channel = errors.check("channel", OutreachChannel::parse(&input.channel));
     let met_on = past_date(&mut errors, "met_on", &input.met_on, today);
     let (need_fields, health_need) = need_fields(&mut errors, &input.need_fields);
