@@ -514,4 +514,39 @@ tests! {
         assert_eq!(file.person.met_on, "2026-12-02", "today, in La Réunion");
     }
 
+
+    async fn a_contact_attempt_is_not_a_contact(f) {
+        let recorder = f.caller("conseil@test.fr").await;
+        let id = record(&f, &recorder, OutreachInput { met_on: day(-40), ..outreach("Sofia", "Mendes", "0644000001") }).await;
+        let attempt = |outcome: &str, days: i64| EntryForm { kind: "contact".into(), occurred_on: day(days), channel: "telephone".into(), outcome: outcome.into(), visibility: "groupe".into(), ..EntryForm::default() };
+        for (outcome, days) in [("non-joint", -20), ("message-laisse", -10), ("faux-numero", -5)] {
+            persons::add_entry(&f.app, &recorder, id, &attempt(outcome, days)).await.unwrap_or_else(|e| panic!("{outcome}: {e:?}"));
+        }
+        let file = persons::file(&f.app, &recorder, id, "/p").await.expect("file");
+        assert_eq!(file.person.last_contact_on.as_deref(), Some(day(-40).as_str()), "« dernier contact » unchanged by attempts");
+        assert_eq!(file.person.status, domain::person::FunnelStatus::Repere, "still not contacted");
+        assert_eq!(file.attempts_since_contact, 3);
+        let silent = persons::caseload(&f.app, &recorder, &CaseloadInput { silent_days: "30".into(), page: 1, ..CaseloadInput::default() }).await.expect("caseload");
+        assert_eq!(silent.rows.iter().map(|r| r.id).collect::<Vec<_>>(), vec![id], "still « sans contact depuis 30 jours »");
+        // A contact that reaches the person is one: it dates the last contact and moves the funnel.
+        persons::add_entry(&f.app, &recorder, id, &attempt("joint", -2)).await.expect("reached");
+        let file = persons::file(&f.app, &recorder, id, "/p").await.expect("file");
+        assert_eq!(file.person.last_contact_on.as_deref(), Some(day(-2).as_str()));
+        assert_eq!(file.person.status, domain::person::FunnelStatus::Contacte);
+        assert_eq!(file.attempts_since_contact, 0);
+    }
+
+    async fn the_consent_decides_whether_the_person_may_be_recontacted(f) {
+        let recorder = f.caller("conseil@test.fr").await;
+        let id = record(&f, &recorder, outreach("Nadia", "Belhadj", "0644000002")).await;
+        assert!(persons::file(&f.app, &recorder, id, "/p").await.expect("file").person.agrees_recontact, "yes at the repérage");
+        let orgs = {
+            let mut pooled = f.app.db.acquire().await.expect("connection");
+            store::organisations::partners_of(&mut pooled.conn(), f.territory).await.expect("partners").iter().map(|o| o.id.0.to_string()).collect::<Vec<_>>()
+        };
+        // The consent recorded without « être recontacté »: the file says no.
+        persons::enter_accompaniment(&f.app, &recorder, id, &EntryInput { purposes: vec!["accompagnement".into(), "partage".into()], ..entry("", orgs) }).await.expect("entered");
+        assert!(!persons::file(&f.app, &recorder, id, "/p").await.expect("file").person.agrees_recontact);
+    }
+
 }

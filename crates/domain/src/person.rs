@@ -142,9 +142,19 @@ crate::codes! {
 crate::codes! {
     ContactOutcome {
         Joint => "joint", "Personne jointe";
-        NonJoint => "non-joint", "Pas de réponse";
         RendezVous => "rendez-vous", "Rendez-vous pris";
-        Absent => "absent", "Absent au rendez-vous";
+        NonJoint => "non-joint", "Tentative : pas de réponse";
+        MessageLaisse => "message-laisse", "Tentative : message laissé";
+        FauxNumero => "faux-numero", "Tentative : numéro erroné";
+        Absent => "absent", "Tentative : absent au rendez-vous";
+    }
+}
+
+impl ContactOutcome {
+    /// The person was reached: only then is it a contact (« dernier contact », the lists
+    /// « sans contact depuis », « contacté »); anything else is an attempt.
+    pub fn reached(self) -> bool {
+        matches!(self, ContactOutcome::Joint | ContactOutcome::RendezVous)
     }
 }
 

@@ -341,3 +341,60 @@ async fn code_columns_accept_their_codes_and_only_them_on_sqlite() {
 async fn code_columns_accept_their_codes_and_only_them_on_postgres() {
     code_columns_accept_their_codes_and_only_them(Backend::Postgres).await;
 }
+
+async fn attempts_no_longer_count_as_the_last_contact(backend: Backend) {
+    let test_db = TestDb::at_version(backend, 9).await;
+    let db = test_db.db.clone();
+    let now = crate::now();
+    {
+        let mut pooled = db.acquire().await.expect("connection");
+        let c = &mut pooled.conn();
+        exec!(c, |c| sqlx::query("INSERT INTO territories (id, slug, name, status, created_at, updated_at) VALUES (1, 't', 'T', 'active', $1, $1)").bind(now)).expect("territory");
+        // Person 1: reached on 3 March, then two unanswered calls; person 2: only attempts.
+        for (id, contacted, last) in [
+            (1_i64, Some("2026-03-03"), "2026-03-20"),
+            (2, None, "2026-04-02"),
+        ] {
+            exec!(c, |c| sqlx::query(
+                "INSERT INTO persons (id, territory_id, first_name, folded_name, channel, met_on, agrees_recontact, status, contacted_on, last_contact_on, created_at, updated_at)
+                 VALUES ($1, 1, 'P', 'p', 'autre', '2026-03-01', TRUE, $2, $3, $4, $5, $5)")
+                .bind(id).bind(if contacted.is_some() { "contacte" } else { "repere" }).bind(contacted).bind(last).bind(now)).expect("person");
+        }
+        for (person, on, outcome) in [
+            (1_i64, "2026-03-03", "joint"),
+            (1, "2026-03-10", "non-joint"),
+            (1, "2026-03-20", "non-joint"),
+            (2, "2026-04-02", "non-joint"),
+        ] {
+            exec!(c, |c| sqlx::query(
+                "INSERT INTO person_journal (person_id, at, occurred_on, kind, channel, outcome, body, visibility) VALUES ($1, $2, $3, 'contact', 'telephone', $4, '', 'groupe')")
+                .bind(person).bind(now).bind(on).bind(outcome)).expect("entry");
+        }
+    }
+    db.migrate().await.expect("the rest of the migrations");
+    let mut pooled = db.acquire().await.expect("connection");
+    let c = &mut pooled.conn();
+    let last: Vec<(i64, String)> = run!(c, |c| sqlx::query_as(
+        "SELECT id, last_contact_on FROM persons ORDER BY id"
+    )
+    .fetch_all(&mut **c)
+    .await)
+    .expect("persons");
+    assert_eq!(
+        last,
+        vec![(1, "2026-03-03".to_string()), (2, "2026-03-01".to_string())],
+        "attempts do not count; without a contact, the repérage does"
+    );
+    drop(pooled);
+    db.close().await;
+}
+
+#[tokio::test]
+async fn attempts_no_longer_count_as_the_last_contact_on_sqlite() {
+    attempts_no_longer_count_as_the_last_contact(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn attempts_no_longer_count_as_the_last_contact_on_postgres() {
+    attempts_no_longer_count_as_the_last_contact(Backend::Postgres).await;
+}

@@ -619,6 +619,31 @@ mod persons {
     }
 
     app::fixture_tests! {
+        async fn the_consent_form_starts_with_nothing_ticked_and_offers_every_partner(f) {
+            let member = f.caller("conseil@test.fr").await;
+            let input = OutreachInput { first_name: "Awa".into(), channel: "association".into(), met_on: domain::iso_date(f.app.today()), agrees_recontact: "non".into(), ..OutreachInput::default() };
+            let Recorded::Created(id) = app::persons::record(&f.app, &member, &input).await.expect("recorded") else { panic!("created") };
+            // A partner without any staff in Passerelle yet.
+            f.caller_in_new_organisation("calme@test.fr", f.territory).await;
+            let mut c = client(&f, "conseil@test.fr").await;
+            let page = c.get(&format!("/personnes/{}/accompagnement", id.0)).await;
+            assert_eq!(page.status, StatusCode::OK);
+            for purpose in ["accompagnement", "partage", "recontact"] {
+                let input = page.body.split("<input").find(|i| i.contains(&format!("value=\"{purpose}\""))).unwrap_or_else(|| panic!("{purpose} offered"));
+                let input = input.split('>').next().unwrap_or_default();
+                assert!(!input.contains("checked"), "{purpose} starts unticked: {input}");
+            }
+            let partners = {
+                let mut pooled = f.app.db.acquire().await.expect("connection");
+                store::organisations::partners_of(&mut pooled.conn(), f.territory).await.expect("partners")
+            };
+            assert!(partners.len() >= 2);
+            for p in &partners {
+                assert!(page.body.contains(&format!("value=\"{}\"", p.id.0)), "{} offered", p.name);
+            }
+            assert!(page.body.contains("pas souhaité être recontactée"), "the repérage's answer is recalled");
+        }
+
         async fn every_person_route_answers_each_role_and_hides_health_data(f) {
             let member = f.caller("conseil@test.fr").await;
             let input = OutreachInput { first_name: "Awa".into(), last_name: "Diallo".into(), channel: "association".into(), met_on: f.app.today().format("%Y-%m-%d").to_string(), agrees_recontact: "non".into(), ..OutreachInput::default() };

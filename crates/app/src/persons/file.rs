@@ -1,7 +1,7 @@
 //! The file page's data, as the caller may see it.
 
 use domain::PersonId;
-use domain::person::{FunnelStatus, lost_from_view};
+use domain::person::{ContactOutcome, FunnelStatus, JournalKind, lost_from_view};
 use store::persons::{Consent, Entry, Health, Member, Person};
 
 use super::access::{Capabilities, Sight, read};
@@ -21,6 +21,8 @@ pub struct PersonFile {
     pub journal: Vec<Entry>,
     /// No contact for longer than the configured silence, and not exited.
     pub lost_from_view: bool,
+    /// Contact attempts that did not reach the person since the last contact that did.
+    pub attempts_since_contact: usize,
     pub status: FunnelStatus,
 }
 
@@ -68,7 +70,18 @@ pub async fn file(
             app.settings.lost_after_days,
         )
     });
+    let attempts_since_contact = journal
+        .iter()
+        .filter(|e| e.kind == JournalKind::Contact && e.occurred_on.as_str() > last)
+        .filter(|e| {
+            e.outcome
+                .as_deref()
+                .and_then(ContactOutcome::from_code)
+                .is_some_and(|o| !o.reached())
+        })
+        .count();
     Ok(PersonFile {
+        attempts_since_contact,
         access,
         person,
         health,

@@ -221,6 +221,13 @@ pub async fn enter_accompaniment(
     .await?;
     store::persons::touch_contact(&mut w.conn(), id, given_on).await?;
     store::persons::set_situation(&mut w.conn(), id, &situation, now).await?;
+    // The repérage's answer and the consent's purposes say the same thing.
+    store::persons::set_agrees_recontact(
+        &mut w.conn(),
+        id,
+        purposes.contains(&ConsentPurpose::Recontact),
+    )
+    .await?;
     set_referent_in(&mut w.conn(), id, &referent, caller.user_id, now).await?;
     w.commit("entrée en accompagnement, consentement recueilli")
         .await?;

@@ -18,6 +18,21 @@ pub async fn team(
     team_in(&mut pooled.conn(), territory).await
 }
 
+/// The territory's partner organisations: those the person may agree to share with.
+pub async fn partners(
+    app: &App,
+    territory: TerritoryId,
+) -> Result<Vec<(OrganisationId, String)>, AppError> {
+    let mut pooled = app.db.acquire().await?;
+    Ok(
+        store::organisations::partners_of(&mut pooled.conn(), territory)
+            .await?
+            .into_iter()
+            .map(|o| (o.id, o.name))
+            .collect(),
+    )
+}
+
 /// [`team`] on a connection already held (inside a write).
 pub(crate) async fn team_in(
     c: &mut Conn<'_>,

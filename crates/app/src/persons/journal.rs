@@ -91,18 +91,15 @@ pub async fn add_entry(
         now,
     )
     .await?;
-    if kind == JournalKind::Contact {
+    // Only a contact that reached the person counts as one: an attempt (no answer, message
+    // left, wrong number, no-show) is in the journal but leaves « dernier contact » alone.
+    if kind == JournalKind::Contact && outcome.is_some_and(ContactOutcome::reached) {
         store::persons::touch_contact(&mut w.conn(), id, on).await?;
         // A first contact that reached the person moves them from « repéré » to « contacté ».
         let person = store::persons::get(&mut w.conn(), id)
             .await?
             .ok_or(AppError::NotFound)?;
-        if person.status == FunnelStatus::Repere
-            && matches!(
-                outcome,
-                Some(ContactOutcome::Joint | ContactOutcome::RendezVous)
-            )
-        {
+        if person.status == FunnelStatus::Repere {
             store::persons::set_status(&mut w.conn(), id, FunnelStatus::Contacte, on, None, now)
                 .await?;
         }

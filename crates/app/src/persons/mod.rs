@@ -31,7 +31,7 @@ pub use access_log::{
 pub use caseload::{CASELOAD_PAGE, Caseload, CaseloadInput, caseload, rank_names};
 pub use file::{PersonFile, file};
 pub use funnel::{EntryInput, enter_accompaniment, set_status};
-pub use group::{add_member, change_referent, end_member, revoke_consent, team};
+pub use group::{add_member, change_referent, end_member, partners, revoke_consent, team};
 pub use health::{HealthInput, set_health};
 pub use identity::update;
 pub use journal::{EntryForm, add_entry};

@@ -188,6 +188,21 @@ pub async fn get(c: &mut Conn<'_>, id: PersonId) -> Result<Option<Person>, Store
     .optional()
 }
 
+/// Whether the person agrees to be recontacted (the consent's « recontact » purpose, once
+/// recorded, is the answer).
+pub async fn set_agrees_recontact(
+    c: &mut Conn<'_>,
+    id: PersonId,
+    agrees: bool,
+) -> Result<(), StoreError> {
+    exec!(c, |c| sqlx::query(
+        "UPDATE persons SET agrees_recontact = $2 WHERE id = $1"
+    )
+    .bind(id.0)
+    .bind(agrees))?;
+    Ok(())
+}
+
 /// The stored address and postcode of a file (never shown: the caller compares it with what
 /// was typed before checking the new one).
 pub async fn address_of(

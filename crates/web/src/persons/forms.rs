@@ -108,12 +108,12 @@ async fn entry_page(
     )
     .await?;
     let team = persons::team(&state.app, f.access.territory()).await?;
-    let mut organisations: Vec<(String, String)> = team
-        .iter()
-        .filter_map(|m| Some((m.organisation_id?.to_string(), m.organisation_name.clone()?)))
+    // Every partner of the territory, whether or not its staff use Passerelle yet.
+    let organisations: Vec<(String, String)> = persons::partners(&state.app, f.access.territory())
+        .await?
+        .into_iter()
+        .map(|(id, name)| (id.0.to_string(), name))
         .collect();
-    organisations.sort();
-    organisations.dedup();
     let referents: Vec<(String, String)> = team
         .iter()
         .map(|m| {
@@ -139,10 +139,12 @@ async fn entry_page(
     } else {
         one(pairs, "referent")
     };
-    let purposes = if pairs.is_empty() {
-        vec!["accompagnement".to_string(), "partage".to_string()]
+    // Nothing is ticked in advance: consent is an affirmative act (CNIL; CJEU, Planet49).
+    let purposes = many(pairs, "purposes");
+    let recontact_hint = if f.person.agrees_recontact {
+        "Lors du repérage, la personne a accepté d'être recontactée."
     } else {
-        many(pairs, "purposes")
+        "Lors du repérage, la personne n'a pas souhaité être recontactée : cochez « Être recontacté » seulement si elle l'accepte maintenant."
     };
     let situation = if pairs.is_empty() {
         SituationInput::from_person(&f.person)
@@ -169,7 +171,9 @@ async fn entry_page(
                     Field::select("method", "Comment il a été donné", &one(pairs, "method"), ConsentMethod::options()).required().errors(e),
                 ],
                 vec![
-                    Checkboxes::new("purposes", "La personne accepte", ConsentPurpose::options(), &purposes).errors(e),
+                    Checkboxes::new("purposes", "La personne accepte", ConsentPurpose::options(), &purposes)
+                        .hint(recontact_hint)
+                        .errors(e),
                     Checkboxes::new("organisations", "Structures avec lesquelles partager", organisations, &many(pairs, "organisations"))
                         .hint("Seulement les informations nécessaires à son accompagnement")
                         .errors(e),

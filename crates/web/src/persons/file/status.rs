@@ -16,6 +16,7 @@ struct StatusPanel<'a> {
     form: Option<Vec<Field>>,
     may_contact: bool,
     open: bool,
+    attempts: usize,
 }
 
 pub(super) fn panel(ctx: &FileContext) -> Option<askama::Result<String>> {
@@ -65,6 +66,7 @@ pub(super) fn panel(ctx: &FileContext) -> Option<askama::Result<String>> {
             form,
             may_contact: status == FunnelStatus::Repere,
             open: ctx.is_refused(FileForm::Status),
+            attempts: ctx.file.attempts_since_contact,
         }
         .render(),
     )
