@@ -20,6 +20,7 @@ pub mod error;
 pub mod form;
 pub mod fuzzing;
 pub mod geocoding;
+pub mod home;
 pub mod jobs;
 pub mod knowledge;
 pub mod mail;
@@ -162,6 +163,7 @@ impl App {
 pub mod models {
     pub use store::audit::Event;
     pub use store::directory::SpecificOffer;
+    pub use store::home::WeekCounts;
     pub use store::jobs::Job;
     pub use store::knowledge::Action;
     pub use store::memberships::{Membership, TeamMember};

@@ -10,6 +10,7 @@ pub mod organisation;
 pub mod person;
 pub mod qpv;
 pub mod role;
+pub mod secrecy;
 pub mod territory;
 pub mod values;
 

@@ -657,6 +657,84 @@ async fn a_professional_records_a_person_and_opens_their_accompaniment_on_postgr
     person_journey(Backend::Postgres).await;
 }
 
+/// Each role's home page shows the week's work: figures that open the filtered lists for those
+/// who follow people, the territory's for its coordinator, aggregates only for a pilot, what
+/// waits for an administrator — accessible, and never wider than the screen.
+async fn home_pages_journey(backend: Backend) {
+    let server = Server::start(backend).await;
+    let b = Browser::open().await;
+    let run = async {
+        for (email, expected, absent) in [
+            (
+                "conseil.ft@demo.passerelle.test",
+                "Mes personnes",
+                "Tout le territoire",
+            ),
+            (
+                "coordination@demo.passerelle.test",
+                "Tout le territoire",
+                "Chiffres du territoire",
+            ),
+            (
+                "pilotage@demo.passerelle.test",
+                "Chiffres du territoire",
+                "Mes personnes",
+            ),
+            ("admin@demo.passerelle.test", "En attente", "Mes personnes"),
+        ] {
+            b.driver.delete_all_cookies().await?;
+            b.driver.set_window_rect(0, 0, 1280, 1000).await?;
+            log_in(&b, &server, email).await?;
+            b.expect_text(expected).await?;
+            let source = b.driver.source().await?;
+            assert!(
+                !source.contains(absent),
+                "{email}: « {absent} » is not theirs"
+            );
+            if email.starts_with("pilotage") {
+                assert!(
+                    !source.contains("href=\"/personnes"),
+                    "a pilot is never led to a person"
+                );
+            }
+            b.check_accessibility(&format!("accueil de {email}")).await;
+            b.check_no_horizontal_scroll(&format!("accueil de {email} à 1 280 px"))
+                .await?;
+            b.driver.set_window_rect(0, 0, 375, 812).await?;
+            b.visit(&server, "/").await?;
+            b.check_no_horizontal_scroll(&format!("accueil de {email} sur téléphone"))
+                .await?;
+            b.check_accessibility(&format!("accueil de {email} sur téléphone"))
+                .await;
+        }
+        // A figure opens its list: the professional's people not yet contacted.
+        b.driver.delete_all_cookies().await?;
+        b.driver.set_window_rect(0, 0, 1280, 1000).await?;
+        log_in(&b, &server, "conseil.ft@demo.passerelle.test").await?;
+        b.driver
+            .find(By::Css("a[href='/personnes?statut=repere']"))
+            .await?
+            .click()
+            .await?;
+        b.expect_text("Mes personnes").await?;
+        b.check_accessibility("personnes repérées").await;
+        Ok::<(), WebDriverError>(())
+    };
+    let outcome = run.await;
+    b.close().await;
+    outcome.expect("the home pages journey");
+}
+
+#[tokio::test]
+async fn each_role_sees_the_week_s_work_on_its_home_page_on_sqlite() {
+    home_pages_journey(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn each_role_sees_the_week_s_work_on_its_home_page_on_postgres() {
+    home_pages_journey(Backend::Postgres).await;
+}
+
 /// The harness itself: a page with a real defect must be caught, or a clean run proves nothing.
 #[tokio::test]
 async fn the_accessibility_check_catches_an_image_without_text_and_an_unlabelled_field() {

@@ -14,6 +14,7 @@ use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool}
 pub mod audit;
 pub mod ban;
 pub mod directory;
+pub mod home;
 pub mod jobs;
 pub mod knowledge;
 pub mod memberships;

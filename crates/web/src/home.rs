@@ -2,10 +2,74 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::Query;
+use axum::extract::{Query, State};
+
+use app::home::{Home, Step};
 
 use crate::layout::{Layout, MessageQuery, Nav};
 use crate::session::CurrentUser;
+use crate::{AppState, WebError};
+
+/// One figure of the week, with the list it opens.
+pub struct Figure {
+    pub label: &'static str,
+    pub value: i64,
+    pub link: String,
+}
+
+/// A pilot's figure: `None` when masked (1 to 4 people).
+pub struct Masked {
+    pub label: &'static str,
+    pub value: Option<i64>,
+}
+
+fn figures(c: &store_counts::WeekCounts, everyone: bool, coordinator: bool) -> Vec<Figure> {
+    let all = if everyone { "&tous=1" } else { "" };
+    let mut v = vec![
+        Figure {
+            label: "à rappeler (tentatives sans réponse)",
+            value: c.to_call_back,
+            link: format!("/personnes?a_rappeler=1{all}"),
+        },
+        Figure {
+            label: "repérées, pas encore contactées",
+            value: c.not_contacted,
+            link: format!("/personnes?statut=repere{all}"),
+        },
+        Figure {
+            label: "sans contact depuis 30 jours",
+            value: c.silent_30,
+            link: format!("/personnes?sans_contact=30{all}"),
+        },
+        Figure {
+            label: "sans contact depuis 60 jours",
+            value: c.silent_60,
+            link: format!("/personnes?sans_contact=60{all}"),
+        },
+        Figure {
+            label: "sans contact depuis 90 jours",
+            value: c.silent_90,
+            link: format!("/personnes?sans_contact=90{all}"),
+        },
+    ];
+    if coordinator {
+        v.push(Figure {
+            label: "sans référent",
+            value: c.without_referent,
+            link: format!("/personnes?sans_referent=1{all}"),
+        });
+        v.push(Figure {
+            label: "repérées cette semaine",
+            value: c.new_this_week,
+            link: format!("/personnes?nouveaux=7{all}"),
+        });
+    }
+    v
+}
+
+mod store_counts {
+    pub use app::models::WeekCounts;
+}
 
 pub struct TerritoryCard {
     pub slug: String,
@@ -22,10 +86,27 @@ pub struct HomePage {
     name: String,
     territories: Vec<TerritoryCard>,
     is_admin: bool,
+    /// The active territory's name, when there is one.
+    territory: Option<String>,
+    /// My people: total and figures.
+    mine: Option<(i64, Vec<Figure>)>,
+    /// The territory's: total and figures (coordinators).
+    everyone: Option<(i64, Vec<Figure>)>,
+    partners_without_staff: Vec<String>,
+    checklist: Vec<Step>,
+    /// A pilot's figures: total, per status, new this week.
+    pilot: Option<(Option<i64>, Vec<Masked>, Option<i64>)>,
+    /// Invitations waiting, mail not delivered, jobs failed.
+    admin: Option<(i64, i64, i64)>,
 }
 
-pub async fn show_home(user: CurrentUser, Query(query): Query<MessageQuery>) -> HomePage {
+pub async fn show_home(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(query): Query<MessageQuery>,
+) -> Result<HomePage, WebError> {
     let c = &user.caller;
+    let week: Home = app::home::week(&state.app, c).await?;
     let active = c.active_territory.as_ref().map(|t| t.id);
     let territories = c
         .territories
@@ -42,11 +123,42 @@ pub async fn show_home(user: CurrentUser, Query(query): Query<MessageQuery>) -> 
             active: Some(t.id) == active,
         })
         .collect();
-    HomePage {
+    let territory_work = week.territory.as_ref();
+    Ok(HomePage {
         layout: Layout::for_user("Accueil", &user, Nav::Home)
             .with_message(query.message.as_deref()),
         name: c.display_name.clone(),
         territories,
         is_admin: c.is_admin(),
-    }
+        territory: c.active_territory.as_ref().map(|t| t.name.clone()),
+        mine: week
+            .mine
+            .as_ref()
+            .map(|m| (m.total, figures(m, false, false))),
+        everyone: territory_work.map(|t| (t.counts.total, figures(&t.counts, true, true))),
+        partners_without_staff: territory_work
+            .map(|t| {
+                t.partners_without_staff
+                    .iter()
+                    .map(|(_, n)| n.clone())
+                    .collect()
+            })
+            .unwrap_or_default(),
+        checklist: territory_work
+            .and_then(|t| t.checklist.clone())
+            .unwrap_or_default(),
+        pilot: week.pilot.map(|p| {
+            (
+                p.total,
+                p.by_status
+                    .into_iter()
+                    .map(|(label, value)| Masked { label, value })
+                    .collect(),
+                p.new_this_week,
+            )
+        }),
+        admin: week
+            .admin
+            .map(|w| (w.invitations, w.failed_mail, w.failed_jobs)),
+    })
 }

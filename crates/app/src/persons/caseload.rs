@@ -21,6 +21,10 @@ pub struct CaseloadInput {
     /// 30, 60 or 90 days without contact.
     pub silent_days: String,
     pub name: String,
+    /// Only people with attempts since their last contact (« à rappeler »).
+    pub to_call_back: bool,
+    /// Only people met in the last N days (7: « repérés cette semaine »).
+    pub new_days: String,
     /// « tous » for a coordinator: the whole territory; otherwise only my people.
     pub everyone: bool,
     pub page: usize,
@@ -69,6 +73,17 @@ pub async fn caseload(
                 Ok(n @ (30 | 60 | 90)) => Some(today - Duration::days(n)),
                 _ => {
                     errors.add("sans_contact", "Choisissez 30, 60 ou 90 jours.");
+                    None
+                }
+            },
+        },
+        to_call_back: input.to_call_back,
+        met_after: match input.new_days.trim() {
+            "" => None,
+            d => match d.parse::<i64>() {
+                Ok(n @ 1..=366) => Some(today - Duration::days(n)),
+                _ => {
+                    errors.add("nouveaux", "Indiquez un nombre de jours entre 1 et 366.");
                     None
                 }
             },

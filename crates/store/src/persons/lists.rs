@@ -18,6 +18,10 @@ pub struct CaseloadFilter {
     pub without_referent: bool,
     /// Only people whose last contact (or repérage) is on or before this date.
     pub silent_since: Option<NaiveDate>,
+    /// Only people with attempts that did not reach them since their last contact.
+    pub to_call_back: bool,
+    /// Only people met after this date (« repérés cette semaine »).
+    pub met_after: Option<NaiveDate>,
     /// Only the people whose group the user belongs to (« Mes personnes »), even for a coordinator.
     pub mine: bool,
     /// Only these ids, best match first: a name search ranked them, and the page keeps that
@@ -70,12 +74,19 @@ fn caseload_conditions(q: &mut Sql, scope: &Scope, f: &CaseloadFilter) {
         q.push(")");
     }
     if f.without_referent {
-        q.push(" AND NOT EXISTS (SELECT 1 FROM person_members r WHERE r.person_id = p.id AND r.is_referent AND r.ended_at IS NULL)");
+        q.push(" AND p.status <> 'sorti' AND NOT EXISTS (SELECT 1 FROM person_members r WHERE r.person_id = p.id AND r.is_referent AND r.ended_at IS NULL)");
     }
     if let Some(date) = f.silent_since {
         q.push(" AND COALESCE(p.last_contact_on, p.met_on) <= ")
             .bind(date)
             .push(" AND p.status <> 'sorti'");
+    }
+    if f.to_call_back {
+        q.push(" AND ");
+        crate::home::to_call_back(q);
+    }
+    if let Some(date) = f.met_after {
+        q.push(" AND p.met_on > ").bind(date);
     }
     if f.mine {
         q.push(" AND ");

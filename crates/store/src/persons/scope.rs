@@ -67,7 +67,7 @@ impl Scope {
     }
 
     /// The predicate for counts: aggregates cover the territory.
-    pub(super) fn counted(&self, q: &mut Sql) {
+    pub(crate) fn counted(&self, q: &mut Sql) {
         match self {
             Scope::Group { .. } => self.rows(q),
             Scope::Territory { .. } | Scope::Aggregate { .. } => self.live(q),

@@ -27,6 +27,8 @@ pub struct CaseloadQuery {
     sans_referent: String,
     sans_contact: String,
     nom: String,
+    a_rappeler: String,
+    nouveaux: String,
     tous: String,
     #[serde(skip_serializing)]
     page: Option<usize>,
@@ -93,6 +95,8 @@ pub async fn list(
         without_referent: !q.sans_referent.is_empty(),
         silent_days: q.sans_contact.clone(),
         name: q.nom.clone(),
+        to_call_back: !q.a_rappeler.is_empty(),
+        new_days: q.nouveaux.clone(),
         everyone: !q.tous.is_empty(),
         page: q.page.unwrap_or(1),
     };
