@@ -315,6 +315,28 @@ async fn offline_geocoding_in(
             (synthetic::noisy(&mut rng, row), row.lon, row.lat)
         })
         .collect();
+    // The same addresses typed each way, to compare every kind of noise with the clean line.
+    let per_kind = (queries / synthetic::Noise::ALL.len()).max(1);
+    let picked: Vec<usize> = (0..per_kind)
+        .map(|_| (rng.next_u64() % rows.len() as u64) as usize)
+        .collect();
+    let by_kind: Vec<(synthetic::Noise, Vec<(String, f64, f64)>)> = synthetic::Noise::ALL
+        .iter()
+        .map(|kind| {
+            let queries = picked
+                .iter()
+                .map(|&i| {
+                    let row = &rows[i];
+                    (
+                        synthetic::noisy_with(&mut rng, row, &[*kind]),
+                        row.lon,
+                        row.lat,
+                    )
+                })
+                .collect();
+            (*kind, queries)
+        })
+        .collect();
     drop(rows);
     let db = scratch_sqlite(dir).await?;
     let settings = app::Settings {
@@ -337,24 +359,47 @@ async fn offline_geocoding_in(
         size as f64 / 1e6,
         import
     );
-    let started = Instant::now();
-    let mut right = 0;
-    for (query, lon, lat) in &sample {
-        if let Ok(Some(found)) = app.geocoder.geocode(query).await
-            && (found.lon - lon).abs() < 1e-9
-            && (found.lat - lat).abs() < 1e-9
-        {
-            right += 1;
+    let run = |queries: &[(String, f64, f64)]| {
+        let queries = queries.to_vec();
+        let app = app.clone();
+        async move {
+            let started = Instant::now();
+            let mut right = 0;
+            for (query, lon, lat) in &queries {
+                if let Ok(Some(found)) = app.geocoder.geocode(query).await
+                    && (found.lon - lon).abs() < 1e-9
+                    && (found.lat - lat).abs() < 1e-9
+                {
+                    right += 1;
+                }
+            }
+            (right, started.elapsed().as_secs_f64())
         }
-    }
-    let seconds = started.elapsed().as_secs_f64();
+    };
+    let (right, seconds) = run(&sample).await;
     println!(
-        "Géocodage hors ligne, 1 cœur : {} adresses bruitées en {:.2} s → {} ; exactes au premier résultat : {:.2} %",
+        "Géocodage hors ligne, 1 cœur : {} adresses bruitées (mélange) en {:.2} s → {} ; exactes au premier résultat : {:.2} %",
         sample.len(),
         seconds,
         per_second(sample.len(), seconds),
         100.0 * right as f64 / sample.len() as f64
     );
+    println!(
+        "Par sorte de bruit, les mêmes {per_kind} adresses (temps rapporté à la ligne propre, même exécution) :"
+    );
+    let mut clean_seconds = None;
+    for (kind, queries) in &by_kind {
+        let (right, seconds) = run(queries).await;
+        let base = *clean_seconds.get_or_insert(seconds);
+        println!(
+            "  {:<22} exactes {:6.2} %   {:>8}   ×{:.2} du temps de la ligne propre   ex. « {} »",
+            kind.label(),
+            100.0 * right as f64 / queries.len() as f64,
+            per_second(queries.len(), seconds),
+            seconds / base.max(1e-9),
+            queries.first().map_or("", |q| q.0.as_str())
+        );
+    }
     for (query, _, _) in sample.iter().take(5) {
         println!("  exemple : {query}");
     }

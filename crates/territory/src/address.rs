@@ -68,6 +68,152 @@ pub fn normalize(text: &str) -> String {
         .join(" ")
 }
 
+/// Words that name a part of a building, followed by its number or letter (« bât. B »,
+/// « appt 12 », « esc. 3 », « porte 5 »): what residents of social housing add to their line.
+const COMPLEMENTS: &[&str] = &[
+    "bat",
+    "batiment",
+    "bt",
+    "appt",
+    "app",
+    "apt",
+    "appart",
+    "appartement",
+    "esc",
+    "escalier",
+    "etage",
+    "etg",
+    "log",
+    "logement",
+    "hall",
+    "porte",
+    "entree",
+    "cage",
+];
+
+/// Street types: what remains of an address must still name a street for a « résidence » to
+/// be dropped (otherwise the résidence is the street, as the BAN sometimes names it).
+const STREET_TYPES: &[&str] = &[
+    "rue",
+    "avenue",
+    "boulevard",
+    "allee",
+    "chemin",
+    "impasse",
+    "place",
+    "route",
+    "quai",
+    "cours",
+    "square",
+    "faubourg",
+    "villa",
+    "lotissement",
+    "passage",
+    "sentier",
+    "promenade",
+    "voie",
+    "ruelle",
+    "esplanade",
+    "parvis",
+    "rond",
+    "cite",
+    "hameau",
+    "lieu",
+];
+
+/// A building part's number or letter: « b », « 12 », « a2 », « 108 ».
+fn is_part_value(word: &str) -> bool {
+    word.len() <= 4 && (word.chars().any(|c| c.is_ascii_digit()) || word.len() == 1)
+}
+
+/// « 2e », « 3eme », « 1er », « 1ere »: an ordinal before « étage ».
+fn is_ordinal(word: &str) -> bool {
+    let digits = word.chars().take_while(char::is_ascii_digit).count();
+    digits > 0 && matches!(&word[digits..], "e" | "eme" | "er" | "ere")
+}
+
+/// Drops what is not the street from a normalised address: building parts (bâtiment, appt,
+/// escalier, porte, étage, rez-de-chaussée), a résidence's name, a post-office box, « cedex »
+/// and a final « France ».
+fn strip_complements(words: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(words.len());
+    let mut i = 0;
+    while i < words.len() {
+        let w = words[i].as_str();
+        let next = words.get(i + 1).map(String::as_str);
+        let after = words.get(i + 2).map(String::as_str);
+        // « appt n 5 », « appt no 5 »: the « n° » between marker and value.
+        let numbered = matches!(next, Some("n" | "no" | "num" | "numero"));
+        if COMPLEMENTS.contains(&w) {
+            if numbered && after.is_some_and(is_part_value) {
+                i += 3;
+                continue;
+            }
+            if next.is_some_and(is_part_value) && !(w == "porte" && next == Some("d")) {
+                i += 2;
+                continue;
+            }
+        }
+        if is_ordinal(w) && next == Some("etage") {
+            i += 2;
+            continue;
+        }
+        if w == "rdc" {
+            i += 1;
+            continue;
+        }
+        if w == "bp" && next.is_some_and(|n| n.chars().all(|c| c.is_ascii_digit())) {
+            i += 2;
+            continue;
+        }
+        if w == "b"
+            && next == Some("p")
+            && after.is_some_and(|n| n.chars().all(|c| c.is_ascii_digit()))
+        {
+            i += 3;
+            continue;
+        }
+        if w == "cedex" {
+            i += if next.is_some_and(|n| n.len() <= 2 && n.chars().all(|c| c.is_ascii_digit())) {
+                2
+            } else {
+                1
+            };
+            continue;
+        }
+        if w == "residence" {
+            // The résidence's name runs to the house number, a street type or the postcode.
+            let end = words[i + 1..]
+                .iter()
+                .position(|x| {
+                    x.starts_with(|c: char| c.is_ascii_digit())
+                        || STREET_TYPES.contains(&x.as_str())
+                })
+                .map_or(words.len(), |p| i + 1 + p);
+            let rest_names_a_street = words[end..]
+                .iter()
+                .chain(out.iter())
+                .any(|x| STREET_TYPES.contains(&x.as_str()));
+            if rest_names_a_street {
+                i = end;
+                continue;
+            }
+        }
+        out.push(words[i].clone());
+        i += 1;
+    }
+    // « … 59600 Maubeuge France »: the country after the commune.
+    if out.len() > 2
+        && out.last().map(String::as_str) == Some("france")
+        && out[..out.len() - 1]
+            .iter()
+            .any(|w| w.len() == 5 && w.chars().all(|c| c.is_ascii_digit()))
+    {
+        out.pop();
+    }
+    out
+}
+
 /// An address split into its parts; every text part is normalised.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ParsedAddress {
@@ -84,11 +230,18 @@ pub struct ParsedAddress {
 /// postcode, the commune cannot be told from the street by syntax alone: the whole rest is the
 /// street, and the matcher tries its last words as a commune name.
 pub fn parse(text: &str) -> ParsedAddress {
-    let words: Vec<String> = normalize(text)
-        .split(' ')
-        .filter(|w| !w.is_empty())
-        .map(str::to_string)
-        .collect();
+    // A last comma-separated part that says « France » is the country, whatever precedes it.
+    let text = match text.rsplit_once(',') {
+        Some((before, country)) if fold(country).trim() == "france" => before,
+        _ => text,
+    };
+    let words = strip_complements(
+        normalize(text)
+            .split(' ')
+            .filter(|w| !w.is_empty())
+            .map(str::to_string)
+            .collect(),
+    );
     let mut parsed = ParsedAddress::default();
     let mut rest: &[String] = &words;
     // A leading house number, possibly glued to its repetition (« 12bis », « 3b »).
@@ -207,6 +360,49 @@ mod tests {
             (e.number, e.postcode.as_deref(), e.commune.as_str()),
             (None, Some("59600"), "maubeuge")
         );
+    }
+
+    #[test]
+    fn what_residents_add_to_their_line_is_not_the_street() {
+        let clean = parse("12 rue des Lilas 59600 Maubeuge");
+        for noisy in [
+            "Bât. B, 12 rue des Lilas 59600 Maubeuge",
+            "12 rue des Lilas bâtiment D 59600 Maubeuge",
+            "12 rue des Lilas Appt 12 59600 Maubeuge",
+            "12 rue des Lilas appartement 47, 59600 Maubeuge",
+            "12 rue des Lilas Appt n° 5 59600 Maubeuge",
+            "Résidence Les Tilleuls, 12 rue des Lilas 59600 Maubeuge",
+            "Rés. Les Hortensias 12 rue des Lilas 59600 Maubeuge",
+            "12 rue des Lilas Résidence du Parc 59600 Maubeuge",
+            "12 rue des Lilas Escalier 3 Porte 5 59600 Maubeuge",
+            "12 rue des Lilas 2e étage 59600 Maubeuge",
+            "12 rue des Lilas RDC 59600 Maubeuge",
+            "12 rue des Lilas 59600 Maubeuge France",
+            "12 rue des Lilas, 59600 Maubeuge, France",
+            "12 rue des Lilas BP 123 59600 Maubeuge",
+            "12 rue des Lilas B.P. 45 59600 Maubeuge CEDEX",
+            "12 rue des Lilas 59600 Maubeuge Cedex 9",
+        ] {
+            assert_eq!(parse(noisy), clean, "{noisy}");
+        }
+    }
+
+    #[test]
+    fn streets_named_like_complements_are_kept() {
+        // The BAN names some streets « Résidence … », « Porte de … », « avenue de France ».
+        assert_eq!(
+            parse("3 Résidence les Pins 59600 Maubeuge").street,
+            "residence les pins"
+        );
+        assert_eq!(
+            parse("8 Porte de Paris 59000 Lille").street,
+            "porte de paris"
+        );
+        assert_eq!(
+            parse("7 ter avenue de France 75013 Paris").street,
+            "avenue de france"
+        );
+        assert_eq!(parse("7 avenue de France").street, "avenue de france");
     }
 
     proptest! {

@@ -249,21 +249,96 @@ pub fn ban(seed: u64, lines: usize) -> Vec<crate::offline::BanRow> {
     rows
 }
 
-/// A noisy way of typing an address, as people do: a typo, an abbreviation, no postcode,
-/// extra words, lost accents or case — one or two of them.
-pub fn noisy(rng: &mut Rng, row: &crate::offline::BanRow) -> String {
-    let mut street = row.nom_voie.clone();
-    let mut kinds = vec![rng.next_u64() % 5];
-    if rng.next_u64().is_multiple_of(3) {
-        kinds.push(rng.next_u64() % 5);
+/// One way people type an address differently from the BAN's line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Noise {
+    /// As the BAN writes it.
+    Clean,
+    /// A letter of the street dropped, doubled or swapped.
+    Typo,
+    /// « r », « av. », « bd », « St », « Gal »…
+    Abbreviation,
+    NoPostcode,
+    /// Upper-case street, lower-case commune, no accents.
+    Case,
+    /// What residents of social housing add to their line.
+    Building,
+    Apartment,
+    Residence,
+    Staircase,
+    Door,
+    Floor,
+    /// « France » at the end.
+    Country,
+    PostBox,
+    Cedex,
+}
+
+impl Noise {
+    pub const ALL: [Noise; 14] = [
+        Noise::Clean,
+        Noise::Typo,
+        Noise::Abbreviation,
+        Noise::NoPostcode,
+        Noise::Case,
+        Noise::Building,
+        Noise::Apartment,
+        Noise::Residence,
+        Noise::Staircase,
+        Noise::Door,
+        Noise::Floor,
+        Noise::Country,
+        Noise::PostBox,
+        Noise::Cedex,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Noise::Clean => "ligne propre",
+            Noise::Typo => "faute de frappe",
+            Noise::Abbreviation => "abréviations",
+            Noise::NoPostcode => "sans code postal",
+            Noise::Case => "casse et accents",
+            Noise::Building => "bâtiment",
+            Noise::Apartment => "appartement",
+            Noise::Residence => "résidence",
+            Noise::Staircase => "escalier",
+            Noise::Door => "porte",
+            Noise::Floor => "étage",
+            Noise::Country => "« France » à la fin",
+            Noise::PostBox => "boîte postale",
+            Noise::Cedex => "CEDEX",
+        }
     }
+}
+
+/// A noisy way of typing an address, as people do: one or two of the first kinds of noise.
+pub fn noisy(rng: &mut Rng, row: &crate::offline::BanRow) -> String {
+    let mut kinds = vec![Noise::ALL[1 + (rng.next_u64() % 4) as usize]];
+    if rng.next_u64().is_multiple_of(3) {
+        kinds.push(Noise::ALL[1 + (rng.next_u64() % 4) as usize]);
+    }
+    if rng.next_u64().is_multiple_of(4) {
+        kinds.push(Noise::ALL[5 + (rng.next_u64() % 9) as usize]);
+    }
+    noisy_with(rng, row, &kinds)
+}
+
+/// The address typed with these kinds of noise.
+pub fn noisy_with(rng: &mut Rng, row: &crate::offline::BanRow, kinds: &[Noise]) -> String {
+    let mut street = row.nom_voie.clone();
     let mut postcode = row.code_postal.clone();
     let mut commune = row.nom_commune.clone();
-    let mut extra = String::new();
+    let mut before = String::new();
+    let mut after_street = String::new();
+    let mut after_commune = String::new();
+    let pick = |rng: &mut Rng, options: &[&str]| -> String {
+        options[(rng.next_u64() % options.len() as u64) as usize].to_string()
+    };
     for kind in kinds {
         match kind {
-            0 => {
-                // A typo in the street name: a letter dropped, doubled or swapped.
+            Noise::Clean => {}
+            Noise::Typo => {
                 let chars: Vec<char> = street.chars().collect();
                 let at = 4 + (rng.next_u64() as usize % chars.len().saturating_sub(5).max(1));
                 let mut out = chars.clone();
@@ -277,7 +352,7 @@ pub fn noisy(rng: &mut Rng, row: &crate::offline::BanRow) -> String {
                 }
                 street = out.into_iter().collect();
             }
-            1 => {
+            Noise::Abbreviation => {
                 for (long, short) in [
                     ("Rue", "r"),
                     ("Avenue", "av."),
@@ -291,20 +366,61 @@ pub fn noisy(rng: &mut Rng, row: &crate::offline::BanRow) -> String {
                     street = street.replace(long, short);
                 }
             }
-            2 => postcode.clear(),
-            3 => {
-                extra = [
-                    " résidence les Pins",
-                    " bâtiment B",
-                    " appartement 12",
-                    " 2e étage",
-                ][(rng.next_u64() % 4) as usize]
-                    .to_string()
-            }
-            _ => {
+            Noise::NoPostcode => postcode.clear(),
+            Noise::Case => {
                 street = crate::address::normalize(&street).to_uppercase();
                 commune = commune.to_lowercase();
             }
+            Noise::Building => {
+                let b = pick(rng, &["Bât. B", "bâtiment D", "Bat C", "BAT. A2", "Bt 4"]);
+                if rng.next_u64().is_multiple_of(2) {
+                    before = format!("{b}, ");
+                } else {
+                    after_street = format!(" {b}");
+                }
+            }
+            Noise::Apartment => {
+                after_street = format!(
+                    " {}",
+                    pick(
+                        rng,
+                        &[
+                            "Appt 12",
+                            "appartement 47",
+                            "apt. 3",
+                            "App 108",
+                            "Appt n° 5"
+                        ]
+                    )
+                )
+            }
+            Noise::Residence => {
+                before = format!(
+                    "{}, ",
+                    pick(
+                        rng,
+                        &[
+                            "Résidence Les Tilleuls",
+                            "résidence du Parc",
+                            "Rés. Les Hortensias",
+                            "Residence Jean Moulin"
+                        ]
+                    )
+                )
+            }
+            Noise::Staircase => {
+                after_street = format!(" {}", pick(rng, &["Escalier 3", "esc. B", "Esc 2"]))
+            }
+            Noise::Door => after_street = format!(" {}", pick(rng, &["Porte 5", "porte 12"])),
+            Noise::Floor => {
+                after_street = format!(
+                    " {}",
+                    pick(rng, &["2e étage", "3ème étage", "étage 4", "RDC"])
+                )
+            }
+            Noise::Country => after_commune = pick(rng, &[" France", " FRANCE", ", France"]),
+            Noise::PostBox => after_street = format!(" {}", pick(rng, &["BP 123", "B.P. 45"])),
+            Noise::Cedex => after_commune = pick(rng, &[" CEDEX", " Cedex 9", " cedex 01"]),
         }
     }
     let rep = if row.rep.is_empty() {
@@ -314,9 +430,9 @@ pub fn noisy(rng: &mut Rng, row: &crate::offline::BanRow) -> String {
     };
     let number = row.numero.map(|n| format!("{n}{rep} ")).unwrap_or_default();
     if postcode.is_empty() {
-        format!("{number}{street}{extra}, {commune}")
+        format!("{before}{number}{street}{after_street}, {commune}{after_commune}")
     } else {
-        format!("{number}{street}{extra}, {postcode} {commune}")
+        format!("{before}{number}{street}{after_street}, {postcode} {commune}{after_commune}")
     }
 }
 
