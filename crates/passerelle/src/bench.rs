@@ -252,6 +252,9 @@ async fn mass_check_in(dir: &std::path::Path, rows: usize) -> Result<(), String>
 /// `passerelle bench geocodage`: the offline geocoder on a synthetic BAN file of `lines`
 /// addresses — import time and peak memory, then throughput and top-1 accuracy on noisy ways
 /// of typing `queries` of its addresses.
+/// An address as typed, and where the BAN puts it.
+type Query = (String, f64, f64);
+
 pub async fn offline_geocoding(lines: usize, queries: usize) -> Result<(), String> {
     let dir = std::env::temp_dir().join(format!("passerelle-bench-geo-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
@@ -309,7 +312,7 @@ async fn offline_geocoding_in(
     }
     let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
     let mut rng = synthetic::Rng::new(7);
-    let sample: Vec<(String, f64, f64)> = (0..queries)
+    let sample: Vec<Query> = (0..queries)
         .map(|_| {
             let row = &rows[(rng.next_u64() % rows.len() as u64) as usize];
             (synthetic::noisy(&mut rng, row), row.lon, row.lat)
@@ -320,7 +323,7 @@ async fn offline_geocoding_in(
     let picked: Vec<usize> = (0..per_kind)
         .map(|_| (rng.next_u64() % rows.len() as u64) as usize)
         .collect();
-    let by_kind: Vec<(synthetic::Noise, Vec<(String, f64, f64)>)> = synthetic::Noise::ALL
+    let by_kind: Vec<(synthetic::Noise, Vec<Query>)> = synthetic::Noise::ALL
         .iter()
         .map(|kind| {
             let queries = picked
@@ -359,7 +362,7 @@ async fn offline_geocoding_in(
         size as f64 / 1e6,
         import
     );
-    let run = |queries: &[(String, f64, f64)]| {
+    let run = |queries: &[Query]| {
         let queries = queries.to_vec();
         let app = app.clone();
         async move {
