@@ -260,6 +260,7 @@ pub async fn seed(app: &App) -> Result<DemoReport, AppError> {
     }
     tx.commit().await?;
     let qpv = crate::qpv::seed_demo(app).await?;
+    crate::geocoding::seed_demo(app).await?;
     let services = crate::demo_directory::seed(app).await?;
     let persons = crate::demo_persons::seed(app).await?;
     Ok(DemoReport {
@@ -329,6 +330,12 @@ mod tests {
             assert_eq!(first, (2, 8, 5));
             let point = crate::qpv::lookup_point(&app, 3.962, 50.272, domain::Millesime::Y2024).expect("valid point");
             assert_eq!(point.code_qp.as_deref(), Some("QN05990N"), "the demo's fictional QPVs are loaded");
+            // The demo's address extract answers without any network (the BAN API is out of reach).
+            let answer = crate::qpv::lookup_address(&app, "Bât. B, 5 rue des Tilleuls 59600 Maubeuge", domain::Millesime::Y2024).await.expect("offline address check");
+            assert_eq!(answer.qpv.code_qp.as_deref(), Some("QN05990N"), "{answer:?}");
+            let outside = crate::qpv::lookup_address(&app, "20 avenue de France 59600 Maubeuge", domain::Millesime::Y2024).await.expect("offline address check");
+            assert_eq!(outside.qpv.code_qp, None);
+            assert!(outside.label.is_some(), "found, outside any QPV");
             let login = crate::auth::login(&app, "conseil.ft@demo.passerelle.test", PASSWORD, "127.0.0.1").await.expect("demo login");
             let caller = crate::caller::load(&app, &login.token).await.expect("load").expect("session");
             assert_eq!(caller.territories.iter().map(|t| t.slug.as_str()).collect::<Vec<_>>(), vec!["demo"]);

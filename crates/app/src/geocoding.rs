@@ -147,6 +147,22 @@ pub async fn import_ban(
     Ok(count)
 }
 
+/// The demo's offline address extract (fictional streets of Maubeuge and Louvroil around the
+/// demo's fictional QPVs, in the official BAN format): imported when no BAN address is, so
+/// « Vérifier une adresse » and the mass check answer on a fresh machine without network.
+pub async fn seed_demo(app: &App) -> Result<u64, AppError> {
+    let mut pooled = app.db.acquire().await?;
+    if store::ban::count(&mut pooled.conn()).await? > 0 {
+        return Ok(0);
+    }
+    drop(pooled);
+    import_ban(
+        app,
+        std::io::Cursor::new(include_bytes!("../data/ban-demo.csv").as_slice()),
+    )
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -355,6 +355,20 @@ pub async fn lookup_addresses(
         .collect())
 }
 
+/// The QPVs of the caller's territory on a map (to pick one by its name when an address
+/// cannot be checked); empty without a territory.
+pub async fn of_territory(
+    app: &App,
+    caller: &crate::Caller,
+    millesime: Millesime,
+) -> Result<Vec<(String, String)>, AppError> {
+    let Some(territory) = caller.active_territory.as_ref() else {
+        return Ok(Vec::new());
+    };
+    let mut pooled = app.db.acquire().await?;
+    Ok(store::qpv::of_territory(&mut pooled.conn(), territory.id, millesime).await?)
+}
+
 /// Imports the fictional QPVs of the demo (« données fictives ») over its real communes.
 pub async fn seed_demo(app: &App) -> Result<ImportReport, AppError> {
     import(

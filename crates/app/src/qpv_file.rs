@@ -259,6 +259,9 @@ pub async fn check_file<B: AsRef<[u8]> + Send + 'static>(
         flagged: 0,
     };
     let year = millesime.year().to_string();
+    // Once the geocoder has failed, the rest of the file is not sent to it again: every row
+    // comes back with the reason instead of the whole file failing (or waiting each time).
+    let mut geocoder_down = false;
     for chunk in rows.chunks(CHUNK) {
         let mut points: Vec<RowState> = Vec::with_capacity(chunk.len());
         let mut to_geocode: Vec<(usize, String)> = Vec::new();
@@ -301,12 +304,24 @@ pub async fn check_file<B: AsRef<[u8]> + Send + 'static>(
         }
         if !to_geocode.is_empty() {
             let addresses: Vec<String> = to_geocode.iter().map(|(_, a)| a.clone()).collect();
-            let answers = app
-                .geocoder
-                .geocode_batch(&addresses)
-                .await
-                .map_err(|e| AppError::Unavailable(e.to_string()))?;
-            for ((i, _), answer) in to_geocode.iter().zip(answers) {
+            let answers = if geocoder_down {
+                None
+            } else {
+                match app.geocoder.geocode_batch(&addresses).await {
+                    Ok(answers) => Some(answers),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "mass check: geocoder unavailable");
+                        geocoder_down = true;
+                        None
+                    }
+                }
+            };
+            if answers.is_none() {
+                for (i, _) in &to_geocode {
+                    points[*i] = RowState::Flagged("géocodage indisponible".into());
+                }
+            }
+            for ((i, _), answer) in to_geocode.iter().zip(answers.unwrap_or_default()) {
                 points[*i] = match answer {
                     Some(g) => RowState::Located(Located {
                         lon: g.lon,

@@ -718,6 +718,14 @@ async fn home_pages_journey(backend: Backend) {
             .await?;
         b.expect_text("Mes personnes").await?;
         b.check_accessibility("personnes repérées").await;
+        // A fresh demo checks addresses without any network: its own address extract answers.
+        b.visit(
+            &server,
+            "/qpv/verifier?adresse=B%C3%A2t.+B%2C+5+rue+des+Tilleuls+59600+Maubeuge&millesime=2024",
+        )
+        .await?;
+        b.expect_text("Dans un quartier prioritaire").await?;
+        b.check_accessibility("adresse vérifiée hors ligne").await;
         Ok::<(), WebDriverError>(())
     };
     let outcome = run.await;

@@ -162,3 +162,22 @@ pub async fn counts(c: &mut Conn<'_>) -> Result<Vec<(i32, i64, i64)>, StoreError
     let sql = "SELECT millesime, COUNT(*), COUNT(geometry) FROM qpv_zones GROUP BY millesime ORDER BY millesime";
     Ok(run!(c, |c| sqlx::query_as(sql).fetch_all(&mut **c).await)?)
 }
+
+/// The QPVs of a map in a territory's communes, by name: (code, name).
+pub async fn of_territory(
+    c: &mut Conn<'_>,
+    territory: domain::TerritoryId,
+    millesime: Millesime,
+) -> Result<Vec<(String, String)>, StoreError> {
+    let mut q = crate::sql::Sql::new(
+        "SELECT DISTINCT z.code, z.name FROM qpv_zones z
+         JOIN qpv_communes qc ON qc.millesime = z.millesime AND qc.code = z.code
+         JOIN territory_communes tc ON tc.insee_code = qc.insee_code
+         WHERE tc.territory_id = ",
+    );
+    q.bind(territory)
+        .push(" AND z.millesime = ")
+        .bind(i64::from(millesime.year()))
+        .push(" ORDER BY z.name, z.code");
+    q.fetch_all(c).await
+}

@@ -18,6 +18,9 @@ use crate::{AppState, WebError};
 pub struct CheckQuery {
     adresse: Option<String>,
     millesime: Option<String>,
+    /// A position instead of an address (WGS 84), when the address cannot be checked.
+    lon: Option<String>,
+    lat: Option<String>,
 }
 
 pub struct ResultView {
@@ -39,6 +42,12 @@ pub struct CheckPage {
     millesime: Field,
     result: Option<ResultView>,
     qpv_count: usize,
+    /// No geocoder answered: the address is kept, other ways are offered.
+    unavailable: bool,
+    position: Vec<Field>,
+    /// The territory's QPVs on this map, to pick one by its name.
+    territory_qpvs: Vec<(String, String)>,
+    millesime_year: i32,
 }
 
 pub async fn check_address(
@@ -59,7 +68,45 @@ pub async fn check_address(
         }
     };
     let mut result = None;
-    if let Some(address) = q.adresse.as_deref().filter(|_| errors.is_empty()) {
+    let mut unavailable = false;
+    let position = (
+        q.lon.as_deref().map(str::trim),
+        q.lat.as_deref().map(str::trim),
+    );
+    if let (Some(lon), Some(lat)) = position
+        && !lon.is_empty()
+        && errors.is_empty()
+    {
+        let number = |field: &'static str, text: &str, errors: &mut FieldErrors| {
+            text.replace(',', ".").parse::<f64>().map_err(|_| {
+                errors.add(field, "Indiquez un nombre, par exemple 3,962.");
+            })
+        };
+        if let (Ok(x), Ok(y)) = (
+            number("lon", lon, &mut errors),
+            number("lat", lat, &mut errors),
+        ) {
+            match app::qpv::lookup_point(&state.app, x, y, millesime) {
+                Ok(p) => {
+                    result = Some(ResultView {
+                        label: Some(format!("position {lon} ; {lat}")),
+                        inside: p.code_qp.clone().zip(p.lib_qp.clone()),
+                        nearest: match (p.qpv_proche, p.lib_qpv_proche, p.distance_m) {
+                            (Some(c), Some(n), Some(d)) => Some((c, n, d)),
+                            _ => None,
+                        },
+                        uncertain: false,
+                        confidence: "sûr",
+                        near_boundary: p.distance_m.is_some_and(|d| d < 50.0),
+                        millesime: p.millesime,
+                        score: None,
+                    })
+                }
+                Err(app::AppError::Invalid(e)) => errors = e,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    } else if let Some(address) = q.adresse.as_deref().filter(|_| errors.is_empty()) {
         match app::qpv::lookup_address(&state.app, address, millesime).await {
             Ok(a) => {
                 let near_boundary = a.qpv.distance_m.is_some_and(|d| d < 50.0);
@@ -78,9 +125,19 @@ pub async fn check_address(
                 });
             }
             Err(app::AppError::Invalid(e)) => errors = e,
+            // The check stays on its page: the address kept, other ways offered.
+            Err(app::AppError::Unavailable(reason)) => {
+                tracing::warn!(%reason, "address check: geocoder unavailable");
+                unavailable = true;
+            }
             Err(e) => return Err(e.into()),
         }
     }
+    let territory_qpvs = if unavailable {
+        app::qpv::of_territory(&state.app, &user.caller, millesime).await?
+    } else {
+        Vec::new()
+    };
     let options = Millesime::ALL
         .iter()
         .rev()
@@ -110,6 +167,29 @@ pub async fn check_address(
         .errors(&errors),
         result,
         qpv_count: state.app.qpv.index().count(millesime),
+        unavailable,
+        position: vec![
+            Field::typed(
+                "lon",
+                "Longitude (WGS 84)",
+                q.lon.as_deref().unwrap_or(""),
+                "text",
+                "off",
+            )
+            .hint("Par exemple 3,962")
+            .errors(&errors),
+            Field::typed(
+                "lat",
+                "Latitude (WGS 84)",
+                q.lat.as_deref().unwrap_or(""),
+                "text",
+                "off",
+            )
+            .hint("Par exemple 50,272")
+            .errors(&errors),
+        ],
+        territory_qpvs,
+        millesime_year: millesime.year(),
     })
 }
 

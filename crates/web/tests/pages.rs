@@ -361,6 +361,93 @@ async fn the_qpv_api_and_page_answer_for_points_addresses_and_batches_on_postgre
     qpv_api_and_page(store::Backend::Postgres).await;
 }
 
+/// No geocoder can answer (the BAN API is out of reach, no BAN file imported): the checks do not
+/// dead-end.
+async fn checks_without_a_geocoder(backend: store::Backend) {
+    let settings = app::Settings {
+        ban_api_url: "http://127.0.0.1:9".into(),
+        ..app::Settings::default()
+    };
+    let f = Fixture::with_settings(backend, settings).await;
+    app::qpv::seed_demo(&f.app).await.expect("demo QPVs");
+    let mut client = Client::new(&f);
+    client.login("coordination@test.fr", PASSWORD).await;
+    // « Vérifier une adresse » stays on its page, the address kept, other ways offered.
+    let page = client
+        .get("/qpv/verifier?adresse=12+rue+des+Tilleuls+59600+Maubeuge&millesime=2024")
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("adresse indisponible pour le moment"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("value=\"12 rue des Tilleuls 59600 Maubeuge\""),
+        "the address is kept"
+    );
+    assert!(
+        page.body.contains("Vérifier la position") && page.body.contains("Choisir le quartier")
+    );
+    assert!(
+        !page.body.contains("refused") && !page.body.contains("error sending"),
+        "no English text from a library"
+    );
+    // By position: the answer.
+    let page = client
+        .get("/qpv/verifier?lon=3,962&lat=50,272&millesime=2024")
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("Dans un quartier prioritaire") && page.body.contains("QN05990N"),
+        "{}",
+        page.body
+    );
+    // The mass check answers every row, each saying why, instead of failing the file.
+    let csrf = client.get("/qpv/verification-en-masse").await.csrf();
+    let request = Request::post("/qpv/verification-en-masse")
+        .header(header::COOKIE, client.cookie_header())
+        .header(header::CONTENT_TYPE, "multipart/form-data; boundary=XyZ")
+        .body(Body::from(multipart(
+            "XyZ",
+            &[("csrf_token", &csrf), ("millesime", "2024")],
+            Some((
+                "adresses.csv",
+                "adresse\n12 rue des Tilleuls 59600 Maubeuge\n3 rue de la Gare 59720 Louvroil\n"
+                    .as_bytes(),
+            )),
+        )))
+        .expect("request");
+    let response = client
+        .router
+        .clone()
+        .oneshot(request)
+        .await
+        .expect("response");
+    assert_eq!(response.status(), StatusCode::OK);
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .expect("body");
+    let text = String::from_utf8(bytes.to_vec()).expect("utf-8");
+    let rows: Vec<&str> = text.lines().skip(1).collect();
+    assert_eq!(rows.len(), 2, "{text}");
+    assert!(
+        rows.iter().all(|r| r.ends_with(";géocodage indisponible")),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn without_a_geocoder_the_checks_offer_other_ways_on_sqlite() {
+    checks_without_a_geocoder(store::Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn without_a_geocoder_the_checks_offer_other_ways_on_postgres() {
+    checks_without_a_geocoder(store::Backend::Postgres).await;
+}
+
 async fn mass_check(backend: store::Backend) {
     let f = fixture_with_qpv(backend).await;
     let mut client = Client::new(&f);
