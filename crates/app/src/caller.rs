@@ -43,6 +43,15 @@ impl Caller {
         self.has(|m| m.role() == Some(Role::Coordinator) && m.territory() == Some(territory))
     }
 
+    /// The time zone of the territory the caller works in (metropolitan France without one):
+    /// dates and times are shown there.
+    pub fn zone(&self) -> domain::TimeZone {
+        self.active_territory
+            .as_ref()
+            .map(|t| t.zone())
+            .unwrap_or_default()
+    }
+
     pub fn may_enter(&self, territory: TerritoryId) -> bool {
         self.territories.iter().any(|t| t.id == territory)
     }

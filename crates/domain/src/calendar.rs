@@ -55,6 +55,11 @@ impl TimeZone {
         at.with_timezone(&self.tz()).date_naive()
     }
 
+    /// The wall-clock time there at this instant.
+    pub fn local(self, at: DateTime<Utc>) -> chrono::NaiveDateTime {
+        at.with_timezone(&self.tz()).naive_local()
+    }
+
     /// The instant a day starts there (the first instant of the date: where a clock change
     /// skips midnight, the first time that exists).
     pub fn midnight(self, date: NaiveDate) -> DateTime<Utc> {

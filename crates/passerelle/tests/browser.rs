@@ -558,7 +558,9 @@ async fn person_journey(backend: Backend) {
             .click()
             .await?;
         b.expect_text("La personne est enregistrée").await?;
-        b.expect_text("QPV QN05990N").await?;
+        b.expect_text("QPV Les Tilleuls (données fictives) (QN05990N)")
+            .await?;
+        b.expect_text("06 12 34 56 78").await?;
         b.check_accessibility("dossier repéré").await;
         b.driver
             .find(By::XPath(

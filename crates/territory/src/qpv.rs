@@ -658,6 +658,14 @@ impl QpvIndex {
         self.tree(millesime).map_or(0, PackedRTree::len)
     }
 
+    /// The name of a QPV by its code (codes are unique across maps: `QP…` 2015, `QN…` 2024).
+    pub fn name_of(&self, code: &str) -> Option<&str> {
+        self.zones
+            .iter()
+            .find(|z| z.code.as_str() == code)
+            .map(|z| z.name.as_str())
+    }
+
     fn tree(&self, millesime: Millesime) -> Option<&PackedRTree> {
         self.trees
             .iter()

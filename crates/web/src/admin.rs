@@ -19,9 +19,9 @@ use crate::session::{CsrfForm, CurrentUser};
 use crate::territories::organisation_fields;
 use crate::{AppState, WebError};
 
+/// National pages show the time in Paris.
 fn paris(d: chrono::DateTime<chrono::Utc>) -> String {
-    // Shown in UTC with its zone spelled out: no time-zone database is shipped.
-    d.format("%d/%m/%Y %H:%M UTC").to_string()
+    crate::forms::moment(d, domain::TimeZone::Paris)
 }
 
 #[derive(Template, WebTemplate)]

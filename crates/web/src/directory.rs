@@ -732,7 +732,7 @@ pub async fn show_history(
             .into_iter()
             .map(|c| {
                 (
-                    c.at.format("%d/%m/%Y à %H:%M UTC").to_string(),
+                    crate::forms::moment(c.at, user.caller.zone()),
                     c.who,
                     if c.origin == "import" {
                         "import"

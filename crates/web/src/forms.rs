@@ -243,6 +243,11 @@ pub fn many(pairs: &[(String, String)], name: &str) -> Vec<String> {
         .collect()
 }
 
+/// An instant as the clock shows it where the territory is (« 01/12/2026 à 23:30 »).
+pub fn moment(at: chrono::DateTime<chrono::Utc>, zone: domain::TimeZone) -> String {
+    zone.local(at).format("%d/%m/%Y à %H:%M").to_string()
+}
+
 /// An ISO date (AAAA-MM-JJ) shown the French way; other text is shown as it is.
 pub fn date_fr(iso: &str) -> String {
     chrono::NaiveDate::parse_from_str(iso, domain::ISO_DATE)

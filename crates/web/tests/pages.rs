@@ -755,6 +755,11 @@ mod persons {
                 }
                 let list = c.get("/personnes?tous=1").await;
                 assert!(!list.body.contains("Diallo"), "{email} lists nobody");
+                if email == "pilote@test.fr" {
+                    let form = c.get("/personnes/nouvelle").await;
+                    assert_eq!(form.status, StatusCode::FORBIDDEN, "a pilot never sees the repérage form");
+                    assert!(!form.body.contains("first_name"));
+                }
             }
             // The member and the coordinator read it; only the référent (none yet) or coordinator manage.
             let mut m = client(&f, "conseil@test.fr").await;

@@ -44,11 +44,7 @@ pub use situation::{SituationInput, is_deld};
 
 /// The zone of the territory the caller works in (metropolitan France without one).
 pub(crate) fn active_zone(caller: &crate::Caller) -> domain::TimeZone {
-    caller
-        .active_territory
-        .as_ref()
-        .map(|t| t.zone())
-        .unwrap_or_default()
+    caller.zone()
 }
 
 /// A date typed in a form (JJ/MM/AAAA or AAAA-MM-JJ), not in the future.

@@ -106,7 +106,7 @@ pub async fn territory_access_log(
             .into_iter()
             .map(|e| {
                 (
-                    e.at.format("%d/%m/%Y %H:%M:%S UTC").to_string(),
+                    crate::forms::moment(e.at, user.caller.zone()),
                     e.user_name.unwrap_or_default(),
                     action_label(&e.action).to_string(),
                     e.target_id.unwrap_or_default(),
@@ -157,7 +157,7 @@ pub async fn access_log(
             .into_iter()
             .map(|e| {
                 (
-                    e.at.format("%d/%m/%Y %H:%M:%S UTC").to_string(),
+                    crate::forms::moment(e.at, user.caller.zone()),
                     e.user_name.unwrap_or_default(),
                     action_label(&e.action).to_string(),
                     e.detail,

@@ -269,7 +269,7 @@ async fn edit_page(
             fields.push(
                 Field::select(
                     "agrees_recontact",
-                    "Accepte d'être recontactée",
+                    "Accord pour être recontacté·e",
                     &identity.agrees_recontact,
                     yes_no_options(),
                 )

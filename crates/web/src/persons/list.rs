@@ -12,7 +12,7 @@ use app::models::CaseloadRow;
 use app::persons::{self, CaseloadInput};
 use domain::person::{FunnelStatus, lost_from_view};
 
-use super::{field_labels, full_name};
+use super::{field_labels, full_name, qpv_label};
 use crate::forms::{Field, date_fr};
 use crate::layout::{Layout, Nav};
 use crate::session::CurrentUser;
@@ -62,7 +62,12 @@ pub struct ListPage {
     lost_after_days: u32,
 }
 
-fn row_view(r: &CaseloadRow, today: chrono::NaiveDate, lost_after: u32) -> RowView {
+fn row_view(
+    state: &AppState,
+    r: &CaseloadRow,
+    today: chrono::NaiveDate,
+    lost_after: u32,
+) -> RowView {
     let last = r
         .last_contact_on
         .clone()
@@ -74,7 +79,11 @@ fn row_view(r: &CaseloadRow, today: chrono::NaiveDate, lost_after: u32) -> RowVi
         id: r.id.0,
         name: full_name(&r.first_name, &r.last_name),
         status: r.status.label(),
-        qpv: r.qpv_code.clone().unwrap_or_default(),
+        qpv: r
+            .qpv_code
+            .as_deref()
+            .map(|c| qpv_label(state, c))
+            .unwrap_or_default(),
         last_contact: date_fr(&last),
         silent_days,
         lost: last_day.is_some_and(|d| lost_from_view(status, d, today, lost_after)),
@@ -163,7 +172,7 @@ pub async fn list(
         page.rows = c
             .rows
             .iter()
-            .map(|r| row_view(r, c.today, c.lost_after_days))
+            .map(|r| row_view(&state, r, c.today, c.lost_after_days))
             .collect();
         page.total = c.total;
         if c.pages > 1 {

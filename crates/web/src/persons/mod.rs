@@ -90,6 +90,14 @@ fn field_labels(needs: &Needs) -> Vec<String> {
     needs.0.iter().map(|f| f.label().to_string()).collect()
 }
 
+/// « QN05990N — Les Tilleuls » (the code alone when the map in memory does not know it).
+fn qpv_label(state: &AppState, code: &str) -> String {
+    match state.app.qpv.index().name_of(code) {
+        Some(name) => format!("{name} ({code})"),
+        None => code.to_string(),
+    }
+}
+
 fn yn(b: Option<bool>) -> String {
     match b {
         Some(true) => "oui".into(),

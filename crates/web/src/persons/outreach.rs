@@ -137,7 +137,7 @@ fn new_page(
         .errors(e),
         agrees: Field::select(
             "agrees_recontact",
-            "La personne accepte d'être recontactée",
+            "Accord pour être recontacté·e",
             &i.agrees_recontact,
             yes_no_options(),
         )
@@ -152,14 +152,26 @@ fn new_page(
     }
 }
 
-pub async fn show_new(State(state): State<AppState>, user: CurrentUser) -> NewPage {
-    new_page(
-        state.app.today(),
+/// The repérage form, for those who may record persons (a pilot never sees it).
+pub async fn show_new(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<NewPage, WebError> {
+    let territory = user
+        .caller
+        .active_territory
+        .as_ref()
+        .ok_or(app::AppError::NotFound)?;
+    if !persons::may_record(&user.caller, territory.id) {
+        return Err(app::AppError::Forbidden.into());
+    }
+    Ok(new_page(
+        state.app.today_in(territory.zone()),
         &user,
         &OutreachInput::default(),
         &FieldErrors::default(),
         Vec::new(),
-    )
+    ))
 }
 
 pub async fn create(

@@ -25,7 +25,7 @@ use app::persons::{self, PersonFile};
 use domain::person::{FunnelStatus, OutreachChannel};
 use domain::{Field as ActionField, PersonId};
 
-use super::{Message, field_labels, file_path, full_name};
+use super::{Message, field_labels, file_path, full_name, qpv_label};
 use crate::flash;
 use crate::forms::{Pairs, date_fr, one};
 use crate::layout::{Layout, Nav};
@@ -124,8 +124,12 @@ pub struct FilePage {
     channel: &'static str,
     met_on: String,
     need_fields: Vec<String>,
-    qpv: Option<String>,
+    /// « Les Tilleuls (QN05990N) ».
+    qpv_label: Option<String>,
     qpv_checked: String,
+    /// The QPV check could not be done (no answer from the geocoder, no address).
+    qpv_unverified: bool,
+    phone: Option<String>,
     commune: String,
     may_enter: bool,
     manages: bool,
@@ -192,7 +196,14 @@ async fn file_page(
             }
             labels
         },
-        qpv: p.qpv_code.clone(),
+        qpv_label: p.qpv_code.as_deref().map(|c| qpv_label(state, c)),
+        qpv_unverified: p.qpv_code.is_none()
+            && p.qpv_confidence
+                .as_deref()
+                .is_none_or(|c| c == "non vérifiée"),
+        phone: p.phone.as_deref().map(|t| {
+            domain::person::Phone::parse(t).map_or_else(|_| t.to_string(), |p| p.display())
+        }),
         qpv_checked: match (&p.qpv_checked_at, &p.qpv_confidence, p.qpv_millesime) {
             (Some(at), Some(conf), Some(year)) => format!(
                 "vérifié le {} (carte {year}, confiance : {conf})",

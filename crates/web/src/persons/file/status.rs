@@ -23,13 +23,13 @@ pub(super) fn panel(ctx: &FileContext) -> Option<askama::Result<String>> {
     let p = ctx.person();
     let status = p.status;
     let steps = [
-        Some(format!("Repérée le {}", date_fr(&p.met_on))),
+        Some(format!("Repérage le {}", date_fr(&p.met_on))),
         p.contacted_on
             .as_deref()
-            .map(|d| format!("Contactée le {}", date_fr(d))),
+            .map(|d| format!("Premier contact le {}", date_fr(d))),
         p.accompanied_on
             .as_deref()
-            .map(|d| format!("En accompagnement depuis le {}", date_fr(d))),
+            .map(|d| format!("Accompagnement depuis le {}", date_fr(d))),
         p.exited_on.as_deref().map(|d| {
             let reason = p
                 .exit_reason
