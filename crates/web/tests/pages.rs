@@ -731,6 +731,29 @@ mod persons {
             assert!(page.body.contains("pas souhaité être recontactée"), "the repérage's answer is recalled");
         }
 
+        async fn the_list_exports_as_csv_within_the_caller_s_rights(f) {
+            let member = f.caller("conseil@test.fr").await;
+            let input = OutreachInput { first_name: "Awa".into(), last_name: "Diallo".into(), phone: "0612345678".into(), channel: "association".into(), met_on: domain::iso_date(f.app.today()), agrees_recontact: "oui".into(), need_fields: vec!["mobilite".into()], ..OutreachInput::default() };
+            let Recorded::Created(id) = app::persons::record(&f.app, &member, &input).await.expect("recorded") else { panic!("created") };
+            let mut c = client(&f, "conseil@test.fr").await;
+            let page = c.get("/personnes/export.csv").await;
+            assert_eq!(page.status, StatusCode::OK);
+            assert!(page.body.starts_with('\u{feff}'), "a BOM for spreadsheets");
+            let lines: Vec<&str> = page.body.trim_start_matches('\u{feff}').lines().collect();
+            assert_eq!(lines[0], "numero_dossier;prenom;nom;statut;quartier_prioritaire;date_reperage;dernier_contact;besoins;referent");
+            assert!(lines[1].starts_with(&format!("{};Awa;Diallo;Repéré;", id.0)) && lines[1].contains(";Mobilité;"), "{}", lines[1]);
+            assert_eq!(lines.len(), 2);
+            // Someone outside the group exports nothing of her.
+            let mut outsider = client(&f, "ailleurs@test.fr").await;
+            let page = outsider.get("/personnes/export.csv?tous=1").await;
+            assert_eq!(page.status, StatusCode::OK);
+            assert!(!page.body.contains("Diallo"));
+            // The export is in her access log.
+            let mut pooled = f.app.db.acquire().await.expect("connection");
+            let events = store::audit::for_target(&mut pooled.conn(), "person", id.0, 100).await.expect("audit");
+            assert!(events.iter().any(|e| e.detail.contains("export CSV")), "{events:?}");
+        }
+
         async fn every_person_route_answers_each_role_and_hides_health_data(f) {
             let member = f.caller("conseil@test.fr").await;
             let input = OutreachInput { first_name: "Awa".into(), last_name: "Diallo".into(), channel: "association".into(), met_on: f.app.today().format("%Y-%m-%d").to_string(), agrees_recontact: "non".into(), ..OutreachInput::default() };

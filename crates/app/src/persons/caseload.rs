@@ -5,7 +5,7 @@ use chrono::{Duration, NaiveDate};
 use domain::person::{FileEvent, FunnelStatus, name_similarity};
 use domain::text::fold;
 use domain::{Field, PersonId};
-use store::persons::{CaseloadFilter, CaseloadRow, NameRow};
+use store::persons::{CaseloadFilter, CaseloadRow, NameRow, Scope};
 
 use super::access::scope;
 use super::active_zone;
@@ -42,13 +42,13 @@ pub struct Caseload {
     pub today: NaiveDate,
 }
 
-/// The caller's people in their active territory, filtered; a constant number of queries
-/// whatever the number of people shown (access audit rows are written in one statement).
-pub async fn caseload(
+/// The scope, the filter and « today » of a caseload request, the name search ranked.
+async fn filter_of(
     app: &App,
     caller: &Caller,
     input: &CaseloadInput,
-) -> Result<Caseload, AppError> {
+    c: &mut store::Conn<'_>,
+) -> Result<(Scope, CaseloadFilter, NaiveDate), AppError> {
     let scope = scope(caller)?;
     let mut errors = FieldErrors::default();
     let today = app.today_in(active_zone(caller));
@@ -94,12 +94,23 @@ pub async fn caseload(
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }
-    let mut pooled = app.db.acquire().await?;
     let name = fold(input.name.trim());
     if !name.is_empty() {
-        let names = store::persons::names(&mut pooled.conn(), &scope).await?;
+        let names = store::persons::names(c, &scope).await?;
         filter.ranked = Some(rank_names(&names, &name));
     }
+    Ok((scope, filter, today))
+}
+
+/// The caller's people in their active territory, filtered; a constant number of queries
+/// whatever the number of people shown (access audit rows are written in one statement).
+pub async fn caseload(
+    app: &App,
+    caller: &Caller,
+    input: &CaseloadInput,
+) -> Result<Caseload, AppError> {
+    let mut pooled = app.db.acquire().await?;
+    let (scope, filter, today) = filter_of(app, caller, input, &mut pooled.conn()).await?;
     let page = input.page.max(1);
     let offset = i64::try_from((page - 1) * CASELOAD_PAGE).unwrap_or(0);
     let rows = store::persons::caseload(
@@ -113,17 +124,7 @@ pub async fn caseload(
     let total = rows
         .first()
         .map_or(0, |r| usize::try_from(r.total).unwrap_or(0));
-    let ids: Vec<i64> = rows.iter().map(|r| r.id.0).collect();
-    let event = store::audit::NewEvent {
-        user: Some(caller.user_id),
-        action: FileEvent::List.as_str(),
-        target_kind: "person",
-        target_id: None,
-        territory: Some(scope.territory()),
-        detail: "/personnes",
-        client_ip: caller.client_ip.as_deref(),
-    };
-    store::audit::record_each(&mut pooled.conn(), &event, &ids, app.now()).await?;
+    shown(app, caller, &scope, &rows, "/personnes", &mut pooled.conn()).await?;
     Ok(Caseload {
         rows,
         total,
@@ -133,6 +134,54 @@ pub async fn caseload(
         lost_after_days: app.settings.lost_after_days,
         today,
     })
+}
+
+/// Records that these people were shown (one statement, one row each).
+async fn shown(
+    app: &App,
+    caller: &Caller,
+    scope: &Scope,
+    rows: &[CaseloadRow],
+    detail: &str,
+    c: &mut store::Conn<'_>,
+) -> Result<(), AppError> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id.0).collect();
+    let event = store::audit::NewEvent {
+        user: Some(caller.user_id),
+        action: FileEvent::List.as_str(),
+        target_kind: "person",
+        target_id: None,
+        territory: Some(scope.territory()),
+        detail,
+        client_ip: caller.client_ip.as_deref(),
+    };
+    store::audit::record_each(c, &event, &ids, app.now()).await?;
+    Ok(())
+}
+
+/// At most this many people in one export (a territory's whole caseload fits).
+pub const EXPORT_MAX: i64 = 20_000;
+
+/// The whole filtered list for a CSV export, within the caller's rights: the same scope and
+/// filters as the page, every person exported recorded in the audit trail.
+pub async fn caseload_export(
+    app: &App,
+    caller: &Caller,
+    input: &CaseloadInput,
+) -> Result<Vec<CaseloadRow>, AppError> {
+    let mut pooled = app.db.acquire().await?;
+    let (scope, filter, _) = filter_of(app, caller, input, &mut pooled.conn()).await?;
+    let rows = store::persons::caseload(&mut pooled.conn(), &scope, &filter, 0, EXPORT_MAX).await?;
+    shown(
+        app,
+        caller,
+        &scope,
+        &rows,
+        "export CSV de /personnes",
+        &mut pooled.conn(),
+    )
+    .await?;
+    Ok(rows)
 }
 
 /// The files whose name matches a search, best first (accents and typos forgiven): the whole

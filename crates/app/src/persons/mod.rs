@@ -28,7 +28,9 @@ pub use access::{Capabilities, Sight, may_record, read, scope};
 pub use access_log::{
     ACCESS_PAGE, AccessLog, AccessLogInput, SUSPICIOUS_ATTEMPTS, access_log, territory_access_log,
 };
-pub use caseload::{CASELOAD_PAGE, Caseload, CaseloadInput, caseload, rank_names};
+pub use caseload::{
+    CASELOAD_PAGE, Caseload, CaseloadInput, EXPORT_MAX, caseload, caseload_export, rank_names,
+};
 pub use file::{PersonFile, file};
 pub use funnel::{EntryInput, enter_accompaniment, set_status};
 pub use group::{add_member, change_referent, end_member, partners, revoke_consent, team};

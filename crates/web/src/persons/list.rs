@@ -58,6 +58,10 @@ pub struct ListPage {
     rows: Vec<RowView>,
     total: usize,
     pages: Vec<(usize, String, bool)>,
+    /// The same list as a CSV file.
+    export: String,
+    /// The filters the home page's figures open, said in words.
+    special: Vec<&'static str>,
     error_count: usize,
     lost_after_days: u32,
 }
@@ -92,12 +96,8 @@ fn row_view(
     }
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Query(q): Query<CaseloadQuery>,
-) -> Result<Response, WebError> {
-    let input = CaseloadInput {
+fn input_of(q: &CaseloadQuery) -> CaseloadInput {
+    CaseloadInput {
         status: q.statut.clone(),
         qpv: q.qpv.clone(),
         field: q.champ.clone(),
@@ -108,7 +108,84 @@ pub async fn list(
         new_days: q.nouveaux.clone(),
         everyone: !q.tous.is_empty(),
         page: q.page.unwrap_or(1),
-    };
+    }
+}
+
+/// The list as a CSV file (`;`, UTF-8 with a BOM so that a spreadsheet reads the accents), with
+/// the page's filters and within the caller's rights; every person exported is audited.
+pub async fn export(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<CaseloadQuery>,
+) -> Result<Response, WebError> {
+    let rows = persons::caseload_export(&state.app, &user.caller, &input_of(&q)).await?;
+    let mut out = csv::WriterBuilder::new()
+        .delimiter(b';')
+        .from_writer(Vec::new());
+    let failed = |e: csv::Error| WebError::App(app::AppError::Internal(e.to_string()));
+    out.write_record([
+        "numero_dossier",
+        "prenom",
+        "nom",
+        "statut",
+        "quartier_prioritaire",
+        "date_reperage",
+        "dernier_contact",
+        "besoins",
+        "referent",
+    ])
+    .map_err(failed)?;
+    for r in &rows {
+        out.write_record([
+            r.id.0.to_string(),
+            r.first_name.clone(),
+            r.last_name.clone(),
+            r.status.label().to_string(),
+            r.qpv_code
+                .as_deref()
+                .map(|c| qpv_label(&state, c))
+                .unwrap_or_default(),
+            date_fr(&r.met_on),
+            r.last_contact_on
+                .as_deref()
+                .map(date_fr)
+                .unwrap_or_default(),
+            field_labels(&r.need_fields).join(", "),
+            r.referent_name.clone().unwrap_or_default(),
+        ])
+        .map_err(failed)?;
+    }
+    let mut body = "\u{feff}".as_bytes().to_vec();
+    body.extend(
+        out.into_inner()
+            .map_err(|e| failed(e.into_error().into()))?,
+    );
+    let name = format!(
+        "personnes-{}.csv",
+        domain::iso_date(state.app.today_in(user.caller.zone()))
+    );
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/csv; charset=utf-8".to_string(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<CaseloadQuery>,
+) -> Result<Response, WebError> {
+    let input = input_of(&q);
     let (caseload, errors) = match persons::caseload(&state.app, &user.caller, &input).await {
         Ok(c) => (Some(c), FieldErrors::default()),
         Err(app::AppError::Invalid(e)) => (None, e),
@@ -160,6 +237,18 @@ pub async fn list(
         rows: Vec::new(),
         total: 0,
         pages: Vec::new(),
+        export: format!("/personnes/export.csv?{base}"),
+        special: [
+            (
+                input.to_call_back,
+                "à rappeler (tentatives sans réponse depuis le dernier contact)",
+            ),
+            (!input.new_days.is_empty(), "repérées ces derniers jours"),
+            (input.without_referent, "sans référent"),
+        ]
+        .into_iter()
+        .filter_map(|(on, label)| on.then_some(label))
+        .collect(),
         error_count: errors.iter().count(),
         lost_after_days: state.app.settings.lost_after_days,
     };

@@ -43,6 +43,7 @@ pub fn routes() -> Router<AppState> {
             "/personnes/nouvelle",
             get(outreach::show_new).post(outreach::create),
         )
+        .route("/personnes/export.csv", get(list::export))
         .route("/personnes/acces", get(access_log::territory_access_log))
         .route("/personnes/{id}", get(file::show))
         .route("/personnes/{id}/statut", post(actions::set_status))
