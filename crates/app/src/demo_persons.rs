@@ -3,7 +3,7 @@
 //! people, the coordinator sees everyone. Written once (a territory that already has persons is
 //! left as it is), deterministic.
 
-use chrono::Duration;
+use chrono::{Datelike, Duration};
 use domain::person::{
     ConsentMethod, ConsentPurpose, ContactChannel, ContactOutcome, ExitReason, FunnelStatus,
     JournalKind, OutreachChannel, QualificationLevel, Sex, Visibility,
@@ -172,6 +172,9 @@ pub async fn seed(app: &App) -> Result<usize, AppError> {
                 .to_string(),
             need_fields: fields.clone(),
             agrees_recontact: i % 7 != 0,
+            // The same age as the birth date given at the entry into accompaniment.
+            birth_year: Some(today.year() - 19 - (i % 40) as i32),
+            age_band: domain::person::AgeBand::of_age(19 + (i % 40) as i32),
         };
         let id = store::persons::create(&mut tx.conn(), &person, owner, now).await?;
         let contact_on = met_on + Duration::days(4 + (i % 10) as i64);

@@ -371,12 +371,20 @@ pub async fn of_territory(
 
 /// Imports the fictional QPVs of the demo (« données fictives ») over its real communes.
 pub async fn seed_demo(app: &App) -> Result<ImportReport, AppError> {
-    import(
+    let contours = import(
         app,
         include_bytes!("../data/qpv-demo.geojson"),
         Millesime::Y2024,
     )
-    .await
+    .await?;
+    // The list (official CSV format) says which communes each fictional QPV lies on.
+    import(
+        app,
+        include_bytes!("../data/qpv-demo-liste.csv"),
+        Millesime::Y2024,
+    )
+    .await?;
+    Ok(contours)
 }
 
 #[cfg(test)]

@@ -549,4 +549,32 @@ tests! {
         assert!(!persons::file(&f.app, &recorder, id, "/p").await.expect("file").person.agrees_recontact);
     }
 
+
+    async fn the_repérage_takes_an_age_and_a_declared_quartier(f) {
+        app::qpv::seed_demo(&f.app).await.expect("demo QPVs");
+        let recorder = f.caller("conseil@test.fr").await;
+        let year = chrono::Datelike::year(&f.app.today());
+        // A year of birth gives the band; a band that disagrees, or a year that makes no sense,
+        // is refused on its field.
+        let young = OutreachInput { birth_year: (year - 20).to_string(), ..outreach("Yanis", "Kaci", "0655000001") };
+        let id = record(&f, &recorder, young).await;
+        let file = persons::file(&f.app, &recorder, id, "/p").await.expect("file");
+        assert_eq!((file.person.age_band.as_deref(), file.person.birth_year), (Some("16-25"), Some(year - 20)));
+        let wrong = OutreachInput { birth_year: (year - 20).to_string(), age_band: "50-plus".into(), confirm: true, ..outreach("Léa", "Morin", "0655000002") };
+        let Err(AppError::Invalid(e)) = persons::record(&f.app, &recorder, &wrong).await else { panic!("refused") };
+        assert!(e.get("age_band").is_some(), "{e:?}");
+        let odd = OutreachInput { birth_year: "1850".into(), confirm: true, ..outreach("Léa", "Morin", "0655000002") };
+        let Err(AppError::Invalid(e)) = persons::record(&f.app, &recorder, &odd).await else { panic!("refused") };
+        assert!(e.get("birth_year").is_some_and(|m| m.contains("quatre chiffres")));
+        // No address: the quartier the person names, from the territory's list, is kept as declared.
+        let declared = OutreachInput { declared_qpv: "QN05990N".into(), confirm: true, ..outreach("Inès", "Roy", "0655000003") };
+        let id = record(&f, &recorder, declared).await;
+        let p = persons::file(&f.app, &recorder, id, "/p").await.expect("file").person;
+        assert_eq!(p.qpv_code.as_deref(), Some("QN05990N"));
+        assert_eq!(p.qpv_confidence.as_deref(), Some(persons::DECLARED));
+        let elsewhere = OutreachInput { declared_qpv: "QN99999X".into(), confirm: true, ..outreach("Inès", "Roy", "0655000004") };
+        let Err(AppError::Invalid(e)) = persons::record(&f.app, &recorder, &elsewhere).await else { panic!("refused") };
+        assert!(e.get("declared_qpv").is_some());
+    }
+
 }

@@ -8,13 +8,39 @@ use crate::Invalid;
 crate::codes! {
     /// Where and how a person was met (« repérage »).
     OutreachChannel {
+        PiedImmeuble => "pied-d-immeuble", "Pied d'immeuble";
+        PorteAPorte => "porte-a-porte", "Porte-à-porte";
+        Marche => "marche", "Marché";
+        EvenementQuartier => "evenement-quartier", "Événement de quartier";
         PermanenceBailleur => "permanence-bailleur", "Permanence chez un bailleur";
         Association => "association", "Association";
         AdulteRelais => "adulte-relais", "Adulte-relais";
-        Evenement => "evenement", "Événement";
+        Evenement => "evenement", "Autre événement (forum, job dating…)";
         Partenaire => "partenaire", "Orientation par un partenaire";
         DemarcheSpontanee => "demarche-spontanee", "Démarche spontanée";
         Autre => "autre", "Autre";
+    }
+}
+
+crate::codes! {
+    /// The age band asked at the repérage, when the birth date is not known yet (the Mission
+    /// locale needs the 16–25 at once).
+    AgeBand {
+        De16a25 => "16-25", "16 à 25 ans";
+        De26a49 => "26-49", "26 à 49 ans";
+        Plus50 => "50-plus", "50 ans et plus";
+    }
+}
+
+impl AgeBand {
+    /// The band of an age in years, if it is one of them.
+    pub fn of_age(age: i32) -> Option<AgeBand> {
+        match age {
+            16..=25 => Some(AgeBand::De16a25),
+            26..=49 => Some(AgeBand::De26a49),
+            50.. => Some(AgeBand::Plus50),
+            _ => None,
+        }
     }
 }
 

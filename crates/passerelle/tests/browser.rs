@@ -503,6 +503,14 @@ async fn person_journey(backend: Backend) {
             .await?
             .send_keys("06 12")
             .await?;
+        // The address folds away on a phone: opened only when it is known.
+        b.driver
+            .find(By::XPath(
+                "//summary[starts-with(normalize-space(), 'Adresse ou quartier')]",
+            ))
+            .await?
+            .click()
+            .await?;
         b.driver
             .find(By::Id("address"))
             .await?
@@ -558,7 +566,7 @@ async fn person_journey(backend: Backend) {
             .click()
             .await?;
         b.expect_text("La personne est enregistrée").await?;
-        b.expect_text("QPV Les Tilleuls (données fictives) (QN05990N)")
+        b.expect_text("Quartier prioritaire : Les Tilleuls (données fictives) (QN05990N)")
             .await?;
         b.expect_text("06 12 34 56 78").await?;
         b.check_accessibility("dossier repéré").await;
@@ -575,6 +583,24 @@ async fn person_journey(backend: Backend) {
             .await?
             .select_by_value("ecrit")
             .await?;
+        // Nothing is ticked in advance: the person's agreement is ticked, purpose by purpose.
+        for purpose in [
+            "Être accompagné vers l'emploi",
+            "Partage des informations nécessaires avec les structures choisies",
+        ] {
+            let label = b
+                .driver
+                .find(By::XPath(format!(
+                    "//label[normalize-space()=\"{purpose}\"]"
+                )))
+                .await?;
+            let input = b
+                .driver
+                .find(By::Id(label.attr("for").await?.unwrap_or_default()))
+                .await?;
+            assert!(!input.is_selected().await?, "« {purpose} » starts unticked");
+            label.click().await?;
+        }
         b.driver
             .find(By::XPath(
                 "//label[normalize-space()='France Travail Maubeuge']",

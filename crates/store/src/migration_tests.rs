@@ -2,8 +2,9 @@
 //! schema as it was, then the later migrations run.
 
 use domain::person::{
-    ConsentMethod, ConsentPurpose, ContactChannel, ContactOutcome, ExitReason, FunnelStatus,
-    JournalKind, MemberEndReason, OutreachChannel, QualificationLevel, Sex, Visibility,
+    AgeBand, ConsentMethod, ConsentPurpose, ContactChannel, ContactOutcome, ExitReason,
+    FunnelStatus, JournalKind, MemberEndReason, OutreachChannel, QualificationLevel, Sex,
+    Visibility,
 };
 use domain::{Code, Field, OrganisationKind, Role, TerritoryStatus, TimeZone};
 
@@ -288,6 +289,7 @@ async fn code_columns_accept_their_codes_and_only_them(backend: Backend) {
         ("organisations", "kind", all::<OrganisationKind>()),
         ("territories", "status", all::<TerritoryStatus>()),
         ("territories", "time_zone", all::<TimeZone>()),
+        ("persons", "age_band", all::<AgeBand>()),
     ];
     for (table, column, codes) in &columns {
         for code in codes {

@@ -38,7 +38,7 @@ pub use health::{HealthInput, set_health};
 pub use identity::update;
 pub use journal::{EntryForm, add_entry};
 pub use merge::merge;
-pub use outreach::{Duplicate, OutreachInput, Recorded, duplicates_of, record};
+pub use outreach::{DECLARED, Duplicate, OutreachInput, Recorded, duplicates_of, record};
 pub use situation::{SituationInput, is_deld};
 
 // ---------------------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 //! Repérage: a person met in outreach is recorded in the caller's territory, after the likely
 //! duplicates among the files the caller may see were shown.
 
+use chrono::{Datelike, NaiveDate};
 use domain::PersonId;
-use domain::person::{FileEvent, OutreachChannel, name_similarity};
+use domain::person::{AgeBand, FileEvent, OutreachChannel, name_similarity};
 use domain::text::fold;
 use store::persons::{CaseloadFilter, Health, NewMember, NewPerson, QpvCheck};
 
@@ -33,6 +34,13 @@ pub struct OutreachInput {
     pub health_needs: String,
     /// « oui » or « non ».
     pub agrees_recontact: String,
+    /// An age band (`16-25`, `26-49`, `50-plus`) and/or a year of birth, when the birth date
+    /// is not known yet.
+    pub age_band: String,
+    pub birth_year: String,
+    /// The QPV the person says they live in (a code from the territory's list), when the
+    /// address is not known.
+    pub declared_qpv: String,
     /// The user saw the likely duplicates and records the person anyway.
     #[serde(deserialize_with = "crate::form::ticked")]
     pub confirm: bool,
@@ -164,6 +172,54 @@ pub async fn duplicates_of(
         .collect())
 }
 
+/// How a QPV named by the person (not checked against the map) is recorded.
+pub const DECLARED: &str = "déclaré par la personne";
+
+/// The age band and year of birth typed at the repérage: the year must make sense at the date
+/// of the meeting, and agree with the band when both are given (the band follows the year).
+fn age_of(
+    errors: &mut FieldErrors,
+    input: &OutreachInput,
+    on: NaiveDate,
+) -> (Option<AgeBand>, Option<i32>) {
+    let band = match input.age_band.trim() {
+        "" => None,
+        b => errors.check("age_band", AgeBand::parse(b)),
+    };
+    let year = match input.birth_year.trim() {
+        "" => None,
+        y => match y.parse::<i32>() {
+            Ok(y) if (on.year() - 100..=on.year() - 14).contains(&y) => Some(y),
+            _ => {
+                errors.add(
+                    "birth_year",
+                    format!(
+                        "Indiquez l'année de naissance sur quatre chiffres, entre {} et {}.",
+                        on.year() - 100,
+                        on.year() - 14
+                    ),
+                );
+                None
+            }
+        },
+    };
+    match (band, year) {
+        (Some(b), Some(y)) => {
+            // Born in that year, the person is one of two ages on the day of the meeting.
+            let ages = [on.year() - y - 1, on.year() - y];
+            if !ages.iter().any(|a| AgeBand::of_age(*a) == Some(b)) {
+                errors.add(
+                    "age_band",
+                    "La tranche d'âge ne correspond pas à l'année de naissance.",
+                );
+            }
+            (Some(b), Some(y))
+        }
+        (None, Some(y)) => (AgeBand::of_age(on.year() - y), Some(y)),
+        other => other,
+    }
+}
+
 /// Records a person met in outreach, in the caller's active territory. The caller joins the
 /// person's follow-up group (not as référent: that comes with the entry into accompaniment).
 pub async fn record(
@@ -212,6 +268,23 @@ pub async fn record(
             "Pour recontacter la personne, notez un téléphone, un courriel ou une adresse.",
         );
     }
+    let (age_band, birth_year) = age_of(&mut errors, input, met_on.unwrap_or(today));
+    let declared = match input.declared_qpv.trim() {
+        "" => None,
+        code => {
+            let known = crate::qpv::of_territory(app, caller, domain::Millesime::CURRENT).await?;
+            match known.into_iter().find(|(c, _)| c == code) {
+                Some((c, _)) => Some(c),
+                None => {
+                    errors.add(
+                        "declared_qpv",
+                        "Choisissez un quartier de la liste du territoire.",
+                    );
+                    None
+                }
+            }
+        }
+    };
     let (Some(channel), Some(met_on), Some(agrees)) = (channel, met_on, agrees) else {
         return Err(AppError::Invalid(errors));
     };
@@ -236,8 +309,20 @@ pub async fn record(
             return Ok(Recorded::Duplicates(found));
         }
     }
-    let qpv = check_qpv(app, &c.address, &c.postal_code, c.commune.as_deref()).await;
     let now = app.now();
+    // The address checked against the map wins; without one (or when it cannot be checked),
+    // the quartier the person names is kept, said to be declared.
+    let qpv = match check_qpv(app, &c.address, &c.postal_code, c.commune.as_deref()).await {
+        Some(checked) if checked.code.is_some() || declared.is_none() => Some(checked),
+        other => declared
+            .map(|code| QpvCheck {
+                code: Some(code),
+                millesime: domain::Millesime::CURRENT.year(),
+                confidence: DECLARED.into(),
+                checked_at: now,
+            })
+            .or(other),
+    };
     let new = NewPerson {
         territory: territory.id,
         first_name: first_name.to_string(),
@@ -257,6 +342,8 @@ pub async fn record(
         needs: input.needs.trim().to_string(),
         need_fields,
         agrees_recontact: agrees,
+        age_band,
+        birth_year,
     };
     let mut tx = app.db.begin_write().await?;
     let organisation = organisation_in(&mut tx.conn(), caller, territory.id).await?;

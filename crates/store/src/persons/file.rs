@@ -1,7 +1,7 @@
 //! The file itself: repérage, identity, situation, the funnel.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use domain::person::{ExitReason, FunnelStatus, OutreachChannel, QualificationLevel, Sex};
+use domain::person::{AgeBand, ExitReason, FunnelStatus, OutreachChannel, QualificationLevel, Sex};
 use domain::{Field, PersonId, TerritoryId, UserId};
 
 use super::{HEALTH_NEED, Needs, needs_column};
@@ -29,6 +29,9 @@ pub struct NewPerson {
     pub needs: String,
     /// The fields the whole group may see (never the health need: it goes to person_health).
     pub need_fields: Vec<Field>,
+    /// Asked at the repérage when the birth date is not known.
+    pub age_band: Option<AgeBand>,
+    pub birth_year: Option<i32>,
     pub agrees_recontact: bool,
 }
 
@@ -94,6 +97,8 @@ pub struct Person {
     pub archived_on: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub age_band: Option<String>,
+    pub birth_year: Option<i32>,
 }
 
 /// The columns of [`Person`] over `persons p` joined with `users u` (the one who met them).
@@ -106,7 +111,7 @@ const PERSON_COLUMNS_TEXT: &str = "p.id, p.territory_id, p.first_name, p.last_na
     p.channel, p.place, p.met_on, p.met_by, u.display_name AS met_by_name, p.needs, p.agrees_recontact,
     p.status, p.contacted_on, p.accompanied_on, p.exited_on, p.exit_reason, p.last_contact_on, p.birth_date, p.sex,
     p.single_parent, p.children_under_12, p.ft_registered, p.ft_since, p.brsa, p.cej_pacea, p.qualification, p.languages,
-    p.driving_licence, p.vehicle, p.merged_into, p.archived_on, p.created_at, p.updated_at";
+    p.driving_licence, p.vehicle, p.merged_into, p.archived_on, p.created_at, p.updated_at, p.age_band, p.birth_year";
 
 pub async fn create(
     c: &mut Conn<'_>,
@@ -119,9 +124,9 @@ pub async fn create(
         sqlx::query_scalar(
         "INSERT INTO persons (territory_id, first_name, last_name, folded_name, phone, email, address, postal_code,
            commune_insee, neighbourhood, qpv_code, qpv_millesime, qpv_confidence, qpv_checked_at, channel, place, met_on,
-           met_by, needs, agrees_recontact, status, last_contact_on, created_at, created_by, updated_at)
+           met_by, needs, agrees_recontact, status, last_contact_on, created_at, created_by, updated_at, age_band, birth_year)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, 'repere',
-           $17, $21, $22, $21) RETURNING id"
+           $17, $21, $22, $21, $23, $24) RETURNING id"
     )
     .bind(p.territory.0)
     .bind(&p.first_name)
@@ -145,6 +150,8 @@ pub async fn create(
     .bind(p.agrees_recontact)
     .bind(now)
     .bind(created_by.0)
+    .bind(p.age_band.map(AgeBand::as_str))
+    .bind(p.birth_year)
     .fetch_one(&mut **c)
     .await
     })?;

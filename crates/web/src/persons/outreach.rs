@@ -23,6 +23,11 @@ use crate::{AppState, WebError};
 pub struct NewPage {
     layout: Layout,
     identity: Vec<Field>,
+    /// Tranche d'âge, année de naissance.
+    age: Vec<Field>,
+    /// Address, postcode, commune, quartier: folded away on a phone unless used.
+    address: Vec<Field>,
+    address_open: bool,
     place: Vec<Field>,
     needs: Checkboxes,
     needs_text: Field,
@@ -60,6 +65,7 @@ fn new_page(
     i: &OutreachInput,
     e: &FieldErrors,
     duplicates: Vec<persons::Duplicate>,
+    qpvs: Vec<(String, String)>,
 ) -> NewPage {
     let today = domain::iso_date(today);
     let met_on = if i.met_on.is_empty() {
@@ -85,6 +91,9 @@ fn new_page(
             ("needs", &i.needs),
             ("health_needs", &i.health_needs),
             ("agrees_recontact", &i.agrees_recontact),
+            ("age_band", &i.age_band),
+            ("birth_year", &i.birth_year),
+            ("declared_qpv", &i.declared_qpv),
         ]
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -103,7 +112,41 @@ fn new_page(
             ("Personnes", "/personnes"),
             ("Repérage", ""),
         ]),
-        identity: identity_fields(i, e),
+        identity: identity_fields(i, e).into_iter().take(4).collect(),
+        age: vec![
+            Field::select(
+                "age_band",
+                "Tranche d'âge",
+                &i.age_band,
+                domain::person::AgeBand::options(),
+            )
+            .errors(e),
+            Field::typed("birth_year", "Ou année de naissance", &i.birth_year, "text", "off")
+                .hint("Quatre chiffres, par exemple 2004")
+                .errors(e),
+        ],
+        address: {
+            let mut fields: Vec<Field> = identity_fields(i, e).into_iter().skip(4).collect();
+            fields.push(
+                Field::select(
+                    "declared_qpv",
+                    "Quartier prioritaire où elle dit habiter",
+                    &i.declared_qpv,
+                    qpvs.iter()
+                        .map(|(code, name)| (code.clone(), format!("{name} ({code})")))
+                        .collect(),
+                )
+                .hint("Si l'adresse n'est pas connue : noté « déclaré par la personne »")
+                .errors(e),
+            );
+            fields
+        },
+        address_open: [&i.address, &i.postal_code, &i.commune, &i.neighbourhood, &i.declared_qpv]
+            .iter()
+            .any(|v| !v.trim().is_empty())
+            || ["address", "postal_code", "commune", "declared_qpv"]
+                .iter()
+                .any(|k| e.get(k).is_some()),
         place: vec![
             Field::select(
                 "channel",
@@ -165,12 +208,14 @@ pub async fn show_new(
     if !persons::may_record(&user.caller, territory.id) {
         return Err(app::AppError::Forbidden.into());
     }
+    let qpvs = app::qpv::of_territory(&state.app, &user.caller, domain::Millesime::CURRENT).await?;
     Ok(new_page(
         state.app.today_in(territory.zone()),
         &user,
         &OutreachInput::default(),
         &FieldErrors::default(),
         Vec::new(),
+        qpvs,
     ))
 }
 
@@ -180,24 +225,20 @@ pub async fn create(
     CsrfForm(pairs): CsrfForm<Pairs>,
 ) -> Result<Response, WebError> {
     let input: OutreachInput = decode(&pairs)?;
+    let today = state.app.today_in(user.caller.zone());
+    let qpvs = app::qpv::of_territory(&state.app, &user.caller, domain::Millesime::CURRENT).await?;
     match persons::record(&state.app, &user.caller, &input).await {
         Ok(Recorded::Created(id)) => {
             Ok(flash::redirect(&file_path(id), Message::Recorded).into_response())
         }
         Ok(Recorded::Duplicates(found)) => Ok((
             StatusCode::OK,
-            new_page(
-                state.app.today(),
-                &user,
-                &input,
-                &FieldErrors::default(),
-                found,
-            ),
+            new_page(today, &user, &input, &FieldErrors::default(), found, qpvs),
         )
             .into_response()),
         Err(app::AppError::Invalid(e)) => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
-            new_page(state.app.today(), &user, &input, &e, Vec::new()),
+            new_page(today, &user, &input, &e, Vec::new(), qpvs),
         )
             .into_response()),
         Err(e) => Err(e.into()),
