@@ -16,6 +16,8 @@ pub struct TerritoryOverview {
     pub territory: Territory,
     pub communes: Vec<String>,
     pub partners: Vec<Organisation>,
+    /// The QPVs of the current map in the territory's communes: (code, name).
+    pub qpvs: Vec<(String, String)>,
     /// Filled for coordinators only: the team, organisations that could join, invitations.
     pub management: Option<Management>,
 }
@@ -35,6 +37,9 @@ pub async fn overview(
     let mut pooled = app.db.acquire().await?;
     let communes = store::territories::communes(&mut pooled.conn(), territory.id).await?;
     let partners = store::organisations::partners_of(&mut pooled.conn(), territory.id).await?;
+    let qpvs =
+        store::qpv::of_territory(&mut pooled.conn(), territory.id, domain::Millesime::CURRENT)
+            .await?;
     let management = if caller.coordinates(territory.id) {
         Some(Management {
             team: store::memberships::team_of(&mut pooled.conn(), territory.id).await?,
@@ -53,6 +58,7 @@ pub async fn overview(
         territory,
         communes,
         partners,
+        qpvs,
         management,
     })
 }

@@ -577,4 +577,21 @@ tests! {
         assert!(e.get("declared_qpv").is_some());
     }
 
+
+    async fn the_follow_up_group_lists_the_referent_once(f) {
+        let recorder = f.caller("conseil@test.fr").await;
+        let id = record(&f, &recorder, outreach("Omar", "Said", "0655000009")).await;
+        let orgs = {
+            let mut pooled = f.app.db.acquire().await.expect("connection");
+            store::organisations::partners_of(&mut pooled.conn(), f.territory).await.expect("partners").iter().map(|o| o.id.0.to_string()).collect::<Vec<_>>()
+        };
+        // The recorder, a member since the repérage, becomes the référent at the entry.
+        persons::enter_accompaniment(&f.app, &recorder, id, &entry("", orgs)).await.expect("entered");
+        persons::change_referent(&f.app, &recorder, id, &recorder.user_id.0.to_string()).await.expect("the same référent again");
+        let file = persons::file(&f.app, &recorder, id, "/p").await.expect("file");
+        let theirs: Vec<_> = file.members.iter().filter(|m| m.user_id == recorder.user_id.0).collect();
+        assert_eq!(theirs.len(), 1, "{:?}", file.members);
+        assert!(theirs[0].is_referent && theirs[0].health_access && theirs[0].ended_at.is_none());
+    }
+
 }

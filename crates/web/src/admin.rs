@@ -429,7 +429,10 @@ pub async fn invite_nationally(
 ) -> Result<Response, WebError> {
     match app::team::invite(&state.app, &user.caller, None, &form).await {
         Ok(outcome) => {
-            let code = crate::layout::invitation_message(&outcome);
+            let code = crate::layout::invitation_message(
+                &outcome,
+                state.app.settings.mail.smtp_url.is_some(),
+            );
             Ok(Redirect::to(&format!("/admin/comptes?message={code}")).into_response())
         }
         Err(app::AppError::Invalid(errors)) => {

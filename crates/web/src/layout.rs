@@ -122,6 +122,9 @@ pub fn general_message(code: &str) -> Option<&'static str> {
         "structure-modifiee" => "La structure a été modifiée.",
         "partenaire-ajoute" => "La structure a été ajoutée aux partenaires du territoire.",
         "invitation-envoyee" => "L'invitation a été envoyée par courriel.",
+        "invitation-sans-courriel" => {
+            "L'invitation est prête, mais aucun serveur de courrier n'est configuré : elle n'est pas partie. Un administrateur la trouve dans « Courriels envoyés » et peut transmettre le lien à la personne."
+        }
         "acces-accepte" => "Vous avez accepté l'invitation : le nouvel accès est ouvert.",
         "deja-membre" => "Cette personne a déjà cet accès.",
         "tache-relancee" => {
@@ -143,11 +146,16 @@ pub fn general_message(code: &str) -> Option<&'static str> {
     })
 }
 
-/// The message code that reports an invitation's outcome.
-pub fn invitation_message(outcome: &app::team::InvitationOutcome) -> &'static str {
+/// The message code that reports an invitation's outcome; without a mail server the invitation
+/// waits in the outbox, and the page says so.
+pub fn invitation_message(
+    outcome: &app::team::InvitationOutcome,
+    mail_server: bool,
+) -> &'static str {
     use app::team::InvitationOutcome;
     match outcome {
-        InvitationOutcome::Invited => "invitation-envoyee",
+        InvitationOutcome::Invited if mail_server => "invitation-envoyee",
+        InvitationOutcome::Invited => "invitation-sans-courriel",
         InvitationOutcome::AlreadyMember => "deja-membre",
     }
 }

@@ -60,6 +60,7 @@ pub struct TerritoryPage {
     period: String,
     communes: Vec<CommuneView>,
     partners: Vec<(String, &'static str)>,
+    qpvs: Vec<(String, String)>,
     management: Option<ManagementView>,
     /// Which form the errors belong to, so the page opens at it.
     invalid_form: &'static str,
@@ -266,6 +267,7 @@ fn page(
             .iter()
             .map(|o| (o.name.clone(), o.kind_label()))
             .collect(),
+        qpvs: overview.qpvs.clone(),
         management,
         invalid_form: forms.invalid_form,
     }
@@ -388,7 +390,10 @@ pub async fn invite(
 ) -> Result<Response, WebError> {
     match app::team::invite(&state.app, &user.caller, Some(&slug), &form).await {
         Ok(outcome) => {
-            let code = crate::layout::invitation_message(&outcome);
+            let code = crate::layout::invitation_message(
+                &outcome,
+                state.app.settings.mail.smtp_url.is_some(),
+            );
             Ok(Redirect::to(&format!("/territoires/{slug}?message={code}#equipe")).into_response())
         }
         Err(app::AppError::Invalid(errors)) => {

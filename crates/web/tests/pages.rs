@@ -126,7 +126,10 @@ app::fixture_tests! {
         let sent = coordinator.post("/territoires/maubeuge/invitations", &[
             ("csrf_token", &page.csrf()), ("email", "nina@test.fr"), ("display_name", "Nina Nouvelle"), ("role", "professional"), ("organisation_id", &org),
         ]).await;
-        assert_eq!(sent.location.as_deref(), Some("/territoires/maubeuge?message=invitation-envoyee#equipe"));
+        // No mail server in the fixture: the invitation waits in the outbox, and the page says so.
+        assert_eq!(sent.location.as_deref(), Some("/territoires/maubeuge?message=invitation-sans-courriel#equipe"));
+        let said = coordinator.get("/territoires/maubeuge?message=invitation-sans-courriel").await;
+        assert!(said.body.contains("aucun serveur de courrier n"), "the coordinator is told the mail did not leave");
         let body = f.outbox().await[0].body.clone();
         let start = body.find("/invitation/").expect("link");
         let path = body[start..].split_whitespace().next().expect("path").to_string();
@@ -372,6 +375,13 @@ async fn checks_without_a_geocoder(backend: store::Backend) {
     app::qpv::seed_demo(&f.app).await.expect("demo QPVs");
     let mut client = Client::new(&f);
     client.login("coordination@test.fr", PASSWORD).await;
+    // The territory's page lists its quartiers prioritaires by name.
+    let page = client.get("/territoires/maubeuge").await;
+    assert!(
+        page.body
+            .contains("Les Tilleuls (données fictives) — QN05990N"),
+        "the territory's QPVs"
+    );
     // « Vérifier une adresse » stays on its page, the address kept, other ways offered.
     let page = client
         .get("/qpv/verifier?adresse=12+rue+des+Tilleuls+59600+Maubeuge&millesime=2024")

@@ -54,6 +54,14 @@ pub(crate) async fn set_referent_in(
     by: UserId,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), AppError> {
+    let current = store::persons::members(c, person).await?;
+    let theirs = current
+        .iter()
+        .find(|m| m.user_id == who.user_id.0 && m.ended_at.is_none());
+    if theirs.is_some_and(|m| m.is_referent) {
+        // Already the référent: nothing changes, and the group lists them once.
+        return Ok(());
+    }
     store::persons::end_members(
         c,
         person,
@@ -62,34 +70,25 @@ pub(crate) async fn set_referent_in(
         now,
     )
     .await?;
-    // Their plain membership, if any, is replaced by the référent's one.
-    let current = store::persons::members(c, person).await?;
-    if let Some(m) = current
-        .iter()
-        .find(|m| m.user_id == who.user_id.0 && m.ended_at.is_none())
-    {
-        store::persons::end_members(
-            c,
-            person,
-            EndWhich::One(m.id),
-            MemberEndReason::ChangementReferent,
-            now,
-        )
-        .await?;
+    match theirs {
+        // A member becomes the référent: the same membership, now with the référent's rights.
+        Some(m) => store::persons::promote_to_referent(c, m.id).await?,
+        None => {
+            store::persons::add_member(
+                c,
+                &NewMember {
+                    person,
+                    user: who.user_id,
+                    organisation: who.organisation_id.map(OrganisationId),
+                    is_referent: true,
+                    health_access: true,
+                    added_by: by,
+                },
+                now,
+            )
+            .await?;
+        }
     }
-    store::persons::add_member(
-        c,
-        &NewMember {
-            person,
-            user: who.user_id,
-            organisation: who.organisation_id.map(OrganisationId),
-            is_referent: true,
-            health_access: true,
-            added_by: by,
-        },
-        now,
-    )
-    .await?;
     Ok(())
 }
 

@@ -67,6 +67,20 @@ pub async fn add_member(
     Ok(GroupMemberId(id))
 }
 
+/// A current member becomes the référent (with the référent's access to health data).
+pub async fn promote_to_referent(
+    c: &mut Conn<'_>,
+    member: GroupMemberId,
+) -> Result<(), StoreError> {
+    exec!(c, |c| {
+        sqlx::query(
+        "UPDATE person_members SET is_referent = TRUE, health_access = TRUE WHERE id = $1 AND ended_at IS NULL"
+    )
+    .bind(member.0)
+    })?;
+    Ok(())
+}
+
 /// Ends current memberships of a person (see [`EndWhich`]). Returns how many ended. The SQL
 /// never depends on a list being non-empty: who stays is decided by the référent's own row.
 pub async fn end_members(
