@@ -764,6 +764,39 @@ mod persons {
             assert!(events.iter().any(|e| e.detail.contains("export CSV")), "{events:?}");
         }
 
+        async fn a_coordinator_names_one_referent_for_several_persons(f) {
+            let member = f.caller("conseil@test.fr").await;
+            let mut ids = Vec::new();
+            for (first, phone) in [("Awa", "0611111111"), ("Bilal", "0622222222")] {
+                let input = OutreachInput { first_name: first.into(), phone: phone.into(), channel: "association".into(), met_on: domain::iso_date(f.app.today()), agrees_recontact: "oui".into(), ..OutreachInput::default() };
+                let Recorded::Created(id) = app::persons::record(&f.app, &member, &input).await.expect("recorded") else { panic!("created") };
+                ids.push(id);
+            }
+            let mut c = client(&f, "coordination@test.fr").await;
+            let list = c.get("/personnes?tous=1").await;
+            assert!(list.body.contains("Nommer ce référent") && list.body.contains(&format!("value=\"{}\"", ids[0].0)));
+            let token = list.csrf();
+            let referent = member.user_id.0.to_string();
+            let (a, b, missing) = (ids[0].0.to_string(), ids[1].0.to_string(), (ids[1].0 + 1000).to_string());
+            let page = c.post("/personnes/referent", &[("csrf_token", &token), ("personnes", &a), ("personnes", &b), ("personnes", &missing), ("referent", &referent)]).await;
+            assert_eq!(page.status, StatusCode::OK);
+            assert!(page.body.contains("Référent nommé pour 2 personnes sur 3"), "{}", page.body);
+            assert!(page.body.contains("non fait : Dossier introuvable."));
+            for id in &ids {
+                let file = app::persons::file(&f.app, &member, *id, "/p").await.expect("file");
+                assert!(file.members.iter().any(|m| m.user_id == member.user_id.0 && m.is_referent && m.ended_at.is_none()));
+            }
+            // Nothing ticked: nothing done, said.
+            let page = c.post("/personnes/referent", &[("csrf_token", &token), ("referent", &referent)]).await;
+            assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+            assert!(page.body.contains("Cochez au moins une personne."));
+            // A professional may not.
+            let mut p = client(&f, "conseil@test.fr").await;
+            let token = p.get("/personnes").await.csrf();
+            let page = p.post("/personnes/referent", &[("csrf_token", &token), ("personnes", &a), ("referent", &referent)]).await;
+            assert_eq!(page.status, StatusCode::FORBIDDEN);
+        }
+
         async fn every_person_route_answers_each_role_and_hides_health_data(f) {
             let member = f.caller("conseil@test.fr").await;
             let input = OutreachInput { first_name: "Awa".into(), last_name: "Diallo".into(), channel: "association".into(), met_on: f.app.today().format("%Y-%m-%d").to_string(), agrees_recontact: "non".into(), ..OutreachInput::default() };

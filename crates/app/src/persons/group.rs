@@ -285,6 +285,55 @@ pub async fn change_referent(
     Ok(())
 }
 
+/// At most this many persons in one bulk assignment.
+pub const BULK_MAX: usize = 200;
+
+/// A coordinator names the same référent for several persons at once: each file is changed on
+/// its own (its own transaction and audit row, the consent checked for each), and the answer
+/// says, person by person, whether it was done or why not.
+pub async fn assign_referent(
+    app: &App,
+    caller: &Caller,
+    persons: &[PersonId],
+    user: &str,
+) -> Result<Vec<(PersonId, Result<(), String>)>, AppError> {
+    let scope = super::scope(caller)?;
+    if !scope.whole_territory() {
+        return Err(AppError::Forbidden);
+    }
+    if persons.is_empty() {
+        return Err(AppError::field(
+            "personnes",
+            "Cochez au moins une personne.",
+        ));
+    }
+    if persons.len() > BULK_MAX {
+        return Err(AppError::field(
+            "personnes",
+            format!("Pas plus de {BULK_MAX} personnes à la fois."),
+        ));
+    }
+    if user.trim().is_empty() {
+        return Err(AppError::field("referent", "Choisissez le référent."));
+    }
+    let mut report = Vec::with_capacity(persons.len());
+    for &id in persons {
+        let outcome = match change_referent(app, caller, id, user).await {
+            Ok(()) => Ok(()),
+            Err(AppError::Invalid(e)) => Err(e
+                .iter()
+                .map(|(_, m)| m.to_string())
+                .collect::<Vec<_>>()
+                .join(" ")),
+            Err(AppError::NotFound) => Err("Dossier introuvable.".to_string()),
+            Err(AppError::Forbidden) => Err("Vous ne pouvez pas modifier ce dossier.".to_string()),
+            Err(other) => return Err(other),
+        };
+        report.push((id, outcome));
+    }
+    Ok(report)
+}
+
 /// Revokes consent, with the consequences at once: every member outside the référent's
 /// organisation leaves the group, and nothing more is shared.
 pub async fn revoke_consent(app: &App, caller: &Caller, id: PersonId) -> Result<usize, AppError> {

@@ -33,7 +33,10 @@ pub use caseload::{
 };
 pub use file::{PersonFile, file};
 pub use funnel::{EntryInput, enter_accompaniment, set_status};
-pub use group::{add_member, change_referent, end_member, partners, revoke_consent, team};
+pub use group::{
+    BULK_MAX, add_member, assign_referent, change_referent, end_member, partners, revoke_consent,
+    team,
+};
 pub use health::{HealthInput, set_health};
 pub use identity::update;
 pub use journal::{EntryForm, add_entry};

@@ -10,12 +10,13 @@ use serde::Deserialize;
 use app::FieldErrors;
 use app::models::CaseloadRow;
 use app::persons::{self, CaseloadInput};
+use domain::PersonId;
 use domain::person::{FunnelStatus, lost_from_view};
 
 use super::{field_labels, full_name, qpv_label};
-use crate::forms::{Field, date_fr};
+use crate::forms::{Field, Pairs, date_fr, decode};
 use crate::layout::{Layout, Nav};
-use crate::session::CurrentUser;
+use crate::session::{CsrfForm, CurrentUser};
 use crate::{AppState, WebError};
 
 #[derive(Deserialize, Default, serde::Serialize)]
@@ -60,6 +61,9 @@ pub struct ListPage {
     pages: Vec<(usize, String, bool)>,
     /// The same list as a CSV file.
     export: String,
+    /// For a coordinator's whole-territory view: the team, to name one référent for the
+    /// persons ticked.
+    bulk: Option<Vec<(String, String)>>,
     /// The filters the home page's figures open, said in words.
     special: Vec<&'static str>,
     error_count: usize,
@@ -238,6 +242,7 @@ pub async fn list(
         total: 0,
         pages: Vec::new(),
         export: format!("/personnes/export.csv?{base}"),
+        bulk: None,
         special: [
             (
                 input.to_call_back,
@@ -257,6 +262,29 @@ pub async fn list(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
+    if coordinator
+        && input.everyone
+        && let Some(territory) = user.caller.active_territory.as_ref()
+    {
+        page.bulk = Some(
+            persons::team(&state.app, territory.id)
+                .await?
+                .iter()
+                .map(|m| {
+                    (
+                        m.user_id.0.to_string(),
+                        format!(
+                            "{} — {}",
+                            m.display_name,
+                            m.organisation_name
+                                .clone()
+                                .unwrap_or_else(|| "coordination".into())
+                        ),
+                    )
+                })
+                .collect(),
+        );
+    }
     if let Some(c) = caseload {
         page.rows = c
             .rows
@@ -271,4 +299,69 @@ pub async fn list(
         }
     }
     Ok((status, page).into_response())
+}
+
+/// The persons ticked and the référent chosen on the whole-territory list.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct BulkReferent {
+    personnes: Vec<i64>,
+    referent: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "persons/bulk.html")]
+pub struct BulkPage {
+    layout: Layout,
+    /// (file number, done, why not).
+    rows: Vec<(i64, bool, String)>,
+    done: usize,
+    error: Option<String>,
+}
+
+/// A coordinator names one référent for the persons ticked: a report, person by person.
+pub async fn assign_referent(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    CsrfForm(pairs): CsrfForm<Pairs>,
+) -> Result<Response, WebError> {
+    let form: BulkReferent = decode(&pairs)?;
+    let ids: Vec<PersonId> = form.personnes.into_iter().map(PersonId).collect();
+    let layout = Layout::for_user("Nommer un référent", &user, Nav::Persons).crumbs(&[
+        ("Accueil", "/"),
+        ("Personnes", "/personnes?tous=1"),
+        ("Nommer un référent", ""),
+    ]);
+    match persons::assign_referent(&state.app, &user.caller, &ids, &form.referent).await {
+        Ok(report) => {
+            let done = report.iter().filter(|(_, r)| r.is_ok()).count();
+            let rows = report
+                .into_iter()
+                .map(|(id, r)| (id.0, r.is_ok(), r.err().unwrap_or_default()))
+                .collect();
+            Ok(BulkPage {
+                layout,
+                rows,
+                done,
+                error: None,
+            }
+            .into_response())
+        }
+        Err(app::AppError::Invalid(e)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            BulkPage {
+                layout,
+                rows: Vec::new(),
+                done: 0,
+                error: Some(
+                    e.iter()
+                        .map(|(_, m)| m.to_string())
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                ),
+            },
+        )
+            .into_response()),
+        Err(e) => Err(e.into()),
+    }
 }

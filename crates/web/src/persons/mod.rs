@@ -44,6 +44,7 @@ pub fn routes() -> Router<AppState> {
             get(outreach::show_new).post(outreach::create),
         )
         .route("/personnes/export.csv", get(list::export))
+        .route("/personnes/referent", post(list::assign_referent))
         .route("/personnes/acces", get(access_log::territory_access_log))
         .route("/personnes/{id}", get(file::show))
         .route("/personnes/{id}/statut", post(actions::set_status))
