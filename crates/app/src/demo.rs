@@ -336,6 +336,17 @@ mod tests {
             let outside = crate::qpv::lookup_address(&app, "20 avenue de France 59600 Maubeuge", domain::Millesime::Y2024).await.expect("offline address check");
             assert_eq!(outside.qpv.code_qp, None);
             assert!(outside.label.is_some(), "found, outside any QPV");
+            // Demo persons are coherent: the QPV on their file is the one their address is in,
+            // and their needs cover the fields.
+            let all = crate::persons::caseload(&app, &coordinator, &crate::persons::CaseloadInput { everyone: true, page: 1, ..Default::default() }).await.expect("list");
+            let mut fields = std::collections::BTreeSet::new();
+            for row in all.rows.iter().take(20) {
+                fields.extend(row.need_fields.0.iter().copied());
+                let file = crate::persons::file(&app, &coordinator, row.id, "/p").await.expect("file");
+                let checked = crate::qpv::lookup_address(&app, &format!("{} {}", file.person.address, file.person.postal_code), domain::Millesime::Y2024).await.expect("address");
+                assert_eq!(checked.qpv.code_qp, file.person.qpv_code, "{} {}", file.person.address, file.person.postal_code);
+            }
+            assert!(fields.len() >= 6, "{fields:?}");
             let login = crate::auth::login(&app, "conseil.ft@demo.passerelle.test", PASSWORD, "127.0.0.1").await.expect("demo login");
             let caller = crate::caller::load(&app, &login.token).await.expect("load").expect("session");
             assert_eq!(caller.territories.iter().map(|t| t.slug.as_str()).collect::<Vec<_>>(), vec!["demo"]);

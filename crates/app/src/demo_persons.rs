@@ -14,12 +14,48 @@ use store::persons::{NewConsent, NewEntry, NewMember, NewPerson, QpvCheck, Situa
 
 use crate::{App, AppError};
 
-const FIRST: [&str; 40] = [
-    "Awa", "Karim", "Inès", "Léa", "Mohamed", "Sarah", "Yanis", "Fatou", "Thomas", "Nadia",
-    "Kevin", "Amina", "Julien", "Samira", "Dylan", "Aïcha", "Lucas", "Mariam", "Bilal", "Chloé",
-    "Ibrahim", "Manon", "Rayan", "Océane", "Moussa", "Camille", "Sofiane", "Laura", "Hamza",
-    "Emma", "Adama", "Jessica", "Walid", "Kenza", "Nicolas", "Aminata", "Enzo", "Leïla", "Mehdi",
-    "Élodie",
+/// First names with the sex recorded at the entry into accompaniment (coherent demo data).
+const FIRST: [(&str, Sex); 40] = [
+    ("Awa", Sex::Femme),
+    ("Karim", Sex::Homme),
+    ("Inès", Sex::Femme),
+    ("Léa", Sex::Femme),
+    ("Mohamed", Sex::Homme),
+    ("Sarah", Sex::Femme),
+    ("Yanis", Sex::Homme),
+    ("Fatou", Sex::Femme),
+    ("Thomas", Sex::Homme),
+    ("Nadia", Sex::Femme),
+    ("Kevin", Sex::Homme),
+    ("Amina", Sex::Femme),
+    ("Julien", Sex::Homme),
+    ("Samira", Sex::Femme),
+    ("Dylan", Sex::Homme),
+    ("Aïcha", Sex::Femme),
+    ("Lucas", Sex::Homme),
+    ("Mariam", Sex::Femme),
+    ("Bilal", Sex::Homme),
+    ("Chloé", Sex::Femme),
+    ("Ibrahim", Sex::Homme),
+    ("Manon", Sex::Femme),
+    ("Rayan", Sex::Homme),
+    ("Océane", Sex::Femme),
+    ("Moussa", Sex::Homme),
+    ("Camille", Sex::Femme),
+    ("Sofiane", Sex::Homme),
+    ("Laura", Sex::Femme),
+    ("Hamza", Sex::Homme),
+    ("Emma", Sex::Femme),
+    ("Adama", Sex::Homme),
+    ("Jessica", Sex::Femme),
+    ("Walid", Sex::Homme),
+    ("Kenza", Sex::Femme),
+    ("Nicolas", Sex::Homme),
+    ("Aminata", Sex::Femme),
+    ("Enzo", Sex::Homme),
+    ("Leïla", Sex::Femme),
+    ("Mehdi", Sex::Homme),
+    ("Élodie", Sex::Femme),
 ];
 const LAST: [&str; 30] = [
     "Diallo",
@@ -53,14 +89,6 @@ const LAST: [&str; 30] = [
     "Amrani",
     "Leroy",
 ];
-const STREETS: [&str; 6] = [
-    "rue des Tilleuls",
-    "allée du Parc",
-    "rue de la Sambre",
-    "avenue de la Démonstration",
-    "place Fictive",
-    "rue du Modèle",
-];
 
 /// Seeds the demo persons of the territory `demo`; returns how many there are.
 pub async fn seed(app: &App) -> Result<usize, AppError> {
@@ -93,12 +121,41 @@ pub async fn seed(app: &App) -> Result<usize, AppError> {
     ];
     let today = app.today();
     let now = app.now();
-    let qpvs = ["QN05990N", "QN05991M", "QN05992I"];
+    let addresses: Vec<(String, &str, &str, f64, f64)> = include_str!("../data/ban-demo.csv")
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let c: Vec<&str> = line.split(';').collect();
+            Some((
+                format!("{} {}", c.get(2)?, c.get(4)?),
+                *c.get(5)?,
+                *c.get(6)?,
+                c.get(12)?.parse().ok()?,
+                c.get(13)?.parse().ok()?,
+            ))
+        })
+        .collect();
+    let mut inside = Vec::new();
+    let mut outside = Vec::new();
+    for (address, postcode, insee, lon, lat) in addresses {
+        match crate::qpv::lookup_point(app, lon, lat, domain::Millesime::Y2024)?.code_qp {
+            Some(code) => inside.push((address, postcode, insee, Some(code))),
+            None => outside.push((address, postcode, insee, None)),
+        }
+    }
     let channels = OutreachChannel::ALL;
     let mut tx = app.db.begin().await?;
     let count = 200;
     for i in 0..count {
-        let first = FIRST[(i * 7) % FIRST.len()];
+        let (first, sex) = FIRST[(i * 7) % FIRST.len()];
+        // An address of the demo's address extract (four in five in a QPV), and the QPV its
+        // position is in.
+        let pool = if i % 5 != 0 && !inside.is_empty() {
+            &inside
+        } else {
+            &outside
+        };
+        let (address, postcode, insee, qpv_code) = &pool[(i * 13) % pool.len()];
         let last = LAST[(i * 11 + i / 7) % LAST.len()];
         let (owner, organisation) = owners[i % owners.len()];
         let met_on = today - Duration::days(3 + ((i * 37) % 330) as i64);
@@ -108,24 +165,21 @@ pub async fn seed(app: &App) -> Result<usize, AppError> {
             11..=17 => FunnelStatus::EnAccompagnement,
             _ => FunnelStatus::Sorti,
         };
-        let in_qpv = i % 5 != 0;
+        // Needs over the seven fields the group sees (the eighth, health, is set below).
         let fields: Vec<Field> = [
             Field::Mobilite,
             Field::ContraintesFamiliales,
             Field::CompetencesNumeriques,
             Field::Logement,
             Field::SavoirsDeBase,
+            Field::ReseauProfessionnel,
+            Field::PrecariteFinanciere,
         ]
         .iter()
         .enumerate()
         .filter(|(k, _)| (i + k) % 3 == 0)
         .map(|(_, f)| *f)
         .collect();
-        let commune = if i % 3 == 0 {
-            ("59720", "59365")
-        } else {
-            ("59600", "59392")
-        };
         let person = NewPerson {
             territory: territory.id,
             first_name: first.to_string(),
@@ -139,12 +193,12 @@ pub async fn seed(app: &App) -> Result<usize, AppError> {
                     fold(last).replace(' ', "")
                 )
             }),
-            address: format!("{} {}", 1 + i % 40, STREETS[i % STREETS.len()]),
-            postal_code: commune.0.to_string(),
-            commune_insee: Some(commune.1.to_string()),
+            address: address.to_string(),
+            postal_code: postcode.to_string(),
+            commune_insee: Some(insee.to_string()),
             neighbourhood: String::new(),
             qpv: Some(QpvCheck {
-                code: in_qpv.then(|| qpvs[i % qpvs.len()].to_string()),
+                code: qpv_code.clone(),
                 millesime: 2024,
                 confidence: if i % 9 == 0 {
                     "probable".into()
@@ -256,7 +310,7 @@ pub async fn seed(app: &App) -> Result<usize, AppError> {
                 birth_date: Some(
                     today - Duration::days(365 * (19 + (i % 40) as i64) + (i * 13 % 300) as i64),
                 ),
-                sex: Some(if i % 2 == 0 { Sex::Femme } else { Sex::Homme }),
+                sex: Some(sex),
                 single_parent: Some(i % 4 == 0),
                 children_under_12: Some((i % 3) as i32),
                 ft_registered: Some(i % 3 != 2),
@@ -271,7 +325,8 @@ pub async fn seed(app: &App) -> Result<usize, AppError> {
                     "français, anglais",
                 ][i % 4]
                     .into(),
-                driving_licence: Some(i % 4 == 1),
+                // « Pas de permis » in the notes of i % 4 == 1: no licence for them.
+                driving_licence: Some(i % 4 != 1 && i % 3 == 0),
                 vehicle: Some(i % 8 == 1),
             };
             store::persons::set_situation(&mut tx.conn(), id, &situation, now).await?;
