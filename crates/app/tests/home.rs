@@ -53,12 +53,12 @@ fixture_tests! {
         assert_eq!((mine.total, mine.to_call_back, mine.not_contacted, mine.silent_30), (3, 1, 3, 2));
         assert!(week.territory.is_none() && week.pilot.is_none() && week.admin.is_none());
         assert_eq!(statements, 1, "one statement for the professional's figures");
-        // The coordinator: their own (none) and the territory's, with the référent-less and the
-        // week's repérages; the first repérage is ticked.
+        // The coordinator: their own (none) and the territory's, nobody without référent (the
+        // recorder is), the week's repérages; the first repérage is ticked.
         let week = app::home::week(&f.app, &coordinator).await.expect("home");
         assert_eq!(week.mine.expect("own").total, 0);
         let territory = week.territory.expect("the territory");
-        assert_eq!((territory.counts.total, territory.counts.without_referent, territory.counts.new_this_week), (3, 3, 1));
+        assert_eq!((territory.counts.total, territory.counts.without_referent, territory.counts.new_this_week), (3, 0, 1), "whoever records is the référent");
         let steps = territory.checklist.expect("steps left");
         assert!(steps.iter().find(|s| s.label.contains("repérage")).expect("step").done);
         // The pilot: aggregates only, and 3 people is under the threshold: masked.

@@ -182,8 +182,9 @@ tests! {
         assert_eq!(counts.iter().map(|(_, n)| n).sum::<i64>(), 1, "{counts:?}");
         assert!(store::persons::names(&mut pooled.conn(), &pilot_scope).await.expect("names").is_empty(), "no name for a pilot");
         drop(pooled);
-        // A member who is not référent cannot manage the group or read the access log.
-        assert!(matches!(persons::access_log(&f.app, &member, id).await, Err(AppError::Forbidden)));
+        // Whoever records is the référent: they read the access log (a plain member may not:
+        // see the health-data test).
+        assert!(persons::access_log(&f.app, &member, id).await.is_ok(), "the recorder is the référent");
         assert!(!persons::access_log(&f.app, &coordinator, id).await.expect("log").1.is_empty());
     }
 
@@ -205,6 +206,7 @@ tests! {
         // A member without health permission, then one with it.
         persons::add_member(&f.app, &recorder, id, &other_org.user_id.0.to_string(), false).await.expect("member added");
         let plain = persons::file(&f.app, &other_org, id, "/p").await.expect("member reads");
+        assert!(matches!(persons::access_log(&f.app, &other_org, id).await, Err(AppError::Forbidden)), "a plain member does not read the access log");
         assert!(plain.health.is_none(), "no health data without permission");
         let bodies: Vec<&str> = plain.journal.iter().map(|e| e.body.as_str()).collect();
         assert_eq!(bodies, vec!["Atelier CV mardi"], "restricted notes hidden");
@@ -340,7 +342,7 @@ tests! {
         assert_eq!(list(CaseloadInput { field: "logement".into(), ..CaseloadInput::default() }).await.total, 3);
         assert_eq!(list(CaseloadInput { name: "elodie".into(), ..CaseloadInput::default() }).await.rows[0].first_name, "Élodie", "accents forgiven");
         assert_eq!(list(CaseloadInput { name: "lefevbre".into(), ..CaseloadInput::default() }).await.rows.first().map(|r| r.last_name.as_str()), Some("Lefèvre"), "a typo forgiven");
-        assert_eq!(list(CaseloadInput { without_referent: true, ..CaseloadInput::default() }).await.total, 5);
+        assert_eq!(list(CaseloadInput { without_referent: true, ..CaseloadInput::default() }).await.total, 0, "the recorder is the référent");
         let silent = list(CaseloadInput { silent_days: "90".into(), ..CaseloadInput::default() }).await;
         assert!(silent.total >= 2 && silent.total < 5, "{}", silent.total);
         let Err(AppError::Invalid(e)) = persons::caseload(&f.app, &recorder, &CaseloadInput { silent_days: "45".into(), ..CaseloadInput::default() }).await else { panic!("refused") };
@@ -357,6 +359,13 @@ tests! {
         let mut pooled = f.app.db.acquire().await.expect("connection");
         let events = store::audit::for_target(&mut pooled.conn(), "person", ids[0].0, 100).await.expect("events");
         assert!(events.iter().any(|e| e.action == "person.list"));
+        drop(pooled);
+        // The référent steps down from one file: the coordination sees it without référent.
+        let coordinator = f.caller("coordination@test.fr").await;
+        let theirs = persons::file(&f.app, &recorder, ids[0], "/p").await.expect("file").members.into_iter().find(|m| m.is_referent).expect("référent").id;
+        persons::end_member(&f.app, &recorder, ids[0], theirs, "fin-intervention").await.expect("ended");
+        let orphans = persons::caseload(&f.app, &coordinator, &CaseloadInput { without_referent: true, everyone: true, page: 1, ..CaseloadInput::default() }).await.expect("caseload");
+        assert_eq!(orphans.rows.iter().map(|r| r.id).collect::<Vec<_>>(), vec![ids[0]]);
     }
 
     async fn files_are_archived_two_years_after_the_last_contact_then_deleted(f) {

@@ -739,6 +739,7 @@ async fn home_pages_journey(backend: Backend) {
         b.driver.delete_all_cookies().await?;
         b.driver.set_window_rect(0, 0, 1280, 1000).await?;
         log_in(&b, &server, "conseil.ft@demo.passerelle.test").await?;
+        b.expect_text("Mes personnes").await?;
         b.driver
             .find(By::Css("a[href='/personnes?statut=repere']"))
             .await?

@@ -221,7 +221,7 @@ fn age_of(
 }
 
 /// Records a person met in outreach, in the caller's active territory. The caller joins the
-/// person's follow-up group (not as référent: that comes with the entry into accompaniment).
+/// person's follow-up group as their référent (everyone who may record may be one).
 pub async fn record(
     app: &App,
     caller: &Caller,
@@ -369,8 +369,10 @@ pub async fn record(
             person: id,
             user: caller.user_id,
             organisation,
-            is_referent: false,
-            health_access: false,
+            // Whoever records the person becomes their référent by default (the coordination
+            // can name another one); the référent reads the health need they noted.
+            is_referent: true,
+            health_access: true,
             added_by: caller.user_id,
         },
         now,
