@@ -79,36 +79,48 @@ impl TerritoryInput {
         };
         let mut communes = Vec::new();
         let mut unknown = Vec::new();
-        for token in self
-            .communes
-            .split(|c: char| c.is_whitespace() || c == ',' || c == ';')
-            .filter(|t| !t.is_empty())
-        {
-            match InseeCode::parse(token) {
-                Ok(code) => match referential.commune(&code) {
-                    Some(c)
-                        if matches!(c.kind, CommuneKind::Current | CommuneKind::Arrondissement) =>
-                    {
-                        if !communes.contains(&code) {
-                            communes.push(code)
-                        }
+        let mut ambiguous = Vec::new();
+        for token in commune_tokens(&self.communes) {
+            let found = match InseeCode::parse(&token) {
+                Ok(code) => referential.commune(&code).ok_or(()),
+                Err(_) => match communes_named(referential, &token) {
+                    Named::One(c) => Ok(c),
+                    Named::Several(candidates) => {
+                        ambiguous.push(format!("« {token} » ({})", candidates.join(", ")));
+                        continue;
                     }
-                    Some(c) => unknown.push(format!(
-                        "{token} (ancienne commune {}, rattachée à {})",
-                        c.name,
-                        c.parent.as_ref().map(InseeCode::as_str).unwrap_or("?")
-                    )),
-                    None => unknown.push(token.to_string()),
+                    Named::None => Err(()),
                 },
-                Err(_) => unknown.push(token.to_string()),
+            };
+            match found {
+                Ok(c) if matches!(c.kind, CommuneKind::Current | CommuneKind::Arrondissement) => {
+                    if !communes.contains(&c.code) {
+                        communes.push(c.code.clone())
+                    }
+                }
+                Ok(c) => unknown.push(format!(
+                    "{token} (ancienne commune {}, rattachée à {})",
+                    c.name,
+                    c.parent.as_ref().map(InseeCode::as_str).unwrap_or("?")
+                )),
+                Err(()) => unknown.push(token.to_string()),
             }
+        }
+        if !ambiguous.is_empty() {
+            errors.add(
+                "communes",
+                format!(
+                    "Plusieurs communes portent ce nom, précisez le département, par exemple « Saint-Denis (93) » : {}.",
+                    ambiguous.join(" ; ")
+                ),
+            );
         }
         if !unknown.is_empty() {
             errors.add(
                 "communes",
-                format!("Codes INSEE inconnus ou périmés : {}.", unknown.join(", ")),
+                format!("Communes inconnues ou périmées : {}.", unknown.join(", ")),
             );
-        } else if communes.is_empty() {
+        } else if communes.is_empty() && ambiguous.is_empty() {
             match &epci {
                 Some(code) => communes = referential.epci_members(code).iter().map(|c| c.code.clone()).collect(),
                 None => errors.add("communes", "Indiquez au moins une commune (code INSEE), ou un EPCI pour reprendre toutes ses communes."),
@@ -150,6 +162,52 @@ impl TerritoryInput {
                 time_zone,
             })
         })
+    }
+}
+
+/// The communes typed in the form: INSEE codes separated by spaces, or names (with their
+/// département in brackets when needed) separated by commas, semicolons or line breaks.
+fn commune_tokens(text: &str) -> Vec<String> {
+    text.split([',', ';', '\n'])
+        .flat_map(|item| {
+            let item = item.trim();
+            // « 59392 59343 »: codes separated by spaces.
+            if item.split_whitespace().all(|w| {
+                w.chars().all(|c| c.is_ascii_alphanumeric())
+                    && w.chars().any(|c| c.is_ascii_digit())
+            }) {
+                item.split_whitespace().map(str::to_string).collect()
+            } else {
+                vec![item.to_string()]
+            }
+        })
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+enum Named<'r> {
+    One(&'r territory::Commune),
+    Several(Vec<String>),
+    None,
+}
+
+/// The current commune called so (accents and case ignored), « Nom (dép.) » to choose.
+fn communes_named<'r>(referential: &'r Referential, token: &str) -> Named<'r> {
+    let (name, departement) = match token.rsplit_once('(') {
+        Some((n, d)) => (n.trim(), Some(d.trim_end_matches(')').trim())),
+        None => (token, None),
+    };
+    let folded = domain::text::fold(name);
+    let matching: Vec<&territory::Commune> = referential
+        .search_communes(name, 200)
+        .into_iter()
+        .filter(|c| domain::text::fold(&c.name) == folded)
+        .filter(|c| departement.is_none_or(|d| c.departement == d))
+        .collect();
+    match matching.as_slice() {
+        [] => Named::None,
+        [one] => Named::One(one),
+        several => Named::Several(several.iter().map(|c| c.display_name()).collect()),
     }
 }
 
@@ -301,6 +359,32 @@ mod tests {
         assert!(errors.get("ends_on").is_some());
         assert!(errors.get("status").is_some());
         assert!(errors.get("name").is_none());
+    }
+
+    #[test]
+    fn communes_may_be_chosen_by_name_with_their_departement_when_needed() {
+        let mut named = input();
+        named.communes = "Maubeuge, louvroil".into();
+        let data = named.validate(Referential::official()).expect("valid");
+        let codes: Vec<&str> = data.communes.iter().map(InseeCode::as_str).collect();
+        assert_eq!(codes, vec!["59392", "59365"]);
+        named.communes = "Saint-Denis".into();
+        let Err(AppError::Invalid(errors)) = named.validate(Referential::official()) else {
+            panic!("ambiguous")
+        };
+        let message = errors.get("communes").expect("communes error");
+        assert!(
+            message.contains("(93)") && message.contains("(974)"),
+            "{message}"
+        );
+        named.communes = "Saint-Denis (974)".into();
+        let data = named.validate(Referential::official()).expect("valid");
+        assert_eq!(data.communes[0].as_str(), "97411");
+        assert_eq!(
+            data.time_zone,
+            domain::TimeZone::Reunion,
+            "the zone of La Réunion"
+        );
     }
 
     #[test]

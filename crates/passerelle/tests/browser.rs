@@ -570,6 +570,20 @@ async fn person_journey(backend: Backend) {
             .await?;
         b.expect_text("06 12 34 56 78").await?;
         b.check_accessibility("dossier repéré").await;
+        // The file never scrolls sideways, at desktop width with « Changer le statut » open
+        // and on a phone.
+        b.driver
+            .find(By::XPath(
+                "//summary[normalize-space()='Changer le statut']",
+            ))
+            .await?
+            .click()
+            .await?;
+        b.check_no_horizontal_scroll("dossier à 1 280 px").await?;
+        b.driver.set_window_rect(0, 0, 375, 800).await?;
+        b.check_no_horizontal_scroll("dossier sur téléphone")
+            .await?;
+        b.driver.set_window_rect(0, 0, 1280, 900).await?;
         b.driver
             .find(By::XPath(
                 "//a[normalize-space()='Entrée en accompagnement']",

@@ -122,8 +122,8 @@ fn territory_form(
             Field::text("slug", "Identifiant court", &input.slug).hint("Utilisé dans les adresses des pages ; laissé vide, il est déduit du nom").errors(errors),
             Field::select("status", "Statut", &input.status, statuses).required().errors(errors),
             Field::text("epci", "EPCI (SIREN)", &input.epci).hint("9 chiffres, facultatif").errors(errors),
-            Field::textarea("communes", "Communes (codes INSEE)", &input.communes)
-                .hint("Séparés par des espaces ou des virgules, par exemple 59392 59343. Laissé vide avec un EPCI : toutes les communes de l'EPCI.")
+            Field::textarea("communes", "Communes", &input.communes)
+                .hint("Par leur nom, séparés par des virgules (« Maubeuge, Louvroil » ; « Saint-Denis (974) » quand plusieurs communes portent ce nom), ou par leur code INSEE (59392 59365). Laissé vide avec un EPCI : toutes les communes de l'EPCI.")
                 .errors(errors),
             Field::textarea("co_pilots", "Co-pilotes", &input.co_pilots).hint("Par exemple : Préfecture du Nord (délégué du préfet), Ville de Maubeuge").errors(errors),
             Field::typed("starts_on", "Date de début", &input.starts_on, "date", "off").errors(errors),
