@@ -260,7 +260,7 @@ async fn administrator_journey(backend: Backend) {
             .await?
             .click()
             .await?;
-        b.expect_text("Codes INSEE inconnus ou périmés : 99999.")
+        b.expect_text("Communes inconnues ou périmées : 99999.")
             .await?;
         assert_eq!(
             b.driver

@@ -156,7 +156,7 @@ app::fixture_tests! {
             ("csrf_token", &form.csrf()), ("name", "Cité de Lille"), ("status", "active"), ("communes", "59350 12345"), ("starts_on", ""), ("ends_on", ""),
         ]).await;
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(bad.body.contains("Codes INSEE inconnus ou périmés : 12345"));
+        assert!(bad.body.contains("Communes inconnues ou périmées : 12345"));
         assert!(bad.body.contains("value=\"Cité de Lille\""));
         let good = client.post("/admin/territoires", &[
             ("csrf_token", &form.csrf()), ("name", "Cité de Lille"), ("status", "active"), ("communes", "59350"),
