@@ -336,6 +336,11 @@ mod tests {
             let outside = crate::qpv::lookup_address(&app, "20 avenue de France 59600 Maubeuge", domain::Millesime::Y2024).await.expect("offline address check");
             assert_eq!(outside.qpv.code_qp, None);
             assert!(outside.label.is_some(), "found, outside any QPV");
+            // The mass check answers from the same extract, without network.
+            let file = "adresse\n\"Bât. B, 5 rue des Tilleuls 59600 Maubeuge\"\n20 avenue de France 59600 Maubeuge\n";
+            let mut sink = crate::qpv_file::CsvSink(csv::Writer::from_writer(Vec::new()));
+            let report = crate::qpv_file::check_file(&app, file.as_bytes().to_vec(), &crate::qpv_file::FileCheckInput::default(), &mut sink).await.expect("mass check");
+            assert_eq!((report.rows, report.inside, report.flagged), (2, 1, 0), "{report:?}");
             // Demo persons are coherent: the QPV on their file is the one their address is in,
             // and their needs cover the fields.
             let all = crate::persons::caseload(&app, &coordinator, &crate::persons::CaseloadInput { everyone: true, page: 1, ..Default::default() }).await.expect("list");
