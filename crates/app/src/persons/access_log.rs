@@ -62,7 +62,7 @@ pub async fn territory_access_log(
     input: &AccessLogInput,
 ) -> Result<AccessLog, AppError> {
     let scope = scope(caller)?;
-    let zone = super::active_zone(caller);
+    let zone = caller.zone();
     if !scope.whole_territory() {
         return Err(AppError::Forbidden);
     }

@@ -8,7 +8,6 @@ use domain::{Field, PersonId};
 use store::persons::{CaseloadFilter, CaseloadRow, NameRow, Scope};
 
 use super::access::scope;
-use super::active_zone;
 use crate::{App, AppError, Caller, FieldErrors};
 
 /// « Mes personnes » as typed in its filters.
@@ -51,7 +50,7 @@ async fn filter_of(
 ) -> Result<(Scope, CaseloadFilter, NaiveDate), AppError> {
     let scope = scope(caller)?;
     let mut errors = FieldErrors::default();
-    let today = app.today_in(active_zone(caller));
+    let today = app.today_in(caller.zone());
     let mut filter = CaseloadFilter {
         status: match input.status.as_str() {
             "" => None,

@@ -7,9 +7,9 @@ use domain::text::fold;
 use store::persons::{Identity, QpvCheck};
 
 use super::access::FileWrite;
+use super::contact;
 use super::outreach::{OutreachInput, check_qpv};
 use super::situation::SituationInput;
-use super::{active_zone, contact};
 use crate::{App, AppError, Caller, FieldErrors};
 
 /// Contact details and situation corrections.
@@ -25,7 +25,7 @@ pub async fn update(
         errors.add("first_name", "Indiquez au moins le prénom.");
     }
     let c = contact(app, &mut errors, input);
-    let situation = situation.validate(&mut errors, app.today_in(active_zone(caller)));
+    let situation = situation.validate(&mut errors, app.today_in(caller.zone()));
     let agrees = input.agrees_recontact == "oui";
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));

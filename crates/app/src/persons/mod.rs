@@ -47,11 +47,6 @@ pub use situation::{SituationInput, is_deld};
 // ---------------------------------------------------------------------------------------------
 // What several forms of the file share
 
-/// The zone of the territory the caller works in (metropolitan France without one).
-pub(crate) fn active_zone(caller: &crate::Caller) -> domain::TimeZone {
-    caller.zone()
-}
-
 /// A date typed in a form (JJ/MM/AAAA or AAAA-MM-JJ), not in the future.
 pub(crate) fn past_date(
     errors: &mut FieldErrors,

@@ -12,7 +12,7 @@ use domain::PersonId;
 use domain::person::{ConsentMethod, ConsentPurpose, FunnelStatus, QualificationLevel, Sex};
 
 use super::outreach::identity_fields;
-use super::{Message, file_path, full_name, yes_no_options};
+use super::{Message, file_path, full_name, team_options, yes_no_options};
 use crate::flash;
 use crate::forms::{Checkboxes, Field, Pairs, decode, many, one};
 use crate::layout::{Layout, Nav};
@@ -114,21 +114,7 @@ async fn entry_page(
         .into_iter()
         .map(|(id, name)| (id.0.to_string(), name))
         .collect();
-    let referents: Vec<(String, String)> = team
-        .iter()
-        .map(|m| {
-            (
-                m.user_id.0.to_string(),
-                format!(
-                    "{} — {}",
-                    m.display_name,
-                    m.organisation_name
-                        .clone()
-                        .unwrap_or_else(|| "coordination".into())
-                ),
-            )
-        })
-        .collect();
+    let referents = team_options(&team);
     let given_on = if pairs.is_empty() {
         domain::iso_date(state.app.today())
     } else {

@@ -13,7 +13,7 @@ use app::persons::{self, CaseloadInput};
 use domain::PersonId;
 use domain::person::{FunnelStatus, lost_from_view};
 
-use super::{field_labels, full_name, qpv_label};
+use super::{field_labels, full_name, qpv_label, team_options};
 use crate::forms::{Field, Pairs, date_fr, decode};
 use crate::layout::{Layout, Nav};
 use crate::session::{CsrfForm, CurrentUser};
@@ -266,24 +266,9 @@ pub async fn list(
         && input.everyone
         && let Some(territory) = user.caller.active_territory.as_ref()
     {
-        page.bulk = Some(
-            persons::team(&state.app, territory.id)
-                .await?
-                .iter()
-                .map(|m| {
-                    (
-                        m.user_id.0.to_string(),
-                        format!(
-                            "{} — {}",
-                            m.display_name,
-                            m.organisation_name
-                                .clone()
-                                .unwrap_or_else(|| "coordination".into())
-                        ),
-                    )
-                })
-                .collect(),
-        );
+        page.bulk = Some(team_options(
+            &persons::team(&state.app, territory.id).await?,
+        ));
     }
     if let Some(c) = caseload {
         page.rows = c

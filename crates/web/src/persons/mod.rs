@@ -100,6 +100,25 @@ fn qpv_label(state: &AppState, code: &str) -> String {
     }
 }
 
+/// The territory's team as select options: « Name — organisation » (« coordination » for the
+/// coordinators).
+fn team_options<'a>(
+    team: impl IntoIterator<Item = &'a app::models::TeamMember>,
+) -> Vec<(String, String)> {
+    team.into_iter()
+        .map(|m| {
+            (
+                m.user_id.0.to_string(),
+                format!(
+                    "{} — {}",
+                    m.display_name,
+                    m.organisation_name.as_deref().unwrap_or("coordination")
+                ),
+            )
+        })
+        .collect()
+}
+
 fn yn(b: Option<bool>) -> String {
     match b {
         Some(true) => "oui".into(),

@@ -8,6 +8,7 @@ use domain::person::MemberEndReason;
 
 use super::{FileContext, FileForm};
 use crate::forms::Field;
+use crate::persons::team_options;
 
 struct MemberView {
     id: i64,
@@ -53,20 +54,6 @@ struct GroupPanel<'a> {
     end_reasons: Vec<(String, String)>,
 }
 
-/// « Name — organisation » for a select.
-fn who(m: &app::models::TeamMember) -> (String, String) {
-    (
-        m.user_id.0.to_string(),
-        format!(
-            "{} — {}",
-            m.display_name,
-            m.organisation_name
-                .clone()
-                .unwrap_or_else(|| "coordination".into())
-        ),
-    )
-}
-
 pub(super) fn panel(ctx: &FileContext) -> Option<askama::Result<String>> {
     if ctx.file.access.sight() != Sight::Full {
         return None;
@@ -78,13 +65,8 @@ pub(super) fn panel(ctx: &FileContext) -> Option<askama::Result<String>> {
         .filter(|m| m.ended_at.is_none())
         .map(|m| m.user_id)
         .collect();
-    let candidates = ctx
-        .team
-        .iter()
-        .filter(|m| !current.contains(&m.user_id.0))
-        .map(who)
-        .collect();
-    let everyone = ctx.team.iter().map(who).collect();
+    let candidates = team_options(ctx.team.iter().filter(|m| !current.contains(&m.user_id.0)));
+    let everyone = team_options(ctx.team);
     let group_errors = ctx.errors(FileForm::Group);
     let referent_errors = ctx.errors(FileForm::Referent);
     Some(
