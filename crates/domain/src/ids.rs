@@ -33,4 +33,9 @@ id!(
     ConsentId,
     GroupMemberId,
     JournalEntryId,
+    DiagnosticId,
+    ObjectiveId,
+    PlanActionId,
+    SituationId,
+    RuleId,
 );

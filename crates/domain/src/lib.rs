@@ -3,6 +3,8 @@
 
 pub mod calendar;
 pub mod code;
+pub mod diagnostic;
+pub mod eligibility;
 pub mod field;
 pub mod ids;
 pub mod inclusion;

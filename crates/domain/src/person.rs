@@ -56,6 +56,8 @@ crate::codes! {
         Consent => "person.consent", "consentement";
         Health => "person.health", "données de santé";
         Merge => "person.merge", "fusion";
+        Diagnostic => "person.diagnostic", "diagnostic";
+        Plan => "person.plan", "plan d'action";
         Duplicate => "person.duplicate", "montré comme doublon possible";
         Denied => "person.denied", "tentative refusée";
     }
