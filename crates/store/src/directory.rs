@@ -729,3 +729,55 @@ pub async fn set_commune_position(
     })?;
     Ok(())
 }
+
+/// A service that may answer a person's barriers, with what suggestions rank and filter on.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Relay {
+    #[sqlx(try_from = "i64")]
+    pub id: ServiceId,
+    pub nom: String,
+    pub structure_nom: String,
+    pub thematiques: String,
+    pub publics: String,
+    pub modes_accueil: String,
+    pub zone: Option<String>,
+    pub longitude: Option<f64>,
+    pub latitude: Option<f64>,
+    pub offer: String,
+    pub date_maj: String,
+}
+
+/// The services of a territory with one of `thematiques` whose zone d'éligibilité names one
+/// of `zone_codes` (or says nothing); every zone when `zone_codes` is `None`. One statement.
+pub async fn relays(
+    c: &mut Conn<'_>,
+    territory: TerritoryId,
+    thematiques: &[String],
+    zone_codes: Option<&[String]>,
+) -> Result<Vec<Relay>, StoreError> {
+    if thematiques.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = Sql::new(
+        "SELECT s.id, s.nom, d.nom AS structure_nom, s.thematiques, s.publics, s.modes_accueil, s.zone,
+           s.longitude, s.latitude, s.offer, s.date_maj
+         FROM directory_services s JOIN directory_structures d ON d.id = s.structure_id WHERE s.territory_id = ",
+    );
+    q.bind(territory).push(" AND (");
+    q.join(thematiques, " OR ", |q, t| {
+        q.push("s.thematiques LIKE ")
+            .bind(list_value(t))
+            .push(" ESCAPE '\\'");
+    });
+    q.push(")");
+    if let Some(codes) = zone_codes {
+        q.push(" AND (s.zone IS NULL");
+        for code in codes {
+            q.push(" OR s.zone LIKE ")
+                .bind(list_value(code))
+                .push(" ESCAPE '\\'");
+        }
+        q.push(")");
+    }
+    q.fetch_all(c).await
+}

@@ -13,6 +13,7 @@ use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool}
 
 pub mod audit;
 pub mod ban;
+pub mod diagnostic;
 pub mod directory;
 pub mod home;
 pub mod jobs;
@@ -159,6 +160,9 @@ pub enum StoreError {
     Database(sqlx::Error),
     #[error(transparent)]
     Migration(#[from] sqlx::migrate::MigrateError),
+    /// A stored value that no longer reads as what was written (a JSON definition).
+    #[error("donnée enregistrée illisible : {0}")]
+    Corrupt(String),
 }
 
 impl From<sqlx::Error> for StoreError {

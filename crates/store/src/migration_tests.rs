@@ -6,6 +6,7 @@ use domain::person::{
     FunnelStatus, JournalKind, MemberEndReason, OutreachChannel, QualificationLevel, Sex,
     Visibility,
 };
+use domain::diagnostic::{ActionStatus, Availability, DiagnosticStatus, Level, WorkingHours};
 use domain::{Code, Field, OrganisationKind, Role, TerritoryStatus, TimeZone};
 
 use crate::Backend;
@@ -266,6 +267,9 @@ async fn code_columns_accept_their_codes_and_only_them(backend: Backend) {
         "INSERT INTO person_consents (id, person_id, given_on, method, recorded_at) VALUES (1, 1, '2026-01-02', 'oral', $1)",
         "INSERT INTO person_members (id, person_id, user_id, is_referent, health_access, started_at) VALUES (1, 1, 1, TRUE, TRUE, $1)",
         "INSERT INTO person_journal (id, person_id, at, occurred_on, kind, body, visibility) VALUES (1, 1, $1, '2026-01-02', 'note', '', 'groupe')",
+        "INSERT INTO diagnostics (id, person_id, status, held_on, created_at, updated_at) VALUES (1, 1, 'signe', '2026-01-03', $1, $1)",
+        "INSERT INTO plan_objectives (id, person_id, field, title, created_at) VALUES (1, 1, 'mobilite', 'O', $1)",
+        "INSERT INTO plan_actions (id, objective_id, person_id, title, due_on, status, created_at, updated_at) VALUES (1, 1, 1, 'A', '2026-02-01', 'a-faire', $1, $1)",
     ] {
         exec!(c, |c| sqlx::query(sql).bind(now)).unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
@@ -290,6 +294,11 @@ async fn code_columns_accept_their_codes_and_only_them(backend: Backend) {
         ("territories", "status", all::<TerritoryStatus>()),
         ("territories", "time_zone", all::<TimeZone>()),
         ("persons", "age_band", all::<AgeBand>()),
+        ("diagnostic_situations", "field", all::<Field>()),
+        ("diagnostics", "status", all::<DiagnosticStatus>()),
+        ("diagnostics", "availability", all::<Availability>()),
+        ("plan_objectives", "field", all::<Field>()),
+        ("plan_actions", "status", all::<ActionStatus>()),
     ];
     for (table, column, codes) in &columns {
         for code in codes {
@@ -330,6 +339,32 @@ async fn code_columns_accept_their_codes_and_only_them(backend: Backend) {
         ))
         .is_err()
     );
+    // Rows of lists: every code goes in, an unknown one is refused.
+    for (table, column, codes) in [
+        ("diagnostic_fields", "field", all::<Field>()),
+        ("diagnostic_fields", "level", all::<Level>()),
+        ("diagnostic_hours", "hours", all::<WorkingHours>()),
+    ] {
+        let other = if column == "field" { "level" } else { "field" };
+        let other_value = if column == "field" { "0" } else { "mobilite" };
+        let sql = if table == "diagnostic_hours" {
+            format!("INSERT INTO {table} (diagnostic_id, {column}) VALUES (1, $1)")
+        } else {
+            format!("INSERT INTO {table} (diagnostic_id, {column}, {other}) VALUES (1, $1, '{other_value}')")
+        };
+        exec!(c, |c| sqlx::query("DELETE FROM diagnostic_fields")).expect("reset");
+        for code in &codes {
+            if column == "level" {
+                exec!(c, |c| sqlx::query("DELETE FROM diagnostic_fields")).expect("reset");
+            }
+            exec!(c, |c| sqlx::query(&sql).bind(*code))
+                .unwrap_or_else(|e| panic!("{table}.{column} = {code}: {e}"));
+        }
+        assert!(
+            exec!(c, |c| sqlx::query(&sql).bind("inconnu")).is_err(),
+            "{table}.{column} accepted an unknown code"
+        );
+    }
     drop(pooled);
     db.close().await;
 }

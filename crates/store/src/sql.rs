@@ -84,7 +84,12 @@ id_values!(
     domain::ConsentId,
     domain::JournalEntryId,
     domain::StructureId,
-    domain::ServiceId
+    domain::ServiceId,
+    domain::DiagnosticId,
+    domain::ObjectiveId,
+    domain::PlanActionId,
+    domain::SituationId,
+    domain::RuleId
 );
 
 /// The ISO text a date is stored as.

@@ -42,6 +42,8 @@ pub struct QpvCheck {
     pub millesime: i32,
     pub confidence: String,
     pub checked_at: DateTime<Utc>,
+    /// Where the geocoder placed the address (longitude, latitude): distances to relays.
+    pub position: Option<(f64, f64)>,
 }
 
 /// A person's file without health data.
@@ -99,6 +101,8 @@ pub struct Person {
     pub updated_at: DateTime<Utc>,
     pub age_band: Option<String>,
     pub birth_year: Option<i32>,
+    #[sqlx(flatten)]
+    pub criteria: Criteria,
 }
 
 /// The columns of [`Person`] over `persons p` joined with `users u` (the one who met them).
@@ -111,7 +115,9 @@ const PERSON_COLUMNS_TEXT: &str = "p.id, p.territory_id, p.first_name, p.last_na
     p.channel, p.place, p.met_on, p.met_by, u.display_name AS met_by_name, p.needs, p.agrees_recontact,
     p.status, p.contacted_on, p.accompanied_on, p.exited_on, p.exit_reason, p.last_contact_on, p.birth_date, p.sex,
     p.single_parent, p.children_under_12, p.ft_registered, p.ft_since, p.brsa, p.cej_pacea, p.qualification, p.languages,
-    p.driving_licence, p.vehicle, p.merged_into, p.archived_on, p.created_at, p.updated_at, p.age_band, p.birth_year";
+    p.driving_licence, p.vehicle, p.merged_into, p.archived_on, p.created_at, p.updated_at, p.age_band, p.birth_year,
+    p.student, p.in_training, p.ass, p.ase_leaver, p.homeless, p.refugee, p.detention_leaver, p.frr_resident,
+    p.fle_below_a1, p.job_or_training_start, p.youngest_child_born_on";
 
 pub async fn create(
     c: &mut Conn<'_>,
@@ -124,9 +130,10 @@ pub async fn create(
         sqlx::query_scalar(
         "INSERT INTO persons (territory_id, first_name, last_name, folded_name, phone, email, address, postal_code,
            commune_insee, neighbourhood, qpv_code, qpv_millesime, qpv_confidence, qpv_checked_at, channel, place, met_on,
-           met_by, needs, agrees_recontact, status, last_contact_on, created_at, created_by, updated_at, age_band, birth_year)
+           met_by, needs, agrees_recontact, status, last_contact_on, created_at, created_by, updated_at, age_band, birth_year,
+           home_longitude, home_latitude)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, 'repere',
-           $17, $21, $22, $21, $23, $24) RETURNING id"
+           $17, $21, $22, $21, $23, $24, $25, $26) RETURNING id"
     )
     .bind(p.territory.0)
     .bind(&p.first_name)
@@ -152,6 +159,8 @@ pub async fn create(
     .bind(created_by.0)
     .bind(p.age_band.map(AgeBand::as_str))
     .bind(p.birth_year)
+    .bind(qpv.and_then(|q| q.position).map(|p| p.0))
+    .bind(qpv.and_then(|q| q.position).map(|p| p.1))
     .fetch_one(&mut **c)
     .await
     })?;
@@ -256,7 +265,9 @@ pub async fn update_identity(
            qpv_code = CASE WHEN $13 THEN $14 ELSE qpv_code END,
            qpv_millesime = CASE WHEN $13 THEN $15 ELSE qpv_millesime END,
            qpv_confidence = CASE WHEN $13 THEN $16 ELSE qpv_confidence END,
-           qpv_checked_at = CASE WHEN $13 THEN $17 ELSE qpv_checked_at END
+           qpv_checked_at = CASE WHEN $13 THEN $17 ELSE qpv_checked_at END,
+           home_longitude = CASE WHEN $13 THEN $18 ELSE home_longitude END,
+           home_latitude = CASE WHEN $13 THEN $19 ELSE home_latitude END
          WHERE id = $1"
     )
     .bind(id.0)
@@ -276,6 +287,8 @@ pub async fn update_identity(
     .bind(qpv.map(|q| q.millesime))
     .bind(qpv.map(|q| q.confidence.clone()))
     .bind(qpv.map(|q| q.checked_at))
+    .bind(qpv.and_then(|q| q.position).map(|p| p.0))
+    .bind(qpv.and_then(|q| q.position).map(|p| p.1))
     })?;
     Ok(())
 }
@@ -295,6 +308,56 @@ pub struct Situation {
     pub languages: String,
     pub driving_licence: Option<bool>,
     pub vehicle: Option<bool>,
+    /// What the eligibility rules ask (docs/domain.md §9).
+    pub criteria: Criteria,
+}
+
+/// The facts of the situation the eligibility rules ask about, beyond the situation itself.
+#[derive(Debug, Clone, Default, PartialEq, sqlx::FromRow)]
+pub struct Criteria {
+    pub student: Option<bool>,
+    pub in_training: Option<bool>,
+    pub ass: Option<bool>,
+    pub ase_leaver: Option<bool>,
+    pub homeless: Option<bool>,
+    pub refugee: Option<bool>,
+    pub detention_leaver: Option<bool>,
+    pub frr_resident: Option<bool>,
+    pub fle_below_a1: Option<bool>,
+    pub job_or_training_start: Option<bool>,
+    pub youngest_child_born_on: Option<String>,
+}
+
+impl Criteria {
+    /// The yes-or-no facts, in the order of `app::persons::CRITERIA`.
+    pub fn flags(&self) -> [Option<bool>; 10] {
+        [
+            self.student,
+            self.in_training,
+            self.ass,
+            self.ase_leaver,
+            self.homeless,
+            self.refugee,
+            self.detention_leaver,
+            self.frr_resident,
+            self.fle_below_a1,
+            self.job_or_training_start,
+        ]
+    }
+}
+
+/// Where the QPV check placed the person's address, if it did.
+pub async fn home_position(c: &mut Conn<'_>, id: PersonId) -> Result<Option<(f64, f64)>, StoreError> {
+    let row: Option<(Option<f64>, Option<f64>)> = run!(c, |c| sqlx::query_as(
+        "SELECT home_longitude, home_latitude FROM persons WHERE id = $1"
+    )
+    .bind(id.0)
+    .fetch_optional(&mut **c)
+    .await)?;
+    Ok(match row {
+        Some((Some(lon), Some(lat))) => Some((lon, lat)),
+        _ => None,
+    })
 }
 
 pub async fn set_situation(
@@ -307,7 +370,9 @@ pub async fn set_situation(
         sqlx::query(
         "UPDATE persons SET birth_date = $2, sex = $3, single_parent = $4, children_under_12 = $5, ft_registered = $6,
            ft_since = $7, brsa = $8, cej_pacea = $9, qualification = $10, languages = $11, driving_licence = $12,
-           vehicle = $13, updated_at = $14 WHERE id = $1"
+           vehicle = $13, updated_at = $14, student = $15, in_training = $16, ass = $17, ase_leaver = $18,
+           homeless = $19, refugee = $20, detention_leaver = $21, frr_resident = $22, fle_below_a1 = $23,
+           job_or_training_start = $24, youngest_child_born_on = $25 WHERE id = $1"
     )
     .bind(id.0)
     .bind(s.birth_date.map(iso))
@@ -323,6 +388,17 @@ pub async fn set_situation(
     .bind(s.driving_licence)
     .bind(s.vehicle)
     .bind(now)
+    .bind(s.criteria.student)
+    .bind(s.criteria.in_training)
+    .bind(s.criteria.ass)
+    .bind(s.criteria.ase_leaver)
+    .bind(s.criteria.homeless)
+    .bind(s.criteria.refugee)
+    .bind(s.criteria.detention_leaver)
+    .bind(s.criteria.frr_resident)
+    .bind(s.criteria.fle_below_a1)
+    .bind(s.criteria.job_or_training_start)
+    .bind(&s.criteria.youngest_child_born_on)
     })?;
     Ok(())
 }

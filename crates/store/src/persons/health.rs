@@ -9,6 +9,8 @@ use crate::{Conn, OptionalExt, StoreError, exec, run};
 pub struct Health {
     pub rqth: Option<bool>,
     pub rqth_until: Option<String>,
+    /// Allocation aux adultes handicapés: it reveals a disability, so it is health data.
+    pub aah: Option<bool>,
     /// A need in the « Santé / handicap » field, and what the person said of it.
     pub need: bool,
     pub need_note: String,
@@ -22,7 +24,7 @@ pub const HEALTH_NEED: &str = "sante-handicap";
 /// Health data — callers check the explicit permission first.
 pub async fn health(c: &mut Conn<'_>, id: PersonId) -> Result<Health, StoreError> {
     Ok(run!(c, |c| sqlx::query_as(
-        "SELECT rqth, rqth_until, need, need_note, need_shared FROM person_health WHERE person_id = $1"
+        "SELECT rqth, rqth_until, aah, need, need_note, need_shared FROM person_health WHERE person_id = $1"
     )
     .bind(id.0)
     .fetch_one(&mut **c)
@@ -40,9 +42,9 @@ pub async fn set_health(
 ) -> Result<(), StoreError> {
     exec!(c, |c| {
         sqlx::query(
-        "INSERT INTO person_health (person_id, rqth, rqth_until, need, need_note, need_shared, updated_at, updated_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-         ON CONFLICT (person_id) DO UPDATE SET rqth = excluded.rqth, rqth_until = excluded.rqth_until,
+        "INSERT INTO person_health (person_id, rqth, rqth_until, need, need_note, need_shared, updated_at, updated_by, aah)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (person_id) DO UPDATE SET rqth = excluded.rqth, rqth_until = excluded.rqth_until, aah = excluded.aah,
            need = excluded.need, need_note = excluded.need_note, need_shared = excluded.need_shared,
            updated_at = excluded.updated_at, updated_by = excluded.updated_by"
     )
@@ -54,6 +56,7 @@ pub async fn set_health(
     .bind(h.need_shared)
     .bind(now)
     .bind(user.0)
+    .bind(h.aah)
     })?;
     // What the whole group sees follows: the health need is listed there only when shared.
     let sql = if h.need && h.need_shared {

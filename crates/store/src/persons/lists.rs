@@ -27,6 +27,10 @@ pub struct CaseloadFilter {
     /// Only these ids, best match first: a name search ranked them, and the page keeps that
     /// order.
     pub ranked: Option<Vec<PersonId>>,
+    /// Only people with an action of the plan still open past its due date.
+    pub overdue: bool,
+    /// The day « overdue » is judged on (the territory's today).
+    pub today: NaiveDate,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -43,6 +47,8 @@ pub struct CaseloadRow {
     #[sqlx(try_from = "String")]
     pub need_fields: Needs,
     pub referent_name: Option<String>,
+    /// Open actions of the plan past their due date.
+    pub overdue_actions: i64,
     pub total: i64,
 }
 
@@ -92,6 +98,10 @@ fn caseload_conditions(q: &mut Sql, scope: &Scope, f: &CaseloadFilter) {
         q.push(" AND ");
         scope.member(q);
     }
+    if f.overdue {
+        q.push(" AND ");
+        crate::diagnostic::has_overdue(q, f.today);
+    }
     if let Some(ids) = &f.ranked {
         q.push(" AND p.id IN ").bind_list(ids.iter().copied());
     }
@@ -121,6 +131,11 @@ pub async fn caseload(
         ") x), '') AS need_fields,
            (SELECT u.display_name FROM person_members r JOIN users u ON u.id = r.user_id
              WHERE r.person_id = p.id AND r.is_referent AND r.ended_at IS NULL LIMIT 1) AS referent_name,
+           (SELECT COUNT(*) FROM plan_actions oa WHERE oa.person_id = p.id AND oa.status IN ('a-faire', 'en-cours')
+             AND oa.due_on < ",
+    );
+    q.bind(f.today).push(
+        ") AS overdue_actions,
            COUNT(*) OVER () AS total
          FROM persons p WHERE ",
     );

@@ -52,7 +52,7 @@ impl Scope {
 
     /// The predicate over `persons p` for queries that return persons: an aggregate scope
     /// matches nothing, by construction.
-    pub(super) fn rows(&self, q: &mut Sql) {
+    pub(crate) fn rows(&self, q: &mut Sql) {
         match self {
             Scope::Aggregate { .. } => {
                 q.push("1 = 0");
