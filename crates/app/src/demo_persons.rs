@@ -139,8 +139,8 @@ pub async fn seed(app: &App) -> Result<usize, AppError> {
     let mut outside = Vec::new();
     for (address, postcode, insee, lon, lat) in addresses {
         match crate::qpv::lookup_point(app, lon, lat, domain::Millesime::Y2024)?.code_qp {
-            Some(code) => inside.push((address, postcode, insee, Some(code))),
-            None => outside.push((address, postcode, insee, None)),
+            Some(code) => inside.push((address, postcode, insee, Some(code), (lon, lat))),
+            None => outside.push((address, postcode, insee, None, (lon, lat))),
         }
     }
     let channels = OutreachChannel::ALL;
@@ -155,7 +155,7 @@ pub async fn seed(app: &App) -> Result<usize, AppError> {
         } else {
             &outside
         };
-        let (address, postcode, insee, qpv_code) = &pool[(i * 13) % pool.len()];
+        let (address, postcode, insee, qpv_code, position) = &pool[(i * 13) % pool.len()];
         let last = LAST[(i * 11 + i / 7) % LAST.len()];
         let (owner, organisation) = owners[i % owners.len()];
         let met_on = today - Duration::days(3 + ((i * 37) % 330) as i64);
@@ -206,6 +206,7 @@ pub async fn seed(app: &App) -> Result<usize, AppError> {
                     "sûr".into()
                 },
                 checked_at: now,
+                position: Some(*position),
             }),
             channel: channels[i % channels.len()],
             place: [
@@ -328,6 +329,16 @@ pub async fn seed(app: &App) -> Result<usize, AppError> {
                 // « Pas de permis » in the notes of i % 4 == 1: no licence for them.
                 driving_licence: Some(i % 4 != 1 && i % 3 == 0),
                 vehicle: Some(i % 8 == 1),
+                criteria: store::persons::Criteria {
+                    student: Some(false),
+                    in_training: Some(i % 10 == 3),
+                    ass: Some(i % 11 == 2),
+                    homeless: Some(i % 13 == 4),
+                    fle_below_a1: Some(i % 9 == 5),
+                    youngest_child_born_on: (i % 3 != 0)
+                        .then(|| domain::iso_date(today - Duration::days(400 + (i * 97 % 3000) as i64))),
+                    ..Default::default()
+                },
             };
             store::persons::set_situation(&mut tx.conn(), id, &situation, now).await?;
             if i % 6 == 0 {
@@ -336,6 +347,7 @@ pub async fn seed(app: &App) -> Result<usize, AppError> {
                     id,
                     &store::persons::Health {
                         rqth: Some(true),
+                        aah: Some(i % 12 == 6),
                         rqth_until: Some(domain::iso_date(today + Duration::days(700))),
                         need: true,
                         need_note: "Dossier MDPH en cours (donnée fictive)".into(),

@@ -44,7 +44,12 @@ pub struct Home {
     pub territory: Option<TerritoryWork>,
     pub pilot: Option<Aggregates>,
     pub admin: Option<Waiting>,
+    /// The caller's actions of the plan past their due date: how many, and the oldest.
+    pub overdue: Option<(i64, Vec<store::diagnostic::Overdue>)>,
 }
+
+/// How many overdue actions the home page names.
+pub const OVERDUE_SHOWN: i64 = 5;
 
 fn checklist(slug: &str, s: &Setup) -> Vec<Step> {
     vec![
@@ -138,6 +143,10 @@ pub async fn week(app: &App, caller: &Caller) -> Result<Home, AppError> {
                 .collect(),
             new_this_week: mask(counts.new_this_week),
         });
+    }
+    drop(pooled);
+    if home.mine.is_some() {
+        home.overdue = Some(crate::diagnostic::overdue_of(app, caller, OVERDUE_SHOWN).await?);
     }
     Ok(home)
 }

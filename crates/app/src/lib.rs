@@ -14,6 +14,7 @@ pub mod caller;
 pub mod demo;
 pub mod demo_directory;
 pub mod demo_persons;
+pub mod diagnostic;
 pub mod directory;
 pub mod directory_file;
 pub mod error;

@@ -14,6 +14,10 @@ pub struct ServicePage {
     pub quality: domain::inclusion::Quality,
     pub may_edit: bool,
     pub updated_at: DateTime<Utc>,
+    /// The territory's rules in force (code, name) and whether this service requires each.
+    pub rules: Vec<(String, String, bool)>,
+    /// Coordinators choose the rules a service requires.
+    pub may_set_rules: bool,
 }
 
 async fn load(app: &App, caller: &Caller, id: ServiceId) -> Result<StoredService, AppError> {
@@ -36,7 +40,25 @@ pub async fn get(app: &App, caller: &Caller, id: ServiceId) -> Result<ServicePag
     let structure: Structure = parse(&stored.structure_record)?;
     let mapping = mapping(app).await?;
     let today = app.today();
+    let required: Vec<String> = {
+        let mut pooled = app.db.acquire().await?;
+        store::diagnostic::service_rules(&mut pooled.conn(), &[id])
+            .await?
+            .into_iter()
+            .map(|(_, code)| code)
+            .collect()
+    };
+    let rules = crate::diagnostic::rules_in_force(app, stored.territory_id, today)
+        .await?
+        .into_iter()
+        .map(|r| {
+            let chosen = required.contains(&r.code);
+            (r.code, r.name, chosen)
+        })
+        .collect();
     Ok(ServicePage {
+        rules,
+        may_set_rules: caller.is_coordinator_of(stored.territory_id),
         id,
         territory: stored.territory_id,
         fields: mapping.fields_of_service(&service),

@@ -22,6 +22,8 @@ pub struct CaseloadInput {
     pub name: String,
     /// Only people with attempts since their last contact (« à rappeler »).
     pub to_call_back: bool,
+    /// Only people with an action of the plan past its due date.
+    pub overdue: bool,
     /// Only people met in the last N days (7: « repérés cette semaine »).
     pub new_days: String,
     /// « tous » for a coordinator: the whole territory; otherwise only my people.
@@ -89,6 +91,8 @@ async fn filter_of(
         },
         mine: !(scope.whole_territory() && input.everyone),
         ranked: None,
+        overdue: input.overdue,
+        today,
     };
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));

@@ -1,6 +1,8 @@
 //! The file page's data, as the caller may see it.
 
-use domain::PersonId;
+use chrono::NaiveDate;
+use domain::diagnostic::Level;
+use domain::{Field, PersonId};
 use domain::person::{ContactOutcome, FunnelStatus, JournalKind, lost_from_view};
 use store::persons::{Consent, Entry, Health, Member, Person};
 
@@ -24,6 +26,16 @@ pub struct PersonFile {
     /// Contact attempts that did not reach the person since the last contact that did.
     pub attempts_since_contact: usize,
     pub status: FunnelStatus,
+    /// The diagnostic and the plan, in short (empty in a referral view).
+    pub barriers: Barriers,
+}
+
+/// What the file page says of the diagnostic and the plan.
+#[derive(Debug, Clone, Default)]
+pub struct Barriers {
+    /// The latest signed diagnostic: its date and the levels the caller may see.
+    pub last: Option<(NaiveDate, Vec<(Field, Level)>)>,
+    pub summary: store::diagnostic::Summary,
 }
 
 impl PersonFile {
@@ -60,6 +72,29 @@ pub async fn file(
         }
         Sight::Referral => (Vec::new(), Vec::new(), Vec::new()),
     };
+    let today = app.today_in(access.zone());
+    let barriers = match access.sight() {
+        Sight::Full => {
+            let levels =
+                store::diagnostic::levels(&mut pooled.conn(), id, access.health()).await?;
+            let last = levels.last().map(|(on, _, _)| on.clone());
+            Barriers {
+                last: last.map(|on| {
+                    (
+                        domain::parse_date(&on).unwrap_or(today),
+                        levels
+                            .iter()
+                            .filter(|(d, _, _)| *d == on)
+                            .map(|(_, f, l)| (*f, *l))
+                            .collect(),
+                    )
+                }),
+                summary: store::diagnostic::summary(&mut pooled.conn(), id, today, access.health())
+                    .await?,
+            }
+        }
+        Sight::Referral => Barriers::default(),
+    };
     let status = person.status;
     let last = person.last_contact_on.as_deref().unwrap_or(&person.met_on);
     let lost = domain::parse_date(last).is_ok_and(|last| {
@@ -81,6 +116,7 @@ pub async fn file(
         })
         .count();
     Ok(PersonFile {
+        barriers,
         attempts_since_contact,
         access,
         person,

@@ -15,6 +15,8 @@ use crate::{App, AppError, Caller, FieldErrors};
 pub struct HealthInput {
     pub rqth: String,
     pub rqth_until: String,
+    /// Allocation aux adultes handicapés (an IAE criterion of level 1).
+    pub aah: String,
     /// « oui »: a need in the « Santé / handicap » field.
     pub need: String,
     pub need_note: String,
@@ -44,6 +46,7 @@ pub async fn set_health(
     }
     let mut errors = FieldErrors::default();
     let rqth = yes_no(&mut errors, "rqth", &input.rqth);
+    let aah = yes_no(&mut errors, "aah", &input.aah);
     let until = match input.rqth_until.trim() {
         "" => None,
         u => errors.check("rqth_until", domain::parse_date(u)).map(iso),
@@ -69,6 +72,7 @@ pub async fn set_health(
         id,
         &Health {
             rqth,
+            aah,
             rqth_until: until,
             need,
             need_note: if need {

@@ -76,6 +76,7 @@ pub async fn update(
                 millesime: domain::Millesime::CURRENT.year(),
                 confidence: "non vérifiée".into(),
                 checked_at: w.now(),
+                position: None,
             }))
         } else {
             None

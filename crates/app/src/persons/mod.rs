@@ -25,13 +25,14 @@ use domain::{Email, Field, PostalCode};
 use crate::{App, FieldErrors};
 
 pub use access::{Capabilities, Sight, may_record, read, scope};
+pub(crate) use access::FileWrite;
 pub use access_log::{
     ACCESS_PAGE, AccessLog, AccessLogInput, SUSPICIOUS_ATTEMPTS, access_log, territory_access_log,
 };
 pub use caseload::{
     CASELOAD_PAGE, Caseload, CaseloadInput, EXPORT_MAX, caseload, caseload_export, rank_names,
 };
-pub use file::{PersonFile, file};
+pub use file::{Barriers, PersonFile, file};
 pub use funnel::{EntryInput, enter_accompaniment, set_status};
 pub use group::{
     BULK_MAX, add_member, assign_referent, change_referent, end_member, partners, revoke_consent,
@@ -42,7 +43,7 @@ pub use identity::update;
 pub use journal::{EntryForm, add_entry};
 pub use merge::merge;
 pub use outreach::{DECLARED, Duplicate, OutreachInput, Recorded, duplicates_of, record};
-pub use situation::{SituationInput, is_deld};
+pub use situation::{CRITERIA, SituationInput, is_deld};
 
 // ---------------------------------------------------------------------------------------------
 // What several forms of the file share

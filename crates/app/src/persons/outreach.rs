@@ -89,6 +89,7 @@ pub(crate) async fn check_qpv(
             millesime: millesime.year(),
             confidence: a.confidence.label().to_string(),
             checked_at: app.now(),
+            position: a.lon.zip(a.lat),
         }),
         _ => None,
     }
@@ -320,6 +321,7 @@ pub async fn record(
                 millesime: domain::Millesime::CURRENT.year(),
                 confidence: DECLARED.into(),
                 checked_at: now,
+                position: None,
             })
             .or(other),
     };

@@ -23,7 +23,32 @@ pub struct SituationInput {
     pub languages: String,
     pub driving_licence: String,
     pub vehicle: String,
+    pub student: String,
+    pub in_training: String,
+    pub ass: String,
+    pub ase_leaver: String,
+    pub homeless: String,
+    pub refugee: String,
+    pub detention_leaver: String,
+    pub frr_resident: String,
+    pub fle_below_a1: String,
+    pub job_or_training_start: String,
+    pub youngest_child_born_on: String,
 }
+
+/// The yes-or-no facts of the situation the eligibility rules ask about, with their labels.
+pub const CRITERIA: [(&str, &str); 10] = [
+    ("student", "Étudiant"),
+    ("in_training", "En formation"),
+    ("ass", "Bénéficiaire de l'ASS"),
+    ("ase_leaver", "Sortant de l'aide sociale à l'enfance (ASE)"),
+    ("homeless", "Sans hébergement ou hébergé"),
+    ("refugee", "Réfugié, protection subsidiaire ou demande d'asile"),
+    ("detention_leaver", "Sortant de détention ou sous main de justice"),
+    ("frr_resident", "Résidant en zone France Ruralités Revitalisation (ex-ZRR)"),
+    ("fle_below_a1", "Français inférieur au niveau A1"),
+    ("job_or_training_start", "Reprend un emploi ou entre en formation"),
+];
 
 impl SituationInput {
     pub fn from_person(p: &Person) -> SituationInput {
@@ -48,6 +73,17 @@ impl SituationInput {
             languages: p.languages.clone(),
             driving_licence: yn(p.driving_licence),
             vehicle: yn(p.vehicle),
+            student: yn(p.criteria.student),
+            in_training: yn(p.criteria.in_training),
+            ass: yn(p.criteria.ass),
+            ase_leaver: yn(p.criteria.ase_leaver),
+            homeless: yn(p.criteria.homeless),
+            refugee: yn(p.criteria.refugee),
+            detention_leaver: yn(p.criteria.detention_leaver),
+            frr_resident: yn(p.criteria.frr_resident),
+            fle_below_a1: yn(p.criteria.fle_below_a1),
+            job_or_training_start: yn(p.criteria.job_or_training_start),
+            youngest_child_born_on: p.criteria.youngest_child_born_on.clone().unwrap_or_default(),
         }
     }
 
@@ -83,7 +119,50 @@ impl SituationInput {
                 since
             }
         };
+        let youngest = match self.youngest_child_born_on.trim() {
+            "" => None,
+            d => match domain::parse_date(d) {
+                Ok(d) if d > today => {
+                    errors.add("youngest_child_born_on", "La date est dans le futur.");
+                    None
+                }
+                Ok(d) if domain::person::age_on(d, today) >= 30 => {
+                    errors.add(
+                        "youngest_child_born_on",
+                        "Indiquez la date de naissance du plus jeune enfant (moins de 30 ans).",
+                    );
+                    None
+                }
+                Ok(d) => Some(d),
+                Err(e) => {
+                    errors.add("youngest_child_born_on", e.0);
+                    None
+                }
+            },
+        };
+        if let (Some(d), Some(0)) = (youngest, children)
+            && domain::person::age_on(d, today) < 12
+        {
+            errors.add(
+                "youngest_child_born_on",
+                "Cet enfant a moins de 12 ans, or aucun enfant de moins de 12 ans n'est indiqué.",
+            );
+        }
+        let criteria = store::persons::Criteria {
+            student: yes_no(errors, "student", &self.student),
+            in_training: yes_no(errors, "in_training", &self.in_training),
+            ass: yes_no(errors, "ass", &self.ass),
+            ase_leaver: yes_no(errors, "ase_leaver", &self.ase_leaver),
+            homeless: yes_no(errors, "homeless", &self.homeless),
+            refugee: yes_no(errors, "refugee", &self.refugee),
+            detention_leaver: yes_no(errors, "detention_leaver", &self.detention_leaver),
+            frr_resident: yes_no(errors, "frr_resident", &self.frr_resident),
+            fle_below_a1: yes_no(errors, "fle_below_a1", &self.fle_below_a1),
+            job_or_training_start: yes_no(errors, "job_or_training_start", &self.job_or_training_start),
+            youngest_child_born_on: youngest.map(domain::iso_date),
+        };
         Situation {
+            criteria,
             birth_date: birth,
             sex: match self.sex.trim() {
                 "" => None,
