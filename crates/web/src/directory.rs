@@ -313,6 +313,10 @@ pub struct ServicePageView {
     quality: u32,
     criteria: Vec<(&'static str, bool)>,
     may_edit: bool,
+    /// The territory's rules (code, name, required by this service).
+    rules: Vec<(String, String, bool)>,
+    may_set_rules: bool,
+    required_rules: bool,
     weekly: Option<String>,
     /// The service's opening hours (else its structure's), in French when they can be read.
     hours: Option<String>,
@@ -416,6 +420,9 @@ pub async fn show_service(
         quality: p.quality.percent(),
         criteria: p.quality.criteria.clone(),
         may_edit: p.may_edit,
+        rules: p.rules.clone(),
+        may_set_rules: p.may_set_rules,
+        required_rules: p.rules.iter().any(|r| r.2),
         weekly,
         hours: match (&s.horaires_accueil, &p.structure.horaires_accueil) {
             (Some(h), _) => {

@@ -56,7 +56,9 @@ pub fn redirect(path: &str, message: impl Flash) -> Redirect {
 
 /// The text of a message code, looked up among every feature's messages.
 pub fn text_of(code: &str) -> Option<&'static str> {
-    crate::persons::Message::lookup(code).or_else(|| crate::layout::general_message(code))
+    crate::persons::Message::lookup(code)
+        .or_else(|| crate::diagnostic::Message::lookup(code))
+        .or_else(|| crate::layout::general_message(code))
 }
 
 #[cfg(test)]
@@ -100,12 +102,15 @@ mod tests {
     #[test]
     fn codes_are_unique_across_features() {
         let mut seen = std::collections::HashSet::new();
-        for m in crate::persons::Message::ALL {
-            assert!(seen.insert(m.code()), "{} twice", m.code());
+        let codes = crate::persons::Message::ALL
+            .iter()
+            .map(|m| m.code())
+            .chain(crate::diagnostic::Message::ALL.iter().map(|m| m.code()));
+        for code in codes {
+            assert!(seen.insert(code), "{code} twice");
             assert!(
-                crate::layout::general_message(m.code()).is_none(),
-                "{} also general",
-                m.code()
+                crate::layout::general_message(code).is_none(),
+                "{code} also general"
             );
         }
     }

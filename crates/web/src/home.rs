@@ -98,6 +98,8 @@ pub struct HomePage {
     pilot: Option<(Option<i64>, Vec<Masked>, Option<i64>)>,
     /// Invitations waiting, mail not delivered, jobs failed.
     admin: Option<(i64, i64, i64)>,
+    /// My overdue actions: how many, and the oldest (person id, person, action, due date).
+    overdue: Option<(i64, Vec<(i64, String, String, String)>)>,
 }
 
 pub async fn show_home(
@@ -147,6 +149,21 @@ pub async fn show_home(
         checklist: territory_work
             .and_then(|t| t.checklist.clone())
             .unwrap_or_default(),
+        overdue: week.overdue.as_ref().map(|(total, rows)| {
+            (
+                *total,
+                rows.iter()
+                    .map(|r| {
+                        (
+                            r.person_id.0,
+                            crate::persons::full_name(&r.first_name, &r.last_name),
+                            r.title.clone(),
+                            crate::forms::date_fr(&r.due_on),
+                        )
+                    })
+                    .collect(),
+            )
+        }),
         pilot: week.pilot.map(|p| {
             (
                 p.total,

@@ -20,6 +20,7 @@ mod admin;
 mod api;
 mod assets;
 mod auth;
+mod diagnostic;
 mod directory;
 mod error;
 mod flash;
@@ -122,6 +123,7 @@ pub fn router(state: AppState) -> Router {
             .layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
         )
         .merge(persons::routes())
+        .merge(diagnostic::routes())
         .route("/annuaire", get(directory::search))
         .route("/annuaire/services/nouveau", get(directory::new_service).post(directory::create_service))
         .route("/annuaire/services/{id}", get(directory::show_service))

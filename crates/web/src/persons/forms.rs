@@ -90,7 +90,39 @@ fn situation_fields(s: &SituationInput, e: &FieldErrors) -> Vec<Field> {
         )
         .errors(e),
         Field::select("vehicle", "Véhicule", &s.vehicle, yes_no_options()).errors(e),
+        Field::typed(
+            "youngest_child_born_on",
+            "Date de naissance du plus jeune enfant",
+            &s.youngest_child_born_on,
+            "date",
+            "off",
+        )
+        .hint("Pour les aides à la garde d'enfants et les crèches AVIP")
+        .errors(e),
     ]
+}
+
+/// The facts the eligibility rules ask about (CEJ, IAE, AGE…), each « oui », « non » or blank.
+fn criteria_fields(s: &SituationInput, e: &FieldErrors) -> Vec<Field> {
+    persons::CRITERIA
+        .iter()
+        .map(|(name, label)| {
+            let value = match *name {
+                "student" => &s.student,
+                "in_training" => &s.in_training,
+                "ass" => &s.ass,
+                "ase_leaver" => &s.ase_leaver,
+                "homeless" => &s.homeless,
+                "refugee" => &s.refugee,
+                "detention_leaver" => &s.detention_leaver,
+                "frr_resident" => &s.frr_resident,
+                "fle_below_a1" => &s.fle_below_a1,
+                "job_or_training_start" => &s.job_or_training_start,
+                _ => "",
+            };
+            Field::select(name, label, value, yes_no_options()).errors(e)
+        })
+        .collect()
 }
 
 async fn entry_page(
@@ -167,6 +199,11 @@ async fn entry_page(
             ),
             ("Référent de parcours".into(), vec![Field::select("referent", "Référent", &referent, referents).required().errors(e)], Vec::new()),
             ("Situation".into(), situation_fields(&situation, e), Vec::new()),
+            (
+                "Critères d'éligibilité aux dispositifs".into(),
+                criteria_fields(&situation, e),
+                Vec::new(),
+            ),
         ],
         button: "Enregistrer l'entrée en accompagnement".into(),
         has_errors: !e.is_empty(),
@@ -269,6 +306,11 @@ async fn edit_page(
         sections.push((
             "Situation".to_string(),
             situation_fields(&situation, e),
+            Vec::new(),
+        ));
+        sections.push((
+            "Critères d'éligibilité aux dispositifs".to_string(),
+            criteria_fields(&situation, e),
             Vec::new(),
         ));
     }

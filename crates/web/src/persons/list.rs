@@ -29,6 +29,7 @@ pub struct CaseloadQuery {
     sans_contact: String,
     nom: String,
     a_rappeler: String,
+    en_retard: String,
     nouveaux: String,
     tous: String,
     #[serde(skip_serializing)]
@@ -45,6 +46,7 @@ pub struct RowView {
     pub lost: bool,
     pub fields: Vec<String>,
     pub referent: String,
+    pub overdue_actions: i64,
 }
 
 #[derive(Template, WebTemplate)]
@@ -97,6 +99,7 @@ fn row_view(
         lost: last_day.is_some_and(|d| lost_from_view(status, d, today, lost_after)),
         fields: field_labels(&r.need_fields),
         referent: r.referent_name.clone().unwrap_or_default(),
+        overdue_actions: r.overdue_actions,
     }
 }
 
@@ -109,6 +112,7 @@ fn input_of(q: &CaseloadQuery) -> CaseloadInput {
         silent_days: q.sans_contact.clone(),
         name: q.nom.clone(),
         to_call_back: !q.a_rappeler.is_empty(),
+        overdue: !q.en_retard.is_empty(),
         new_days: q.nouveaux.clone(),
         everyone: !q.tous.is_empty(),
         page: q.page.unwrap_or(1),
@@ -249,6 +253,7 @@ pub async fn list(
                 "à rappeler (tentatives sans réponse depuis le dernier contact)",
             ),
             (!input.new_days.is_empty(), "repérées ces derniers jours"),
+            (input.overdue, "avec une action du plan en retard"),
             (input.without_referent, "sans référent"),
         ]
         .into_iter()

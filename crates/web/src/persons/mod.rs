@@ -80,7 +80,7 @@ fn file_path(id: PersonId) -> String {
     format!("/personnes/{}", id.0)
 }
 
-fn full_name(first: &str, last: &str) -> String {
+pub(crate) fn full_name(first: &str, last: &str) -> String {
     format!("{first} {last}").trim().to_string()
 }
 

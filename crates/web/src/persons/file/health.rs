@@ -30,6 +30,7 @@ pub(super) fn panel(ctx: &FileContext) -> Option<askama::Result<String>> {
     let typed = |k: &str, stored: String| ctx.typed(FileForm::Health, k).unwrap_or(stored);
     let rqth = typed("rqth", h.rqth.map(yes).unwrap_or_default());
     let need = typed("need", yes(h.need));
+    let aah = typed("aah", h.aah.map(yes).unwrap_or_default());
     let note = typed("need_note", h.need_note.clone());
     let shared = typed("need_shared", yes(h.need_shared));
     let form = vec![
@@ -39,6 +40,14 @@ pub(super) fn panel(ctx: &FileContext) -> Option<askama::Result<String>> {
             &rqth,
             yes_no_options(),
         )
+        .errors(&errors),
+        Field::select(
+            "aah",
+            "Bénéficiaire de l'allocation aux adultes handicapés (AAH)",
+            &aah,
+            yes_no_options(),
+        )
+        .hint("Critère de niveau 1 de l'insertion par l'activité économique")
         .errors(&errors),
         Field::select(
             "need",

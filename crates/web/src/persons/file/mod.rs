@@ -4,6 +4,7 @@
 //! `PersonFile`, then a panel here: a module with a template and one line in [`PANELS`]; the
 //! others are untouched.
 
+mod barriers;
 mod consent;
 mod group;
 mod health;
@@ -106,6 +107,7 @@ const PANELS: &[(Place, Build)] = &[
     (Place::Side, status::panel),
     (Place::Side, situation::panel),
     (Place::Side, health::panel),
+    (Place::Wide, barriers::panel),
     (Place::Wide, group::panel),
     (Place::Wide, consent::panel),
     (Place::Wide, journal::panel),

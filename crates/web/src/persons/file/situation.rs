@@ -76,6 +76,15 @@ pub(super) fn panel(ctx: &FileContext) -> Option<askama::Result<String>> {
         ));
         rows.push(("Permis de conduire", yn(p.driving_licence)));
         rows.push(("Véhicule", yn(p.vehicle)));
+        if let Some(born) = p.criteria.youngest_child_born_on.as_deref() {
+            rows.push(("Plus jeune enfant né le", date_fr(born)));
+        }
+        // The eligibility facts, when known (the blanks are named by the rules that need them).
+        for ((_, label), value) in app::persons::CRITERIA.iter().zip(p.criteria.flags()) {
+            if value.is_some() {
+                rows.push((label, yn(value)));
+            }
+        }
     }
     if rows.is_empty() {
         return None;
