@@ -335,8 +335,9 @@ pub async fn seed(app: &App) -> Result<usize, AppError> {
                     ass: Some(i % 11 == 2),
                     homeless: Some(i % 13 == 4),
                     fle_below_a1: Some(i % 9 == 5),
-                    youngest_child_born_on: (i % 3 != 0)
-                        .then(|| domain::iso_date(today - Duration::days(400 + (i * 97 % 3000) as i64))),
+                    youngest_child_born_on: (i % 3 != 0).then(|| {
+                        domain::iso_date(today - Duration::days(400 + (i * 97 % 3000) as i64))
+                    }),
                     ..Default::default()
                 },
             };
@@ -367,6 +368,11 @@ pub async fn seed(app: &App) -> Result<usize, AppError> {
             )
             .await?;
             store::persons::touch_contact(&mut tx.conn(), id, last_contact).await?;
+            // Two in three get a signed diagnostic, half of those a second one where mobility
+            // eased, and a plan whose first action is overdue for some.
+            if i % 3 != 2 {
+                diagnose(&mut tx, id, i, entered, today, owner, now).await?;
+            }
         }
         if status == FunnelStatus::Sorti {
             let exited = today - Duration::days((i % 20) as i64);
@@ -389,6 +395,105 @@ pub async fn seed(app: &App) -> Result<usize, AppError> {
     }
     tx.commit().await?;
     Ok(count)
+}
+
+/// The demo's diagnostics and plan of one accompanied person (fictional).
+async fn diagnose(
+    tx: &mut store::Tx,
+    id: domain::PersonId,
+    i: usize,
+    entered: chrono::NaiveDate,
+    today: chrono::NaiveDate,
+    owner: UserId,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), AppError> {
+    use domain::diagnostic::{Availability, Level, RomeCode, WorkingHours};
+    use store::diagnostic::{DiagnosticContent, DiagnosticWrite, FieldAnswer};
+    let level = |n: usize| Level::ALL[n % 4];
+    let jobs = ["N1103", "K2204", "G1603", "K1304", "H3302", "D1505"];
+    let first_on = (entered + Duration::days(7)).min(today);
+    let answers = |mobility: Level| {
+        Field::ALL
+            .iter()
+            .enumerate()
+            .map(|(k, f)| FieldAnswer {
+                field: *f,
+                level: if *f == Field::Mobilite {
+                    mobility
+                } else {
+                    level(i + k * 3)
+                },
+                comment: String::new(),
+            })
+            .collect::<Vec<_>>()
+    };
+    let write = |held_on, mobility| DiagnosticWrite {
+        held_on,
+        words: "Je veux un travail près de chez moi, le matin de préférence (propos fictifs)."
+            .into(),
+        priorities: "Le permis, puis la garde des enfants.".into(),
+        availability: Some(Availability::ALL[i % 4]),
+        distance_km: Some(5 + (i % 4) as i64 * 5),
+        content: DiagnosticContent {
+            answers: answers(mobility),
+            ticks: Vec::new(),
+            jobs: RomeCode::parse(jobs[i % jobs.len()]).into_iter().collect(),
+            hours: vec![WorkingHours::ALL[i % WorkingHours::ALL.len()]],
+        },
+    };
+    store::diagnostic::save(
+        &mut tx.conn(),
+        id,
+        &write(first_on, Level::Bloquant),
+        true,
+        true,
+        owner,
+        now,
+    )
+    .await?;
+    let second_on = today - Duration::days(5);
+    if i.is_multiple_of(2) && second_on > first_on {
+        store::diagnostic::save(
+            &mut tx.conn(),
+            id,
+            &write(second_on, Level::Leger),
+            true,
+            true,
+            owner,
+            now,
+        )
+        .await?;
+    }
+    let objective = store::diagnostic::add_objective(
+        &mut tx.conn(),
+        id,
+        Field::Mobilite,
+        "Obtenir le permis B",
+        owner,
+        now,
+    )
+    .await?;
+    let due_on = if i % 4 == 1 {
+        // Overdue: shows on the référent's home page.
+        today - Duration::days(3)
+    } else {
+        today + Duration::days(20)
+    };
+    store::diagnostic::add_action(
+        &mut tx.conn(),
+        &store::diagnostic::NewAction {
+            objective,
+            person: id,
+            title: "S'inscrire au code de la route",
+            owner,
+            due_on: due_on.max(first_on),
+            service: None,
+        },
+        owner,
+        now,
+    )
+    .await?;
+    Ok(())
 }
 
 async fn user(pooled: &mut store::Pooled, email: &str) -> Result<UserId, AppError> {

@@ -5,8 +5,8 @@
 //! (eligibility, zone and distance).
 
 use app::diagnostic::{
-    self, ActionChangeInput, ActionInput, DiagnosticInput, ObjectiveInput, PrepareInput,
-    RuleForm, Saved,
+    self, ActionChangeInput, ActionInput, DiagnosticInput, ObjectiveInput, PrepareInput, RuleForm,
+    Saved,
 };
 use app::persons::{self, CaseloadInput, EntryInput, OutreachInput, Recorded, SituationInput};
 use app::testing::Fixture;
@@ -60,7 +60,10 @@ async fn accompanied(f: &Fixture, caller: &Caller, situation: SituationInput) ->
         agrees_recontact: "oui".into(),
         ..OutreachInput::default()
     };
-    let Recorded::Created(id) = persons::record(&f.app, caller, &input).await.expect("recorded") else {
+    let Recorded::Created(id) = persons::record(&f.app, caller, &input)
+        .await
+        .expect("recorded")
+    else {
         panic!("duplicates")
     };
     persons::enter_accompaniment(
@@ -359,6 +362,43 @@ tests! {
         assert_eq!(action.row.service_id, Some(near.service.0));
         // A service of another territory is refused.
         let Err(AppError::Invalid(_)) = diagnostic::prepare_orientation(&f.app, &pro, id, &PrepareInput { field: "mobilite".into(), service: "999999".into() }).await else { panic!() };
+    }
+
+    async fn the_plan_page_runs_the_same_statements_whatever_the_plan_and_the_directory_hold(f) {
+        let pro = f.caller("conseil@test.fr").await;
+        let id = accompanied(&f, &pro, young_man()).await;
+        diagnostic::save_diagnostic(&f.app, &pro, id, &levels(&day(-3), &[(Field::Mobilite, "3"), (Field::Logement, "2")]), true).await.expect("signed");
+        let import = |n: usize, from: usize| {
+            let file = json!({
+                "structures": [{"source": "dora", "id": "dora--s1", "nom": "Relais", "date_maj": "2026-10-01"}],
+                "services": (from..from + n).map(|i| json!({
+                    "source": "dora", "structure_id": "dora--s1", "id": format!("dora--{i}"), "nom": format!("Relais {i}"),
+                    "description": "Un service fictif.", "date_maj": "2026-10-15",
+                    "thematiques": [if i % 2 == 0 { "mobilite--preparer-un-permis" } else { "logement-hebergement--louer-un-logement" }],
+                    "publics": if i % 3 == 0 { json!(["femmes"]) } else { json!(["tous-publics"]) },
+                    "zone_eligibilite": ["59"], "modes_accueil": ["en-presentiel"],
+                })).collect::<Vec<_>>(),
+            });
+            app::directory_file::import(&f.app, f.territory, std::io::Cursor::new(file.to_string().into_bytes()), None)
+        };
+        import(3, 0).await.expect("imported");
+        let objective = diagnostic::add_objective(&f.app, &pro, id, &ObjectiveInput { field: "mobilite".into(), title: "Permis".into() }).await.expect("objective");
+        let action = ActionInput { objective: objective.0.to_string(), title: "Code".into(), owner: pro.user_id.0.to_string(), due_on: day(5), service: String::new() };
+        diagnostic::add_action(&f.app, &pro, id, &action).await.expect("action");
+        let (small, few) = store::queries::counted(diagnostic::plan_page(&f.app, &pro, id)).await;
+        let small = small.expect("page");
+        import(60, 3).await.expect("imported");
+        for field in ["logement", "mobilite", "savoirs-de-base"] {
+            let o = diagnostic::add_objective(&f.app, &pro, id, &ObjectiveInput { field: field.into(), title: "Objectif".into() }).await.expect("objective");
+            diagnostic::add_action(&f.app, &pro, id, &ActionInput { objective: o.0.to_string(), ..action.clone() }).await.expect("action");
+        }
+        let (large, many) = store::queries::counted(diagnostic::plan_page(&f.app, &pro, id)).await;
+        let large = large.expect("page");
+        assert_eq!(few, many, "no statement per objective, action or relay");
+        assert!(large.objectives.len() > small.objectives.len());
+        let shown: usize = large.suggestions.iter().map(|s| s.suggestions.len()).sum();
+        assert_eq!(shown, 2 * diagnostic::SUGGESTIONS_PER_FIELD);
+        assert!(large.suggestions.iter().all(|s| s.excluded > 0), "the women's services set aside");
     }
 
     async fn the_situations_referential_is_edited_by_administrators(f) {

@@ -29,7 +29,10 @@ impl Level {
     }
 
     pub fn from_value(v: i64) -> Option<Level> {
-        Level::ALL.iter().copied().find(|l| i64::from(l.value()) == v)
+        Level::ALL
+            .iter()
+            .copied()
+            .find(|l| i64::from(l.value()) == v)
     }
 
     /// From level 2 on, the field is a barrier to lift (suggestions are made for it).
@@ -39,8 +42,9 @@ impl Level {
 
     /// The level a form sent: « 0 » to « 3 », anything else refused in French.
     pub fn parse_form(input: &str) -> Result<Level, Invalid> {
-        Level::from_code(input.trim())
-            .ok_or_else(|| Invalid("Choisissez un niveau entre 0 (aucun frein) et 3 (bloquant).".into()))
+        Level::from_code(input.trim()).ok_or_else(|| {
+            Invalid("Choisissez un niveau entre 0 (aucun frein) et 3 (bloquant).".into())
+        })
     }
 }
 
@@ -230,8 +234,18 @@ mod tests {
         let c = RomeCode::parse("k2204 — Nettoyage de locaux").expect("known");
         assert_eq!(c.as_str(), "K2204");
         assert_eq!(c.label(), "Nettoyage de locaux");
-        assert!(RomeCode::parse("Z9999").expect_err("unknown").0.contains("référentiel"));
-        assert!(RomeCode::parse("plombier").expect_err("shape").0.contains("une lettre"));
+        assert!(
+            RomeCode::parse("Z9999")
+                .expect_err("unknown")
+                .0
+                .contains("référentiel")
+        );
+        assert!(
+            RomeCode::parse("plombier")
+                .expect_err("shape")
+                .0
+                .contains("une lettre")
+        );
         assert!(RomeCode::all().count() > 50);
     }
 
@@ -241,16 +255,31 @@ mod tests {
             (
                 Field::Mobilite,
                 vec![
-                    Reading { on: d(2026, 1, 5), level: Level::Bloquant },
-                    Reading { on: d(2026, 3, 5), level: Level::Important },
-                    Reading { on: d(2026, 6, 5), level: Level::Leger },
+                    Reading {
+                        on: d(2026, 1, 5),
+                        level: Level::Bloquant,
+                    },
+                    Reading {
+                        on: d(2026, 3, 5),
+                        level: Level::Important,
+                    },
+                    Reading {
+                        on: d(2026, 6, 5),
+                        level: Level::Leger,
+                    },
                 ],
             ),
             (
                 Field::Logement,
                 vec![
-                    Reading { on: d(2026, 1, 5), level: Level::Leger },
-                    Reading { on: d(2026, 6, 5), level: Level::Bloquant },
+                    Reading {
+                        on: d(2026, 1, 5),
+                        level: Level::Leger,
+                    },
+                    Reading {
+                        on: d(2026, 6, 5),
+                        level: Level::Bloquant,
+                    },
                 ],
             ),
         ];

@@ -90,18 +90,35 @@ impl Flag {
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum Criterion {
     /// Age in full years (« révolus ») at the reference date, both bounds included.
-    Age { min: Option<u8>, max: Option<u8> },
+    Age {
+        min: Option<u8>,
+        max: Option<u8>,
+    },
     /// A yes-or-no fact, expected to be `expected`.
-    Flag { flag: Flag, expected: bool },
+    Flag {
+        flag: Flag,
+        expected: bool,
+    },
     /// Qualification at this level or below.
-    QualificationAtMost { level: QualificationLevel },
+    QualificationAtMost {
+        level: QualificationLevel,
+    },
     /// Registered at France Travail for at least `min` and at most `max` full months.
-    JobSeekerMonths { min: Option<u32>, max: Option<u32> },
+    JobSeekerMonths {
+        min: Option<u32>,
+        max: Option<u32>,
+    },
     /// At least one child under `years` years at the reference date.
-    YoungestChildUnder { years: u8 },
-    Sex { sex: Sex },
+    YoungestChildUnder {
+        years: u8,
+    },
+    Sex {
+        sex: Sex,
+    },
     /// A condition Passerelle does not record: always to be checked with the person.
-    Declared { label: String },
+    Declared {
+        label: String,
+    },
 }
 
 /// One way into a scheme: the criteria and how many of them must hold (all, when `at_least`
@@ -149,9 +166,7 @@ impl Rule {
         if let Some(until) = self.valid_until
             && until < self.valid_from
         {
-            return Err(Invalid(
-                "La fin de validité précède son début.".into(),
-            ));
+            return Err(Invalid("La fin de validité précède son début.".into()));
         }
         if self.paths.is_empty() || self.paths.iter().all(|p| p.criteria.is_empty()) {
             return Err(Invalid(
@@ -169,7 +184,12 @@ impl Rule {
                 )));
             }
         }
-        for c in self.paths.iter().flat_map(|p| &p.criteria).chain(&self.priority) {
+        for c in self
+            .paths
+            .iter()
+            .flat_map(|p| &p.criteria)
+            .chain(&self.priority)
+        {
             c.check()?;
         }
         Ok(())
@@ -180,7 +200,9 @@ impl Criterion {
     fn check(&self) -> Result<(), Invalid> {
         match self {
             Criterion::Age { min, max } => match (min, max) {
-                (None, None) => Err(Invalid("Un critère d'âge demande un âge minimum ou maximum.".into())),
+                (None, None) => Err(Invalid(
+                    "Un critère d'âge demande un âge minimum ou maximum.".into(),
+                )),
                 (Some(a), Some(b)) if a > b => Err(Invalid(format!(
                     "Âge : le minimum ({a} ans) dépasse le maximum ({b} ans)."
                 ))),
@@ -195,9 +217,9 @@ impl Criterion {
                 ))),
                 _ => Ok(()),
             },
-            Criterion::YoungestChildUnder { years } if *years == 0 || *years > 18 => Err(
-                Invalid("L'âge de l'enfant doit être entre 1 et 18 ans.".into()),
-            ),
+            Criterion::YoungestChildUnder { years } if *years == 0 || *years > 18 => Err(Invalid(
+                "L'âge de l'enfant doit être entre 1 et 18 ans.".into(),
+            )),
             Criterion::Declared { label } if label.trim().is_empty() => Err(Invalid(
                 "Décrivez la condition à vérifier avec la personne.".into(),
             )),
@@ -211,11 +233,20 @@ impl Criterion {
             Criterion::Age { min, max } => match (min, max) {
                 (Some(a), Some(b)) => format!("Avoir de {a} à {b} ans révolus"),
                 (Some(a), None) => format!("Avoir {a} ans ou plus"),
-                (None, Some(b)) => format!("Avoir {b} ans révolus au plus (moins de {} ans)", u16::from(*b) + 1),
+                (None, Some(b)) => format!(
+                    "Avoir {b} ans révolus au plus (moins de {} ans)",
+                    u16::from(*b) + 1
+                ),
                 (None, None) => "Âge".to_string(),
             },
-            Criterion::Flag { flag, expected: true } => flag.label().to_string(),
-            Criterion::Flag { flag, expected: false } => flag.negated().to_string(),
+            Criterion::Flag {
+                flag,
+                expected: true,
+            } => flag.label().to_string(),
+            Criterion::Flag {
+                flag,
+                expected: false,
+            } => flag.negated().to_string(),
             Criterion::QualificationAtMost { level } => {
                 format!("Niveau de qualification : {} ou moins", level.label())
             }
@@ -383,12 +414,18 @@ pub fn evaluate_criterion(c: &Criterion, facts: &Facts, on: NaiveDate) -> Line {
                     return known(
                         text,
                         a,
-                        format!("Né(e) en {year} : {younger} ou {older} ans au {}.", french(on)),
+                        format!(
+                            "Né(e) en {year} : {younger} ou {older} ans au {}.",
+                            french(on)
+                        ),
                     );
                 }
                 return unknown(
                     text,
-                    format!("Né(e) en {year} : {younger} ou {older} ans au {} selon le jour de naissance.", french(on)),
+                    format!(
+                        "Né(e) en {year} : {younger} ou {older} ans au {} selon le jour de naissance.",
+                        french(on)
+                    ),
                     "date de naissance exacte".into(),
                 );
             }
@@ -437,11 +474,7 @@ pub fn evaluate_criterion(c: &Criterion, facts: &Facts, on: NaiveDate) -> Line {
         },
         Criterion::JobSeekerMonths { min, max } => {
             match (facts.flags.get(&Flag::JobSeeker), facts.job_seeker_since) {
-                (Some(false), _) => known(
-                    text,
-                    false,
-                    "Pas inscrit à France Travail.".into(),
-                ),
+                (Some(false), _) => known(text, false, "Pas inscrit à France Travail.".into()),
                 (_, Some(since)) => {
                     let months = full_months(since, on);
                     let holds = min.is_none_or(|m| months >= m) && max.is_none_or(|m| months <= m);
@@ -481,16 +514,12 @@ pub fn evaluate_criterion(c: &Criterion, facts: &Facts, on: NaiveDate) -> Line {
                 );
             }
             match facts.children_under_12 {
-                Some(0) if *years <= 12 => known(
-                    text,
-                    false,
-                    "Aucun enfant de moins de 12 ans.".into(),
-                ),
-                Some(n) if n > 0 && *years >= 12 => known(
-                    text,
-                    true,
-                    format!("{n} enfant(s) de moins de 12 ans."),
-                ),
+                Some(0) if *years <= 12 => {
+                    known(text, false, "Aucun enfant de moins de 12 ans.".into())
+                }
+                Some(n) if n > 0 && *years >= 12 => {
+                    known(text, true, format!("{n} enfant(s) de moins de 12 ans."))
+                }
                 _ => unknown(
                     text,
                     "Âge du plus jeune enfant non renseigné.".into(),
@@ -723,7 +752,8 @@ pub fn shipped() -> Vec<Rule> {
             },
         ]
     };
-    let iae = |code: &str, name: &str, level_2: u8| Rule {
+    let iae = |code: &str, name: &str, level_2: u8| {
+        Rule {
         code: code.into(),
         name: name.into(),
         reference: "Code du travail, art. L. 5132-1 et R. 5132-1-1 et suivants ; arrêté du 1er septembre 2021 fixant la liste des critères administratifs d'éligibilité à un parcours d'insertion par l'activité économique".into(),
@@ -743,6 +773,7 @@ pub fn shipped() -> Vec<Rule> {
             },
         ],
         priority: Vec::new(),
+    }
     };
     vec![
         Rule {

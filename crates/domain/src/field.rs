@@ -111,7 +111,7 @@ impl Field {
             ],
             Field::ContraintesFamiliales => &[
                 "Crèches à vocation d'insertion professionnelle (AVIP)",
-                "Aide à la garde d'enfants pour parents isolés (AGEPI, France Travail, enfants de moins de 12 ans)",
+                "Aide à la garde d'enfants (AGE, France Travail, enfants de moins de 12 ans ; l'AGEPI des parents isolés jusqu'en avril 2024)",
                 "Caisse d'allocations familiales (CAF)",
                 "Soutien à la parentalité",
             ],

@@ -1,6 +1,7 @@
 //! `passerelle bench annuaire`: « Trouver un relais » on a generated directory of 20 000
 //! services, on SQLite and on PostgreSQL, measured at the use case (the server time of a search
-//! page, without HTML rendering). Each figure is printed with its ratio to a baseline measured
+//! page, without HTML rendering), then the relays suggested for one person with three barriers
+//! (`app::diagnostic::suggestions`). Each figure is printed with its ratio to a baseline measured
 //! in the same run on the same database: counting the territory's services.
 
 use std::time::{Duration, Instant};
@@ -252,7 +253,141 @@ async fn run_on(label: &str, url: &str, count: usize) -> Result<(), String> {
         );
     }
     println!("{label} : recherche la plus lente (médiane) : {worst:.1} ms — objectif < 50 ms");
+    suggestions(label, &app, &territory, baseline, &cases[1].1).await?;
     db.close().await;
+    Ok(())
+}
+
+/// A coordinator of the bench territory, logged in through the real use case.
+async fn coordinator(
+    app: &app::App,
+    territory: &store::territories::Territory,
+) -> Result<app::Caller, String> {
+    let password = "mesure-mesure-mesure";
+    let hash = app::secrets::hash_password(password)
+        .await
+        .map_err(crate::describe)?;
+    let email = domain::Email::parse("mesure@bench.test").map_err(|e| e.0)?;
+    let mut tx = app.db.begin().await.map_err(|e| e.to_string())?;
+    let user = store::users::create(&mut tx.conn(), &email, "Mesure", Some(&hash), store::now())
+        .await
+        .map_err(|e| e.to_string())?;
+    store::memberships::create(
+        &mut tx.conn(),
+        &store::memberships::NewMembership {
+            user,
+            role: domain::Role::Coordinator,
+            organisation: None,
+            territory: Some(territory.id),
+            created_by: None,
+        },
+        store::now(),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    tx.commit().await.map_err(|e| e.to_string())?;
+    let login = app::auth::login(app, email.as_str(), password, "127.0.0.1")
+        .await
+        .map_err(|e| format!("{e:?}"))?;
+    app::caller::load(app, &login.token)
+        .await
+        .map_err(crate::describe)?
+        .ok_or_else(|| "session de mesure absente".to_string())
+}
+
+/// The relays suggested for one person with three barriers (mobility, childcare, digital
+/// skills) among the directory's services, beside the plain search for one field from the
+/// same place, measured in the same run on the same database.
+async fn suggestions(
+    label: &str,
+    app: &app::App,
+    territory: &store::territories::Territory,
+    baseline: f64,
+    plain: &SearchInput,
+) -> Result<(), String> {
+    use app::persons::{EntryInput, OutreachInput, Recorded, SituationInput};
+    use domain::Field;
+    let caller = coordinator(app, territory).await?;
+    let today = domain::iso_date(app.today());
+    let input = OutreachInput {
+        first_name: "Personne".into(),
+        last_name: "Fictive".into(),
+        phone: "0600000000".into(),
+        channel: "pied-d-immeuble".into(),
+        met_on: today.clone(),
+        postal_code: "59600".into(),
+        commune: "Maubeuge".into(),
+        agrees_recontact: "oui".into(),
+        ..OutreachInput::default()
+    };
+    let Recorded::Created(id) = app::persons::record(app, &caller, &input)
+        .await
+        .map_err(crate::describe)?
+    else {
+        return Err("doublon inattendu".into());
+    };
+    let entry = EntryInput {
+        given_on: today.clone(),
+        method: "oral".into(),
+        purposes: vec!["accompagnement".into()],
+        organisations: Vec::new(),
+        referent: String::new(),
+        situation: SituationInput {
+            birth_date: "1999-05-12".into(),
+            sex: "femme".into(),
+            single_parent: "oui".into(),
+            ..SituationInput::default()
+        },
+    };
+    app::persons::enter_accompaniment(app, &caller, id, &entry)
+        .await
+        .map_err(crate::describe)?;
+    let mut diagnostic = app::diagnostic::DiagnosticInput {
+        held_on: today,
+        distance_km: "15".into(),
+        ..Default::default()
+    };
+    for f in Field::ALL {
+        let level = match f {
+            Field::Mobilite => "3",
+            Field::ContraintesFamiliales | Field::CompetencesNumeriques => "2",
+            _ => "0",
+        };
+        diagnostic.levels.insert(*f, level.into());
+    }
+    app::diagnostic::save_diagnostic(app, &caller, id, &diagnostic, true)
+        .await
+        .map_err(crate::describe)?;
+    let mut times = Vec::new();
+    let mut shown = (0, 0, 0);
+    for i in 0..22 {
+        let started = Instant::now();
+        let found = app::diagnostic::suggestions(app, &caller, id)
+            .await
+            .map_err(crate::describe)?;
+        if i >= 2 {
+            times.push(millis(started.elapsed()));
+        }
+        shown = (
+            found.len(),
+            found
+                .iter()
+                .map(|f| f.suggestions.len() + f.more)
+                .sum::<usize>(),
+            found.iter().map(|f| f.excluded).sum::<usize>(),
+        );
+    }
+    times.sort_by(f64::total_cmp);
+    let (median, max) = (times[times.len() / 2], times[times.len() - 1]);
+    let (search, _, _) = measure(app, &caller, plain, 20).await?;
+    println!(
+        "{label} : relais proposés pour une personne ({} freins, {} relais possibles, {} écartés) : médiane {median:.1} ms, max {max:.1} ms ({:.1} × la référence, {:.1} × la recherche « champ Mobilité depuis 59600 » à {search:.1} ms) — objectif < 100 ms",
+        shown.0,
+        shown.1,
+        shown.2,
+        median / baseline,
+        median / search
+    );
     Ok(())
 }
 

@@ -166,7 +166,7 @@ enum GeocodeCommand {
 
 #[derive(Subcommand)]
 enum BenchCommand {
-    /// « Trouver un relais » sur un annuaire généré (SQLite puis PostgreSQL), en millisecondes.
+    /// « Trouver un relais » et les relais proposés pour une personne, sur un annuaire généré (SQLite puis PostgreSQL), en millisecondes.
     Annuaire {
         #[arg(long, default_value_t = 20_000)]
         services: usize,

@@ -786,6 +786,138 @@ async fn each_role_sees_the_week_s_work_on_its_home_page_on_postgres() {
     home_pages_journey(Backend::Postgres).await;
 }
 
+/// Diagnostic → plan → suggestion: a professional signs a diagnostic (a bad ROME code refused
+/// in place first), sees the levels over time, adds to the plan and prepares an orientation
+/// from a suggested relay — axe-core clean on every page, no sideways scroll on a phone.
+async fn diagnostic_journey(backend: Backend) {
+    let server = Server::start(backend).await;
+    let b = Browser::open().await;
+    let run = async {
+        log_in(&b, &server, "conseil.ft@demo.passerelle.test").await?;
+        b.expect_text("Mes actions en retard").await?;
+        b.check_accessibility("accueil avec actions en retard")
+            .await;
+        b.visit(&server, "/personnes?statut=en-accompagnement")
+            .await?;
+        b.driver
+            .find(By::Css("table tbody tr td a[href^='/personnes/']"))
+            .await?
+            .click()
+            .await?;
+        b.expect_text("Freins et plan d'action").await?;
+        b.check_accessibility("dossier avec freins").await;
+        b.driver
+            .find(By::XPath(
+                "//section[@aria-labelledby='freins']//a[normalize-space()='Diagnostic']",
+            ))
+            .await?
+            .click()
+            .await?;
+        b.expect_text("Signer le diagnostic").await?;
+        b.check_accessibility("diagnostic").await;
+        b.driver
+            .find(By::Css("label[for='niveau-mobilite-3']"))
+            .await?
+            .click()
+            .await?;
+        let job = b.driver.find(By::Id("job-0")).await?;
+        job.clear().await?;
+        job.send_keys("Z9999").await?;
+        b.driver
+            .find(By::XPath(
+                "//button[normalize-space()='Signer le diagnostic']",
+            ))
+            .await?
+            .click()
+            .await?;
+        b.expect_text("n'est pas dans le référentiel").await?;
+        b.check_accessibility("diagnostic refusé").await;
+        let job = b.driver.find(By::Id("job-0")).await?;
+        assert_eq!(
+            job.value().await?.as_deref(),
+            Some("Z9999"),
+            "what was typed is kept"
+        );
+        job.clear().await?;
+        job.send_keys("N1103").await?;
+        b.driver
+            .find(By::XPath(
+                "//button[normalize-space()='Signer le diagnostic']",
+            ))
+            .await?
+            .click()
+            .await?;
+        b.expect_text("Le diagnostic est signé").await?;
+        b.expect_text("Évolution des freins").await?;
+        b.expect_text("Freins levés").await?;
+        b.check_accessibility("diagnostic signé").await;
+        b.driver.set_window_rect(0, 0, 375, 800).await?;
+        b.check_no_horizontal_scroll("diagnostic sur téléphone")
+            .await?;
+        b.driver.set_window_rect(0, 0, 1280, 900).await?;
+        b.driver
+            .find(By::XPath(
+                "//a[normalize-space()=\"Plan d'action et relais\"]",
+            ))
+            .await?
+            .click()
+            .await?;
+        b.expect_text("Relais proposés pour chaque frein").await?;
+        b.expect_text("Mobilité (3 — Frein bloquant)").await?;
+        b.check_accessibility("plan d'action").await;
+        SelectElement::new(&b.driver.find(By::Id("field")).await?)
+            .await?
+            .select_by_value("competences-numeriques")
+            .await?;
+        b.driver
+            .find(By::Id("title"))
+            .await?
+            .send_keys("Créer son espace France Travail")
+            .await?;
+        b.driver
+            .find(By::XPath(
+                "//button[normalize-space()=\"Ajouter l'objectif\"]",
+            ))
+            .await?
+            .click()
+            .await?;
+        b.expect_text("L'objectif est ajouté au plan d'action.")
+            .await?;
+        b.expect_text("Compétences numériques — Créer son espace France Travail")
+            .await?;
+        b.driver
+            .find(By::XPath(
+                "//button[starts-with(normalize-space(), 'Préparer une orientation')]",
+            ))
+            .await?
+            .click()
+            .await?;
+        b.expect_text("L'orientation est préparée").await?;
+        b.expect_text("Orienter vers « ").await?;
+        b.check_accessibility("orientation préparée").await;
+        b.driver.set_window_rect(0, 0, 375, 800).await?;
+        b.check_no_horizontal_scroll("plan sur téléphone").await?;
+        b.driver.set_window_rect(0, 0, 1280, 900).await?;
+        b.visit(&server, "/territoire/regles").await?;
+        b.expect_text("Règles livrées avec Passerelle").await?;
+        b.check_accessibility("règles d'éligibilité").await;
+        Ok::<(), WebDriverError>(())
+    };
+    let outcome = run.await;
+    b.close().await;
+    outcome.expect("the diagnostic journey");
+}
+
+#[tokio::test]
+async fn a_professional_signs_a_diagnostic_plans_and_prepares_an_orientation_on_sqlite() {
+    diagnostic_journey(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_professional_signs_a_diagnostic_plans_and_prepares_an_orientation_on_postgres() {
+    diagnostic_journey(Backend::Postgres).await;
+}
+
 /// The harness itself: a page with a real defect must be caught, or a clean run proves nothing.
 #[tokio::test]
 async fn the_accessibility_check_catches_an_image_without_text_and_an_unlabelled_field() {

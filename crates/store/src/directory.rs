@@ -735,8 +735,6 @@ pub async fn set_commune_position(
 pub struct Relay {
     #[sqlx(try_from = "i64")]
     pub id: ServiceId,
-    pub nom: String,
-    pub structure_nom: String,
     pub thematiques: String,
     pub publics: String,
     pub modes_accueil: String,
@@ -744,7 +742,6 @@ pub struct Relay {
     pub longitude: Option<f64>,
     pub latitude: Option<f64>,
     pub offer: String,
-    pub date_maj: String,
 }
 
 /// The services of a territory with one of `thematiques` whose zone d'éligibilité names one
@@ -759,9 +756,8 @@ pub async fn relays(
         return Ok(Vec::new());
     }
     let mut q = Sql::new(
-        "SELECT s.id, s.nom, d.nom AS structure_nom, s.thematiques, s.publics, s.modes_accueil, s.zone,
-           s.longitude, s.latitude, s.offer, s.date_maj
-         FROM directory_services s JOIN directory_structures d ON d.id = s.structure_id WHERE s.territory_id = ",
+        "SELECT s.id, s.thematiques, s.publics, s.modes_accueil, s.zone, s.longitude, s.latitude, s.offer
+         FROM directory_services s WHERE s.territory_id = ",
     );
     q.bind(territory).push(" AND (");
     q.join(thematiques, " OR ", |q, t| {
@@ -780,4 +776,23 @@ pub async fn relays(
         q.push(")");
     }
     q.fetch_all(c).await
+}
+
+/// The names of these services and of their structures (for the few a page shows).
+pub async fn names(
+    c: &mut Conn<'_>,
+    ids: &[ServiceId],
+) -> Result<Vec<(ServiceId, String, String)>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = Sql::new(
+        "SELECT s.id, s.nom, d.nom FROM directory_services s JOIN directory_structures d ON d.id = s.structure_id WHERE s.id IN ",
+    );
+    q.bind_list(ids.iter().copied());
+    let rows: Vec<(i64, String, String)> = q.fetch_all(c).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, a, b)| (ServiceId(id), a, b))
+        .collect())
 }

@@ -1,12 +1,12 @@
 //! What the migrations do to data already stored, on both backends: rows are written in the
 //! schema as it was, then the later migrations run.
 
+use domain::diagnostic::{ActionStatus, Availability, DiagnosticStatus, Level, WorkingHours};
 use domain::person::{
     AgeBand, ConsentMethod, ConsentPurpose, ContactChannel, ContactOutcome, ExitReason,
     FunnelStatus, JournalKind, MemberEndReason, OutreachChannel, QualificationLevel, Sex,
     Visibility,
 };
-use domain::diagnostic::{ActionStatus, Availability, DiagnosticStatus, Level, WorkingHours};
 use domain::{Code, Field, OrganisationKind, Role, TerritoryStatus, TimeZone};
 
 use crate::Backend;
@@ -350,7 +350,9 @@ async fn code_columns_accept_their_codes_and_only_them(backend: Backend) {
         let sql = if table == "diagnostic_hours" {
             format!("INSERT INTO {table} (diagnostic_id, {column}) VALUES (1, $1)")
         } else {
-            format!("INSERT INTO {table} (diagnostic_id, {column}, {other}) VALUES (1, $1, '{other_value}')")
+            format!(
+                "INSERT INTO {table} (diagnostic_id, {column}, {other}) VALUES (1, $1, '{other_value}')"
+            )
         };
         exec!(c, |c| sqlx::query("DELETE FROM diagnostic_fields")).expect("reset");
         for code in &codes {

@@ -71,6 +71,9 @@ mod store_counts {
     pub use app::models::WeekCounts;
 }
 
+/// An overdue action on the home page: person id, person, action, due date.
+type OverdueLine = (i64, String, String, String);
+
 pub struct TerritoryCard {
     pub slug: String,
     pub name: String,
@@ -99,7 +102,7 @@ pub struct HomePage {
     /// Invitations waiting, mail not delivered, jobs failed.
     admin: Option<(i64, i64, i64)>,
     /// My overdue actions: how many, and the oldest (person id, person, action, due date).
-    overdue: Option<(i64, Vec<(i64, String, String, String)>)>,
+    overdue: Option<(i64, Vec<OverdueLine>)>,
 }
 
 pub async fn show_home(

@@ -850,3 +850,118 @@ mod persons {
         }
     }
 }
+
+mod diagnostic {
+    use super::*;
+    use app::persons::{EntryInput, OutreachInput, Recorded, SituationInput};
+
+    async fn client(f: &Fixture, email: &str) -> Client {
+        let mut c = Client::new(f);
+        let page = c.login(email, PASSWORD).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{email} logs in");
+        c
+    }
+
+    /// A person accompanied by the France Travail professional.
+    async fn accompanied(f: &Fixture) -> i64 {
+        let pro = f.caller("conseil@test.fr").await;
+        let input = OutreachInput {
+            first_name: "Awa".into(),
+            last_name: "Diallo".into(),
+            channel: "association".into(),
+            met_on: domain::iso_date(f.app.today()),
+            phone: "0612345678".into(),
+            agrees_recontact: "oui".into(),
+            ..OutreachInput::default()
+        };
+        let Recorded::Created(id) = app::persons::record(&f.app, &pro, &input)
+            .await
+            .expect("recorded")
+        else {
+            panic!("created")
+        };
+        let entry = EntryInput {
+            given_on: domain::iso_date(f.app.today()),
+            method: "oral".into(),
+            purposes: vec!["accompagnement".into()],
+            organisations: vec![],
+            referent: String::new(),
+            situation: SituationInput::default(),
+        };
+        app::persons::enter_accompaniment(&f.app, &pro, id, &entry)
+            .await
+            .expect("entered");
+        id.0
+    }
+
+    app::fixture_tests! {
+        async fn the_diagnostic_form_refuses_bad_levels_in_place_then_signs(f) {
+            let id = accompanied(&f).await;
+            let mut c = client(&f, "conseil@test.fr").await;
+            let path = format!("/personnes/{id}/diagnostic");
+            let page = c.get(&path).await;
+            assert_eq!(page.status, StatusCode::OK);
+            assert!(page.body.contains("Nouveau diagnostic") && page.body.contains("Pas de permis de conduire"), "shipped situations offered");
+            assert!(page.body.contains("5. Mobilité") && page.body.contains("8. Santé et handicap"), "the référent sees the eight fields");
+            let token = page.csrf();
+            let today = domain::iso_date(f.app.today());
+            let mut form: Vec<(&str, &str)> = vec![("csrf_token", &token), ("held_on", &today), ("action", "signer"), ("jobs", "Z9999"), ("words", "Je veux conduire")];
+            let names: Vec<&str> = domain::Field::ALL.iter().map(|f| app::diagnostic::input_names(*f).0).collect();
+            for n in &names {
+                form.push((n, if *n == "niveau-mobilite" { "7" } else { "0" }));
+            }
+            let refused = c.post(&path, &form).await;
+            assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+            assert!(refused.body.contains("Rien n&#39;a été enregistré") || refused.body.contains("Rien n'a été enregistré"));
+            assert!(refused.body.contains("Choisissez un niveau entre 0"));
+            assert!(refused.body.contains("n&#39;est pas dans le référentiel") || refused.body.contains("n'est pas dans le référentiel"));
+            assert!(refused.body.contains("Je veux conduire"), "what was typed is kept");
+            for (k, v) in form.iter_mut() {
+                if *k == "niveau-mobilite" { *v = "3"; }
+                if *k == "jobs" { *v = "N1103"; }
+            }
+            let signed = c.post(&path, &form).await;
+            assert_eq!(signed.status, StatusCode::SEE_OTHER);
+            assert_eq!(signed.location.as_deref(), Some(format!("{path}?message=diagnostic-signe").as_str()));
+            let page = c.get(&format!("{path}?message=diagnostic-signe")).await;
+            assert!(page.body.contains("Le diagnostic est signé"));
+            assert!(page.body.contains("Évolution des freins") && page.body.contains("<svg"), "the chart and its table");
+            assert!(page.body.contains("N1103 — Magasinage et préparation de commandes"));
+            let plan = c.get(&format!("/personnes/{id}/plan")).await;
+            assert_eq!(plan.status, StatusCode::OK);
+            assert!(plan.body.contains("Relais proposés pour chaque frein") && plan.body.contains("Mobilité (3 — Frein bloquant)"));
+            assert!(plan.body.contains("Contrat d&#39;engagement jeune") || plan.body.contains("Contrat d'engagement jeune"));
+            let refused = c.post(&format!("/personnes/{id}/plan/objectifs"), &[("csrf_token", &plan.csrf()), ("field", "mobilite"), ("title", "")]).await;
+            assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+            assert!(refused.body.contains("Indiquez l&#39;intitulé") || refused.body.contains("Indiquez l'intitulé"));
+            // Someone outside the group: « introuvable », as for a file that does not exist.
+            let mut outsider = client(&f, "ailleurs@test.fr").await;
+            assert_eq!(outsider.get(&path).await.status, StatusCode::NOT_FOUND);
+            assert_eq!(outsider.get(&format!("/personnes/{id}/plan")).await.status, StatusCode::NOT_FOUND);
+            assert_eq!(c.get("/personnes/abc/diagnostic").await.status, StatusCode::BAD_REQUEST);
+        }
+
+        async fn rules_are_read_by_professionals_written_by_coordinators_and_situations_by_administrators(f) {
+            let mut pro = client(&f, "conseil@test.fr").await;
+            let page = pro.get("/territoire/regles").await;
+            assert_eq!(page.status, StatusCode::OK);
+            assert!(page.body.contains("arrêté du 1er septembre 2021"));
+            assert_eq!(pro.get("/territoire/regles/formulaire").await.status, StatusCode::FORBIDDEN);
+            let mut coordinator = client(&f, "coordination@test.fr").await;
+            let form = coordinator.get("/territoire/regles/formulaire?code=cej").await;
+            assert_eq!(form.status, StatusCode::OK);
+            assert!(form.body.contains("value=\"cej\"") && form.body.contains("value=\"29\""), "the shipped rule fills the form");
+            let refused = coordinator.post("/territoire/regles/formulaire", &[("csrf_token", &form.csrf()), ("code", "Offre Locale"), ("name", "Offre locale")]).await;
+            assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+            assert!(refused.body.contains("minuscules") && refused.body.contains("value=\"Offre locale\""));
+            let saved = coordinator.post("/territoire/regles/formulaire", &[("csrf_token", &form.csrf()), ("code", "atelier-local"), ("name", "Atelier local"), ("reference", "Règlement de l'atelier, 2026"), ("valid_from", "2026-01-01"), ("voie1-age-min", "26")]).await;
+            assert_eq!(saved.location.as_deref(), Some("/territoire/regles?message=regle-enregistree"));
+            assert!(coordinator.get("/territoire/regles").await.body.contains("Atelier local"));
+            assert_eq!(coordinator.get("/admin/situations").await.status, StatusCode::FORBIDDEN);
+            let mut admin = client(&f, "admin@test.fr").await;
+            let page = admin.get("/admin/situations").await;
+            assert_eq!(page.status, StatusCode::OK);
+            assert!(page.body.contains("Permis suspendu ou annulé"));
+        }
+    }
+}

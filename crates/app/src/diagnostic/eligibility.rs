@@ -20,11 +20,20 @@ const UNCHECKED: &str = "non vérifiée";
 pub fn facts_of(file: &PersonFile, levels: &[(String, Field, Level)]) -> Facts {
     let p = &file.person;
     let mut f = Facts {
-        birth_date: p.birth_date.as_deref().and_then(|d| domain::parse_date(d).ok()),
+        birth_date: p
+            .birth_date
+            .as_deref()
+            .and_then(|d| domain::parse_date(d).ok()),
         birth_year: p.birth_year,
         sex: p.sex.as_deref().and_then(Sex::from_code),
-        qualification: p.qualification.as_deref().and_then(QualificationLevel::from_code),
-        job_seeker_since: p.ft_since.as_deref().and_then(|d| domain::parse_date(d).ok()),
+        qualification: p
+            .qualification
+            .as_deref()
+            .and_then(QualificationLevel::from_code),
+        job_seeker_since: p
+            .ft_since
+            .as_deref()
+            .and_then(|d| domain::parse_date(d).ok()),
         youngest_child_born: p
             .criteria
             .youngest_child_born_on
@@ -239,7 +248,10 @@ impl RuleForm {
         for (i, p) in r.paths.iter().take(RULE_PATHS).enumerate() {
             let k = |s: &str| format!("voie{}-{s}", i + 1);
             f.set(k("label"), p.label.clone());
-            f.set(k("n"), p.at_least.map(|n| n.to_string()).unwrap_or_default());
+            f.set(
+                k("n"),
+                p.at_least.map(|n| n.to_string()).unwrap_or_default(),
+            );
             let mut ages = 0;
             let mut declared = Vec::new();
             for c in &p.criteria {
@@ -247,11 +259,20 @@ impl RuleForm {
                     Criterion::Age { min, max } => {
                         let name = if ages == 0 { "age" } else { "age2" };
                         ages += 1;
-                        f.set(k(&format!("{name}-min")), min.map(|n| n.to_string()).unwrap_or_default());
-                        f.set(k(&format!("{name}-max")), max.map(|n| n.to_string()).unwrap_or_default());
+                        f.set(
+                            k(&format!("{name}-min")),
+                            min.map(|n| n.to_string()).unwrap_or_default(),
+                        );
+                        f.set(
+                            k(&format!("{name}-max")),
+                            max.map(|n| n.to_string()).unwrap_or_default(),
+                        );
                     }
                     Criterion::Flag { flag, expected } => {
-                        f.set(k(flag.as_str()), if *expected { "oui" } else { "non" }.into());
+                        f.set(
+                            k(flag.as_str()),
+                            if *expected { "oui" } else { "non" }.into(),
+                        );
                     }
                     Criterion::QualificationAtMost { level } => {
                         f.set(k("qualification"), level.as_str().into());
@@ -272,7 +293,10 @@ impl RuleForm {
         let mut declared = Vec::new();
         for c in &r.priority {
             match c {
-                Criterion::Flag { flag, expected: true } => {
+                Criterion::Flag {
+                    flag,
+                    expected: true,
+                } => {
                     f.set("priorite".into(), flag.as_str().into());
                 }
                 other => declared.push(other.describe()),
@@ -319,21 +343,25 @@ impl RuleForm {
             let name = path_error(i);
             let k = |s: &str| format!("voie{}-{s}", i + 1);
             let mut criteria = Vec::new();
-            let number = |errors: &mut FieldErrors, key: &str, what: &str, max: u32| -> Option<u32> {
-                match self.get(&k(key)).trim() {
-                    "" => None,
-                    v => match v.parse::<u32>() {
-                        Ok(n) if n <= max => Some(n),
-                        _ => {
-                            errors.add(
-                                name,
-                                format!("Voie {} : {what} doit être un nombre entre 0 et {max}.", i + 1),
-                            );
-                            None
-                        }
-                    },
-                }
-            };
+            let number =
+                |errors: &mut FieldErrors, key: &str, what: &str, max: u32| -> Option<u32> {
+                    match self.get(&k(key)).trim() {
+                        "" => None,
+                        v => match v.parse::<u32>() {
+                            Ok(n) if n <= max => Some(n),
+                            _ => {
+                                errors.add(
+                                    name,
+                                    format!(
+                                        "Voie {} : {what} doit être un nombre entre 0 et {max}.",
+                                        i + 1
+                                    ),
+                                );
+                                None
+                            }
+                        },
+                    }
+                };
             for age in ["age", "age2"] {
                 let min = number(&mut errors, &format!("{age}-min"), "l'âge minimum", 120);
                 let max = number(&mut errors, &format!("{age}-max"), "l'âge maximum", 120);
@@ -347,8 +375,14 @@ impl RuleForm {
             for flag in Flag::ALL {
                 match self.get(&k(flag.as_str())) {
                     "" => {}
-                    "oui" => criteria.push(Criterion::Flag { flag: *flag, expected: true }),
-                    "non" => criteria.push(Criterion::Flag { flag: *flag, expected: false }),
+                    "oui" => criteria.push(Criterion::Flag {
+                        flag: *flag,
+                        expected: true,
+                    }),
+                    "non" => criteria.push(Criterion::Flag {
+                        flag: *flag,
+                        expected: false,
+                    }),
                     _ => errors.add(name, format!("Voie {} : répondez par oui ou non.", i + 1)),
                 }
             }
@@ -381,7 +415,12 @@ impl RuleForm {
                     }
                 }
             }
-            for line in self.get(&k("autres")).lines().map(str::trim).filter(|l| !l.is_empty()) {
+            for line in self
+                .get(&k("autres"))
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+            {
                 criteria.push(Criterion::Declared {
                     label: line.to_string(),
                 });
@@ -417,7 +456,10 @@ impl RuleForm {
             });
         }
         if paths.is_empty() {
-            errors.add("voie1", "Indiquez au moins un critère dans une voie d'accès.");
+            errors.add(
+                "voie1",
+                "Indiquez au moins un critère dans une voie d'accès.",
+            );
         }
         let mut priority: Vec<Criterion> = self
             .all("priorite")
@@ -478,14 +520,8 @@ pub async fn rule_form(
     let found = own
         .into_iter()
         .map(|o| o.rule)
-        .filter(|r| r.code == code)
-        .next_back()
-        .or_else(|| {
-            eligibility::shipped()
-                .into_iter()
-                .filter(|r| r.code == code)
-                .next_back()
-        })
+        .rfind(|r| r.code == code)
+        .or_else(|| eligibility::shipped().into_iter().rfind(|r| r.code == code))
         .ok_or(AppError::NotFound)?;
     Ok(RuleForm::from_rule(&found))
 }
@@ -505,7 +541,11 @@ pub async fn save_rule(app: &App, caller: &Caller, form: &RuleForm) -> Result<Ru
             "rule.save",
             ("territory", Some(territory.0)),
             Some(territory),
-            &format!("règle « {} » en vigueur au {}", rule.code, rule.valid_from.format("%d/%m/%Y")),
+            &format!(
+                "règle « {} » en vigueur au {}",
+                rule.code,
+                rule.valid_from.format("%d/%m/%Y")
+            ),
         )
         .await?;
     tx.commit().await?;
@@ -546,7 +586,10 @@ pub async fn set_service_rules(
     let mut chosen: Vec<String> = Vec::new();
     for code in codes {
         if !known.iter().any(|r| &r.code == code) {
-            return Err(AppError::field("rules", "Choisissez parmi les règles du territoire."));
+            return Err(AppError::field(
+                "rules",
+                "Choisissez parmi les règles du territoire.",
+            ));
         }
         if !chosen.contains(code) {
             chosen.push(code.clone());
@@ -566,7 +609,14 @@ pub async fn set_service_rules(
             "service.rules",
             ("service", Some(stored.id.0)),
             Some(territory),
-            &format!("conditions d'éligibilité : {}", if chosen.is_empty() { "aucune".to_string() } else { chosen.join(", ") }),
+            &format!(
+                "conditions d'éligibilité : {}",
+                if chosen.is_empty() {
+                    "aucune".to_string()
+                } else {
+                    chosen.join(", ")
+                }
+            ),
         )
         .await?;
     tx.commit().await?;

@@ -1,22 +1,22 @@
 //! Lifting barriers (docs/domain.md §4 and §9): the diagnostic of the eight fields and the
-//! professional project ([`diagnostic`]), the action plan ([`plan`]), the eligibility rules
+//! professional project ([`diagnostics`]), the action plan ([`plan`]), the eligibility rules
 //! and their facts ([`eligibility`]), the relays suggested for each barrier ([`suggestions`]),
 //! and the referential of situations ([`situations`]). Everything about a person goes through
 //! the file's gate (`persons::access`): one audit row per page read, one per write.
 
-mod diagnostic;
+mod diagnostics;
 mod eligibility;
 mod plan;
 mod situations;
 mod suggestions;
 
-pub use diagnostic::{
+pub use diagnostics::{
     DIAGNOSTIC_MAX_JOBS, DiagnosticInput, DiagnosticPage, DiagnosticView, Progress, Saved,
     diagnostic_page, discard_draft, input_names, save_diagnostic,
 };
 pub use eligibility::{
-    RULE_PATHS, RuleForm, RuleList, RuleRow, delete_rule, facts_of, rule_form, rules, rules_in_force,
-    save_rule, set_service_rules,
+    RULE_PATHS, RuleForm, RuleList, RuleRow, delete_rule, facts_of, rule_form, rules,
+    rules_in_force, save_rule, set_service_rules,
 };
 pub use plan::{
     ActionChangeInput, ActionInput, ActionView, ObjectiveInput, ObjectiveView, PlanPage,

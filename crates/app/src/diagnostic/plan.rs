@@ -130,11 +130,7 @@ pub async fn plan_page(app: &App, caller: &Caller, id: PersonId) -> Result<PlanP
     })
 }
 
-async fn open<'c>(
-    app: &App,
-    caller: &'c Caller,
-    id: PersonId,
-) -> Result<FileWrite<'c>, AppError> {
+async fn open<'c>(app: &App, caller: &'c Caller, id: PersonId) -> Result<FileWrite<'c>, AppError> {
     let w = FileWrite::open(
         app,
         caller,
@@ -265,7 +261,10 @@ async fn due_date(
             Ok(None)
         }
         _ if due > today + chrono::Duration::days(366 * 3) => {
-            errors.add("due_on", "L'échéance est à plus de trois ans : vérifiez l'année.");
+            errors.add(
+                "due_on",
+                "L'échéance est à plus de trois ans : vérifiez l'année.",
+            );
             Ok(None)
         }
         _ => Ok(Some(due)),
@@ -307,7 +306,10 @@ pub async fn add_action(
                 Err(_) => None,
             };
             if found.is_none() {
-                errors.add("service", "Ce relais n'est pas dans l'annuaire du territoire.");
+                errors.add(
+                    "service",
+                    "Ce relais n'est pas dans l'annuaire du territoire.",
+                );
             }
             found.map(|svc| svc.id)
         }
@@ -369,7 +371,10 @@ pub async fn change_action(
         }
         (_, "") => None,
         (_, _) => {
-            errors.add("done_on", "Une date de réalisation suppose une action faite.");
+            errors.add(
+                "done_on",
+                "Une date de réalisation suppose une action faite.",
+            );
             None
         }
     };
@@ -393,8 +398,11 @@ pub async fn change_action(
         now,
     )
     .await?;
-    w.commit(&format!("action du plan : {}", status.label().to_lowercase()))
-        .await?;
+    w.commit(&format!(
+        "action du plan : {}",
+        status.label().to_lowercase()
+    ))
+    .await?;
     Ok(())
 }
 
@@ -460,7 +468,12 @@ pub async fn prepare_orientation(
             .filter(|s| s.territory_id == caps.territory()),
         Err(_) => None,
     }
-    .ok_or_else(|| AppError::field("service", "Ce relais n'est pas dans l'annuaire du territoire."))?;
+    .ok_or_else(|| {
+        AppError::field(
+            "service",
+            "Ce relais n'est pas dans l'annuaire du territoire.",
+        )
+    })?;
     let record: domain::inclusion::Service = serde_json::from_str(&service.record)
         .map_err(|e| AppError::Internal(format!("service {} illisible : {e}", service.id.0)))?;
     let members = store::persons::members(&mut w.conn(), id).await?;
@@ -498,7 +511,10 @@ pub async fn prepare_orientation(
         .and_then(|d| domain::parse_date(&d).ok())
         .unwrap_or(today);
     let due_on = today.max(diagnosed) + chrono::Duration::days(14);
-    let title = format!("Orienter vers « {} » ({})", record.nom, service.structure_nom);
+    let title = format!(
+        "Orienter vers « {} » ({})",
+        record.nom, service.structure_nom
+    );
     let action = store::diagnostic::add_action(
         &mut w.conn(),
         &NewAction {
@@ -513,7 +529,10 @@ pub async fn prepare_orientation(
         now,
     )
     .await?;
-    w.commit(&format!("orientation préparée vers le service {}", service.id.0))
-        .await?;
+    w.commit(&format!(
+        "orientation préparée vers le service {}",
+        service.id.0
+    ))
+    .await?;
     Ok(action)
 }

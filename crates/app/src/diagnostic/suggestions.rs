@@ -3,7 +3,7 @@
 //! publics and required rules the person fits (or may fit: « à vérifier », saying what), ranked
 //! by eligibility, the person's barriers they cover, the distance accepted and the distance.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
 use domain::diagnostic::Level;
@@ -58,11 +58,17 @@ pub async fn suggestions(
         return Err(AppError::NotFound);
     }
     let mut pooled = app.db.acquire().await?;
-    let levels =
-        store::diagnostic::levels(&mut pooled.conn(), id, file.access.health()).await?;
+    let levels = store::diagnostic::levels(&mut pooled.conn(), id, file.access.health()).await?;
     drop(pooled);
     let facts = super::eligibility::facts_of(&file, &levels);
-    suggest(app, &file, &facts, &levels, app.today_in(file.access.zone())).await
+    suggest(
+        app,
+        &file,
+        &facts,
+        &levels,
+        app.today_in(file.access.zone()),
+    )
+    .await
 }
 
 /// The barriers of the latest signed diagnostic, and the distance the person accepts.
@@ -119,9 +125,8 @@ pub(super) async fn suggest(
         zone_codes.as_deref(),
     )
     .await?;
-    let ids: Vec<ServiceId> = relays.iter().map(|r| r.id).collect();
-    let required = store::diagnostic::service_rules(&mut pooled.conn(), &ids).await?;
-    drop(pooled);
+    let required =
+        store::diagnostic::territory_service_rules(&mut pooled.conn(), territory).await?;
     let rules = super::eligibility::rules_in_force(app, territory, today).await?;
     let by_code: BTreeMap<&str, &Rule> = rules.iter().map(|r| (r.code.as_str(), r)).collect();
     let mut required_of: BTreeMap<ServiceId, Vec<&str>> = BTreeMap::new();
@@ -129,42 +134,50 @@ pub(super) async fn suggest(
         required_of.entry(*s).or_default().push(code.as_str());
     }
     let barrier_fields: Vec<Field> = barriers.iter().map(|(f, _)| *f).collect();
-    // Each relay judged once, whatever the number of barriers it answers.
+    // Many services share their publics and rules: each combination is judged once.
+    let mut verdicts: HashMap<(&str, Option<&Vec<&str>>), Verdict> = HashMap::new();
     let mut judged = Vec::with_capacity(relays.len());
     for r in &relays {
-        let fields: Vec<Field> = {
-            let mut fs: Vec<Field> = r
-                .thematiques
-                .split('|')
-                .filter(|t| !t.is_empty())
-                .flat_map(|t| mapping.fields_of(t).iter().copied())
-                .filter(|f| barrier_fields.contains(f))
-                .collect();
-            fs.sort();
-            fs.dedup();
-            fs
-        };
+        let mut fields: Vec<Field> = r
+            .thematiques
+            .split('|')
+            .filter(|t| !t.is_empty())
+            .flat_map(|t| mapping.fields_of(t).iter().copied())
+            .filter(|f| barrier_fields.contains(f))
+            .collect();
+        fields.sort();
+        fields.dedup();
         if fields.is_empty() {
             continue;
         }
-        let mut verdict = Verdict::default();
-        let publics: Vec<String> = r
-            .publics
-            .split('|')
-            .filter(|p| !p.is_empty())
-            .map(str::to_string)
-            .collect();
-        if let Some(rule) = eligibility::publics_rule(&publics) {
-            verdict.judge(&rule, "publics", facts, today);
-        }
-        for code in required_of.get(&r.id).into_iter().flatten() {
-            match by_code.get(code) {
-                Some(rule) => verdict.judge(rule, &rule.name, facts, today),
-                None => verdict.to_check(format!("règle « {code} » sans version en vigueur")),
-            }
-        }
+        let required = required_of.get(&r.id);
+        let verdict = verdicts
+            .entry((r.publics.as_str(), required))
+            .or_insert_with(|| {
+                let mut verdict = Verdict::default();
+                let publics: Vec<String> = r
+                    .publics
+                    .split('|')
+                    .filter(|p| !p.is_empty())
+                    .map(str::to_string)
+                    .collect();
+                if let Some(rule) = eligibility::publics_rule(&publics) {
+                    verdict.judge(&rule, "publics", facts, today);
+                }
+                for code in required.into_iter().flatten() {
+                    match by_code.get(code) {
+                        Some(rule) => verdict.judge(rule, &rule.name, facts, today),
+                        None => {
+                            verdict.uncertain(format!("règle « {code} » sans version en vigueur"))
+                        }
+                    }
+                }
+                verdict
+            })
+            .clone();
+        let mut verdict = verdict;
         if place.is_none() && r.zone.is_some() {
-            verdict.to_check("zone d'éligibilité : commune de résidence non renseignée".into());
+            verdict.uncertain("zone d'éligibilité : commune de résidence non renseignée".into());
         }
         let distance_m = match (origin, r.longitude, r.latitude) {
             (Some(o), Some(lon), Some(lat)) => Some(territory::distance_m(o, (lon, lat))),
@@ -177,8 +190,8 @@ pub(super) async fn suggest(
         };
         judged.push(Suggestion {
             service: r.id,
-            nom: r.nom.clone(),
-            structure: r.structure_nom.clone(),
+            nom: String::new(),
+            structure: String::new(),
             answer: verdict.answer,
             to_check: verdict.missing,
             fields,
@@ -190,33 +203,69 @@ pub(super) async fn suggest(
     }
     let mut out = Vec::new();
     for (field, level) in barriers {
-        let mut mine: Vec<&Suggestion> = judged.iter().filter(|s| s.fields.contains(&field)).collect();
-        let excluded = mine.iter().filter(|s| s.answer == Answer::NotEligible).count();
+        let mut mine: Vec<&Suggestion> = judged
+            .iter()
+            .filter(|s| s.fields.contains(&field))
+            .collect();
+        let excluded = mine
+            .iter()
+            .filter(|s| s.answer == Answer::NotEligible)
+            .count();
         mine.retain(|s| s.answer != Answer::NotEligible);
-        mine.sort_by(|a, b| {
-            (a.answer, a.beyond_distance, std::cmp::Reverse(a.fields.len()), !a.specific)
-                .cmp(&(b.answer, b.beyond_distance, std::cmp::Reverse(b.fields.len()), !b.specific))
-                .then_with(|| {
-                    let d = |s: &Suggestion| s.distance_m.unwrap_or(f64::MAX);
-                    d(a).total_cmp(&d(b))
-                })
-                .then_with(|| a.nom.cmp(&b.nom))
+        let key = |s: &Suggestion| {
+            (
+                s.answer,
+                s.beyond_distance,
+                std::cmp::Reverse(s.fields.len()),
+                !s.specific,
+            )
+        };
+        let distance = |s: &Suggestion| s.distance_m.unwrap_or(f64::MAX);
+        // The first few in order, without sorting thousands of candidates.
+        let shown = SUGGESTIONS_PER_FIELD.min(mine.len());
+        if shown > 0 {
+            mine.select_nth_unstable_by(shown - 1, |a, b| {
+                key(a)
+                    .cmp(&key(b))
+                    .then_with(|| distance(a).total_cmp(&distance(b)))
+                    .then_with(|| a.service.cmp(&b.service))
+            });
+        }
+        let mut top: Vec<Suggestion> = mine[..shown].iter().map(|s| (*s).clone()).collect();
+        top.sort_by(|a, b| {
+            key(a)
+                .cmp(&key(b))
+                .then_with(|| distance(a).total_cmp(&distance(b)))
+                .then_with(|| a.service.cmp(&b.service))
         });
-        let more = mine.len().saturating_sub(SUGGESTIONS_PER_FIELD);
         out.push(FieldSuggestions {
             field,
             level,
-            suggestions: mine.into_iter().take(SUGGESTIONS_PER_FIELD).cloned().collect(),
-            more,
+            more: mine.len() - shown,
+            suggestions: top,
             excluded,
             zone_unknown: place.is_none(),
         });
+    }
+    // The names of those shown only (one statement).
+    let ids: Vec<ServiceId> = out
+        .iter()
+        .flat_map(|f| f.suggestions.iter().map(|s| s.service))
+        .collect();
+    let names = store::directory::names(&mut pooled.conn(), &ids).await?;
+    drop(pooled);
+    for s in out.iter_mut().flat_map(|f| f.suggestions.iter_mut()) {
+        if let Some((_, nom, structure)) = names.iter().find(|(id, _, _)| *id == s.service) {
+            s.nom = nom.clone();
+            s.structure = structure.clone();
+        }
     }
     Ok(out)
 }
 
 /// A relay's eligibility for the person, over its publics and the rules it requires: « non »
 /// as soon as one says no, else « à vérifier » as soon as one cannot decide.
+#[derive(Clone)]
 struct Verdict {
     answer: Answer,
     missing: Vec<String>,
@@ -236,12 +285,12 @@ impl Verdict {
         let e = eligibility::evaluate(rule, facts, on);
         match e.answer {
             Answer::NotEligible => self.answer = Answer::NotEligible,
-            Answer::ToCheck => self.to_check(format!("{name} : {}", e.missing.join(", "))),
+            Answer::ToCheck => self.uncertain(format!("{name} : {}", e.missing.join(", "))),
             Answer::Eligible => {}
         }
     }
 
-    fn to_check(&mut self, what: String) {
+    fn uncertain(&mut self, what: String) {
         if self.answer == Answer::Eligible {
             self.answer = Answer::ToCheck;
         }

@@ -2,8 +2,8 @@
 
 use chrono::NaiveDate;
 use domain::diagnostic::Level;
-use domain::{Field, PersonId};
 use domain::person::{ContactOutcome, FunnelStatus, JournalKind, lost_from_view};
+use domain::{Field, PersonId};
 use store::persons::{Consent, Entry, Health, Member, Person};
 
 use super::access::{Capabilities, Sight, read};
@@ -75,8 +75,7 @@ pub async fn file(
     let today = app.today_in(access.zone());
     let barriers = match access.sight() {
         Sight::Full => {
-            let levels =
-                store::diagnostic::levels(&mut pooled.conn(), id, access.health()).await?;
+            let levels = store::diagnostic::levels(&mut pooled.conn(), id, access.health()).await?;
             let last = levels.last().map(|(on, _, _)| on.clone());
             Barriers {
                 last: last.map(|on| {

@@ -24,8 +24,8 @@ use domain::{Email, Field, PostalCode};
 
 use crate::{App, FieldErrors};
 
-pub use access::{Capabilities, Sight, may_record, read, scope};
 pub(crate) use access::FileWrite;
+pub use access::{Capabilities, Sight, may_record, read, scope};
 pub use access_log::{
     ACCESS_PAGE, AccessLog, AccessLogInput, SUSPICIOUS_ATTEMPTS, access_log, territory_access_log,
 };

@@ -43,11 +43,23 @@ pub const CRITERIA: [(&str, &str); 10] = [
     ("ass", "Bénéficiaire de l'ASS"),
     ("ase_leaver", "Sortant de l'aide sociale à l'enfance (ASE)"),
     ("homeless", "Sans hébergement ou hébergé"),
-    ("refugee", "Réfugié, protection subsidiaire ou demande d'asile"),
-    ("detention_leaver", "Sortant de détention ou sous main de justice"),
-    ("frr_resident", "Résidant en zone France Ruralités Revitalisation (ex-ZRR)"),
+    (
+        "refugee",
+        "Réfugié, protection subsidiaire ou demande d'asile",
+    ),
+    (
+        "detention_leaver",
+        "Sortant de détention ou sous main de justice",
+    ),
+    (
+        "frr_resident",
+        "Résidant en zone France Ruralités Revitalisation (ex-ZRR)",
+    ),
     ("fle_below_a1", "Français inférieur au niveau A1"),
-    ("job_or_training_start", "Reprend un emploi ou entre en formation"),
+    (
+        "job_or_training_start",
+        "Reprend un emploi ou entre en formation",
+    ),
 ];
 
 impl SituationInput {
@@ -83,7 +95,11 @@ impl SituationInput {
             frr_resident: yn(p.criteria.frr_resident),
             fle_below_a1: yn(p.criteria.fle_below_a1),
             job_or_training_start: yn(p.criteria.job_or_training_start),
-            youngest_child_born_on: p.criteria.youngest_child_born_on.clone().unwrap_or_default(),
+            youngest_child_born_on: p
+                .criteria
+                .youngest_child_born_on
+                .clone()
+                .unwrap_or_default(),
         }
     }
 
@@ -158,7 +174,11 @@ impl SituationInput {
             detention_leaver: yes_no(errors, "detention_leaver", &self.detention_leaver),
             frr_resident: yes_no(errors, "frr_resident", &self.frr_resident),
             fle_below_a1: yes_no(errors, "fle_below_a1", &self.fle_below_a1),
-            job_or_training_start: yes_no(errors, "job_or_training_start", &self.job_or_training_start),
+            job_or_training_start: yes_no(
+                errors,
+                "job_or_training_start",
+                &self.job_or_training_start,
+            ),
             youngest_child_born_on: youngest.map(domain::iso_date),
         };
         Situation {

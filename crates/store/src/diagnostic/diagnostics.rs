@@ -111,12 +111,13 @@ pub async fn contents(
     q.bind_list(ids.iter().copied());
     health_filter(&mut q, "s.field");
     let ticks: Vec<(i64, i64)> = q.fetch_all(c).await?;
-    let mut q = Sql::new(
-        "SELECT diagnostic_id, rome_code FROM diagnostic_jobs WHERE diagnostic_id IN ",
-    );
-    q.bind_list(ids.iter().copied()).push(" ORDER BY diagnostic_id, position");
+    let mut q =
+        Sql::new("SELECT diagnostic_id, rome_code FROM diagnostic_jobs WHERE diagnostic_id IN ");
+    q.bind_list(ids.iter().copied())
+        .push(" ORDER BY diagnostic_id, position");
     let jobs: Vec<(i64, String)> = q.fetch_all(c).await?;
-    let mut q = Sql::new("SELECT diagnostic_id, hours FROM diagnostic_hours WHERE diagnostic_id IN ");
+    let mut q =
+        Sql::new("SELECT diagnostic_id, hours FROM diagnostic_hours WHERE diagnostic_id IN ");
     q.bind_list(ids.iter().copied());
     let hours: Vec<(i64, String)> = q.fetch_all(c).await?;
     for (id, content) in &mut out {
@@ -195,7 +196,8 @@ pub async fn save(
     let availability = w.availability.map(Availability::as_str);
     let id = match draft(c, person).await? {
         Some(id) => {
-            exec!(c, |c| sqlx::query(
+            exec!(c, |c| {
+                sqlx::query(
                 "UPDATE diagnostics SET status = $2, held_on = $3, words = $4, priorities = $5, availability = $6,
                    distance_km = $7, updated_at = $8, author_id = COALESCE(author_id, $9),
                    signed_at = CASE WHEN $10 THEN $8 ELSE NULL END, signed_by = CASE WHEN $10 THEN $9 ELSE NULL END
@@ -210,7 +212,8 @@ pub async fn save(
             .bind(w.distance_km)
             .bind(now)
             .bind(user.0)
-            .bind(sign))?;
+            .bind(sign)
+            })?;
             let mut q = Sql::new("DELETE FROM diagnostic_fields WHERE diagnostic_id = ");
             q.bind(id);
             if !health {
@@ -220,9 +223,11 @@ pub async fn save(
             let mut q = Sql::new("DELETE FROM diagnostic_ticks WHERE diagnostic_id = ");
             q.bind(id);
             if !health {
-                q.push(" AND situation_id NOT IN (SELECT id FROM diagnostic_situations WHERE field = ")
-                    .bind(HEALTH_FIELD)
-                    .push(")");
+                q.push(
+                    " AND situation_id NOT IN (SELECT id FROM diagnostic_situations WHERE field = ",
+                )
+                .bind(HEALTH_FIELD)
+                .push(")");
             }
             q.execute(c).await?;
             for table in ["diagnostic_jobs", "diagnostic_hours"] {
@@ -233,7 +238,8 @@ pub async fn save(
             id
         }
         None => {
-            let id: i64 = run!(c, |c| sqlx::query_scalar(
+            let id: i64 = run!(c, |c| {
+                sqlx::query_scalar(
                 "INSERT INTO diagnostics (person_id, status, held_on, author_id, signed_at, signed_by, words, priorities,
                    availability, distance_km, created_at, updated_at)
                  VALUES ($1, $2, $3, $4, CASE WHEN $5 THEN $6 ELSE NULL END, CASE WHEN $5 THEN $4 ELSE NULL END, $7, $8, $9, $10, $6, $6)
@@ -250,7 +256,8 @@ pub async fn save(
             .bind(availability)
             .bind(w.distance_km)
             .fetch_one(&mut **c)
-            .await)?;
+            .await
+            })?;
             DiagnosticId(id)
         }
     };
@@ -261,7 +268,9 @@ pub async fn save(
         .filter(|a| health || a.field != Field::SanteHandicap)
         .collect();
     if !answers.is_empty() {
-        let mut q = Sql::new("INSERT INTO diagnostic_fields (diagnostic_id, field, level, comment) VALUES ");
+        let mut q = Sql::new(
+            "INSERT INTO diagnostic_fields (diagnostic_id, field, level, comment) VALUES ",
+        );
         q.join(&answers, ", ", |q, a| {
             q.push("(")
                 .bind(id)
@@ -287,7 +296,8 @@ pub async fn save(
         q.execute(c).await?;
     }
     if !content.jobs.is_empty() {
-        let mut q = Sql::new("INSERT INTO diagnostic_jobs (diagnostic_id, position, rome_code) VALUES ");
+        let mut q =
+            Sql::new("INSERT INTO diagnostic_jobs (diagnostic_id, position, rome_code) VALUES ");
         q.join(content.jobs.iter().enumerate(), ", ", |q, (i, job)| {
             q.push("(")
                 .bind(id)
@@ -345,12 +355,14 @@ pub async fn accepted_distance(
     c: &mut Conn<'_>,
     person: PersonId,
 ) -> Result<Option<i64>, StoreError> {
-    let km: Option<Option<i64>> = run!(c, |c| sqlx::query_scalar(
+    let km: Option<Option<i64>> = run!(c, |c| {
+        sqlx::query_scalar(
         "SELECT CAST(distance_km AS BIGINT) FROM diagnostics WHERE person_id = $1 AND status = 'signe' AND distance_km IS NOT NULL
          ORDER BY held_on DESC, id DESC LIMIT 1"
     )
     .bind(person.0)
     .fetch_optional(&mut **c)
-    .await)?;
+    .await
+    })?;
     Ok(km.flatten())
 }

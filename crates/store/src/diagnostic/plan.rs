@@ -62,7 +62,8 @@ pub async fn objectives(
     q.fetch_all(c).await
 }
 
-const ACTION_COLUMNS: &str = "a.id, a.objective_id, a.person_id, o.field, a.title, a.owner_id, u.display_name AS owner_name,
+const ACTION_COLUMNS: &str =
+    "a.id, a.objective_id, a.person_id, o.field, a.title, a.owner_id, u.display_name AS owner_name,
     a.due_on, a.status, a.done_on, a.service_id, s.nom AS service_nom
     FROM plan_actions a JOIN plan_objectives o ON o.id = a.objective_id
     LEFT JOIN users u ON u.id = a.owner_id LEFT JOIN directory_services s ON s.id = a.service_id";
@@ -73,7 +74,9 @@ pub async fn actions(
     health: bool,
 ) -> Result<Vec<ActionRow>, StoreError> {
     let mut q = Sql::new("SELECT ");
-    q.push(ACTION_COLUMNS).push(" WHERE a.person_id = ").bind(person);
+    q.push(ACTION_COLUMNS)
+        .push(" WHERE a.person_id = ")
+        .bind(person);
     without_health(&mut q, "o.field", health);
     q.push(" ORDER BY a.due_on, a.id");
     q.fetch_all(c).await
@@ -107,7 +110,8 @@ pub async fn add_objective(
     user: UserId,
     now: DateTime<Utc>,
 ) -> Result<ObjectiveId, StoreError> {
-    let id: i64 = run!(c, |c| sqlx::query_scalar(
+    let id: i64 = run!(c, |c| {
+        sqlx::query_scalar(
         "INSERT INTO plan_objectives (person_id, field, title, created_at, created_by) VALUES ($1, $2, $3, $4, $5) RETURNING id"
     )
     .bind(person.0)
@@ -116,7 +120,8 @@ pub async fn add_objective(
     .bind(now)
     .bind(user.0)
     .fetch_one(&mut **c)
-    .await)?;
+    .await
+    })?;
     Ok(ObjectiveId(id))
 }
 
@@ -135,7 +140,8 @@ pub async fn add_action(
     user: UserId,
     now: DateTime<Utc>,
 ) -> Result<PlanActionId, StoreError> {
-    let id: i64 = run!(c, |c| sqlx::query_scalar(
+    let id: i64 = run!(c, |c| {
+        sqlx::query_scalar(
         "INSERT INTO plan_actions (objective_id, person_id, title, owner_id, due_on, status, service_id, created_at, created_by, updated_at, updated_by)
          VALUES ($1, $2, $3, $4, $5, 'a-faire', $6, $7, $8, $7, $8) RETURNING id"
     )
@@ -148,7 +154,8 @@ pub async fn add_action(
     .bind(now)
     .bind(user.0)
     .fetch_one(&mut **c)
-    .await)?;
+    .await
+    })?;
     Ok(PlanActionId(id))
 }
 
@@ -167,7 +174,8 @@ pub async fn change_action(
     user: UserId,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    exec!(c, |c| sqlx::query(
+    exec!(c, |c| {
+        sqlx::query(
         "UPDATE plan_actions SET status = $2, done_on = $3, owner_id = $4, due_on = $5, updated_at = $6, updated_by = $7 WHERE id = $1"
     )
     .bind(id.0)
@@ -176,7 +184,8 @@ pub async fn change_action(
     .bind(ch.owner.0)
     .bind(iso(ch.due_on))
     .bind(now)
-    .bind(user.0))?;
+    .bind(user.0)
+    })?;
     Ok(())
 }
 
@@ -247,9 +256,7 @@ pub async fn summary(
     today: NaiveDate,
     health: bool,
 ) -> Result<Summary, StoreError> {
-    let mut q = Sql::new(
-        "SELECT EXISTS (SELECT 1 FROM diagnostics d WHERE d.person_id = ",
-    );
+    let mut q = Sql::new("SELECT EXISTS (SELECT 1 FROM diagnostics d WHERE d.person_id = ");
     q.bind(person).push(
         " AND d.status = 'brouillon') AS has_draft,
            COALESCE(SUM(CASE WHEN a.status IN ('a-faire', 'en-cours') THEN 1 ELSE 0 END), 0) AS open_actions,

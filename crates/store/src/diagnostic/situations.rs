@@ -18,11 +18,13 @@ pub struct SituationRow {
 
 /// Every situation, active or not, in field and position order.
 pub async fn situations(c: &mut Conn<'_>) -> Result<Vec<SituationRow>, StoreError> {
-    Ok(run!(c, |c| sqlx::query_as(
+    Ok(run!(c, |c| {
+        sqlx::query_as(
         "SELECT id, field, label, position, active FROM diagnostic_situations ORDER BY field, position, id"
     )
     .fetch_all(&mut **c)
-    .await)?)
+    .await
+    })?)
 }
 
 pub async fn add_situation(
@@ -32,7 +34,8 @@ pub async fn add_situation(
     user: UserId,
     now: DateTime<Utc>,
 ) -> Result<SituationId, StoreError> {
-    let id: i64 = run!(c, |c| sqlx::query_scalar(
+    let id: i64 = run!(c, |c| {
+        sqlx::query_scalar(
         "INSERT INTO diagnostic_situations (field, label, position, active, updated_at, updated_by)
          VALUES ($1, $2, (SELECT COALESCE(MAX(position), 0) + 1 FROM diagnostic_situations WHERE field = $1), TRUE, $3, $4)
          RETURNING id"
@@ -42,7 +45,8 @@ pub async fn add_situation(
     .bind(now)
     .bind(user.0)
     .fetch_one(&mut **c)
-    .await)?;
+    .await
+    })?;
     Ok(SituationId(id))
 }
 
@@ -55,13 +59,15 @@ pub async fn update_situation(
     user: UserId,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let n = exec!(c, |c| sqlx::query(
+    let n = exec!(c, |c| {
+        sqlx::query(
         "UPDATE diagnostic_situations SET label = $2, active = $3, updated_at = $4, updated_by = $5 WHERE id = $1"
     )
     .bind(id.0)
     .bind(label)
     .bind(active)
     .bind(now)
-    .bind(user.0))?;
+    .bind(user.0)
+    })?;
     Ok(n == 1)
 }

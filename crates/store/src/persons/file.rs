@@ -347,7 +347,10 @@ impl Criteria {
 }
 
 /// Where the QPV check placed the person's address, if it did.
-pub async fn home_position(c: &mut Conn<'_>, id: PersonId) -> Result<Option<(f64, f64)>, StoreError> {
+pub async fn home_position(
+    c: &mut Conn<'_>,
+    id: PersonId,
+) -> Result<Option<(f64, f64)>, StoreError> {
     let row: Option<(Option<f64>, Option<f64>)> = run!(c, |c| sqlx::query_as(
         "SELECT home_longitude, home_latitude FROM persons WHERE id = $1"
     )

@@ -83,7 +83,10 @@ pub fn levels(dates: &[NaiveDate], series: &[(Field, Vec<Option<Level>>)]) -> St
 
 /// The legend entries: (field label, colour, dash), for the list under the chart.
 pub fn legend(series: &[(Field, Vec<Option<Level>>)]) -> Vec<(&'static str, &'static str)> {
-    series.iter().map(|(f, _)| (f.label(), style(*f).0)).collect()
+    series
+        .iter()
+        .map(|(f, _)| (f.label(), style(*f).0))
+        .collect()
 }
 
 #[cfg(test)]
@@ -96,7 +99,10 @@ mod tests {
         let svg = levels(
             &[d(1), d(4)],
             &[
-                (Field::Mobilite, vec![Some(Level::Bloquant), Some(Level::Leger)]),
+                (
+                    Field::Mobilite,
+                    vec![Some(Level::Bloquant), Some(Level::Leger)],
+                ),
                 (Field::Logement, vec![None, Some(Level::Important)]),
             ],
         );

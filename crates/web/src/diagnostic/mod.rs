@@ -23,8 +23,8 @@ flashes! {
         Signed => "diagnostic-signe", "Le diagnostic est signé. Il est conservé tel quel : le prochain s'ajoutera à l'historique.";
         DraftDiscarded => "brouillon-supprime", "Le brouillon du diagnostic est supprimé.";
         ObjectiveAdded => "objectif-ajoute", "L'objectif est ajouté au plan d'action.";
-        ActionAdded => "action-ajoutee", "L'action est ajoutée au plan d'action.";
-        ActionChanged => "action-modifiee", "L'action est mise à jour.";
+        ActionAdded => "action-plan-ajoutee", "L'action est ajoutée au plan d'action.";
+        ActionChanged => "action-plan-modifiee", "L'action est mise à jour.";
         Prepared => "orientation-preparee", "L'orientation est préparée : une action « Orienter vers … » est ajoutée au plan, à votre nom.";
         RuleSaved => "regle-enregistree", "La règle est enregistrée pour le territoire.";
         RuleDeleted => "regle-supprimee", "La règle du territoire est supprimée.";

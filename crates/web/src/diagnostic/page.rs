@@ -248,9 +248,15 @@ fn render(
         draft_of,
         prefilled_from,
         blocks,
-        held_on: Field::typed("held_on", "Date de l'entretien de diagnostic", &input.held_on, "date", "off")
-            .required()
-            .errors(errors),
+        held_on: Field::typed(
+            "held_on",
+            "Date de l'entretien de diagnostic",
+            &input.held_on,
+            "date",
+            "off",
+        )
+        .required()
+        .errors(errors),
         jobs,
         jobs_error: errors.get("jobs").map(str::to_string),
         rome: RomeCode::all().map(|c| c.display()).collect(),
@@ -278,8 +284,12 @@ fn render(
         )
         .inline()
         .errors(errors),
-        words: Field::textarea("words", "Ce que dit la personne, avec ses mots", &input.words)
-            .errors(errors),
+        words: Field::textarea(
+            "words",
+            "Ce que dit la personne, avec ses mots",
+            &input.words,
+        )
+        .errors(errors),
         priorities: Field::textarea(
             "priorities",
             "Ses priorités (ce qu'elle veut régler d'abord)",

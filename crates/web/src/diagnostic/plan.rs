@@ -47,13 +47,21 @@ pub struct ObjectiveBlock {
     pub actions: Vec<ActionLine>,
 }
 
+/// One path of a rule: label, what it needs, its outcome, and (criterion, outcome, why) lines.
+pub type PathLines = (
+    String,
+    String,
+    &'static str,
+    Vec<(String, &'static str, String)>,
+);
+
 pub struct RuleBlock {
     pub name: String,
     pub answer: &'static str,
     pub badge: &'static str,
     pub summary: String,
     pub reference: String,
-    pub paths: Vec<(String, String, &'static str, Vec<(String, &'static str, String)>)>,
+    pub paths: Vec<PathLines>,
     pub priority: Vec<(String, &'static str)>,
 }
 
@@ -169,7 +177,10 @@ fn render(
                         .as_deref()
                         .map(crate::forms::date_fr)
                         .unwrap_or_default(),
-                    service: a.row.service_id.map(|s| (s, a.row.service_nom.clone().unwrap_or_default())),
+                    service: a
+                        .row
+                        .service_id
+                        .map(|s| (s, a.row.service_nom.clone().unwrap_or_default())),
                     owners: page
                         .owners(Some(o.row.field))
                         .into_iter()
@@ -177,7 +188,10 @@ fn render(
                         .collect(),
                     error: match &refused {
                         Some(Refused::Change(id, e)) if *id == a.row.id => Some(
-                            e.iter().map(|(_, m)| m.to_string()).collect::<Vec<_>>().join(" "),
+                            e.iter()
+                                .map(|(_, m)| m.to_string())
+                                .collect::<Vec<_>>()
+                                .join(" "),
                         ),
                         _ => None,
                     },
@@ -193,7 +207,12 @@ fn render(
     let objective_options: Vec<(String, String)> = page
         .objectives
         .iter()
-        .map(|o| (o.row.id.0.to_string(), format!("{} — {}", o.row.field.label(), o.row.title)))
+        .map(|o| {
+            (
+                o.row.id.0.to_string(),
+                format!("{} — {}", o.row.field.label(), o.row.title),
+            )
+        })
         .collect();
     let me = user.caller.user_id.0.to_string();
     let rules = page
@@ -251,7 +270,9 @@ fn render(
                         to_check: s.to_check.clone(),
                         distance: match (s.distance_m, s.remote) {
                             (_, true) => "à distance possible".into(),
-                            (Some(m), _) if m < 1000.0 => format!("à {} m", (m / 50.0).round() * 50.0),
+                            (Some(m), _) if m < 1000.0 => {
+                                format!("à {} m", (m / 50.0).round() * 50.0)
+                            }
                             (Some(m), _) => format!("à {:.1} km", m / 1000.0).replace('.', ","),
                             (None, _) => "distance inconnue".into(),
                         },
@@ -288,9 +309,14 @@ fn render(
         objectives,
         statuses: ActionStatus::options(),
         objective_form: vec![
-            Field::select("field", "Champ d'action", &typed(objective_typed, "field"), fields)
-                .required()
-                .errors(objective_errors),
+            Field::select(
+                "field",
+                "Champ d'action",
+                &typed(objective_typed, "field"),
+                fields,
+            )
+            .required()
+            .errors(objective_errors),
             Field::text("title", "Objectif", &typed(objective_typed, "title"))
                 .hint("Par exemple : obtenir le permis B, trouver un mode de garde")
                 .required()
@@ -316,9 +342,15 @@ fn render(
             )
             .required()
             .errors(action_errors),
-            Field::typed("due_on", "Échéance", &typed(action_typed, "due_on"), "date", "off")
-                .required()
-                .errors(action_errors),
+            Field::typed(
+                "due_on",
+                "Échéance",
+                &typed(action_typed, "due_on"),
+                "date",
+                "off",
+            )
+            .required()
+            .errors(action_errors),
         ],
         refused: which,
         rules,

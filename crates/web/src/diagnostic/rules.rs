@@ -68,7 +68,11 @@ fn view(r: &RuleRow) -> RuleView {
             .collect(),
         priority: rule.priority.iter().map(|c| c.describe()).collect(),
         replaced: r.replaced,
-        author: r.stored.as_ref().map(|(_, a)| a.clone()).unwrap_or_default(),
+        author: r
+            .stored
+            .as_ref()
+            .map(|(_, a)| a.clone())
+            .unwrap_or_default(),
     }
 }
 
@@ -147,8 +151,18 @@ fn form_page(user: &CurrentUser, form: &RuleForm, errors: &FieldErrors) -> RuleF
                 label: form.get(&k("label")).to_string(),
                 at_least: form.get(&k("n")).to_string(),
                 ages: vec![
-                    ("age", "Âge", form.get(&k("age-min")).into(), form.get(&k("age-max")).into()),
-                    ("age2", "Autre critère d'âge", form.get(&k("age2-min")).into(), form.get(&k("age2-max")).into()),
+                    (
+                        "age",
+                        "Âge",
+                        form.get(&k("age-min")).into(),
+                        form.get(&k("age-max")).into(),
+                    ),
+                    (
+                        "age2",
+                        "Autre critère d'âge",
+                        form.get(&k("age2-min")).into(),
+                        form.get(&k("age2-max")).into(),
+                    ),
                 ],
                 flags: Flag::ALL
                     .iter()
@@ -187,7 +201,10 @@ fn form_page(user: &CurrentUser, form: &RuleForm, errors: &FieldErrors) -> RuleF
             .collect(),
         paths,
         qualifications: QualificationLevel::options(),
-        sexes: Sex::options().into_iter().filter(|(c, _)| c != "non-precise").collect(),
+        sexes: Sex::options()
+            .into_iter()
+            .filter(|(c, _)| c != "non-precise")
+            .collect(),
         priority: Flag::ALL
             .iter()
             .map(|f| (f.as_str(), f.label(), priority.contains(&f.as_str())))

@@ -17,11 +17,14 @@ use crate::layout::{Layout, MessageQuery, Nav};
 use crate::session::{CsrfForm, CurrentUser};
 use crate::{AppState, WebError};
 
+/// A situation of the referential: id, label, still offered.
+type Situation = (i64, String, bool);
+
 #[derive(Template, WebTemplate)]
 #[template(path = "diagnostic/situations.html")]
 pub struct SituationsPage {
     layout: Layout,
-    fields: Vec<(&'static str, Vec<(i64, String, bool)>)>,
+    fields: Vec<(&'static str, Vec<Situation>)>,
     form: Vec<Field>,
     has_errors: bool,
 }
@@ -38,7 +41,11 @@ async fn page(
     let value = |k: &str| pairs.map(|p| one(p, k)).unwrap_or_default();
     Ok(SituationsPage {
         layout: Layout::for_user("Situations du diagnostic", user, Nav::Admin)
-            .crumbs(&[("Accueil", "/"), ("Administration", "/admin"), ("Situations du diagnostic", "")])
+            .crumbs(&[
+                ("Accueil", "/"),
+                ("Administration", "/admin"),
+                ("Situations du diagnostic", ""),
+            ])
             .with_message(message),
         fields: ActionField::ALL
             .iter()
@@ -53,9 +60,14 @@ async fn page(
             })
             .collect(),
         form: vec![
-            Field::select("field", "Champ d'action", &value("field"), ActionField::options())
-                .required()
-                .errors(errors),
+            Field::select(
+                "field",
+                "Champ d'action",
+                &value("field"),
+                ActionField::options(),
+            )
+            .required()
+            .errors(errors),
             Field::text("label", "Situation", &value("label"))
                 .required()
                 .errors(errors),

@@ -1,8 +1,8 @@
 //! « Freins et plan d'action »: the latest signed diagnostic's levels, the plan's open and
 //! overdue actions, and the way to the diagnostic and plan pages.
 
-use askama::Template;
 use app::persons::Sight;
+use askama::Template;
 
 use super::FileContext;
 
@@ -27,7 +27,10 @@ pub(super) fn panel(ctx: &FileContext) -> Option<askama::Result<String>> {
     Some(
         BarriersPanel {
             id: ctx.id(),
-            last: b.last.as_ref().map(|(d, _)| d.format("%d/%m/%Y").to_string()),
+            last: b
+                .last
+                .as_ref()
+                .map(|(d, _)| d.format("%d/%m/%Y").to_string()),
             levels: b
                 .last
                 .as_ref()

@@ -6,8 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use domain::diagnostic::{
-    Availability, DiagnosticStatus, Level, MAX_DISTANCE_KM, Reading, RomeCode, WorkingHours,
-    lifted,
+    Availability, DiagnosticStatus, Level, MAX_DISTANCE_KM, Reading, RomeCode, WorkingHours, lifted,
 };
 use domain::person::{FileEvent, FunnelStatus};
 use domain::{DiagnosticId, Field, PersonId, SituationId};
@@ -44,8 +43,16 @@ pub fn input_names(f: Field) -> (&'static str, &'static str, &'static str) {
             "commentaire-contraintes-familiales",
             "situations-contraintes-familiales",
         ),
-        Field::Mobilite => ("niveau-mobilite", "commentaire-mobilite", "situations-mobilite"),
-        Field::Logement => ("niveau-logement", "commentaire-logement", "situations-logement"),
+        Field::Mobilite => (
+            "niveau-mobilite",
+            "commentaire-mobilite",
+            "situations-mobilite",
+        ),
+        Field::Logement => (
+            "niveau-logement",
+            "commentaire-logement",
+            "situations-logement",
+        ),
         Field::PrecariteFinanciere => (
             "niveau-precarite-financiere",
             "commentaire-precarite-financiere",
@@ -113,7 +120,12 @@ impl DiagnosticInput {
             availability: d.row.availability.clone().unwrap_or_default(),
             distance_km: d.row.distance_km.map(|n| n.to_string()).unwrap_or_default(),
             jobs: d.content.jobs.iter().map(RomeCode::display).collect(),
-            hours: d.content.hours.iter().map(|h| h.as_str().to_string()).collect(),
+            hours: d
+                .content
+                .hours
+                .iter()
+                .map(|h| h.as_str().to_string())
+                .collect(),
             ..DiagnosticInput::default()
         };
         for a in &d.content.answers {
@@ -173,7 +185,8 @@ pub struct DiagnosticPage {
 impl DiagnosticPage {
     /// May this caller write a diagnostic (the file fully open, the person accompanied)?
     pub fn writable(&self) -> bool {
-        self.file.access.sight() == Sight::Full && self.file.status == FunnelStatus::EnAccompagnement
+        self.file.access.sight() == Sight::Full
+            && self.file.status == FunnelStatus::EnAccompagnement
     }
 
     /// The fields this caller sees (without health access, the seven others).
@@ -194,7 +207,8 @@ async fn views(
 ) -> Result<Vec<DiagnosticView>, AppError> {
     let ids: Vec<DiagnosticId> = rows.iter().map(|r| r.id).collect();
     let contents = store::diagnostic::contents(c, &ids, health).await?;
-    let field_of: BTreeMap<SituationId, Field> = situations.iter().map(|s| (s.id, s.field)).collect();
+    let field_of: BTreeMap<SituationId, Field> =
+        situations.iter().map(|s| (s.id, s.field)).collect();
     Ok(rows
         .into_iter()
         .zip(contents)
@@ -259,7 +273,12 @@ fn progress(signed: &[DiagnosticView], actions: &[store::diagnostic::ActionRow])
             *f,
             signed
                 .iter()
-                .filter_map(|d| d.level(*f).map(|level| Reading { on: d.held_on, level }))
+                .filter_map(|d| {
+                    d.level(*f).map(|level| Reading {
+                        on: d.held_on,
+                        level,
+                    })
+                })
                 .collect::<Vec<_>>(),
         ));
         series.push((*f, levels));
@@ -269,7 +288,9 @@ fn progress(signed: &[DiagnosticView], actions: &[store::diagnostic::ActionRow])
         .map(|l| {
             let by: Vec<String> = actions
                 .iter()
-                .filter(|a| a.field == l.field && a.status == domain::diagnostic::ActionStatus::Fait)
+                .filter(|a| {
+                    a.field == l.field && a.status == domain::diagnostic::ActionStatus::Fait
+                })
                 .filter(|a| {
                     a.done_on
                         .as_deref()
@@ -365,7 +386,11 @@ pub async fn save_diagnostic(
         let comment = text(
             &mut errors,
             comment_name,
-            input.comments.get(f).map(String::as_str).unwrap_or_default(),
+            input
+                .comments
+                .get(f)
+                .map(String::as_str)
+                .unwrap_or_default(),
             2000,
         );
         let level = if raw.trim().is_empty() {
