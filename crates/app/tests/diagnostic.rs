@@ -196,7 +196,7 @@ tests! {
         for email in ["ailleurs@test.fr", "pilote@test.fr"] {
             let who = f.caller(email).await;
             assert!(matches!(diagnostic::diagnostic_page(&f.app, &who, id).await, Err(AppError::NotFound)), "{email}");
-            assert!(matches!(diagnostic::plan_page(&f.app, &who, id).await, Err(AppError::NotFound)));
+            assert!(matches!(diagnostic::plan_page(&f.app, &who, id, None).await, Err(AppError::NotFound)));
             assert!(matches!(diagnostic::save_diagnostic(&f.app, &who, id, &levels(&day(0), &[]), false).await, Err(AppError::NotFound)));
             assert!(matches!(diagnostic::add_objective(&f.app, &who, id, &ObjectiveInput { field: "mobilite".into(), title: "x".into() }).await, Err(AppError::NotFound)));
             assert!(matches!(diagnostic::suggestions(&f.app, &who, id).await, Err(AppError::NotFound)));
@@ -232,7 +232,7 @@ tests! {
         let Err(AppError::Invalid(e)) = diagnostic::add_objective(&f.app, &member, id, &ObjectiveInput { field: "sante-handicap".into(), title: "RQTH".into() }).await else { panic!("refused") };
         assert!(e.get("field").is_some());
         diagnostic::add_objective(&f.app, &pro, id, &ObjectiveInput { field: "sante-handicap".into(), title: "Demander la RQTH".into() }).await.expect("référent");
-        let plan = diagnostic::plan_page(&f.app, &member, id).await.expect("member plan");
+        let plan = diagnostic::plan_page(&f.app, &member, id, None).await.expect("member plan");
         assert!(plan.objectives.is_empty(), "the health objective is hidden from the member");
     }
 
@@ -270,10 +270,18 @@ tests! {
     async fn the_plan_page_says_which_schemes_the_person_may_enter_and_why(f) {
         let pro = f.caller("conseil@test.fr").await;
         let id = accompanied(&f, &pro, young_man()).await;
-        let page = diagnostic::plan_page(&f.app, &pro, id).await.expect("plan");
+        let page = diagnostic::plan_page(&f.app, &pro, id, None).await.expect("plan");
         let answer = |code: &str| page.eligibility.iter().find(|e| e.code == code).map(|e| e.answer);
         assert_eq!(answer("cej"), Some(Answer::Eligible), "22, not a student nor in training");
         assert_eq!(answer("pacea"), Some(Answer::Eligible));
+        // At a reference date before the CEJ existed, it is not evaluated; the age is the one
+        // the person had then.
+        let then = chrono::NaiveDate::from_ymd_opt(2021, 6, 1).expect("date");
+        let past = diagnostic::plan_page(&f.app, &pro, id, Some(then)).await.expect("plan in 2021");
+        assert_eq!(past.rules_on, then);
+        assert!(past.eligibility.iter().all(|e| e.code != "cej"), "not in force in 2021");
+        let pacea = past.eligibility.iter().find(|e| e.code == "pacea").expect("pacea");
+        assert!(pacea.paths[0].lines[0].why.contains("au 01/06/2021"), "{:?}", pacea.paths[0].lines[0]);
         // E2C needs the qualification, not recorded: to check, naming it.
         let e2c = page.eligibility.iter().find(|e| e.code == "e2c").expect("e2c");
         assert_eq!(e2c.answer, Answer::ToCheck);
@@ -289,7 +297,7 @@ tests! {
             ("voie1-demandeur-emploi".into(), "non".into()),
         ]);
         diagnostic::save_rule(&f.app, &coordinator, &form).await.expect("saved");
-        let page = diagnostic::plan_page(&f.app, &pro, id).await.expect("plan");
+        let page = diagnostic::plan_page(&f.app, &pro, id, None).await.expect("plan");
         let plie = page.eligibility.iter().find(|e| e.code == "plie").expect("plie");
         assert_eq!(plie.name, "PLIE de la Sambre");
         assert_eq!(plie.answer, Answer::ToCheck, "France Travail registration not recorded");
@@ -356,7 +364,7 @@ tests! {
         assert!(to_check.to_check.iter().any(|c| c.contains("qualification")), "{:?}", to_check.to_check);
         // One click prepares an orientation in the plan.
         diagnostic::prepare_orientation(&f.app, &pro, id, &PrepareInput { field: "mobilite".into(), service: near.service.0.to_string() }).await.expect("prepared");
-        let plan = diagnostic::plan_page(&f.app, &pro, id).await.expect("plan");
+        let plan = diagnostic::plan_page(&f.app, &pro, id, None).await.expect("plan");
         let action = &plan.objectives[0].actions[0];
         assert!(action.row.title.contains("Permis jeunes"));
         assert_eq!(action.row.service_id, Some(near.service.0));
@@ -385,14 +393,14 @@ tests! {
         let objective = diagnostic::add_objective(&f.app, &pro, id, &ObjectiveInput { field: "mobilite".into(), title: "Permis".into() }).await.expect("objective");
         let action = ActionInput { objective: objective.0.to_string(), title: "Code".into(), owner: pro.user_id.0.to_string(), due_on: day(5), service: String::new() };
         diagnostic::add_action(&f.app, &pro, id, &action).await.expect("action");
-        let (small, few) = store::queries::counted(diagnostic::plan_page(&f.app, &pro, id)).await;
+        let (small, few) = store::queries::counted(diagnostic::plan_page(&f.app, &pro, id, None)).await;
         let small = small.expect("page");
         import(60, 3).await.expect("imported");
         for field in ["logement", "mobilite", "savoirs-de-base"] {
             let o = diagnostic::add_objective(&f.app, &pro, id, &ObjectiveInput { field: field.into(), title: "Objectif".into() }).await.expect("objective");
             diagnostic::add_action(&f.app, &pro, id, &ActionInput { objective: o.0.to_string(), ..action.clone() }).await.expect("action");
         }
-        let (large, many) = store::queries::counted(diagnostic::plan_page(&f.app, &pro, id)).await;
+        let (large, many) = store::queries::counted(diagnostic::plan_page(&f.app, &pro, id, None)).await;
         let large = large.expect("page");
         assert_eq!(few, many, "no statement per objective, action or relay");
         assert!(large.objectives.len() > small.objectives.len());

@@ -63,6 +63,8 @@ pub struct PlanPage {
     pub eligibility: Vec<Evaluation>,
     pub suggestions: Vec<FieldSuggestions>,
     pub today: NaiveDate,
+    /// The reference date the rules were evaluated at (today unless another was asked).
+    pub rules_on: NaiveDate,
 }
 
 impl PlanPage {
@@ -83,8 +85,13 @@ impl PlanPage {
     }
 }
 
-/// The plan page (one audited read).
-pub async fn plan_page(app: &App, caller: &Caller, id: PersonId) -> Result<PlanPage, AppError> {
+/// The plan page (one audited read), the rules evaluated at `rules_on` (default: today).
+pub async fn plan_page(
+    app: &App,
+    caller: &Caller,
+    id: PersonId,
+    rules_on: Option<NaiveDate>,
+) -> Result<PlanPage, AppError> {
     let file = file(app, caller, id, &format!("/personnes/{}/plan", id.0)).await?;
     if file.access.sight() != Sight::Full {
         return Err(AppError::NotFound);
@@ -100,7 +107,8 @@ pub async fn plan_page(app: &App, caller: &Caller, id: PersonId) -> Result<PlanP
     let levels = store::diagnostic::levels(&mut pooled.conn(), id, health).await?;
     drop(pooled);
     let facts = facts_of(&file, &levels);
-    let eligibility = evaluate_all(app, file.access.territory(), &facts, today).await?;
+    let rules_on = rules_on.unwrap_or(today);
+    let eligibility = evaluate_all(app, file.access.territory(), &facts, rules_on).await?;
     let suggestions = suggest(app, &file, &facts, &levels, today).await?;
     let objectives = objectives
         .into_iter()
@@ -127,6 +135,7 @@ pub async fn plan_page(app: &App, caller: &Caller, id: PersonId) -> Result<PlanP
         eligibility,
         suggestions,
         today,
+        rules_on,
     })
 }
 

@@ -36,7 +36,7 @@ pub fn levels(dates: &[NaiveDate], series: &[(Field, Vec<Option<Level>>)]) -> St
     };
     let y = |level: u8| top + plot_h * (3.0 - f64::from(level)) / 3.0;
     let mut svg = format!(
-        "<svg class=\"pa-chart\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-hidden=\"true\" focusable=\"false\" xmlns=\"http://www.w3.org/2000/svg\">"
+        "<svg class=\"passerelle-chart\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-hidden=\"true\" focusable=\"false\" xmlns=\"http://www.w3.org/2000/svg\">"
     );
     for level in Level::ALL {
         let v = level.value();

@@ -18,7 +18,7 @@ use domain::{Field as ActionField, PersonId, PlanActionId};
 use super::Message;
 use crate::flash;
 use crate::forms::{Field, Pairs, decode, one};
-use crate::layout::{Layout, MessageQuery, Nav};
+use crate::layout::{Layout, Nav};
 use crate::persons::full_name;
 use crate::session::{CsrfForm, CurrentUser};
 use crate::{AppState, WebError};
@@ -105,6 +105,15 @@ pub struct PlanTemplate {
     rules: Vec<RuleBlock>,
     suggestions: Vec<FieldBlock>,
     rules_on: String,
+    rules_on_iso: String,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct PlanQuery {
+    message: Option<String>,
+    /// « au »: the reference date of the rules (JJ/MM/AAAA or AAAA-MM-JJ).
+    au: String,
 }
 
 fn answer_badge(a: Answer) -> (&'static str, &'static str) {
@@ -355,7 +364,8 @@ fn render(
         refused: which,
         rules,
         suggestions,
-        rules_on: page.today.format("%d/%m/%Y").to_string(),
+        rules_on: page.rules_on.format("%d/%m/%Y").to_string(),
+        rules_on_iso: domain::iso_date(page.rules_on),
     }
 }
 
@@ -363,9 +373,16 @@ pub async fn show(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<PersonId>,
-    Query(q): Query<MessageQuery>,
+    Query(q): Query<PlanQuery>,
 ) -> Result<PlanTemplate, WebError> {
-    let page = diagnostic::plan_page(&state.app, &user.caller, id).await?;
+    let on =
+        match q.au.trim() {
+            "" => None,
+            d => Some(domain::parse_date(d).map_err(|e| {
+                WebError::BadRequest(format!("Date de référence « {d} » : {}", e.0))
+            })?),
+        };
+    let page = diagnostic::plan_page(&state.app, &user.caller, id, on).await?;
     Ok(render(page, &user, q.message.as_deref(), None))
 }
 
@@ -379,7 +396,7 @@ async fn refused_page(
     id: PersonId,
     refused: Refused<'_>,
 ) -> Result<Response, WebError> {
-    let page = diagnostic::plan_page(&state.app, &user.caller, id).await?;
+    let page = diagnostic::plan_page(&state.app, &user.caller, id, None).await?;
     Ok((
         StatusCode::UNPROCESSABLE_ENTITY,
         render(page, user, None, Some(refused)),
