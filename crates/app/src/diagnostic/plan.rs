@@ -430,19 +430,17 @@ pub async fn overdue_of(
             .await?;
     // The people named on the home page are recorded as shown (one statement).
     let mut ids: Vec<i64> = rows.iter().map(|r| r.person_id.0).collect();
+    ids.sort_unstable();
     ids.dedup();
-    if !ids.is_empty() {
-        let event = store::audit::NewEvent {
-            user: Some(caller.user_id),
-            action: FileEvent::List.as_str(),
-            target_kind: "person",
-            target_id: None,
-            territory: Some(scope.territory()),
-            detail: "accueil : actions en retard",
-            client_ip: caller.client_ip.as_deref(),
-        };
-        store::audit::record_each(&mut pooled.conn(), &event, &ids, app.now()).await?;
-    }
+    crate::persons::shown_in_list(
+        app,
+        caller,
+        &scope,
+        &ids,
+        "accueil : actions en retard",
+        &mut pooled.conn(),
+    )
+    .await?;
     Ok((total, rows))
 }
 

@@ -149,6 +149,22 @@ async fn shown(
     c: &mut store::Conn<'_>,
 ) -> Result<(), AppError> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id.0).collect();
+    shown_in_list(app, caller, scope, &ids, detail, c).await
+}
+
+/// Records that these people (ids) were shown in a list of `scope`'s territory: one
+/// statement, one audit row each. Every page that names people goes through here.
+pub(crate) async fn shown_in_list(
+    app: &App,
+    caller: &Caller,
+    scope: &Scope,
+    ids: &[i64],
+    detail: &str,
+    c: &mut store::Conn<'_>,
+) -> Result<(), AppError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
     let event = store::audit::NewEvent {
         user: Some(caller.user_id),
         action: FileEvent::List.as_str(),
@@ -158,7 +174,7 @@ async fn shown(
         detail,
         client_ip: caller.client_ip.as_deref(),
     };
-    store::audit::record_each(c, &event, &ids, app.now()).await?;
+    store::audit::record_each(c, &event, ids, app.now()).await?;
     Ok(())
 }
 

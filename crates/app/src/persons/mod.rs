@@ -29,6 +29,7 @@ pub use access::{Capabilities, Sight, may_record, read, scope};
 pub use access_log::{
     ACCESS_PAGE, AccessLog, AccessLogInput, SUSPICIOUS_ATTEMPTS, access_log, territory_access_log,
 };
+pub(crate) use caseload::shown_in_list;
 pub use caseload::{
     CASELOAD_PAGE, Caseload, CaseloadInput, EXPORT_MAX, caseload, caseload_export, rank_names,
 };
