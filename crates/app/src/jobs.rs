@@ -26,6 +26,10 @@ pub enum Work {
     Purge,
     /// Applies the retention rules of person files and audit rows.
     Retention,
+    /// Reminds receivers of open orientations and expires those past the delay.
+    Orientations,
+    /// Sends the daily digest of orientation notices.
+    Digest,
     /// For the tests of the queue itself: records an audit row with this number, or fails.
     #[cfg(any(test, feature = "test-support"))]
     Probe { number: i64, fail: bool },
@@ -37,6 +41,8 @@ impl Work {
             Work::SendMail(_) => "courriel",
             Work::Purge => "purge",
             Work::Retention => "conservation",
+            Work::Orientations => "orientations",
+            Work::Digest => "resume",
             #[cfg(any(test, feature = "test-support"))]
             Work::Probe { .. } => "essai",
         }
@@ -45,7 +51,7 @@ impl Work {
     fn payload(&self) -> String {
         match self {
             Work::SendMail(id) => serde_json::json!({ "courriel": id.0 }).to_string(),
-            Work::Purge | Work::Retention => "{}".into(),
+            Work::Purge | Work::Retention | Work::Orientations | Work::Digest => "{}".into(),
             #[cfg(any(test, feature = "test-support"))]
             Work::Probe { number, fail } => {
                 serde_json::json!({ "numero": number, "echec": fail }).to_string()
@@ -66,6 +72,8 @@ impl Work {
             "courriel" => Ok(Work::SendMail(MailId(number("courriel")?))),
             "purge" => Ok(Work::Purge),
             "conservation" => Ok(Work::Retention),
+            "orientations" => Ok(Work::Orientations),
+            "resume" => Ok(Work::Digest),
             #[cfg(any(test, feature = "test-support"))]
             "essai" => Ok(Work::Probe {
                 number: number("numero")?,
@@ -81,6 +89,8 @@ impl Work {
             "courriel" => "envoi d'un courriel",
             "purge" => "purge des sessions expirées",
             "conservation" => "durées de conservation",
+            "orientations" => "relances et expiration des orientations",
+            "resume" => "résumé quotidien des orientations",
             "essai" => "essai",
             _ => "tâche inconnue",
         }
@@ -106,17 +116,28 @@ pub async fn enqueue(
     Ok(store::jobs::enqueue(c, &job, app.now()).await?)
 }
 
-/// Enqueues the periodic work due now: the purge every ten minutes and the retention once a
-/// day, each under the key of its period (so every instance may call this as often as it likes).
+/// The local hour (Paris) from which the day's digest goes out.
+const DIGEST_HOUR: u32 = 7;
+
+/// Enqueues the periodic work due now: the purge every ten minutes, the orientations' reminders
+/// and expiry every hour, the retention once a day and the digest once a day from 7 o'clock,
+/// each under the key of its period (so every instance may call this as often as it likes).
 pub async fn schedule_periodic(app: &App) -> Result<(), AppError> {
+    use chrono::Timelike;
     let now = app.now();
     let slot = now.timestamp() / (PURGE_EVERY_MINUTES * 60);
+    let hour = now.timestamp() / 3600;
     let day = domain::iso_date(app.today());
-    let mut tx = app.db.begin().await?;
-    for (work, key) in [
+    let mut periodic = vec![
         (Work::Purge, format!("purge:{slot}")),
+        (Work::Orientations, format!("orientations:{hour}")),
         (Work::Retention, format!("conservation:{day}")),
-    ] {
+    ];
+    if domain::TimeZone::Paris.local(now).hour() >= DIGEST_HOUR {
+        periodic.push((Work::Digest, format!("resume:{day}")));
+    }
+    let mut tx = app.db.begin().await?;
+    for (work, key) in periodic {
         enqueue(&mut tx.conn(), app, &work, Some(&key), now).await?;
     }
     tx.commit().await?;
@@ -191,6 +212,24 @@ async fn execute(app: &App, work: &Work) -> Result<(), String> {
                 audit_deleted = r.audit_deleted,
                 "retention applied"
             );
+            Ok(())
+        }
+        Work::Orientations => {
+            let swept = crate::orientations::sweep(app)
+                .await
+                .map_err(|e| e.to_string())?;
+            tracing::info!(
+                reminded = swept.reminded,
+                expired = swept.expired,
+                "orientations swept"
+            );
+            Ok(())
+        }
+        Work::Digest => {
+            let sent = crate::orientations::digest(app)
+                .await
+                .map_err(|e| e.to_string())?;
+            tracing::info!(sent, "orientation digests queued");
             Ok(())
         }
         #[cfg(any(test, feature = "test-support"))]
@@ -313,6 +352,8 @@ mod tests {
             Work::SendMail(MailId(12)),
             Work::Purge,
             Work::Retention,
+            Work::Orientations,
+            Work::Digest,
             Work::Probe {
                 number: 7,
                 fail: true,

@@ -26,6 +26,7 @@ pub mod jobs;
 pub mod knowledge;
 pub mod mail;
 pub mod organisations;
+pub mod orientations;
 pub mod oversight;
 pub mod persons;
 pub mod qpv;

@@ -62,7 +62,7 @@ pub async fn enqueue(
 pub fn masked(body: &str) -> String {
     let mut out = String::with_capacity(body.len());
     let mut rest = body;
-    while let Some(at) = ["/mot-de-passe/", "/invitation/"]
+    while let Some(at) = ["/mot-de-passe/", "/invitation/", "/lien/"]
         .iter()
         .filter_map(|p| rest.find(p).map(|i| (i, p.len())))
         .min()

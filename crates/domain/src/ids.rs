@@ -38,4 +38,5 @@ id!(
     PlanActionId,
     SituationId,
     RuleId,
+    OrientationId,
 );

@@ -9,6 +9,7 @@ pub mod field;
 pub mod ids;
 pub mod inclusion;
 pub mod organisation;
+pub mod orientation;
 pub mod person;
 pub mod qpv;
 pub mod role;

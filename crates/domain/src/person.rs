@@ -58,6 +58,7 @@ crate::codes! {
         Merge => "person.merge", "fusion";
         Diagnostic => "person.diagnostic", "diagnostic";
         Plan => "person.plan", "plan d'action";
+        Orientation => "person.orientation", "orientation";
         Duplicate => "person.duplicate", "montré comme doublon possible";
         Denied => "person.denied", "tentative refusée";
     }

@@ -311,6 +311,11 @@ pub fn iso_date(d: chrono::NaiveDate) -> String {
     d.format(ISO_DATE).to_string()
 }
 
+/// A calendar date as French readers write it (`01/12/2026`).
+pub fn french_date(d: chrono::NaiveDate) -> String {
+    d.format("%d/%m/%Y").to_string()
+}
+
 pub fn parse_date(input: &str) -> Result<chrono::NaiveDate, Invalid> {
     let text = input.trim();
     chrono::NaiveDate::parse_from_str(text, ISO_DATE)

@@ -20,6 +20,7 @@ pub mod jobs;
 pub mod knowledge;
 pub mod memberships;
 pub mod organisations;
+pub mod orientations;
 pub mod outbox;
 pub mod persons;
 pub mod postgis;

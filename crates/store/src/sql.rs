@@ -89,7 +89,8 @@ id_values!(
     domain::ObjectiveId,
     domain::PlanActionId,
     domain::SituationId,
-    domain::RuleId
+    domain::RuleId,
+    domain::OrientationId
 );
 
 /// The ISO text a date is stored as.

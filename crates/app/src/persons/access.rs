@@ -22,9 +22,11 @@ pub enum Sight {
     /// What the follow-up group works with: situation, consent, group, journal (within the
     /// caller's visibilities).
     Full,
-    /// What an organisation receiving a referral needs to decide before accepting it: identity,
-    /// contact, the needs shared with the group — no journal, no health data, no group, no
-    /// consent history. Granted by the referrals feature; [`super::file`] honours it.
+    /// What an organisation receiving an orientation needs to decide before accepting it:
+    /// identity, contact, the reason and the barriers concerned — no journal, no health data,
+    /// no group, no consent history, no other orientation. Granted only through
+    /// [`read_receiving`] and [`FileWrite::open_receiving`], which the orientations feature
+    /// calls for the professionals of the receiving organisation of an open orientation.
     Referral,
 }
 
@@ -152,8 +154,26 @@ async fn record(
         .await
 }
 
+/// The limited view of a receiving organisation's professional, when nothing more is theirs.
+fn referral(caller: &Caller, person: PersonId, row: &AccessRow) -> Option<Capabilities> {
+    (row.merged_into.is_none() && row.archived_on.is_none() && caller.may_enter(row.territory_id))
+        .then(|| Capabilities {
+            person,
+            territory: row.territory_id,
+            zone: TimeZone::from_code(&row.time_zone).unwrap_or_default(),
+            sight: Sight::Referral,
+            coordinator: false,
+            member: false,
+            referent: false,
+            health: false,
+        })
+}
+
 /// Looks the file up for the caller: their capabilities, or `NotFound` after the refused
 /// attempt is recorded (on the same connection; the caller commits it when in a transaction).
+/// `receiving`: the caller works for the receiving organisation of an open orientation of
+/// this person, which opens the referral view when nothing more is theirs.
+#[allow(clippy::too_many_arguments)]
 async fn check(
     c: &mut Conn<'_>,
     caller: &Caller,
@@ -162,11 +182,14 @@ async fn check(
     event: FileEvent,
     page: &str,
     row: Option<AccessRow>,
+    receiving: bool,
 ) -> Result<Result<Capabilities, AppError>, AppError> {
     let Some(row) = row else {
         return Ok(Err(AppError::NotFound));
     };
-    match decide(caller, person, &row) {
+    let decided = decide(caller, person, &row)
+        .or_else(|| receiving.then(|| referral(caller, person, &row)).flatten());
+    match decided {
         Some(caps) => Ok(Ok(caps)),
         None if row.merged_into.is_some() => Ok(Err(AppError::NotFound)),
         None => {
@@ -196,6 +219,27 @@ pub async fn read(
     person: PersonId,
     page: &str,
 ) -> Result<Capabilities, AppError> {
+    read_as(app, caller, person, page, false).await
+}
+
+/// [`read`] for a professional of the receiving organisation of an open orientation: the full
+/// file if they are in the group or coordinate, else the referral view.
+pub(crate) async fn read_receiving(
+    app: &App,
+    caller: &Caller,
+    person: PersonId,
+    page: &str,
+) -> Result<Capabilities, AppError> {
+    read_as(app, caller, person, page, true).await
+}
+
+async fn read_as(
+    app: &App,
+    caller: &Caller,
+    person: PersonId,
+    page: &str,
+    receiving: bool,
+) -> Result<Capabilities, AppError> {
     let mut pooled = app.db.acquire().await?;
     let row = store::persons::access(&mut pooled.conn(), person, caller.user_id).await?;
     let now = app.now();
@@ -207,6 +251,7 @@ pub async fn read(
         FileEvent::Read,
         page,
         row,
+        receiving,
     )
     .await??;
     record(
@@ -243,10 +288,44 @@ impl<'c> FileWrite<'c> {
         event: FileEvent,
         page: &str,
     ) -> Result<FileWrite<'c>, AppError> {
+        FileWrite::open_as(app, caller, person, event, page, false).await
+    }
+
+    /// [`FileWrite::open`] for a professional of the receiving organisation of an open
+    /// orientation (the referral view when nothing more is theirs).
+    pub(crate) async fn open_receiving(
+        app: &App,
+        caller: &'c Caller,
+        person: PersonId,
+        event: FileEvent,
+        page: &str,
+    ) -> Result<FileWrite<'c>, AppError> {
+        FileWrite::open_as(app, caller, person, event, page, true).await
+    }
+
+    async fn open_as(
+        app: &App,
+        caller: &'c Caller,
+        person: PersonId,
+        event: FileEvent,
+        page: &str,
+        receiving: bool,
+    ) -> Result<FileWrite<'c>, AppError> {
         let mut tx = app.db.begin_write().await?;
         let now = app.now();
         let row = store::persons::access_for_write(&mut tx.conn(), person, caller.user_id).await?;
-        match check(&mut tx.conn(), caller, now, person, event, page, row).await? {
+        match check(
+            &mut tx.conn(),
+            caller,
+            now,
+            person,
+            event,
+            page,
+            row,
+            receiving,
+        )
+        .await?
+        {
             Ok(caps) => Ok(FileWrite {
                 caller,
                 tx,
@@ -281,6 +360,7 @@ impl<'c> FileWrite<'c> {
             self.event,
             page,
             row,
+            false,
         )
         .await?
         {

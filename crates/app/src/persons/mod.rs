@@ -24,8 +24,8 @@ use domain::{Email, Field, PostalCode};
 
 use crate::{App, FieldErrors};
 
-pub(crate) use access::FileWrite;
 pub use access::{Capabilities, Sight, may_record, read, scope};
+pub(crate) use access::{FileWrite, organisation_in, read_receiving};
 pub use access_log::{
     ACCESS_PAGE, AccessLog, AccessLogInput, SUSPICIOUS_ATTEMPTS, access_log, territory_access_log,
 };
@@ -35,6 +35,7 @@ pub use caseload::{
 };
 pub use file::{Barriers, PersonFile, file};
 pub use funnel::{EntryInput, enter_accompaniment, set_status};
+pub(crate) use group::team_in;
 pub use group::{
     BULK_MAX, add_member, assign_referent, change_referent, end_member, partners, revoke_consent,
     team,
