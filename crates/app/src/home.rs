@@ -46,6 +46,9 @@ pub struct Home {
     pub admin: Option<Waiting>,
     /// The caller's actions of the plan past their due date: how many, and the oldest.
     pub overdue: Option<(i64, Vec<store::diagnostic::Overdue>)>,
+    /// Orientations waiting for an answer: received by the caller's organisations, sent by
+    /// the caller (professionals and coordinators).
+    pub orientations: Option<crate::orientations::Waiting>,
 }
 
 /// How many overdue actions the home page names.
@@ -147,6 +150,7 @@ pub async fn week(app: &App, caller: &Caller) -> Result<Home, AppError> {
     drop(pooled);
     if home.mine.is_some() {
         home.overdue = Some(crate::diagnostic::overdue_of(app, caller, OVERDUE_SHOWN).await?);
+        home.orientations = Some(crate::orientations::waiting(app, caller).await?);
     }
     Ok(home)
 }

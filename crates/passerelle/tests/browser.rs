@@ -887,7 +887,7 @@ async fn diagnostic_journey(backend: Backend) {
             .await?;
         b.driver
             .find(By::XPath(
-                "//button[starts-with(normalize-space(), 'Préparer une orientation')]",
+                "//button[starts-with(normalize-space(), 'Ajouter au plan')]",
             ))
             .await?
             .click()

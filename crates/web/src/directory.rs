@@ -320,6 +320,8 @@ pub struct ServicePageView {
     weekly: Option<String>,
     /// The service's opening hours (else its structure's), in French when they can be read.
     hours: Option<String>,
+    /// « répond en général sous N jours », from its answers to orientations.
+    within: Option<String>,
 }
 
 /// The specific offer, ready to show.
@@ -357,6 +359,8 @@ pub async fn show_service(
     Query(m): Query<MessageQuery>,
 ) -> Result<ServicePageView, WebError> {
     let p = app::directory::get(&state.app, &user.caller, id).await?;
+    let within =
+        crate::orientations::within(app::orientations::answers_within(&state.app, id).await?);
     let s = &p.service;
     let offer = p.offer.as_ref().map(|o| OfferView {
         funder: o.funder.clone(),
@@ -380,6 +384,7 @@ pub async fn show_service(
         (None, None) => None,
     };
     Ok(ServicePageView {
+        within,
         layout: Layout::for_user(&s.nom, &user, Nav::Directory)
             .crumbs(&[
                 ("Accueil", "/"),

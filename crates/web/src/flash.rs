@@ -58,6 +58,7 @@ pub fn redirect(path: &str, message: impl Flash) -> Redirect {
 pub fn text_of(code: &str) -> Option<&'static str> {
     crate::persons::Message::lookup(code)
         .or_else(|| crate::diagnostic::Message::lookup(code))
+        .or_else(|| crate::orientations::Message::lookup(code))
         .or_else(|| crate::layout::general_message(code))
 }
 
@@ -105,7 +106,8 @@ mod tests {
         let codes = crate::persons::Message::ALL
             .iter()
             .map(|m| m.code())
-            .chain(crate::diagnostic::Message::ALL.iter().map(|m| m.code()));
+            .chain(crate::diagnostic::Message::ALL.iter().map(|m| m.code()))
+            .chain(crate::orientations::Message::ALL.iter().map(|m| m.code()));
         for code in codes {
             assert!(seen.insert(code), "{code} twice");
             assert!(

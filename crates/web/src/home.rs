@@ -103,6 +103,8 @@ pub struct HomePage {
     admin: Option<(i64, i64, i64)>,
     /// My overdue actions: how many, and the oldest (person id, person, action, due date).
     overdue: Option<(i64, Vec<OverdueLine>)>,
+    /// Orientations waiting for an answer: received by my organisation, sent by me.
+    orientations: Option<(i64, i64)>,
 }
 
 pub async fn show_home(
@@ -152,6 +154,7 @@ pub async fn show_home(
         checklist: territory_work
             .and_then(|t| t.checklist.clone())
             .unwrap_or_default(),
+        orientations: week.orientations.map(|w| (w.received, w.sent)),
         overdue: week.overdue.as_ref().map(|(total, rows)| {
             (
                 *total,

@@ -28,6 +28,7 @@ pub enum Nav {
     Directory,
     Knowledge,
     Persons,
+    Orientations,
     Admin,
 }
 
@@ -107,6 +108,7 @@ impl Layout {
                 | (Nav::Directory, "directory")
                 | (Nav::Knowledge, "knowledge")
                 | (Nav::Persons, "persons")
+                | (Nav::Orientations, "orientations")
                 | (Nav::Admin, "admin")
         )
     }

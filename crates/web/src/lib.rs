@@ -31,6 +31,7 @@ mod knowledge;
 mod layout;
 mod legal;
 pub mod metrics;
+mod orientations;
 mod persons;
 mod qpv;
 mod redirect;
@@ -124,6 +125,7 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(persons::routes())
         .merge(diagnostic::routes())
+        .merge(orientations::routes())
         .route("/annuaire", get(directory::search))
         .route("/annuaire/services/nouveau", get(directory::new_service).post(directory::create_service))
         .route("/annuaire/services/{id}", get(directory::show_service))

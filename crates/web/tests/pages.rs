@@ -965,3 +965,131 @@ mod diagnostic {
         }
     }
 }
+
+mod orientations {
+    use super::*;
+    use app::persons::{EntryInput, OutreachInput, Recorded, SituationInput};
+
+    async fn client(f: &Fixture, email: &str) -> Client {
+        let mut c = Client::new(f);
+        let page = c.login(email, PASSWORD).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{email} logs in");
+        c
+    }
+
+    /// A person followed by France Travail, who agreed to share with `org`; the receiver's id.
+    async fn accompanied(f: &Fixture, org: domain::OrganisationId) -> i64 {
+        let pro = f.caller("conseil@test.fr").await;
+        let input = OutreachInput {
+            first_name: "Awa".into(),
+            last_name: "Diallo".into(),
+            channel: "association".into(),
+            met_on: domain::iso_date(f.app.today()),
+            phone: "0612345678".into(),
+            agrees_recontact: "oui".into(),
+            ..OutreachInput::default()
+        };
+        let Recorded::Created(id) = app::persons::record(&f.app, &pro, &input)
+            .await
+            .expect("recorded")
+        else {
+            panic!("created")
+        };
+        let entry = EntryInput {
+            given_on: domain::iso_date(f.app.today()),
+            method: "oral".into(),
+            purposes: vec!["accompagnement".into(), "partage".into()],
+            organisations: vec![f.france_travail.0.to_string(), org.0.to_string()],
+            referent: String::new(),
+            situation: SituationInput::default(),
+        };
+        app::persons::enter_accompaniment(&f.app, &pro, id, &entry)
+            .await
+            .expect("entered");
+        id.0
+    }
+
+    app::fixture_tests! {
+        async fn an_orientation_is_sent_answered_in_the_inbox_and_refused_in_place(f) {
+            let receiver = f.caller_in_new_organisation("accueil@asso.fr", f.territory).await;
+            let org = receiver.organisations_in(f.territory)[0];
+            let id = accompanied(&f, org).await;
+            let mut sender = client(&f, "conseil@test.fr").await;
+            let file = sender.get(&format!("/personnes/{id}")).await;
+            assert!(file.body.contains("Orienter la personne"), "the file leads to the form");
+            let form = sender.get(&format!("/orientations/nouvelle?personne={id}")).await;
+            assert_eq!(form.status, StatusCode::OK);
+            assert!(form.body.contains("Structure de accueil@asso.fr"));
+            let token = form.csrf();
+            let receiver_code = format!("organisation:{}", org.0);
+            let path = format!("/orientations/nouvelle?personne={id}");
+            let refused = sender.post(&path, &[("csrf_token", token.as_str()), ("receiver", receiver_code.as_str()), ("reason", ""), ("message", "Bonjour")]).await;
+            assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+            assert!(refused.body.contains("Cochez au moins un frein") && refused.body.contains("Bonjour"), "errors in place, input kept");
+            let sent = sender.post(&path, &[("csrf_token", token.as_str()), ("receiver", receiver_code.as_str()), ("fields", "mobilite"), ("reason", "Permis B")]).await;
+            assert_eq!(sent.status, StatusCode::SEE_OTHER);
+            let location = sent.location.clone().expect("redirect");
+            assert!(location.starts_with("/orientations/") && location.ends_with("?message=orientation-envoyee"), "{location}");
+            let page_path = location.split('?').next().expect("path").to_string();
+            let page = sender.get(&location).await;
+            assert!(page.body.contains("L&#39;orientation est envoyée") || page.body.contains("L'orientation est envoyée"));
+            assert!(page.body.contains("Historique"), "the group sees the log");
+
+            let mut other = client(&f, "accueil@asso.fr").await;
+            let home = other.get("/").await;
+            assert!(home.body.contains("Orientations en attente de réponse"));
+            let inbox = other.get("/orientations/recues").await;
+            assert_eq!(inbox.status, StatusCode::OK);
+            assert!(inbox.body.contains("Awa Diallo") && inbox.body.contains("Envoyée"));
+            let view = other.get(&page_path).await;
+            assert_eq!(view.status, StatusCode::OK);
+            assert!(!view.body.contains("Historique") && view.body.contains("Vous voyez ce qu&#39;il faut pour décider") || view.body.contains("Vous voyez ce qu'il faut pour décider"));
+            assert_eq!(other.get(&format!("/personnes/{id}")).await.status, StatusCode::NOT_FOUND, "no file before acceptance");
+            let decide = format!("{page_path}/decision");
+            let token = view.csrf();
+            let refused = other.post(&decide, &[("csrf_token", token.as_str()), ("step", "decliner"), ("reasons", "autre")]).await;
+            assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+            assert!(refused.body.contains("Précisez le motif"));
+            let accepted = other.post(&decide, &[("csrf_token", token.as_str()), ("step", "accepter")]).await;
+            assert_eq!(accepted.status, StatusCode::SEE_OTHER);
+            assert_eq!(other.get(&format!("/personnes/{id}")).await.status, StatusCode::OK, "in the group now");
+            // A stale page: the second decision is told what happened.
+            let stale = other.post(&decide, &[("csrf_token", token.as_str()), ("step", "accepter"), ("version", "0")]).await;
+            assert_eq!(stale.status, StatusCode::UNPROCESSABLE_ENTITY);
+            assert!(stale.body.contains("a changé entre-temps"));
+        }
+
+        async fn outsiders_get_not_found_and_bad_paths_a_french_error(f) {
+            let receiver = f.caller_in_new_organisation("accueil@asso.fr", f.territory).await;
+            let org = receiver.organisations_in(f.territory)[0];
+            let id = accompanied(&f, org).await;
+            let pro = f.caller("conseil@test.fr").await;
+            let input = app::orientations::SendInput { receiver: format!("organisation:{}", org.0), fields: vec!["mobilite".into()], reason: "Permis".into(), ..Default::default() };
+            let o = app::orientations::send(&f.app, &pro, domain::PersonId(id), &input).await.expect("sent");
+            for email in ["ailleurs@test.fr", "pilote@test.fr"] {
+                let mut c = client(&f, email).await;
+                assert_eq!(c.get(&format!("/orientations/{}", o.0)).await.status, StatusCode::NOT_FOUND, "{email}");
+                assert_eq!(c.get(&format!("/orientations/nouvelle?personne={id}")).await.status, StatusCode::NOT_FOUND, "{email}");
+            }
+            let mut c = client(&f, "conseil@test.fr").await;
+            assert_eq!(c.get("/orientations/abc").await.status, StatusCode::BAD_REQUEST);
+            assert_eq!(c.get("/orientations/nouvelle").await.status, StatusCode::BAD_REQUEST);
+            let bad = c.get("/orientations/envoyees?du=2026-05-01&au=2026-04-01").await;
+            assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+            assert!(bad.body.contains("La fin de la période précède son début"));
+            // A link page needs no account, and an unknown token is a plain 404 page.
+            let mut anonymous = Client::new(&f);
+            let page = anonymous.get(&format!("/orientations/{}/lien/pas-un-jeton", o.0)).await;
+            assert_eq!(page.status, StatusCode::NOT_FOUND);
+            assert!(page.body.contains("Ce lien n&#39;est pas valide") || page.body.contains("Ce lien n'est pas valide"));
+            let settings = c.get("/orientations/reglages").await;
+            assert_eq!(settings.status, StatusCode::OK);
+            assert!(!settings.body.contains("Enregistrer les délais"), "coordinators only");
+            let mut coordinator = client(&f, "coordination@test.fr").await;
+            let settings = coordinator.get("/orientations/reglages").await;
+            let refused = coordinator.post("/orientations/reglages/delais", &[("csrf_token", settings.csrf().as_str()), ("unanswered_days", "20"), ("study_days", "60"), ("reminder_days", "25")]).await;
+            assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+            assert!(refused.body.contains("La relance doit venir avant"));
+        }
+    }
+}

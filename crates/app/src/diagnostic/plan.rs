@@ -444,7 +444,7 @@ pub async fn overdue_of(
     Ok((total, rows))
 }
 
-/// What « Préparer une orientation » sends from a suggestion.
+/// What « Ajouter au plan » sends from a suggestion.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(default)]
 pub struct PrepareInput {

@@ -3,13 +3,12 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use domain::orientation::{Status, median_days};
-use domain::{OrganisationId, PersonId, ServiceId};
+use domain::{OrganisationId, ServiceId};
 use serde::Deserialize;
 use store::Conn;
-use store::orientations::{Answering, ListFilter, ListRow, OrientationRow};
+use store::orientations::{Answering, ListFilter, ListRow};
 
 use super::days_between;
-use crate::persons::Sight;
 use crate::{App, AppError, Caller, FieldErrors};
 
 /// Which list.
@@ -211,25 +210,6 @@ pub(crate) async fn answers_within_in(
 pub async fn answers_within(app: &App, service: ServiceId) -> Result<Option<i64>, AppError> {
     let mut pooled = app.db.acquire().await?;
     answers_within_in(&mut pooled.conn(), Answering::Service(service), app.now()).await
-}
-
-/// A person's orientations, for their file (already opened by the caller: `caps` from the
-/// file's read); empty in a referral view.
-pub async fn orientations_of(
-    app: &App,
-    caps: &crate::persons::Capabilities,
-    person: PersonId,
-) -> Result<Vec<(OrientationRow, Vec<super::ChainLink>)>, AppError> {
-    if caps.sight() != Sight::Full {
-        return Ok(Vec::new());
-    }
-    let mut pooled = app.db.acquire().await?;
-    let all = store::orientations::of_person(&mut pooled.conn(), person).await?;
-    Ok(all
-        .iter()
-        .rev()
-        .map(|o| (o.clone(), super::view::chain_of(&all, o.id)))
-        .collect())
 }
 
 /// What waits for an answer, for the home page.

@@ -15,9 +15,7 @@ mod view;
 
 pub use decide::{DecisionInput, decide};
 pub use links::{LinkPage, LinkState, link_decide, link_page, renew_link};
-pub use lists::{
-    Inbox, ListInput, ListKind, Waiting, answers_within, list, orientations_of, waiting,
-};
+pub use lists::{Inbox, ListInput, ListKind, PER_PAGE, Waiting, answers_within, list, waiting};
 pub(crate) use notices::digest;
 pub use notices::{DelaysInput, NoticeSettings, notice_settings, set_delays, set_notice_mode};
 pub use send::{Receiver, SendForm, SendInput, send, send_form};

@@ -28,6 +28,8 @@ pub struct PersonFile {
     pub status: FunnelStatus,
     /// The diagnostic and the plan, in short (empty in a referral view).
     pub barriers: Barriers,
+    /// Every orientation of the person, oldest first (empty in a referral view).
+    pub orientations: Vec<store::orientations::OrientationRow>,
 }
 
 /// What the file page says of the diagnostic and the plan.
@@ -61,16 +63,17 @@ pub async fn file(
     } else {
         None
     };
-    let (members, consents, journal) = match access.sight() {
+    let (members, consents, journal, orientations) = match access.sight() {
         Sight::Full => {
             let visibilities = access.visibilities();
             (
                 store::persons::members(&mut pooled.conn(), id).await?,
                 store::persons::consents(&mut pooled.conn(), id).await?,
                 store::persons::journal(&mut pooled.conn(), id, &visibilities).await?,
+                store::orientations::of_person(&mut pooled.conn(), id).await?,
             )
         }
-        Sight::Referral => (Vec::new(), Vec::new(), Vec::new()),
+        Sight::Referral => (Vec::new(), Vec::new(), Vec::new(), Vec::new()),
     };
     let today = app.today_in(access.zone());
     let barriers = match access.sight() {
@@ -116,6 +119,7 @@ pub async fn file(
         .count();
     Ok(PersonFile {
         barriers,
+        orientations,
         attempts_since_contact,
         access,
         person,

@@ -9,6 +9,7 @@ mod consent;
 mod group;
 mod health;
 mod journal;
+mod orientations;
 mod situation;
 mod status;
 
@@ -108,6 +109,7 @@ const PANELS: &[(Place, Build)] = &[
     (Place::Side, situation::panel),
     (Place::Side, health::panel),
     (Place::Wide, barriers::panel),
+    (Place::Wide, orientations::panel),
     (Place::Wide, group::panel),
     (Place::Wide, consent::panel),
     (Place::Wide, journal::panel),
