@@ -121,6 +121,7 @@ pub async fn seed(app: &App) -> Result<usize, AppError> {
     ];
     let today = app.today();
     let now = app.now();
+    let mut oriented = Vec::new();
     let addresses: Vec<(String, &str, &str, f64, f64)> = include_str!("../data/ban-demo.csv")
         .lines()
         .skip(1)
@@ -276,7 +277,15 @@ pub async fn seed(app: &App) -> Result<usize, AppError> {
         }
         if status >= FunnelStatus::EnAccompagnement {
             let entered = (contact_on + Duration::days(10)).min(today);
-            let organisations: Vec<OrganisationId> = organisation.into_iter().collect();
+            // France Travail's people also agreed to share with the Mission locale: the demo's
+            // orientations go from one to the other.
+            let mut organisations: Vec<OrganisationId> = organisation.into_iter().collect();
+            if owner == ft
+                && let Some(ml_org) = owners[1].1
+            {
+                organisations.push(ml_org);
+                oriented.push(id);
+            }
             store::persons::add_consent(
                 &mut tx.conn(),
                 &NewConsent {
@@ -393,8 +402,146 @@ pub async fn seed(app: &App) -> Result<usize, AppError> {
             .await?;
         }
     }
+    if let (Some(ft_org), Some(ml_org)) = (owners[0].1, owners[1].1) {
+        orientations(&mut tx, &oriented, (ft, ft_org), (ml, ml_org), today, now).await?;
+    }
     tx.commit().await?;
     Ok(count)
+}
+
+/// The demo's orientations from France Travail to the Mission locale, one in each part of the
+/// lifecycle (fictional): waiting, under study, declined then re-oriented, accepted and ended.
+async fn orientations(
+    tx: &mut store::Tx,
+    persons: &[domain::PersonId],
+    (ft, ft_org): (UserId, OrganisationId),
+    (ml, ml_org): (UserId, OrganisationId),
+    today: chrono::NaiveDate,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), AppError> {
+    use domain::Field;
+    use domain::orientation::{DeclineReason, Outcome, Status, Step};
+    use store::orientations::{Change, NewOrientation};
+    let territory = match persons.first() {
+        Some(p) => store::persons::get(&mut tx.conn(), *p)
+            .await?
+            .map(|p| p.territory_id),
+        None => None,
+    };
+    let Some(territory) = territory else {
+        return Ok(());
+    };
+    // (steps after sending, days ago it was sent)
+    let plans: [(&[Step], i64); 5] = [
+        (&[], 3),
+        (&[Step::Study], 12),
+        (&[Step::Decline], 20),
+        (&[Step::Accept, Step::Enter], 25),
+        (&[Step::Accept, Step::Enter, Step::Finish], 60),
+    ];
+    let mut declined = None;
+    for (person, (steps, ago)) in persons.iter().zip(plans) {
+        let sent_at = now - Duration::days(ago);
+        let sent_on = today - Duration::days(ago);
+        let new = NewOrientation {
+            territory,
+            person: *person,
+            previous: None,
+            service: None,
+            service_name: "",
+            receiver_org: Some(ml_org),
+            receiver_name: "Mission locale Sambre-Avesnois",
+            receiver_email: None,
+            sender: ft,
+            sender_org: Some(ft_org),
+            consent: None,
+            fields: &[Field::ReseauProfessionnel, Field::Mobilite],
+            reason: "Accompagnement vers l'emploi des moins de 26 ans (CEJ).",
+            message: "Personne disponible rapidement, à recontacter par téléphone.",
+            documents: "Pièce d'identité, attestation France Travail",
+            contact_preference: "Téléphone, l'après-midi",
+            availability: "Du lundi au jeudi",
+            sent_on,
+        };
+        let id = store::orientations::create(&mut tx.conn(), &new, sent_at).await?;
+        let mut status = Status::Envoyee;
+        for (n, step) in steps.iter().enumerate() {
+            let on = sent_on + Duration::days(2 + 3 * n as i64);
+            let Ok(to) = status.after(*step) else { break };
+            let ch = Change {
+                id,
+                from: status,
+                version: n as i32,
+                to,
+                step: *step,
+                by: Some(ml),
+                via_link: false,
+                on,
+                detail: "",
+                entered_on: (*step == Step::Enter).then_some(on),
+                ended_on: (*step == Step::Finish).then_some(on),
+                outcome: (*step == Step::Finish).then_some(Outcome::ParcoursRealise),
+                decline_comment: (*step == Step::Decline)
+                    .then_some("Prochaine session en début de mois prochain."),
+            };
+            store::orientations::change(
+                &mut tx.conn(),
+                &ch,
+                sent_at + Duration::days(2 + 3 * n as i64),
+            )
+            .await?;
+            if *step == Step::Decline {
+                store::orientations::set_decline_reasons(
+                    &mut tx.conn(),
+                    id,
+                    &[(DeclineReason::SessionComplete, String::new())],
+                )
+                .await?;
+                declined = Some((*person, id));
+            }
+            if *step == Step::Accept {
+                store::persons::add_member(
+                    &mut tx.conn(),
+                    &store::persons::NewMember {
+                        person: *person,
+                        user: ml,
+                        organisation: Some(ml_org),
+                        is_referent: false,
+                        health_access: false,
+                        added_by: ml,
+                    },
+                    now,
+                )
+                .await?;
+            }
+            status = to;
+        }
+    }
+    // The declined one, re-oriented a few days later: the chain is kept.
+    if let Some((person, previous)) = declined {
+        let new = NewOrientation {
+            territory,
+            person,
+            previous: Some(previous),
+            service: None,
+            service_name: "",
+            receiver_org: Some(ml_org),
+            receiver_name: "Mission locale Sambre-Avesnois",
+            receiver_email: None,
+            sender: ft,
+            sender_org: Some(ft_org),
+            consent: None,
+            fields: &[Field::ReseauProfessionnel],
+            reason: "Nouvelle session CEJ du mois.",
+            message: "",
+            documents: "",
+            contact_preference: "Téléphone",
+            availability: "",
+            sent_on: today - Duration::days(5),
+        };
+        store::orientations::create(&mut tx.conn(), &new, now - Duration::days(5)).await?;
+    }
+    Ok(())
 }
 
 /// The demo's diagnostics and plan of one accompanied person (fictional).

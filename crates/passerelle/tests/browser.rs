@@ -908,6 +908,117 @@ async fn diagnostic_journey(backend: Backend) {
     outcome.expect("the diagnostic journey");
 }
 
+/// Send → study → accept → entry → outcome across two organisations: France Travail orients a
+/// person to the Mission locale (a form refused in place first), the Mission locale answers from
+/// its inbox, records the entry and the outcome; axe-core clean on every page.
+async fn orientation_journey(backend: Backend) {
+    let server = Server::start(backend).await;
+    let b = Browser::open().await;
+    let today = domain::iso_date(domain::calendar::france_date(chrono::Utc::now()));
+    let set_date = |id: &'static str| {
+        let script = format!("document.getElementById('{id}').value = '{today}';");
+        let driver = b.driver.clone();
+        async move { driver.execute(&script, Vec::new()).await.map(|_| ()) }
+    };
+    let click = |xpath: String| {
+        let driver = b.driver.clone();
+        async move { driver.find(By::XPath(&xpath)).await?.click().await }
+    };
+    let run = async {
+        log_in(&b, &server, "conseil.ft@demo.passerelle.test").await?;
+        b.expect_text("Orientations en attente de réponse").await?;
+        b.check_accessibility("accueil avec orientations en attente")
+            .await;
+        b.visit(&server, "/personnes?statut=en-accompagnement")
+            .await?;
+        b.driver
+            .find(By::Css("table tbody tr td a[href^='/personnes/']"))
+            .await?
+            .click()
+            .await?;
+        b.expect_text("Orienter la personne").await?;
+        click("//a[normalize-space()='Orienter la personne']".into()).await?;
+        b.expect_text("Envoyer l'orientation").await?;
+        b.check_accessibility("formulaire d'orientation").await;
+        click("//select[@id='receiver']/option[starts-with(normalize-space(), 'Mission locale Sambre-Avesnois')]".into()).await?;
+        b.driver
+            .find(By::Id("reason"))
+            .await?
+            .send_keys("Entrer en CEJ")
+            .await?;
+        click("//button[normalize-space()=\"Envoyer l'orientation\"]".into()).await?;
+        b.expect_text("Cochez au moins un frein").await?;
+        b.check_accessibility("orientation refusée").await;
+        assert_eq!(
+            b.driver
+                .find(By::Id("reason"))
+                .await?
+                .value()
+                .await?
+                .as_deref(),
+            Some("Entrer en CEJ"),
+            "what was typed is kept"
+        );
+        click("//label[@for='champ-mobilite']".into()).await?;
+        click("//button[normalize-space()=\"Envoyer l'orientation\"]".into()).await?;
+        b.expect_text("L'orientation est envoyée").await?;
+        b.expect_text("Historique").await?;
+        b.check_accessibility("orientation envoyée").await;
+        let page = b.driver.current_url().await?.path().to_string();
+
+        b.driver.delete_all_cookies().await?;
+        log_in(&b, &server, "conseil.ml@demo.passerelle.test").await?;
+        b.expect_text("Orientations en attente de réponse").await?;
+        b.visit(&server, "/orientations/recues").await?;
+        b.expect_text("Orientations reçues").await?;
+        b.check_accessibility("orientations reçues").await;
+        b.visit(&server, &page).await?;
+        b.expect_text("Vous voyez ce qu'il faut pour décider")
+            .await?;
+        b.check_accessibility("orientation, vue du destinataire")
+            .await;
+        click("//button[normalize-space()=\"Mettre à l'étude\"]".into()).await?;
+        b.expect_text("Votre décision est enregistrée").await?;
+        click("//button[normalize-space()='Accepter']".into()).await?;
+        b.expect_text("Votre décision est enregistrée").await?;
+        b.expect_text("Dossier de la personne").await?;
+        set_date("date-entree").await?;
+        click("//button[normalize-space()=\"Confirmer l'entrée effective\"]".into()).await?;
+        b.expect_text("Entrée effective").await?;
+        b.check_accessibility("orientation acceptée").await;
+        set_date("date-terminer").await?;
+        SelectElement::new(&b.driver.find(By::Id("resultat")).await?)
+            .await?
+            .select_by_value("parcours-realise")
+            .await?;
+        click("//button[normalize-space()='Clore avec un résultat']".into()).await?;
+        b.expect_text("Parcours réalisé").await?;
+        b.check_accessibility("orientation terminée").await;
+        let source = b.driver.source().await?;
+        for status in ["À l'étude", "Acceptée", "Entrée effective", "Terminée"] {
+            assert!(source.contains(status), "the log shows « {status} »");
+        }
+        b.driver.set_window_rect(0, 0, 375, 800).await?;
+        b.check_no_horizontal_scroll("orientation sur téléphone")
+            .await?;
+        b.driver.set_window_rect(0, 0, 1280, 900).await?;
+        Ok::<(), WebDriverError>(())
+    };
+    let outcome = run.await;
+    b.close().await;
+    outcome.expect("the orientation journey");
+}
+
+#[tokio::test]
+async fn an_orientation_goes_from_one_organisation_to_another_and_ends_on_sqlite() {
+    orientation_journey(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn an_orientation_goes_from_one_organisation_to_another_and_ends_on_postgres() {
+    orientation_journey(Backend::Postgres).await;
+}
+
 #[tokio::test]
 async fn a_professional_signs_a_diagnostic_plans_and_prepares_an_orientation_on_sqlite() {
     diagnostic_journey(Backend::Sqlite).await;
