@@ -33,27 +33,34 @@ impl ManualClock {
     }
 }
 
-/// Declares each test twice, on SQLite and on PostgreSQL, each with its own [`Fixture`].
+/// Declares each test twice, on SQLite and on PostgreSQL, each with its own [`Fixture`];
+/// `offline;` first gives the fixture of [`Fixture::offline`].
 #[macro_export]
 macro_rules! fixture_tests {
-    ($(async fn $name:ident($f:ident) $body:block)*) => {$(
+    (offline; $($rest:tt)*) => {
+        $crate::fixture_tests!(@with offline; $($rest)*);
+    };
+    (@with $make:ident; $(async fn $name:ident($f:ident) $body:block)*) => {$(
         mod $name {
             #[allow(unused_imports)]
             use super::*;
 
             #[tokio::test]
             async fn sqlite() {
-                let $f = $crate::testing::Fixture::new(store::Backend::Sqlite).await;
+                let $f = $crate::testing::Fixture::$make(store::Backend::Sqlite).await;
                 $body
             }
 
             #[tokio::test]
             async fn postgres() {
-                let $f = $crate::testing::Fixture::new(store::Backend::Postgres).await;
+                let $f = $crate::testing::Fixture::$make(store::Backend::Postgres).await;
                 $body
             }
         }
     )*};
+    ($($rest:tt)*) => {
+        $crate::fixture_tests!(@with new; $($rest)*);
+    };
 }
 
 pub struct Fixture {
@@ -74,6 +81,19 @@ pub struct Fixture {
 impl Fixture {
     pub async fn new(backend: store::Backend) -> Fixture {
         Fixture::with_settings(backend, Settings::default()).await
+    }
+
+    /// A fixture whose BAN API is a closed port on 127.0.0.1: an address check fails at once,
+    /// as offline, instead of waiting for a network the tests must not depend on.
+    pub async fn offline(backend: store::Backend) -> Fixture {
+        Fixture::with_settings(
+            backend,
+            Settings {
+                ban_api_url: "http://127.0.0.1:9".into(),
+                ..Settings::default()
+            },
+        )
+        .await
     }
 
     pub async fn with_settings(backend: store::Backend, settings: Settings) -> Fixture {

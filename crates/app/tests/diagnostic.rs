@@ -10,33 +10,13 @@ use app::diagnostic::{
 };
 use app::persons::{self, CaseloadInput, EntryInput, OutreachInput, Recorded, SituationInput};
 use app::testing::Fixture;
-use app::{AppError, Caller, Settings};
+use app::{AppError, Caller};
 use domain::eligibility::Answer;
 use domain::{Field, PersonId};
 use serde_json::json;
 
-async fn fixture(backend: store::Backend) -> Fixture {
-    Fixture::with_settings(
-        backend,
-        Settings {
-            ban_api_url: "http://127.0.0.1:9".into(),
-            ..Settings::default()
-        },
-    )
-    .await
-}
-
 macro_rules! tests {
-    ($(async fn $name:ident($f:ident) $body:block)*) => {$(
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            #[tokio::test]
-            async fn sqlite() { let $f = fixture(store::Backend::Sqlite).await; $body }
-            #[tokio::test]
-            async fn postgres() { let $f = fixture(store::Backend::Postgres).await; $body }
-        }
-    )*};
+    ($($t:tt)*) => { app::fixture_tests! { offline; $($t)* } };
 }
 
 fn today() -> chrono::NaiveDate {

@@ -6,34 +6,13 @@ use app::directory::{self, SearchInput, ServiceInput};
 use app::directory_file::{self, ImportReport, RecordKind};
 use app::knowledge::{self, ActionInput};
 use app::testing::Fixture;
-use app::{AppError, Caller, Settings};
+use app::{AppError, Caller};
 use domain::inclusion::{Service, Structure};
 use domain::{Field, TerritoryId};
 use serde_json::{Value, json};
 
-async fn fixture(backend: store::Backend) -> Fixture {
-    // Nothing answers on port 9: geocoding fails at once instead of waiting on the network.
-    Fixture::with_settings(
-        backend,
-        Settings {
-            ban_api_url: "http://127.0.0.1:9".into(),
-            ..Settings::default()
-        },
-    )
-    .await
-}
-
 macro_rules! tests {
-    ($(async fn $name:ident($f:ident) $body:block)*) => {$(
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            #[tokio::test]
-            async fn sqlite() { let $f = fixture(store::Backend::Sqlite).await; $body }
-            #[tokio::test]
-            async fn postgres() { let $f = fixture(store::Backend::Postgres).await; $body }
-        }
-    )*};
+    ($($t:tt)*) => { app::fixture_tests! { offline; $($t)* } };
 }
 
 fn structure(id: &str, nom: &str) -> Value {

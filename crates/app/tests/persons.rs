@@ -6,31 +6,11 @@ use app::persons::{
     self, CaseloadInput, EntryForm, EntryInput, OutreachInput, Recorded, SituationInput,
 };
 use app::testing::Fixture;
-use app::{AppError, Caller, Settings};
+use app::{AppError, Caller};
 use domain::PersonId;
 
-async fn fixture(backend: store::Backend) -> Fixture {
-    Fixture::with_settings(
-        backend,
-        Settings {
-            ban_api_url: "http://127.0.0.1:9".into(),
-            ..Settings::default()
-        },
-    )
-    .await
-}
-
 macro_rules! tests {
-    ($(async fn $name:ident($f:ident) $body:block)*) => {$(
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            #[tokio::test]
-            async fn sqlite() { let $f = fixture(store::Backend::Sqlite).await; $body }
-            #[tokio::test]
-            async fn postgres() { let $f = fixture(store::Backend::Postgres).await; $body }
-        }
-    )*};
+    ($($t:tt)*) => { app::fixture_tests! { offline; $($t)* } };
 }
 
 /// A date `days` from today (negative: in the past), as a form sends it: tests never age.
@@ -400,9 +380,12 @@ tests! {
         assert!(store::persons::get(&mut pooled.conn(), kept).await.expect("query").is_some());
         // Once a day only, through the job queue, however many instances schedule it.
         drop(pooled);
+        // At noon in Paris, so that the day's digest of orientation notices is due too.
+        let noon = domain::calendar::france_midnight(domain::calendar::france_date(f.app.now())) + chrono::Duration::hours(12);
+        f.clock.set(noon);
         app::jobs::schedule_periodic(&f.app).await.expect("scheduled");
         app::jobs::schedule_periodic(&f.app).await.expect("scheduled again");
-        assert_eq!(app::jobs::drain(&f.app, "essai").await.expect("ran"), 2, "one retention, one purge");
+        assert_eq!(app::jobs::drain(&f.app, "essai").await.expect("ran"), 4, "one retention, one purge, one sweep of orientations, one digest");
         app::jobs::schedule_periodic(&f.app).await.expect("scheduled a third time");
         assert_eq!(app::jobs::drain(&f.app, "essai").await.expect("ran"), 0);
     }
