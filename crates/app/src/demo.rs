@@ -326,7 +326,13 @@ mod tests {
             let ft_list = crate::persons::caseload(&app, &ft, &crate::persons::CaseloadInput { page: 1, ..Default::default() }).await.expect("list");
             let other = crate::persons::caseload(&app, &ml, &crate::persons::CaseloadInput { page: 1, ..Default::default() }).await.expect("list");
             assert!(matches!(crate::persons::file(&app, &ml, ft_list.rows[0].id, "/p").await, Err(crate::AppError::NotFound)));
-            assert!(ft_list.rows.iter().all(|r| other.rows.iter().all(|o| o.id != r.id)));
+            // Their lists meet only where the Mission locale accepted an orientation from
+            // France Travail (it joined the group then).
+            for shared in ft_list.rows.iter().filter(|r| other.rows.iter().any(|o| o.id == r.id)) {
+                let mut pooled = app.db.acquire().await.expect("connection");
+                let orientations = store::orientations::of_person(&mut pooled.conn(), shared.id).await.expect("orientations");
+                assert!(orientations.iter().any(|o| matches!(o.status, domain::orientation::Status::Acceptee | domain::orientation::Status::Entree | domain::orientation::Status::Terminee)), "{:?} shared without an accepted orientation", shared.id);
+            }
             assert_eq!(first, (2, 8, 5));
             let point = crate::qpv::lookup_point(&app, 3.962, 50.272, domain::Millesime::Y2024).expect("valid point");
             assert_eq!(point.code_qp.as_deref(), Some("QN05990N"), "the demo's fictional QPVs are loaded");

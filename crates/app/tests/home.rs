@@ -52,7 +52,8 @@ fixture_tests! {
         let mine = week.mine.expect("a professional follows people");
         assert_eq!((mine.total, mine.to_call_back, mine.not_contacted, mine.silent_30), (3, 1, 3, 2));
         assert!(week.territory.is_none() && week.pilot.is_none() && week.admin.is_none());
-        assert_eq!(statements, 2, "one statement for the professional's figures, one for their overdue actions");
+        assert_eq!(statements, 3, "one statement each for the professional's figures, their overdue actions and the orientations waiting");
+        assert_eq!(week.orientations, Some(app::orientations::Waiting::default()), "nothing waits for an answer yet");
         assert_eq!(week.overdue.map(|(n, _)| n), Some(0), "no action in any plan yet");
         // The coordinator: their own (none) and the territory's, nobody without référent (the
         // recorder is), the week's repérages; the first repérage is ticked.

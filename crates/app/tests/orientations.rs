@@ -6,34 +6,14 @@
 use app::orientations::{self, DecisionInput, LinkState, ListInput, ListKind, SendInput};
 use app::persons::{self, EntryForm, EntryInput, HealthInput, OutreachInput, Recorded};
 use app::testing::{Fixture, link_token};
-use app::{AppError, Caller, Settings};
+use app::{AppError, Caller};
 use chrono::Duration;
 use domain::orientation::Status;
 use domain::{OrganisationId, OrientationId, PersonId};
 use serde_json::json;
 
-async fn fixture(backend: store::Backend) -> Fixture {
-    Fixture::with_settings(
-        backend,
-        Settings {
-            ban_api_url: "http://127.0.0.1:9".into(),
-            ..Settings::default()
-        },
-    )
-    .await
-}
-
 macro_rules! tests {
-    ($(async fn $name:ident($f:ident) $body:block)*) => {$(
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            #[tokio::test]
-            async fn sqlite() { let $f = fixture(store::Backend::Sqlite).await; $body }
-            #[tokio::test]
-            async fn postgres() { let $f = fixture(store::Backend::Postgres).await; $body }
-        }
-    )*};
+    ($($t:tt)*) => { app::fixture_tests! { offline; $($t)* } };
 }
 
 fn day(days: i64) -> String {
@@ -299,6 +279,7 @@ tests! {
         let mut input = to_org(c.receiver_org);
         input.fields.push("sante-handicap".into());
         let o = orientations::send(&f.app, &c.sender, id, &input).await.expect("sent");
+        let reads = audit_count(&f, id, "person.read").await;
         let page = orientations::orientation(&f.app, &c.receiver, o).await.expect("view");
         assert!(page.referral_view());
         let shown = format!("{page:?}");
@@ -310,7 +291,7 @@ tests! {
         // The sender's référent sees the health field.
         let page = orientations::orientation(&f.app, &c.sender, o).await.expect("sender");
         assert!(page.fields.contains(&domain::Field::SanteHandicap));
-        assert_eq!(audit_count(&f, id, "person.read").await >= 2, true, "each view audited");
+        assert_eq!(audit_count(&f, id, "person.read").await, reads + 2, "each view audited");
     }
 
     async fn reminders_on_day_10_and_20_expiry_at_30_and_nothing_after(f) {
@@ -447,6 +428,40 @@ tests! {
         assert_eq!(f.outbox().await.iter().filter(|m| m.recipient == "accueil@asso.fr").count(), 1, "once a day");
     }
 
+    async fn withdrawing_consent_cancels_open_orientations_and_the_receivers_view(f) {
+        let c = cast(&f).await;
+        let id = person(&f, &c.sender, &[c.receiver_org]).await;
+        let o = orientations::send(&f.app, &c.sender, id, &to_org(c.receiver_org)).await.expect("sent");
+        orientations::orientation(&f.app, &c.receiver, o).await.expect("referral view");
+        persons::revoke_consent(&f.app, &c.sender, id).await.expect("revoked");
+        assert_eq!(row(&f, o).await.status, Status::Annulee);
+        assert_log_consistent(&f, o).await;
+        let Err(AppError::NotFound) = orientations::orientation(&f.app, &c.receiver, o).await else { panic!("view ended") };
+        assert!(f.outbox().await.iter().any(|m| m.recipient == "accueil@asso.fr" && m.subject.contains("annulée")));
+    }
+
+    async fn the_lists_and_the_page_run_the_same_statements_whatever_they_hold(f) {
+        let c = cast(&f).await;
+        let id = person(&f, &c.sender, &[c.receiver_org]).await;
+        let first = orientations::send(&f.app, &c.sender, id, &to_org(c.receiver_org)).await.expect("sent");
+        let count = async |who: &Caller, kind| store::queries::counted(orientations::list(&f.app, who, kind, &ListInput::default())).await.1;
+        let (few_in, few_out) = (count(&c.receiver, ListKind::Received).await, count(&c.sender, ListKind::Sent).await);
+        let (_, page_few) = store::queries::counted(orientations::orientation(&f.app, &c.sender, first)).await;
+        let mut last = first;
+        for _ in 0..12 {
+            last = orientations::send(&f.app, &c.sender, id, &to_org(c.receiver_org)).await.expect("sent");
+            orientations::decide(&f.app, &c.receiver, last, &DecisionInput { reasons: vec!["doublon".into()], ..step("decliner") }).await.expect("declined");
+            last = orientations::send(&f.app, &c.sender, id, &SendInput { previous: last.0.to_string(), ..to_org(c.receiver_org) }).await.expect("again");
+        }
+        assert_eq!(count(&c.receiver, ListKind::Received).await, few_in, "received list");
+        assert_eq!(count(&c.sender, ListKind::Sent).await, few_out, "sent list");
+        let (_, page_many) = store::queries::counted(orientations::orientation(&f.app, &c.sender, last)).await;
+        assert_eq!(page_many, page_few, "one orientation's page, with a chain of 25");
+        let (form, statements) = store::queries::counted(orientations::send_form(&f.app, &c.sender, id, None, None, None)).await;
+        assert!(form.expect("form").receivers.len() >= 2);
+        assert!(statements <= 8, "{statements} statements for the send form");
+    }
+
     async fn lists_filter_and_home_pages_show_what_waits(f) {
         let c = cast(&f).await;
         let id = person(&f, &c.sender, &[c.receiver_org]).await;
@@ -476,7 +491,7 @@ tests! {
 /// the other is told what happened, and the log holds one change.
 #[tokio::test]
 async fn two_simultaneous_decisions_leave_one_state_and_one_log_row_on_postgres() {
-    let f = fixture(store::Backend::Postgres).await;
+    let f = Fixture::offline(store::Backend::Postgres).await;
     let c = cast(&f).await;
     let colleague = f
         .caller_in_organisation("collegue@asso.fr", c.receiver_org)

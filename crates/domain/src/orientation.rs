@@ -311,31 +311,31 @@ mod tests {
     use proptest::prelude::*;
 
     fn day(n: i64) -> NaiveDate {
-        NaiveDate::from_ymd_opt(2026, 1, 5).unwrap() + chrono::Duration::days(n)
+        NaiveDate::from_ymd_opt(2026, 1, 5).expect("valid") + chrono::Duration::days(n)
     }
 
     #[test]
     fn the_whole_path_goes_through_the_machine() {
         let mut s = Status::Envoyee;
         for step in [Step::Study, Step::Accept, Step::Enter, Step::Finish] {
-            s = s.after(step).unwrap();
+            s = s.after(step).expect("valid");
         }
         assert_eq!(s, Status::Terminee);
         assert!(s.is_final() && s.may_reorient());
         assert_eq!(
-            Status::Acceptee.after(Step::NoShow).unwrap(),
+            Status::Acceptee.after(Step::NoShow).expect("valid"),
             Status::Absente
         );
     }
 
     #[test]
     fn an_impossible_step_says_why_in_french() {
-        let e = Status::Acceptee.after(Step::Decline).unwrap_err();
+        let e = Status::Acceptee.after(Step::Decline).expect_err("refused");
         assert_eq!(
             e.0,
             "Cette orientation est « acceptée » : elle ne peut pas être déclinée avant l'entrée effective."
         );
-        let e = Status::AEtude.after(Step::Study).unwrap_err();
+        let e = Status::AEtude.after(Step::Study).expect_err("refused");
         assert!(e.0.contains("ne peut plus être mise à l'étude"), "{}", e.0);
         assert!(Status::Annulee.after(Step::Accept).is_err());
         assert!(!Status::Annulee.may_reorient());
@@ -370,7 +370,7 @@ mod tests {
                     seen.push((n, "relance"));
                 }
                 Due::Expire => {
-                    status = status.after(Step::Expire).unwrap();
+                    status = status.after(Step::Expire).expect("valid");
                     seen.push((n, "expiration"));
                 }
             }
@@ -393,12 +393,12 @@ mod tests {
     #[test]
     fn delays_are_checked_with_french_messages() {
         assert!(Delays::new(30, 60, 10).is_ok());
-        let errors = Delays::new(3, 60, 40).unwrap_err();
+        let errors = Delays::new(3, 60, 40).expect_err("refused");
         assert_eq!(
             errors.iter().map(|e| e.0).collect::<Vec<_>>(),
             vec!["unanswered_days", "reminder_days"]
         );
-        let errors = Delays::new(20, 60, 25).unwrap_err();
+        let errors = Delays::new(20, 60, 25).expect_err("refused");
         assert!(errors[0].1.contains("avant l'expiration"));
     }
 
@@ -461,7 +461,7 @@ mod tests {
         ) {
             let d = Delays { unanswered_days: unanswered, study_days: study, reminder_days: every };
             for status in [Status::Envoyee, Status::AEtude] {
-                let limit = i64::from(d.limit(status).unwrap());
+                let limit = i64::from(d.limit(status).expect("valid"));
                 match due(status, day(since), reminded, day(today), d) {
                     Due::Remind(n) => {
                         prop_assert!(today - since < limit);

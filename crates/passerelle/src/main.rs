@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 mod bench;
 mod bench_directory;
+mod bench_orientations;
 mod bench_uploads;
 mod cli_errors;
 mod config;
@@ -174,6 +175,14 @@ enum BenchCommand {
         #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
         postgres_url: String,
     },
+    /// « Orientations reçues » et « envoyées » avec 100 000 orientations en base (SQLite puis PostgreSQL), en millisecondes.
+    Orientations {
+        #[arg(long, default_value_t = 100_000)]
+        orientations: usize,
+        /// Serveur PostgreSQL où créer une base jetable.
+        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+        postgres_url: String,
+    },
     /// Géocodage hors ligne sur une BAN synthétique (import, débit, exactitude).
     Geocodage {
         #[arg(long, default_value_t = 1_000_000)]
@@ -307,6 +316,13 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                     postgres_url,
                 },
         } => Ok(bench_directory::directory_search(services, &postgres_url).await?),
+        Command::Bench {
+            command:
+                BenchCommand::Orientations {
+                    orientations,
+                    postgres_url,
+                },
+        } => Ok(bench_orientations::inbox(orientations, &postgres_url).await?),
         Command::Bench {
             command: BenchCommand::Masse { lignes },
         } => Ok(bench::mass_check(lignes).await?),

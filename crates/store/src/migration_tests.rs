@@ -270,6 +270,8 @@ async fn code_columns_accept_their_codes_and_only_them(backend: Backend) {
         "INSERT INTO diagnostics (id, person_id, status, held_on, created_at, updated_at) VALUES (1, 1, 'signe', '2026-01-03', $1, $1)",
         "INSERT INTO plan_objectives (id, person_id, field, title, created_at) VALUES (1, 1, 'mobilite', 'O', $1)",
         "INSERT INTO plan_actions (id, objective_id, person_id, title, due_on, status, created_at, updated_at) VALUES (1, 1, 1, 'A', '2026-02-01', 'a-faire', $1, $1)",
+        "INSERT INTO orientations (id, territory_id, person_id, receiver_name, status, status_on, reason, sent_at, updated_at) VALUES (1, 1, 1, 'R', 'envoyee', '2026-02-01', 'M', $1, $1)",
+        "INSERT INTO orientation_events (id, orientation_id, at, to_status) VALUES (1, 1, $1, 'envoyee')",
     ] {
         exec!(c, |c| sqlx::query(sql).bind(now)).unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
@@ -299,6 +301,16 @@ async fn code_columns_accept_their_codes_and_only_them(backend: Backend) {
         ("diagnostics", "availability", all::<Availability>()),
         ("plan_objectives", "field", all::<Field>()),
         ("plan_actions", "status", all::<ActionStatus>()),
+        (
+            "orientations",
+            "status",
+            all::<domain::orientation::Status>(),
+        ),
+        (
+            "orientations",
+            "outcome",
+            all::<domain::orientation::Outcome>(),
+        ),
     ];
     for (table, column, codes) in &columns {
         for code in codes {
@@ -436,4 +448,60 @@ async fn attempts_no_longer_count_as_the_last_contact_on_sqlite() {
 #[tokio::test]
 async fn attempts_no_longer_count_as_the_last_contact_on_postgres() {
     attempts_no_longer_count_as_the_last_contact(Backend::Postgres).await;
+}
+
+/// The log of orientations takes codes of the lists only, and no row of it is ever changed.
+async fn the_orientation_log_is_append_only(backend: Backend) {
+    let test_db = TestDb::new(backend).await;
+    let db = test_db.db.clone();
+    let now = crate::now();
+    let mut pooled = db.acquire().await.expect("connection");
+    let c = &mut pooled.conn();
+    for sql in [
+        "INSERT INTO territories (id, slug, name, status, created_at, updated_at) VALUES (1, 't', 'T', 'active', $1, $1)",
+        "INSERT INTO persons (id, territory_id, first_name, folded_name, channel, met_on, agrees_recontact, status, created_at, updated_at) VALUES (1, 1, 'P', 'p', 'autre', '2026-01-01', FALSE, 'repere', $1, $1)",
+        "INSERT INTO orientations (id, territory_id, person_id, receiver_name, status, status_on, reason, sent_at, updated_at) VALUES (1, 1, 1, 'R', 'envoyee', '2026-02-01', 'M', $1, $1)",
+    ] {
+        exec!(c, |c| sqlx::query(sql).bind(now)).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    let insert = "INSERT INTO orientation_events (orientation_id, at, from_status, to_status, step) VALUES (1, $1, $2, $3, $4)";
+    for step in domain::orientation::Step::ALL {
+        exec!(c, |c| sqlx::query(insert)
+            .bind(now)
+            .bind("envoyee")
+            .bind("a-l-etude")
+            .bind(step.as_str()))
+        .unwrap_or_else(|e| panic!("{step:?}: {e}"));
+    }
+    for (from, to, step) in [
+        ("inconnu", "envoyee", "etude"),
+        ("envoyee", "inconnu", "etude"),
+        ("envoyee", "a-l-etude", "inconnue"),
+    ] {
+        assert!(
+            exec!(c, |c| sqlx::query(insert)
+                .bind(now)
+                .bind(from)
+                .bind(to)
+                .bind(step))
+            .is_err(),
+            "{from} {to} {step}"
+        );
+    }
+    let refused = exec!(c, |c| sqlx::query(
+        "UPDATE orientation_events SET detail = 'réécrit'"
+    ));
+    assert!(refused.is_err(), "an event was rewritten");
+    // Deleting the person (retention) still takes their orientations and log with them.
+    exec!(c, |c| sqlx::query("DELETE FROM persons WHERE id = 1")).expect("cascade");
+}
+
+#[tokio::test]
+async fn the_orientation_log_is_append_only_on_sqlite() {
+    the_orientation_log_is_append_only(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn the_orientation_log_is_append_only_on_postgres() {
+    the_orientation_log_is_append_only(Backend::Postgres).await;
 }

@@ -58,3 +58,13 @@ pub fn drop_postgres_database(admin_url: &str, name: &str) {
     });
     let _ = handle.join();
 }
+
+/// Refreshes the planner's statistics after a bulk load (what PostgreSQL's autovacuum does
+/// after a while, and `PRAGMA optimize` on SQLite), so that a benchmark measures the plans a
+/// running deployment gets.
+pub async fn analyze(db: &crate::Db) -> Result<(), crate::StoreError> {
+    let mut pooled = db.acquire().await?;
+    let c = &mut pooled.conn();
+    crate::exec!(c, |c| sqlx::query("ANALYZE"))?;
+    Ok(())
+}

@@ -203,17 +203,41 @@ pub(crate) fn describe(row: &OrientationRow, step: Step, to: Status, checked: &C
     detail
 }
 
+/// Who takes a step: an account, the holder of a magic link, or Passerelle (neither).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Author {
+    pub user: Option<UserId>,
+    pub via_link: bool,
+}
+
+impl Author {
+    pub(crate) fn account(user: UserId) -> Author {
+        Author {
+            user: Some(user),
+            via_link: false,
+        }
+    }
+    pub(crate) const LINK: Author = Author {
+        user: None,
+        via_link: true,
+    };
+    pub(crate) const PASSERELLE: Author = Author {
+        user: None,
+        via_link: false,
+    };
+}
+
 /// The change the store applies for `step`.
 pub(crate) fn change<'a>(
     row: &OrientationRow,
     step: Step,
     to: Status,
     checked: &'a Checked,
-    by: Option<UserId>,
-    via_link: bool,
+    author: Author,
     today: NaiveDate,
     detail: &'a str,
 ) -> Change<'a> {
+    let Author { user: by, via_link } = author;
     Change {
         id: row.id,
         from: row.status,
@@ -302,8 +326,7 @@ pub async fn decide(
         step,
         to,
         &checked,
-        Some(caller.user_id),
-        false,
+        Author::account(caller.user_id),
         today,
         &detail,
     );
@@ -381,4 +404,48 @@ async fn join_group(
     )
     .await?;
     Ok(())
+}
+
+/// Cancels every open orientation of a person (the consent was withdrawn), in the caller's
+/// transaction, telling the receivers; returns how many.
+pub(crate) async fn cancel_open(
+    c: &mut Conn<'_>,
+    app: &App,
+    person: domain::PersonId,
+    by: UserId,
+    today: NaiveDate,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<usize, AppError> {
+    let mut cancelled = 0;
+    for row in store::orientations::of_person(c, person).await? {
+        if !row.status.is_open() {
+            continue;
+        }
+        let Ok(to) = row.status.after(Step::Cancel) else {
+            continue;
+        };
+        let checked = Checked::default();
+        let detail = format!(
+            "{} (consentement retiré)",
+            describe(&row, Step::Cancel, to, &checked)
+        );
+        let ch = change(
+            &row,
+            Step::Cancel,
+            to,
+            &checked,
+            Author::account(by),
+            today,
+            &detail,
+        );
+        if store::orientations::change(c, &ch, now).await? {
+            cancelled += 1;
+            let (subject, body) = notice(app, &row, to, "la personne a retiré son consentement");
+            let to_whom =
+                notices::receivers_of(c, row.territory_id, row.receiver_org_id.map(OrganisationId))
+                    .await?;
+            notices::notify(c, app, &to_whom, &subject, &body).await?;
+        }
+    }
+    Ok(cancelled)
 }

@@ -9,7 +9,7 @@ use domain::person::{ConsentPurpose, FileEvent};
 use domain::{Field, OrientationId};
 use store::Conn;
 
-use super::decide::{DecisionInput, change, check_input, conflict, describe, notice};
+use super::decide::{Author, DecisionInput, change, check_input, conflict, describe, notice};
 use super::view::{PersonHead, requirements};
 use super::{notices, path};
 use crate::{App, AppError};
@@ -295,7 +295,7 @@ pub async fn link_decide(
         describe(&row, step, to, &checked),
         link.recipient
     );
-    let ch = change(&row, step, to, &checked, None, true, today, &detail);
+    let ch = change(&row, step, to, &checked, Author::LINK, today, &detail);
     if !store::orientations::change(&mut tx.conn(), &ch, app.now()).await? {
         let refused = conflict(&mut tx.conn(), id).await?;
         return Err(refused);

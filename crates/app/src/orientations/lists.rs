@@ -206,6 +206,30 @@ pub(crate) async fn answers_within_in(
     ))
 }
 
+/// The median response delay of each of `orgs` (in their order), in one query.
+pub(crate) async fn answers_within_each(
+    c: &mut Conn<'_>,
+    orgs: &[OrganisationId],
+    now: DateTime<Utc>,
+) -> Result<Vec<Option<i64>>, AppError> {
+    let rows = store::orientations::answer_delays_of(c, orgs, now - Duration::days(365)).await?;
+    Ok(orgs
+        .iter()
+        .map(|o| {
+            let days: Vec<i64> = rows
+                .iter()
+                .filter(|(org, _, _)| *org == o.0)
+                .map(|(_, sent, answered)| days_between(*sent, *answered))
+                .collect();
+            if days.len() < 3 {
+                None
+            } else {
+                median_days(days)
+            }
+        })
+        .collect())
+}
+
 /// « répond en général sous N jours » for a service (the service page).
 pub async fn answers_within(app: &App, service: ServiceId) -> Result<Option<i64>, AppError> {
     let mut pooled = app.db.acquire().await?;

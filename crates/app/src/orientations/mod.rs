@@ -13,6 +13,7 @@ mod send;
 mod sweep;
 mod view;
 
+pub(crate) use decide::cancel_open;
 pub use decide::{DecisionInput, decide};
 pub use links::{LinkPage, LinkState, link_decide, link_page, renew_link};
 pub use lists::{Inbox, ListInput, ListKind, PER_PAGE, Waiting, answers_within, list, waiting};

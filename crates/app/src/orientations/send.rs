@@ -114,16 +114,13 @@ pub async fn send_form(
             answers_within: delays,
         });
     }
-    for o in &partners {
+    let ids: Vec<OrganisationId> = partners.iter().map(|o| o.id).collect();
+    let delays = super::lists::answers_within_each(c, &ids, app.now()).await?;
+    for (o, within) in partners.iter().zip(delays) {
         receivers.push(Receiver {
             code: format!("organisation:{}", o.id.0),
             label: o.name.clone(),
-            answers_within: super::lists::answers_within_in(
-                c,
-                store::orientations::Answering::Organisation(o.id),
-                app.now(),
-            )
-            .await?,
+            answers_within: within,
         });
     }
     let fields: Vec<Field> = Field::ALL

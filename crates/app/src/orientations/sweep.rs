@@ -6,7 +6,7 @@ use domain::orientation::{Delays, Due, Step, due};
 use domain::person::FileEvent;
 use domain::{OrganisationId, TimeZone};
 
-use super::decide::{Checked, change, describe, notice};
+use super::decide::{Author, Checked, change, describe, notice};
 use super::{notices, path};
 use crate::{App, AppError};
 
@@ -144,8 +144,7 @@ async fn expire(
         Step::Expire,
         to,
         &checked,
-        None,
-        false,
+        Author::PASSERELLE,
         today,
         &detail,
     );

@@ -354,8 +354,12 @@ pub async fn revoke_consent(app: &App, caller: &Caller, id: PersonId) -> Result<
         now,
     )
     .await?;
+    let today = app.today_in(w.caps().zone());
+    let cancelled =
+        crate::orientations::cancel_open(&mut w.conn(), app, id, caller.user_id, today, now)
+            .await?;
     w.commit(&format!(
-        "consentement retiré, {ended} membre(s) retiré(s) du groupe"
+        "consentement retiré, {ended} membre(s) retiré(s) du groupe, {cancelled} orientation(s) en cours annulée(s)"
     ))
     .await?;
     Ok(usize::try_from(ended).unwrap_or(0))

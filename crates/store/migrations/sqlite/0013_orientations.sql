@@ -35,11 +35,16 @@ CREATE TABLE orientations (
     decline_comment TEXT NOT NULL DEFAULT '',
     updated_at TEXT NOT NULL
 );
-CREATE INDEX orientations_receiver_idx ON orientations (receiver_org_id, status, sent_at);
-CREATE INDEX orientations_sender_idx ON orientations (sender_org_id, sent_at);
-CREATE INDEX orientations_territory_idx ON orientations (territory_id, status, status_on);
+-- The lists read 50 lines in sending order from these, and count by status from the covering
+-- ones, whatever the number of orientations (docs/domain.md §10, `passerelle bench orientations`).
+CREATE INDEX orientations_receiver_idx ON orientations (receiver_org_id, territory_id, sent_at);
+CREATE INDEX orientations_receiver_status_idx ON orientations (receiver_org_id, territory_id, status, sent_at);
+CREATE INDEX orientations_sender_idx ON orientations (sender_id, territory_id, status);
+CREATE INDEX orientations_territory_idx ON orientations (territory_id, sent_at);
+CREATE INDEX orientations_territory_status_idx ON orientations (territory_id, status, sent_at);
 CREATE INDEX orientations_person_idx ON orientations (person_id, sent_at);
 CREATE INDEX orientations_service_idx ON orientations (service_id, answered_at);
+CREATE INDEX orientations_receiver_answers_idx ON orientations (receiver_org_id, answered_at);
 CREATE INDEX orientations_previous_idx ON orientations (previous_id);
 CREATE INDEX orientations_open_idx ON orientations (status, id);
 

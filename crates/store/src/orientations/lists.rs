@@ -66,9 +66,10 @@ fn select(names_for_receiver: bool) -> String {
            so.name AS sender_org_name, o.previous_id
          FROM orientations o JOIN persons p ON p.id = o.person_id
            LEFT JOIN users su ON su.id = o.sender_id LEFT JOIN organisations so ON so.id = o.sender_org_id
-         WHERE ",
+         WHERE o.id IN (SELECT o.id FROM orientations o {} WHERE ",
         name("first_name"),
         name("last_name"),
+        if names_for_receiver { "" } else { "JOIN persons p ON p.id = o.person_id" },
     )
 }
 
@@ -100,14 +101,14 @@ fn received_where(q: &mut Sql, territory: TerritoryId, orgs: &[OrganisationId]) 
         .bind_list(orgs.iter().copied());
 }
 
+/// The most recent first: the page's ids are chosen from the indexes alone, then only those
+/// lines are joined to their names (so the cost does not grow with the matching rows).
 fn page(q: &mut Sql, f: &ListFilter) {
-    // Open ones first (what waits for an answer), then the most recent.
-    q.push(
-        " ORDER BY CASE WHEN o.status IN ('envoyee', 'a-l-etude') THEN 0 ELSE 1 END, o.sent_at DESC, o.id DESC LIMIT ",
-    )
-    .bind(f.limit.clamp(1, 500))
-    .push(" OFFSET ")
-    .bind(f.offset.max(0));
+    q.push(" ORDER BY o.sent_at DESC, o.id DESC LIMIT ")
+        .bind(f.limit.clamp(1, 500))
+        .push(" OFFSET ")
+        .bind(f.offset.max(0))
+        .push(") ORDER BY o.sent_at DESC, o.id DESC");
 }
 
 /// What organisations `orgs` received in a territory (their professionals' inbox).
@@ -157,8 +158,15 @@ pub async fn sent(
     scope: &Scope,
     f: &ListFilter,
 ) -> Result<Vec<ListRow>, StoreError> {
+    if matches!(scope, Scope::Aggregate { .. }) {
+        return Ok(Vec::new());
+    }
     let mut q = Sql::new(&select(false));
+    q.push("o.territory_id = ")
+        .bind(scope.territory())
+        .push(" AND ");
     scope.rows(&mut q);
+    followed(&mut q, scope);
     narrowed(&mut q, f, "receiver_org_id");
     page(&mut q, f);
     q.fetch_all(c).await
@@ -169,10 +177,22 @@ pub async fn sent_counts(
     scope: &Scope,
     f: &ListFilter,
 ) -> Result<Vec<(Status, i64)>, StoreError> {
-    let mut q = Sql::new(
-        "SELECT o.status, COUNT(*) FROM orientations o JOIN persons p ON p.id = o.person_id WHERE ",
-    );
-    scope.rows(&mut q);
+    // The coordinators' counts cover the territory's orientations (no person is shown); a
+    // group's go through its persons; pilots read indicators, not this list.
+    let mut q = match scope {
+        Scope::Aggregate { .. } => return Ok(Vec::new()),
+        Scope::Territory { .. } => Sql::new("SELECT o.status, COUNT(*) FROM orientations o WHERE "),
+        Scope::Group { .. } => {
+            let mut q = Sql::new(
+                "SELECT o.status, COUNT(*) FROM orientations o JOIN persons p ON p.id = o.person_id WHERE ",
+            );
+            scope.rows(&mut q);
+            followed(&mut q, scope);
+            q.push(" AND ");
+            q
+        }
+    };
+    q.push("o.territory_id = ").bind(scope.territory());
     let f = ListFilter {
         status: None,
         ..f.clone()
@@ -180,6 +200,19 @@ pub async fn sent_counts(
     narrowed(&mut q, &f, "receiver_org_id");
     q.push(" GROUP BY o.status");
     counts(c, q).await
+}
+
+/// For a group's scope, the persons the user follows, spelled out so that the planner starts
+/// from their few hundred files rather than from every orientation of the territory (the
+/// scope's own predicate stays: this only narrows it).
+fn followed(q: &mut Sql, scope: &Scope) {
+    if let (Scope::Group { .. }, Some(user)) = (scope, scope.user()) {
+        q.push(
+            " AND o.person_id IN (SELECT fm.person_id FROM person_members fm WHERE fm.user_id = ",
+        )
+        .bind(user)
+        .push(" AND fm.ended_at IS NULL)");
+    }
 }
 
 /// Who answers: a service of the directory, or an organisation.
@@ -204,6 +237,26 @@ pub async fn answer_delays(
     q.push(" AND answered_at IS NOT NULL AND answered_at >= ")
         .bind(since)
         .push(" ORDER BY answered_at DESC LIMIT 500");
+    q.fetch_all(c).await
+}
+
+/// The answers of several organisations since `since` (organisation, sent, answered), the most
+/// recent 5 000 at most, in one query (the send form shows each partner's delay).
+pub async fn answer_delays_of(
+    c: &mut Conn<'_>,
+    orgs: &[OrganisationId],
+    since: DateTime<Utc>,
+) -> Result<Vec<(i64, DateTime<Utc>, DateTime<Utc>)>, StoreError> {
+    if orgs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = Sql::new(
+        "SELECT receiver_org_id, sent_at, answered_at FROM orientations WHERE receiver_org_id IN ",
+    );
+    q.bind_list(orgs.iter().copied())
+        .push(" AND answered_at IS NOT NULL AND answered_at >= ")
+        .bind(since)
+        .push(" ORDER BY answered_at DESC LIMIT 5000");
     q.fetch_all(c).await
 }
 

@@ -21,7 +21,12 @@ pub async fn merge(
     .bind(into.0)
     .bind(from.0)
     })?;
-    for table in ["person_members", "person_consents", "person_journal"] {
+    for table in [
+        "person_members",
+        "person_consents",
+        "person_journal",
+        "orientations",
+    ] {
         let sql = format!("UPDATE {table} SET person_id = $1 WHERE person_id = $2");
         exec!(c, |c| sqlx::query(&sql).bind(into.0).bind(from.0))?;
     }
