@@ -855,7 +855,8 @@ mod diagnostic {
     use super::*;
     use app::persons::{EntryInput, OutreachInput, Recorded, SituationInput};
 
-    async fn client(f: &Fixture, email: &str) -> Client {
+    /// A client logged in as `email`.
+    pub(super) async fn client(f: &Fixture, email: &str) -> Client {
         let mut c = Client::new(f);
         let page = c.login(email, PASSWORD).await;
         assert_eq!(page.status, StatusCode::SEE_OTHER, "{email} logs in");
@@ -967,15 +968,9 @@ mod diagnostic {
 }
 
 mod orientations {
+    use super::diagnostic::client;
     use super::*;
     use app::persons::{EntryInput, OutreachInput, Recorded, SituationInput};
-
-    async fn client(f: &Fixture, email: &str) -> Client {
-        let mut c = Client::new(f);
-        let page = c.login(email, PASSWORD).await;
-        assert_eq!(page.status, StatusCode::SEE_OTHER, "{email} logs in");
-        c
-    }
 
     /// A person followed by France Travail, who agreed to share with `org`; the receiver's id.
     async fn accompanied(f: &Fixture, org: domain::OrganisationId) -> i64 {
