@@ -23,7 +23,6 @@ pub use send::{Receiver, SendForm, SendInput, send, send_form};
 pub use sweep::{Swept, sweep};
 pub use view::{ChainLink, OrientationPage, PersonHead, orientation};
 
-use domain::orientation::Status;
 use domain::{OrganisationId, OrientationId};
 use store::orientations::OrientationRow;
 
@@ -58,9 +57,4 @@ async fn load(app: &App, id: OrientationId) -> Result<OrientationRow, AppError> 
 /// « il y a N jours » as a number of whole days between two instants.
 fn days_between(from: chrono::DateTime<chrono::Utc>, to: chrono::DateTime<chrono::Utc>) -> i64 {
     (to - from).num_days().max(0)
-}
-
-/// The statuses a list may be filtered on, in the lifecycle's order.
-pub fn statuses() -> &'static [Status] {
-    Status::ALL
 }
