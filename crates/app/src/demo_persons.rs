@@ -4,9 +4,10 @@
 //! left as it is), deterministic.
 
 use chrono::{Datelike, Duration};
+use domain::exit::ExitKind;
 use domain::person::{
-    ConsentMethod, ConsentPurpose, ContactChannel, ContactOutcome, ExitReason, FunnelStatus,
-    JournalKind, OutreachChannel, QualificationLevel, Sex, Visibility,
+    ConsentMethod, ConsentPurpose, ContactChannel, ContactOutcome, FunnelStatus, JournalKind,
+    OutreachChannel, QualificationLevel, Sex, Visibility,
 };
 use domain::text::fold;
 use domain::{Email, Field, OrganisationId, UserId};
@@ -254,7 +255,6 @@ pub async fn seed(app: &App) -> Result<usize, AppError> {
                 id,
                 FunnelStatus::Contacte,
                 contact_on.min(today),
-                None,
                 now,
             )
             .await?;
@@ -312,7 +312,6 @@ pub async fn seed(app: &App) -> Result<usize, AppError> {
                 id,
                 FunnelStatus::EnAccompagnement,
                 entered,
-                None,
                 now,
             )
             .await?;
@@ -385,21 +384,28 @@ pub async fn seed(app: &App) -> Result<usize, AppError> {
         }
         if status == FunnelStatus::Sorti {
             let exited = today - Duration::days((i % 20) as i64);
-            let reason = [
-                ExitReason::EmploiDurable,
-                ExitReason::EmploiTransition,
-                ExitReason::Formation,
-                ExitReason::Iae,
+            let kind = [
+                ExitKind::Cdi,
+                ExitKind::CddCourt,
+                ExitKind::FormationQualifiante,
+                ExitKind::ContratAide,
             ][i % 4];
-            store::persons::set_status(
+            store::exits::create(
                 &mut tx.conn(),
-                id,
-                FunnelStatus::Sorti,
-                exited,
-                Some(reason),
+                &store::exits::NewExit {
+                    person: id,
+                    territory: territory.id,
+                    exited_on: exited,
+                    kind,
+                    employer: None,
+                    detail: "",
+                    recorded_by: owner,
+                },
                 now,
             )
             .await?;
+            store::persons::set_status(&mut tx.conn(), id, FunnelStatus::Sorti, exited, now)
+                .await?;
         }
     }
     if let (Some(ft_org), Some(ml_org)) = (owners[0].1, owners[1].1) {

@@ -30,6 +30,8 @@ pub enum Work {
     Orientations,
     /// Sends the daily digest of orientation notices.
     Digest,
+    /// Tells référents of the follow-up checks that fell due (3, 6, 12 months after an exit).
+    FollowUp,
     /// For the tests of the queue itself: records an audit row with this number, or fails.
     #[cfg(any(test, feature = "test-support"))]
     Probe { number: i64, fail: bool },
@@ -43,6 +45,7 @@ impl Work {
             Work::Retention => "conservation",
             Work::Orientations => "orientations",
             Work::Digest => "resume",
+            Work::FollowUp => "suivi",
             #[cfg(any(test, feature = "test-support"))]
             Work::Probe { .. } => "essai",
         }
@@ -51,7 +54,9 @@ impl Work {
     fn payload(&self) -> String {
         match self {
             Work::SendMail(id) => serde_json::json!({ "courriel": id.0 }).to_string(),
-            Work::Purge | Work::Retention | Work::Orientations | Work::Digest => "{}".into(),
+            Work::Purge | Work::Retention | Work::Orientations | Work::Digest | Work::FollowUp => {
+                "{}".into()
+            }
             #[cfg(any(test, feature = "test-support"))]
             Work::Probe { number, fail } => {
                 serde_json::json!({ "numero": number, "echec": fail }).to_string()
@@ -74,6 +79,7 @@ impl Work {
             "conservation" => Ok(Work::Retention),
             "orientations" => Ok(Work::Orientations),
             "resume" => Ok(Work::Digest),
+            "suivi" => Ok(Work::FollowUp),
             #[cfg(any(test, feature = "test-support"))]
             "essai" => Ok(Work::Probe {
                 number: number("numero")?,
@@ -132,6 +138,7 @@ pub async fn schedule_periodic(app: &App) -> Result<(), AppError> {
         (Work::Purge, format!("purge:{slot}")),
         (Work::Orientations, format!("orientations:{hour}")),
         (Work::Retention, format!("conservation:{day}")),
+        (Work::FollowUp, format!("suivi:{day}")),
     ];
     if domain::TimeZone::Paris.local(now).hour() >= DIGEST_HOUR {
         periodic.push((Work::Digest, format!("resume:{day}")));
@@ -223,6 +230,11 @@ async fn execute(app: &App, work: &Work) -> Result<(), String> {
                 expired = swept.expired,
                 "orientations swept"
             );
+            Ok(())
+        }
+        Work::FollowUp => {
+            let told = crate::exits::sweep(app).await.map_err(|e| e.to_string())?;
+            tracing::info!(told, "follow-up checks announced");
             Ok(())
         }
         Work::Digest => {
@@ -354,6 +366,7 @@ mod tests {
             Work::Retention,
             Work::Orientations,
             Work::Digest,
+            Work::FollowUp,
             Work::Probe {
                 number: 7,
                 fail: true,

@@ -9,15 +9,19 @@ use chrono::{DateTime, Utc};
 use store::Db;
 use territory::Referential;
 
+pub mod actions;
 pub mod auth;
 pub mod caller;
+pub mod cohorts;
 pub mod demo;
 pub mod demo_directory;
 pub mod demo_persons;
 pub mod diagnostic;
 pub mod directory;
 pub mod directory_file;
+pub mod employers;
 pub mod error;
+pub mod exits;
 pub mod form;
 pub mod fuzzing;
 pub mod geocoding;
@@ -163,6 +167,7 @@ impl App {
 
 /// The read models the use cases return, for the layers above.
 pub mod models {
+    pub use store::actions::ActionRow;
     pub use store::audit::Event;
     pub use store::directory::SpecificOffer;
     pub use store::home::WeekCounts;

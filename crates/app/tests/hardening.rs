@@ -173,10 +173,10 @@ fixture_tests! {
         let colleague = f.caller_in_organisation("collegue@test.fr", f.france_travail).await;
         persons::add_member(&f.app, &recorder, id, &colleague.user_id.0.to_string(), false).await.expect("member");
         assert!(matches!(persons::change_referent(&f.app, &colleague, id, &colleague.user_id.0.to_string()).await, Err(AppError::Forbidden)), "a member is no manager");
-        assert!(matches!(persons::set_status(&f.app, &colleague, id, "sorti", &day(-1), "emploi-durable").await, Err(AppError::Forbidden)));
+        assert!(matches!(persons::set_status(&f.app, &colleague, id, "sorti", &day(-1), &cdi()).await, Err(AppError::Forbidden)));
         let file = persons::file(&f.app, &recorder, id, "/p").await.expect("file");
         assert!(file.members.iter().filter(|m| m.ended_at.is_none()).count() >= 2, "nobody was removed");
-        persons::set_status(&f.app, &recorder, id, "sorti", &day(-1), "emploi-durable").await.expect("the référent closes it");
+        persons::set_status(&f.app, &recorder, id, "sorti", &day(-1), &cdi()).await.expect("the référent closes it");
     }
 
     async fn a_stolen_session_kept_busy_still_ends_after_its_absolute_lifetime(f) {
@@ -260,5 +260,13 @@ fixture_tests! {
         let Err(AppError::Invalid(e)) = persons::territory_access_log(&f.app, &coordinator, &persons::AccessLogInput { du: day(1), au: day(-1), ..Default::default() }).await else { panic!("refused") };
         assert!(e.get("au").is_some());
         assert!(matches!(persons::territory_access_log(&f.app, &recorder, &persons::AccessLogInput::default()).await, Err(AppError::Forbidden)));
+    }
+}
+
+/// The exit part of the status form: a CDI.
+fn cdi() -> app::exits::ExitInput {
+    app::exits::ExitInput {
+        exit_kind: "cdi".into(),
+        ..Default::default()
     }
 }

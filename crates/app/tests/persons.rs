@@ -131,7 +131,7 @@ tests! {
         let missing = PersonId(id.0 + 1000);
         for who in [&colleague, &other_org, &other_territory, &pilot, &admin] {
             assert!(matches!(persons::file(&f.app, who, id, "/p").await, Err(AppError::NotFound)), "{}", who.email);
-            assert!(matches!(persons::set_status(&f.app, who, id, "contacte", &day(-1), "").await, Err(AppError::NotFound)));
+            assert!(matches!(persons::set_status(&f.app, who, id, "contacte", &day(-1), &app::exits::ExitInput::default()).await, Err(AppError::NotFound)));
             assert!(matches!(persons::add_entry(&f.app, who, id, &note("groupe", "x")).await, Err(AppError::NotFound)));
             assert!(matches!(persons::enter_accompaniment(&f.app, who, id, &entry("", vec![])).await, Err(AppError::NotFound)));
             assert!(matches!(persons::add_member(&f.app, who, id, &who.user_id.0.to_string(), true).await, Err(AppError::NotFound)));
@@ -241,7 +241,7 @@ tests! {
         let file = persons::file(&f.app, &recorder, id, "/p").await.expect("file");
         assert_eq!(file.person.status, domain::person::FunnelStatus::Contacte, "a contact that reached the person");
         assert_eq!(file.person.contacted_on.as_deref(), Some(day(-6).as_str()));
-        let Err(AppError::Invalid(e)) = persons::set_status(&f.app, &recorder, id, "contacte", &day(40), "").await else { panic!("future") };
+        let Err(AppError::Invalid(e)) = persons::set_status(&f.app, &recorder, id, "contacte", &day(40), &app::exits::ExitInput::default()).await else { panic!("future") };
         assert!(e.get("on").is_some());
         let Err(AppError::Invalid(e)) = persons::enter_accompaniment(&f.app, &recorder, id, &EntryInput { situation: SituationInput { birth_date: "31/02/1990".into(), ..SituationInput::default() }, ..entry("", vec![]) }).await else { panic!("bad birth date") };
         assert!(e.get("birth_date").is_some());
@@ -253,11 +253,14 @@ tests! {
         let file = persons::file(&f.app, &coordinator, id, "/p").await.expect("file");
         let referents: Vec<(&str, bool)> = file.members.iter().filter(|m| m.is_referent).map(|m| (m.user_name.as_str(), m.ended_at.is_none())).collect();
         assert_eq!(referents, vec![("coordination@test.fr", true), ("conseil@test.fr", false)], "the previous référent stays in the history");
-        persons::set_status(&f.app, &coordinator, id, "sorti", &day(-1), "emploi-durable").await.expect("exit");
-        let Err(AppError::Invalid(e)) = persons::set_status(&f.app, &coordinator, id, "contacte", &day(-1), "").await else { panic!("backwards") };
+        persons::set_status(&f.app, &coordinator, id, "sorti", &day(-1), &cdi()).await.expect("exit");
+        let Err(AppError::Invalid(e)) = persons::set_status(&f.app, &coordinator, id, "contacte", &day(-1), &app::exits::ExitInput::default()).await else { panic!("backwards") };
         assert!(e.get("status").expect("why").contains("ne peut pas redevenir"));
         let file = persons::file(&f.app, &coordinator, id, "/p").await.expect("coordinators keep reading");
-        assert_eq!((file.person.status.as_str(), file.person.exit_reason.as_deref()), ("sorti", Some("emploi-durable")));
+        assert_eq!(file.person.status.as_str(), "sorti");
+        let kinds: Vec<&str> = file.journey.exits.iter().map(|x| x.kind.as_str()).collect();
+        assert_eq!(kinds, vec!["cdi"], "the exit and its type are in the history");
+        assert_eq!(file.journey.checks.len(), 3, "checks at 3, 6 and 12 months");
         assert!(matches!(persons::file(&f.app, &recorder, id, "/p").await, Err(AppError::NotFound)), "the group's work ended with the exit");
     }
 
@@ -416,7 +419,7 @@ tests! {
         }
         let mut corrected = outreach("Inès", "Traoré", "0622222222");
         corrected.address = String::new();
-        step!("person.update", persons::set_status(&f.app, &recorder, id, "contacte", &day(-3), ""));
+        step!("person.update", persons::set_status(&f.app, &recorder, id, "contacte", &day(-3), &app::exits::ExitInput::default()));
         step!("person.journal", persons::add_entry(&f.app, &recorder, id, &note("groupe", "Appel")));
         step!("person.update", persons::enter_accompaniment(&f.app, &recorder, id, &entry("", orgs.clone())));
         step!("person.health", persons::set_health(&f.app, &recorder, id, &health("oui", "")));
@@ -434,7 +437,7 @@ tests! {
         assert_eq!(events(&f, id).await, expected);
         // A refused value writes nothing: no row, no change.
         let Err(AppError::Invalid(_)) = persons::add_entry(&f.app, &recorder, id, &note("groupe", "")).await else { panic!("an empty note is refused") };
-        let Err(AppError::Invalid(_)) = persons::set_status(&f.app, &recorder, id, "repere", &day(-1), "").await else { panic!("no way back") };
+        let Err(AppError::Invalid(_)) = persons::set_status(&f.app, &recorder, id, "repere", &day(-1), &app::exits::ExitInput::default()).await else { panic!("no way back") };
         assert_eq!(events(&f, id).await, expected, "refused writes leave no row");
         // A merge changes two files: one row on each.
         persons::merge(&f.app, &coordinator, id, twin).await.expect("merged");
@@ -586,4 +589,12 @@ tests! {
         assert!(theirs[0].is_referent && theirs[0].health_access && theirs[0].ended_at.is_none());
     }
 
+}
+
+/// The exit part of the status form: a CDI.
+fn cdi() -> app::exits::ExitInput {
+    app::exits::ExitInput {
+        exit_kind: "cdi".into(),
+        ..Default::default()
+    }
 }

@@ -39,4 +39,10 @@ id!(
     SituationId,
     RuleId,
     OrientationId,
+    CohortId,
+    CollectiveActionId,
+    EmployerId,
+    OfferId,
+    ExitId,
+    CheckId,
 );

@@ -3,8 +3,11 @@
 
 pub mod calendar;
 pub mod code;
+pub mod cohort;
 pub mod diagnostic;
 pub mod eligibility;
+pub mod employer;
+pub mod exit;
 pub mod field;
 pub mod ids;
 pub mod inclusion;

@@ -59,6 +59,8 @@ crate::codes! {
         Diagnostic => "person.diagnostic", "diagnostic";
         Plan => "person.plan", "plan d'action";
         Orientation => "person.orientation", "orientation";
+        Cohort => "person.cohort", "cohorte";
+        CollectiveAction => "person.collective-action", "action collective";
         Duplicate => "person.duplicate", "montré comme doublon possible";
         Denied => "person.denied", "tentative refusée";
     }
@@ -86,22 +88,10 @@ pub fn lost_from_view(
 }
 
 impl FunnelStatus {
-    /// Statuses only move forward (a step may be skipped); an exit is final.
+    /// Statuses move forward (a step may be skipped); after an exit, the only way is back into
+    /// accompaniment (« retour en accompagnement », docs/domain.md §11), the exit kept in the history.
     pub fn may_become(self, next: FunnelStatus) -> bool {
-        next > self
-    }
-}
-
-crate::codes! {
-    ExitReason {
-        EmploiDurable => "emploi-durable", "Emploi durable (CDI, CDD de 6 mois ou plus, création d'entreprise)";
-        EmploiTransition => "emploi-transition", "Emploi de transition (CDD de moins de 6 mois, intérim)";
-        Iae => "iae", "Insertion par l'activité économique";
-        Alternance => "alternance", "Alternance";
-        Formation => "formation", "Formation qualifiante";
-        Demenagement => "demenagement", "Déménagement";
-        Abandon => "abandon", "Abandon";
-        Autre => "autre", "Autre";
+        next > self || (self == FunnelStatus::Sorti && next == FunnelStatus::EnAccompagnement)
     }
 }
 
@@ -341,10 +331,13 @@ mod tests {
     }
 
     #[test]
-    fn the_funnel_only_moves_forward() {
+    fn the_funnel_moves_forward_and_an_exit_only_back_into_accompaniment() {
         assert!(FunnelStatus::Repere.may_become(FunnelStatus::EnAccompagnement));
         assert!(!FunnelStatus::EnAccompagnement.may_become(FunnelStatus::Contacte));
         assert!(!FunnelStatus::Sorti.may_become(FunnelStatus::Sorti));
+        assert!(FunnelStatus::Sorti.may_become(FunnelStatus::EnAccompagnement));
+        assert!(!FunnelStatus::Sorti.may_become(FunnelStatus::Contacte));
+        assert!(!FunnelStatus::Sorti.may_become(FunnelStatus::Repere));
         assert_eq!(FunnelStatus::parse("sorti"), Ok(FunnelStatus::Sorti));
     }
 

@@ -11,10 +11,14 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool};
 
+pub mod actions;
 pub mod audit;
 pub mod ban;
+pub mod cohorts;
 pub mod diagnostic;
 pub mod directory;
+pub mod employers;
+pub mod exits;
 pub mod home;
 pub mod jobs;
 pub mod knowledge;

@@ -3,9 +3,8 @@
 
 use domain::diagnostic::{ActionStatus, Availability, DiagnosticStatus, Level, WorkingHours};
 use domain::person::{
-    AgeBand, ConsentMethod, ConsentPurpose, ContactChannel, ContactOutcome, ExitReason,
-    FunnelStatus, JournalKind, MemberEndReason, OutreachChannel, QualificationLevel, Sex,
-    Visibility,
+    AgeBand, ConsentMethod, ConsentPurpose, ContactChannel, ContactOutcome, FunnelStatus,
+    JournalKind, MemberEndReason, OutreachChannel, QualificationLevel, Sex, Visibility,
 };
 use domain::{Code, Field, OrganisationKind, Role, TerritoryStatus, TimeZone};
 
@@ -281,7 +280,6 @@ async fn code_columns_accept_their_codes_and_only_them(backend: Backend) {
     let columns: Vec<(&str, &str, Vec<&str>)> = vec![
         ("persons", "status", all::<FunnelStatus>()),
         ("persons", "channel", all::<OutreachChannel>()),
-        ("persons", "exit_reason", all::<ExitReason>()),
         ("persons", "sex", all::<Sex>()),
         ("persons", "qualification", all::<QualificationLevel>()),
         ("person_consents", "method", all::<ConsentMethod>()),

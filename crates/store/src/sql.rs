@@ -90,7 +90,13 @@ id_values!(
     domain::PlanActionId,
     domain::SituationId,
     domain::RuleId,
-    domain::OrientationId
+    domain::OrientationId,
+    domain::CohortId,
+    domain::CollectiveActionId,
+    domain::EmployerId,
+    domain::OfferId,
+    domain::ExitId,
+    domain::CheckId
 );
 
 /// The ISO text a date is stored as.

@@ -59,6 +59,7 @@ pub fn text_of(code: &str) -> Option<&'static str> {
     crate::persons::Message::lookup(code)
         .or_else(|| crate::diagnostic::Message::lookup(code))
         .or_else(|| crate::orientations::Message::lookup(code))
+        .or_else(|| crate::cohorts::Message::lookup(code))
         .or_else(|| crate::layout::general_message(code))
 }
 
@@ -107,7 +108,8 @@ mod tests {
             .iter()
             .map(|m| m.code())
             .chain(crate::diagnostic::Message::ALL.iter().map(|m| m.code()))
-            .chain(crate::orientations::Message::ALL.iter().map(|m| m.code()));
+            .chain(crate::orientations::Message::ALL.iter().map(|m| m.code()))
+            .chain(crate::cohorts::Message::ALL.iter().map(|m| m.code()));
         for code in codes {
             assert!(seen.insert(code), "{code} twice");
             assert!(

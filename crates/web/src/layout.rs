@@ -29,6 +29,7 @@ pub enum Nav {
     Knowledge,
     Persons,
     Orientations,
+    Cohorts,
     Admin,
 }
 
@@ -109,6 +110,7 @@ impl Layout {
                 | (Nav::Knowledge, "knowledge")
                 | (Nav::Persons, "persons")
                 | (Nav::Orientations, "orientations")
+                | (Nav::Cohorts, "cohorts")
                 | (Nav::Admin, "admin")
         )
     }

@@ -20,6 +20,7 @@ mod admin;
 mod api;
 mod assets;
 mod auth;
+mod cohorts;
 mod diagnostic;
 mod directory;
 mod error;
@@ -126,6 +127,7 @@ pub fn router(state: AppState) -> Router {
         .merge(persons::routes())
         .merge(diagnostic::routes())
         .merge(orientations::routes())
+        .merge(cohorts::routes())
         .route("/annuaire", get(directory::search))
         .route("/annuaire/services/nouveau", get(directory::new_service).post(directory::create_service))
         .route("/annuaire/services/{id}", get(directory::show_service))

@@ -18,7 +18,15 @@ const UNCHECKED: &str = "non vérifiée";
 /// The facts the rules ask about, from the file as the caller sees it and the signed
 /// diagnostics' levels (for « problème de mobilité »).
 pub fn facts_of(file: &PersonFile, levels: &[(String, Field, Level)]) -> Facts {
-    let p = &file.person;
+    facts_of_person(&file.person, file.health.as_ref(), levels)
+}
+
+/// The same from a person's row and, when the caller may read it, their health data.
+pub fn facts_of_person(
+    p: &store::persons::Person,
+    health: Option<&store::persons::Health>,
+    levels: &[(String, Field, Level)],
+) -> Facts {
     let mut f = Facts {
         birth_date: p
             .birth_date
@@ -40,7 +48,7 @@ pub fn facts_of(file: &PersonFile, levels: &[(String, Field, Level)]) -> Facts {
             .as_deref()
             .and_then(|d| domain::parse_date(d).ok()),
         children_under_12: p.children_under_12,
-        health_hidden: file.health.is_none(),
+        health_hidden: health.is_none(),
         ..Facts::default()
     };
     let c = &p.criteria;
@@ -63,7 +71,7 @@ pub fn facts_of(file: &PersonFile, levels: &[(String, Field, Level)]) -> Facts {
             f.flags.insert(flag, v);
         }
     }
-    if let Some(h) = &file.health {
+    if let Some(h) = health {
         if let Some(v) = h.rqth {
             f.flags.insert(Flag::Rqth, v);
         }

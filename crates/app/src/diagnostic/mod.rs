@@ -15,8 +15,8 @@ pub use diagnostics::{
     diagnostic_page, discard_draft, input_names, save_diagnostic,
 };
 pub use eligibility::{
-    RULE_PATHS, RuleForm, RuleList, RuleRow, delete_rule, facts_of, rule_form, rules,
-    rules_in_force, save_rule, set_service_rules,
+    RULE_PATHS, RuleForm, RuleList, RuleRow, delete_rule, facts_of, facts_of_person, rule_form,
+    rules, rules_in_force, save_rule, set_service_rules,
 };
 pub use plan::{
     ActionChangeInput, ActionInput, ActionView, ObjectiveInput, ObjectiveView, PlanPage,

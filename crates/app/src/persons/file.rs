@@ -30,6 +30,8 @@ pub struct PersonFile {
     pub barriers: Barriers,
     /// Every orientation of the person, oldest first (empty in a referral view).
     pub orientations: Vec<store::orientations::OrientationRow>,
+    /// Exits and their follow-up, cohorts, collective actions (empty in a referral view).
+    pub journey: crate::exits::Journey,
 }
 
 /// What the file page says of the diagnostic and the plan.
@@ -63,7 +65,7 @@ pub async fn file(
     } else {
         None
     };
-    let (members, consents, journal, orientations) = match access.sight() {
+    let (members, consents, journal, orientations, journey) = match access.sight() {
         Sight::Full => {
             let visibilities = access.visibilities();
             (
@@ -71,9 +73,10 @@ pub async fn file(
                 store::persons::consents(&mut pooled.conn(), id).await?,
                 store::persons::journal(&mut pooled.conn(), id, &visibilities).await?,
                 store::orientations::of_person(&mut pooled.conn(), id).await?,
+                crate::exits::Journey::load(&mut pooled.conn(), id).await?,
             )
         }
-        Sight::Referral => (Vec::new(), Vec::new(), Vec::new(), Vec::new()),
+        Sight::Referral => Default::default(),
     };
     let today = app.today_in(access.zone());
     let barriers = match access.sight() {
@@ -120,6 +123,7 @@ pub async fn file(
     Ok(PersonFile {
         barriers,
         orientations,
+        journey,
         attempts_since_contact,
         access,
         person,

@@ -1,11 +1,9 @@
 //! The funnel: repéré → contacté → en accompagnement → sorti, forward only and dated. The entry
 //! into accompaniment records the consent, the référent and the situation together.
 
-use domain::person::{
-    ConsentMethod, ConsentPurpose, ExitReason, FileEvent, FunnelStatus, MemberEndReason,
-};
+use domain::person::{ConsentMethod, ConsentPurpose, FileEvent, FunnelStatus};
 use domain::{OrganisationId, PersonId};
-use store::persons::{EndWhich, NewConsent};
+use store::persons::NewConsent;
 
 use super::access::FileWrite;
 use super::group::{set_referent_in, team_in};
@@ -13,14 +11,15 @@ use super::past_date;
 use super::situation::SituationInput;
 use crate::{App, AppError, Caller, FieldErrors};
 
-/// Moves the person to « contacté » or « sorti » (the entry into accompaniment has its own form).
+/// Moves the person to « contacté » or « sorti » (the entry into accompaniment has its own form;
+/// an exit's type, employer and follow-up are `crate::exits`').
 pub async fn set_status(
     app: &App,
     caller: &Caller,
     id: PersonId,
     status: &str,
     on: &str,
-    exit_reason: &str,
+    exit: &crate::exits::ExitInput,
 ) -> Result<(), AppError> {
     let mut w = FileWrite::open(
         app,
@@ -33,12 +32,8 @@ pub async fn set_status(
     let access = w.caps();
     let mut errors = FieldErrors::default();
     let next = errors.check("status", FunnelStatus::parse(status));
-    let on = past_date(&mut errors, "on", on, app.today_in(access.zone()));
-    let reason = if next == Some(FunnelStatus::Sorti) {
-        errors.check("exit_reason", ExitReason::parse(exit_reason))
-    } else {
-        None
-    };
+    let today = app.today_in(access.zone());
+    let on = past_date(&mut errors, "on", on, today);
     if next == Some(FunnelStatus::EnAccompagnement) {
         errors.add(
             "status",
@@ -69,21 +64,15 @@ pub async fn set_status(
             ),
         ));
     }
-    let now = w.now();
-    store::persons::set_status(&mut w.conn(), id, next, on, reason, now).await?;
+    let detail = if next == FunnelStatus::Sorti {
+        crate::exits::record(&mut w, caller, &person, on, exit, today).await?
+    } else {
+        let now = w.now();
+        store::persons::set_status(&mut w.conn(), id, next, on, now).await?;
+        format!("statut : {}", next.label())
+    };
     store::persons::touch_contact(&mut w.conn(), id, on).await?;
-    if next == FunnelStatus::Sorti {
-        // The group's work ends with the exit; the file stays readable by coordinators.
-        store::persons::end_members(
-            &mut w.conn(),
-            id,
-            EndWhich::All,
-            MemberEndReason::Sortie,
-            now,
-        )
-        .await?;
-    }
-    w.commit(&format!("statut : {}", next.label())).await?;
+    w.commit(&detail).await?;
     Ok(())
 }
 
@@ -194,6 +183,11 @@ pub async fn enter_accompaniment(
             format!("La personne est déjà « {} ».", current.label()),
         ));
     }
+    let cancelled = if current == FunnelStatus::Sorti {
+        Some(crate::exits::returned(&mut w, &person, given_on).await?)
+    } else {
+        None
+    };
     let now = w.now();
     let organisations: Vec<OrganisationId> =
         organisations.into_iter().map(OrganisationId).collect();
@@ -215,7 +209,6 @@ pub async fn enter_accompaniment(
         id,
         FunnelStatus::EnAccompagnement,
         given_on,
-        None,
         now,
     )
     .await?;
@@ -229,7 +222,12 @@ pub async fn enter_accompaniment(
     )
     .await?;
     set_referent_in(&mut w.conn(), id, &referent, caller.user_id, now).await?;
-    w.commit("entrée en accompagnement, consentement recueilli")
-        .await?;
+    w.commit(&match cancelled {
+        None => "entrée en accompagnement, consentement recueilli".to_string(),
+        Some(n) => format!(
+            "retour en accompagnement après une sortie, consentement recueilli ({n} vérification(s) de suivi annulée(s))"
+        ),
+    })
+    .await?;
     Ok(())
 }

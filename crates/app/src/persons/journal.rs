@@ -100,8 +100,7 @@ pub async fn add_entry(
             .await?
             .ok_or(AppError::NotFound)?;
         if person.status == FunnelStatus::Repere {
-            store::persons::set_status(&mut w.conn(), id, FunnelStatus::Contacte, on, None, now)
-                .await?;
+            store::persons::set_status(&mut w.conn(), id, FunnelStatus::Contacte, on, now).await?;
         }
     }
     w.commit(&format!("{} ({})", kind.label(), visibility.label()))

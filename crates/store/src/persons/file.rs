@@ -1,7 +1,7 @@
 //! The file itself: repérage, identity, situation, the funnel.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use domain::person::{AgeBand, ExitReason, FunnelStatus, OutreachChannel, QualificationLevel, Sex};
+use domain::person::{AgeBand, FunnelStatus, OutreachChannel, QualificationLevel, Sex};
 use domain::{Field, PersonId, TerritoryId, UserId};
 
 use super::{HEALTH_NEED, Needs, needs_column};
@@ -81,7 +81,6 @@ pub struct Person {
     pub contacted_on: Option<String>,
     pub accompanied_on: Option<String>,
     pub exited_on: Option<String>,
-    pub exit_reason: Option<String>,
     pub last_contact_on: Option<String>,
     pub birth_date: Option<String>,
     pub sex: Option<String>,
@@ -113,7 +112,7 @@ fn person_columns(backend: Backend) -> String {
 const PERSON_COLUMNS_TEXT: &str = "p.id, p.territory_id, p.first_name, p.last_name, p.folded_name, p.phone, p.email, p.address,
     p.postal_code, p.commune_insee, p.neighbourhood, p.qpv_code, p.qpv_millesime, p.qpv_confidence, p.qpv_checked_at,
     p.channel, p.place, p.met_on, p.met_by, u.display_name AS met_by_name, p.needs, p.agrees_recontact,
-    p.status, p.contacted_on, p.accompanied_on, p.exited_on, p.exit_reason, p.last_contact_on, p.birth_date, p.sex,
+    p.status, p.contacted_on, p.accompanied_on, p.exited_on, p.last_contact_on, p.birth_date, p.sex,
     p.single_parent, p.children_under_12, p.ft_registered, p.ft_since, p.brsa, p.cej_pacea, p.qualification, p.languages,
     p.driving_licence, p.vehicle, p.merged_into, p.archived_on, p.created_at, p.updated_at, p.age_band, p.birth_year,
     p.student, p.in_training, p.ass, p.ase_leaver, p.homeless, p.refugee, p.detention_leaver, p.frr_resident,
@@ -406,13 +405,13 @@ pub async fn set_situation(
     Ok(())
 }
 
-/// Moves a person along the funnel, dating the step (`exit_reason` for an exit).
+/// Moves a person along the funnel, dating the step (an exit's detail is in `person_exits`; a
+/// return into accompaniment clears the current exit's date).
 pub async fn set_status(
     c: &mut Conn<'_>,
     id: PersonId,
     status: FunnelStatus,
     on: NaiveDate,
-    exit_reason: Option<ExitReason>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let column = match status {
@@ -423,13 +422,17 @@ pub async fn set_status(
         FunnelStatus::Repere => return Err(StoreError::Conflict),
     };
     let sql = format!(
-        "UPDATE persons SET status = $2, {column} = $3, exit_reason = COALESCE($4, exit_reason), updated_at = $5 WHERE id = $1"
+        "UPDATE persons SET status = $2, {column} = $3, updated_at = $4{} WHERE id = $1",
+        if status == FunnelStatus::EnAccompagnement {
+            ", exited_on = NULL"
+        } else {
+            ""
+        }
     );
     exec!(c, |c| sqlx::query(&sql)
         .bind(id.0)
         .bind(status.as_str())
         .bind(iso(on))
-        .bind(exit_reason.map(ExitReason::as_str))
         .bind(now))?;
     Ok(())
 }
@@ -447,4 +450,15 @@ pub async fn touch_contact(
     .bind(iso(on))
     })?;
     Ok(())
+}
+
+/// Every live person of a scope, whole rows (a cohort's candidates are evaluated on them; a
+/// territory holds thousands, not millions). Ordered by name.
+pub async fn in_scope(c: &mut Conn<'_>, scope: &super::Scope) -> Result<Vec<Person>, StoreError> {
+    let mut q = crate::sql::Sql::new("SELECT ");
+    q.push(&person_columns(c.backend()))
+        .push(" FROM persons p LEFT JOIN users u ON u.id = p.met_by WHERE ");
+    scope.rows(&mut q);
+    q.push(" ORDER BY p.folded_name, p.id");
+    q.fetch_all(c).await
 }

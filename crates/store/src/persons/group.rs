@@ -94,6 +94,7 @@ pub async fn end_members(
         EndWhich::One(_) => "id = $4",
         EndWhich::Referent => "is_referent",
         EndWhich::All => "1 = 1",
+        EndWhich::AllButReferent => "NOT is_referent",
         // Members of the référent's organisation stay; when the référent has no organisation
         // (a coordinator) or there is no référent, every other member leaves.
         EndWhich::OutsideReferentOrganisation => {
@@ -124,6 +125,8 @@ pub enum EndWhich {
     One(GroupMemberId),
     Referent,
     All,
+    /// Everyone but the référent, who keeps the file for the follow-up after an exit.
+    AllButReferent,
     /// Everyone but the référent and the members of the référent's organisation.
     OutsideReferentOrganisation,
 }

@@ -67,3 +67,36 @@ pub async fn set_health(
     exec!(c, |c| sqlx::query(sql).bind(id.0).bind(HEALTH_NEED))?;
     Ok(())
 }
+
+/// The health data of the persons of a scope whose référent the user is or who allowed them
+/// explicitly (the health gate, for many persons in one query).
+pub async fn health_in_scope(
+    c: &mut Conn<'_>,
+    scope: &super::Scope,
+) -> Result<Vec<(PersonId, Health)>, StoreError> {
+    let Some(user) = scope.user() else {
+        return Ok(Vec::new());
+    };
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        person_id: i64,
+        #[sqlx(flatten)]
+        health: Health,
+    }
+    let mut q = crate::sql::Sql::new(
+        "SELECT h.person_id, h.rqth, h.rqth_until, h.aah, h.need, h.need_note, h.need_shared
+         FROM person_health h JOIN persons p ON p.id = h.person_id WHERE ",
+    );
+    scope.rows(&mut q);
+    q.push(
+        " AND EXISTS (SELECT 1 FROM person_members hm WHERE hm.person_id = p.id AND hm.ended_at IS NULL
+            AND (hm.is_referent OR hm.health_access) AND hm.user_id = ",
+    )
+    .bind(user)
+    .push(")");
+    let rows: Vec<Row> = q.fetch_all(c).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (PersonId(r.person_id), r.health))
+        .collect())
+}

@@ -190,3 +190,54 @@ pub async fn count_by_status(
     q.push(" GROUP BY p.status");
     q.fetch_all(c).await
 }
+
+/// Which of these persons the scope may name (the others are counted, never shown).
+pub async fn visible(
+    c: &mut Conn<'_>,
+    scope: &Scope,
+    ids: &[PersonId],
+) -> Result<Vec<PersonId>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = Sql::new("SELECT p.id FROM persons p WHERE ");
+    scope.rows(&mut q);
+    q.push(" AND p.id IN ").bind_list(ids.iter().copied());
+    let rows: Vec<(i64,)> = q.fetch_all(c).await?;
+    Ok(rows.into_iter().map(|(i,)| PersonId(i)).collect())
+}
+
+/// The names and statuses of those of these persons the scope may name.
+pub async fn names_in_scope(
+    c: &mut Conn<'_>,
+    scope: &Scope,
+    ids: &[PersonId],
+) -> Result<Vec<(PersonId, String, FunnelStatus)>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: i64,
+        first_name: String,
+        last_name: String,
+        #[sqlx(try_from = "String")]
+        status: FunnelStatus,
+    }
+    let mut q = Sql::new("SELECT p.id, p.first_name, p.last_name, p.status FROM persons p WHERE ");
+    scope.rows(&mut q);
+    q.push(" AND p.id IN ").bind_list(ids.iter().copied());
+    let rows: Vec<Row> = q.fetch_all(c).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            (
+                PersonId(r.id),
+                format!("{} {}", r.first_name, r.last_name)
+                    .trim()
+                    .to_string(),
+                r.status,
+            )
+        })
+        .collect())
+}

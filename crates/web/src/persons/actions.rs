@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 
 use app::persons::{self, EntryForm};
-use domain::{GroupMemberId, PersonId};
+use domain::{CheckId, GroupMemberId, PersonId};
 
 use super::Message;
 use super::file::{FileForm, after};
@@ -25,7 +25,7 @@ pub async fn set_status(
         id,
         &one(&pairs, "status"),
         &one(&pairs, "on"),
-        &one(&pairs, "exit_reason"),
+        &decode::<app::exits::ExitInput>(&pairs)?,
     )
     .await;
     after(
@@ -163,6 +163,26 @@ pub async fn set_health(
         pairs,
         outcome,
         Message::Health,
+    )
+    .await
+}
+
+pub async fn answer_check(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, check)): Path<(PersonId, CheckId)>,
+    CsrfForm(pairs): CsrfForm<Pairs>,
+) -> Result<Response, WebError> {
+    let input: app::exits::CheckInput = decode(&pairs)?;
+    let outcome = app::exits::answer(&state.app, &user.caller, id, check, &input).await;
+    after(
+        &state,
+        &user,
+        id,
+        FileForm::Check,
+        pairs,
+        outcome,
+        Message::CheckRecorded,
     )
     .await
 }

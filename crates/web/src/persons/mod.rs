@@ -31,6 +31,7 @@ flashes! {
         ConsentWithdrawn => "consentement-retire", "Le consentement est retiré : les professionnels des autres structures n'ont plus accès au dossier.";
         Health => "sante", "Les informations de santé ont été enregistrées.";
         Updated => "personne-modifiee", "Le dossier a été mis à jour.";
+        CheckRecorded => "suivi-enregistre", "La vérification de situation est enregistrée.";
         Merged => "fusion", "Les deux dossiers ont été fusionnés ; tout leur historique est conservé ici.";
     }
 }
@@ -64,6 +65,7 @@ pub fn routes() -> Router<AppState> {
             post(actions::revoke_consent),
         )
         .route("/personnes/{id}/sante", post(actions::set_health))
+        .route("/personnes/{id}/suivi/{check}", post(actions::answer_check))
         .route(
             "/personnes/{id}/modifier",
             get(forms::show_edit).post(forms::update),

@@ -9,6 +9,7 @@ mod consent;
 mod group;
 mod health;
 mod journal;
+mod journey;
 mod orientations;
 mod situation;
 mod status;
@@ -43,6 +44,7 @@ pub(super) enum FileForm {
     Referent,
     Consent,
     Health,
+    Check,
 }
 
 /// A refused form, to show again with its errors and what was typed.
@@ -59,6 +61,8 @@ pub(super) struct FileContext<'a> {
     pub team: &'a [TeamMember],
     pub today: NaiveDate,
     pub csrf: &'a str,
+    /// The territory's employers (value, label), for the exit and the checks.
+    pub employers: &'a [(String, String)],
 }
 
 impl FileContext<'_> {
@@ -110,6 +114,7 @@ const PANELS: &[(Place, Build)] = &[
     (Place::Side, health::panel),
     (Place::Wide, barriers::panel),
     (Place::Wide, orientations::panel),
+    (Place::Wide, journey::panel),
     (Place::Wide, group::panel),
     (Place::Wide, consent::panel),
     (Place::Wide, journal::panel),
@@ -151,6 +156,11 @@ async fn file_page(
     refused: Option<Refused>,
 ) -> Result<FilePage, WebError> {
     let team = persons::team(&state.app, f.access.territory()).await?;
+    let employers = if f.access.sight() == persons::Sight::Full {
+        app::employers::options(&state.app, f.access.territory()).await?
+    } else {
+        Vec::new()
+    };
     let layout = Layout::for_user(
         &format!(
             "Dossier de {}",
@@ -165,6 +175,7 @@ async fn file_page(
         team: &team,
         today: state.app.today(),
         csrf: &layout.csrf,
+        employers: &employers,
     };
     let (mut side, mut wide) = (Vec::new(), Vec::new());
     for (place, build) in PANELS {
