@@ -49,6 +49,9 @@ pub struct Home {
     /// Orientations waiting for an answer: received by the caller's organisations, sent by
     /// the caller (professionals and coordinators).
     pub orientations: Option<crate::orientations::Waiting>,
+    /// Follow-up checks after an exit that fell due and are not answered: the caller's as
+    /// référent, and the territory's count for its coordinators.
+    pub checks: Option<crate::exits::DueChecks>,
 }
 
 /// How many overdue actions the home page names.
@@ -151,6 +154,7 @@ pub async fn week(app: &App, caller: &Caller) -> Result<Home, AppError> {
     if home.mine.is_some() {
         home.overdue = Some(crate::diagnostic::overdue_of(app, caller, OVERDUE_SHOWN).await?);
         home.orientations = Some(crate::orientations::waiting(app, caller).await?);
+        home.checks = Some(crate::exits::due_checks(app, caller).await?);
     }
     Ok(home)
 }
