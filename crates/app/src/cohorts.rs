@@ -341,6 +341,8 @@ pub struct Candidate {
     pub person: PersonId,
     pub name: String,
     pub status: FunnelStatus,
+    /// In accompaniment (or met) since that day.
+    pub since: String,
     pub sure: bool,
     pub missing: Vec<String>,
 }
@@ -507,6 +509,7 @@ async fn candidates(
                 .trim()
                 .to_string(),
             status: p.status,
+            since: p.accompanied_on.clone().unwrap_or_else(|| p.met_on.clone()),
             sure: missing.is_empty(),
             missing,
         });

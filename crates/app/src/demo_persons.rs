@@ -147,6 +147,8 @@ pub async fn seed(app: &App) -> Result<usize, AppError> {
     }
     let channels = OutreachChannel::ALL;
     let mut tx = app.db.begin().await?;
+    let employers = demo_employers(&mut tx, territory.id, coordinator_user, now).await?;
+    let mut women_followed = Vec::new();
     let count = 200;
     for i in 0..count {
         let (first, sex) = FIRST[(i * 7) % FIRST.len()];
@@ -382,8 +384,16 @@ pub async fn seed(app: &App) -> Result<usize, AppError> {
                 diagnose(&mut tx, id, i, entered, today, owner, now).await?;
             }
         }
+        if status == FunnelStatus::EnAccompagnement && sex == Sex::Femme && owner == ft {
+            women_followed.push(id);
+        }
         if status == FunnelStatus::Sorti {
-            let exited = today - Duration::days((i % 20) as i64);
+            // Those met long ago left three months ago: their 3-month check is due.
+            let exited = if (i * 37) % 330 > 150 {
+                today - Duration::days(95)
+            } else {
+                today - Duration::days((i % 20) as i64)
+            };
             let kind = [
                 ExitKind::Cdi,
                 ExitKind::CddCourt,
@@ -397,7 +407,9 @@ pub async fn seed(app: &App) -> Result<usize, AppError> {
                     territory: territory.id,
                     exited_on: exited,
                     kind,
-                    employer: None,
+                    employer: kind
+                        .has_employer()
+                        .then_some(employers[i % employers.len()]),
                     detail: "",
                     recorded_by: owner,
                 },
@@ -410,6 +422,16 @@ pub async fn seed(app: &App) -> Result<usize, AppError> {
     }
     if let (Some(ft_org), Some(ml_org)) = (owners[0].1, owners[1].1) {
         orientations(&mut tx, &oriented, (ft, ft_org), (ml, ml_org), today, now).await?;
+        cohort(
+            &mut tx,
+            territory.id,
+            (coordinator_user, ft, ft_org),
+            &women_followed,
+            &employers,
+            today,
+            now,
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(count)
@@ -657,4 +679,195 @@ async fn user(pooled: &mut store::Pooled, email: &str) -> Result<UserId, AppErro
         .ok_or_else(|| {
             AppError::Internal(format!("compte de démonstration {} absent", email.as_str()))
         })
+}
+
+/// Two fictional employers of the demo territory (their SIRETs satisfy the key, and belong to
+/// no real company: 90… is not attributed).
+async fn demo_employers(
+    tx: &mut store::Tx,
+    territory: domain::TerritoryId,
+    by: UserId,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<domain::EmployerId>, AppError> {
+    let mut ids = Vec::new();
+    for (siret, name, naf, contact) in [
+        (
+            "90123456700013",
+            "Entrepôts de la Sambre (fictif)",
+            "52.10B",
+            "Julie Responsable RH",
+        ),
+        (
+            "90234567800012",
+            "Boulangeries du Val (fictif)",
+            "10.71C",
+            "Marc Gérant",
+        ),
+    ] {
+        ids.push(
+            store::employers::create(
+                &mut tx.conn(),
+                &store::employers::NewEmployer {
+                    territory,
+                    siret,
+                    name,
+                    naf,
+                    commune_insee: Some("59392"),
+                    commune_name: "Maubeuge",
+                    contact_name: contact,
+                    contact_email: "",
+                    contact_phone: "",
+                    notes: "Employeur fictif de la démonstration.",
+                    created_by: by,
+                },
+                now,
+            )
+            .await?,
+        );
+    }
+    Ok(ids)
+}
+
+/// The demo's cohort (women followed by France Travail), a job dating held ten days ago with
+/// its attendance, and an information collective to come.
+async fn cohort(
+    tx: &mut store::Tx,
+    territory: domain::TerritoryId,
+    (coordinator, ft, ft_org): (UserId, UserId, OrganisationId),
+    women: &[domain::PersonId],
+    employers: &[domain::EmployerId],
+    today: chrono::NaiveDate,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), AppError> {
+    use domain::cohort::{ActionKind, Attendance, Public, Registration};
+    let public = Public {
+        age_min: Some(26),
+        age_max: Some(55),
+        sex: Some(Sex::Femme),
+        statuses: vec![FunnelStatus::EnAccompagnement],
+        description: "Femmes éloignées de l'emploi depuis plus d'un an (fictif)".into(),
+        ..Public::default()
+    };
+    let json = serde_json::to_string(&public).map_err(|e| AppError::Internal(e.to_string()))?;
+    let k = store::cohorts::create(
+        &mut tx.conn(),
+        &store::cohorts::NewCohort {
+            territory,
+            name: "Femmes 26-55 ans — vague 1",
+            public: &json,
+            starts_on: today - Duration::days(60),
+            ends_on: Some(today + Duration::days(300)),
+            capacity: Some(30),
+            wave: "Vague 1",
+            referents: &[coordinator, ft],
+            created_by: coordinator,
+        },
+        now,
+    )
+    .await?;
+    let members: Vec<domain::PersonId> = women.iter().copied().take(8).collect();
+    store::cohorts::enter(
+        &mut tx.conn(),
+        k,
+        &members,
+        today - Duration::days(20),
+        coordinator,
+        now,
+    )
+    .await?;
+    let past = store::actions::create(
+        &mut tx.conn(),
+        &store::actions::NewAction {
+            territory,
+            kind: ActionKind::JobDating,
+            title: "Job dating logistique et commerce",
+            held_on: today - Duration::days(10),
+            starts_at: "09:30",
+            ends_at: "12:00",
+            place: "Maison de l'emploi, 2 rue de la Gare, Maubeuge (fictif)",
+            capacity: Some(20),
+            field: Some(Field::ReseauProfessionnel),
+            description: "Rencontres de dix minutes avec des employeurs qui recrutent.",
+            cohort: Some(k),
+            organisers: &[ft_org],
+            partners: &[],
+            employers,
+            created_by: ft,
+        },
+        now,
+    )
+    .await?;
+    store::actions::add(
+        &mut tx.conn(),
+        past,
+        &members,
+        Registration::Inscrite,
+        ft,
+        now,
+    )
+    .await?;
+    let marks: Vec<(domain::PersonId, Attendance)> = members
+        .iter()
+        .enumerate()
+        .map(|(n, p)| {
+            (
+                *p,
+                [
+                    Attendance::Present,
+                    Attendance::Present,
+                    Attendance::Absent,
+                    Attendance::Excuse,
+                ][n % 4],
+            )
+        })
+        .collect();
+    store::actions::set_attendance(&mut tx.conn(), past, &marks, ft, now).await?;
+    for e in employers {
+        store::employers::engage(
+            &mut tx.conn(),
+            &store::employers::NewEngagement {
+                employer: *e,
+                kind: domain::employer::Engagement::JobDating,
+                on: today - Duration::days(10),
+                action: Some(past),
+                person: None,
+                note: "Job dating logistique et commerce",
+                by: ft,
+            },
+            now,
+        )
+        .await?;
+    }
+    let coming = store::actions::create(
+        &mut tx.conn(),
+        &store::actions::NewAction {
+            territory,
+            kind: ActionKind::InformationCollective,
+            title: "Information collective : les métiers de l'aide à domicile",
+            held_on: today + Duration::days(7),
+            starts_at: "14:00",
+            ends_at: "16:00",
+            place: "Centre social du quartier (fictif)",
+            capacity: None,
+            field: None,
+            description: "",
+            cohort: Some(k),
+            organisers: &[ft_org],
+            partners: &[],
+            employers: &[],
+            created_by: ft,
+        },
+        now,
+    )
+    .await?;
+    store::actions::add(
+        &mut tx.conn(),
+        coming,
+        &members,
+        Registration::Invitee,
+        ft,
+        now,
+    )
+    .await?;
+    Ok(())
 }

@@ -33,7 +33,10 @@ async fn person(f: &Fixture, who: &Caller, first: &str, sex: &str, born: &str) -
     let input = OutreachInput {
         first_name: first.into(),
         last_name: "Martin".into(),
-        phone: format!("06020304{:02}", PHONES.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 100),
+        phone: format!(
+            "06020304{:02}",
+            PHONES.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 100
+        ),
         channel: "pied-d-immeuble".into(),
         met_on: day(f, -60),
         postal_code: "59600".into(),
@@ -41,7 +44,10 @@ async fn person(f: &Fixture, who: &Caller, first: &str, sex: &str, born: &str) -
         agrees_recontact: "oui".into(),
         ..OutreachInput::default()
     };
-    let Recorded::Created(id) = persons::record(&f.app, who, &input).await.expect("recorded") else {
+    let Recorded::Created(id) = persons::record(&f.app, who, &input)
+        .await
+        .expect("recorded")
+    else {
         panic!("duplicate")
     };
     persons::enter_accompaniment(
@@ -54,7 +60,11 @@ async fn person(f: &Fixture, who: &Caller, first: &str, sex: &str, born: &str) -
             purposes: vec!["accompagnement".into(), "partage".into()],
             organisations: vec![f.france_travail.0.to_string()],
             referent: String::new(),
-            situation: SituationInput { sex: sex.into(), birth_date: born.into(), ..Default::default() },
+            situation: SituationInput {
+                sex: sex.into(),
+                birth_date: born.into(),
+                ..Default::default()
+            },
             ..EntryInput::default()
         },
     )
@@ -78,11 +88,18 @@ fn cohort_input(f: &Fixture, referent: &Caller) -> CohortInput {
 }
 
 fn add(f: &Fixture, persons: &[PersonId], days: i64) -> AddInput {
-    AddInput { persons: persons.iter().map(|p| p.0.to_string()).collect(), entered_on: day(f, days) }
+    AddInput {
+        persons: persons.iter().map(|p| p.0.to_string()).collect(),
+        entered_on: day(f, days),
+    }
 }
 
 fn errors(e: AppError) -> String {
-    e.into_field_errors().iter().map(|(f, m)| format!("{f}: {m}")).collect::<Vec<_>>().join(" | ")
+    e.into_field_errors()
+        .iter()
+        .map(|(f, m)| format!("{f}: {m}"))
+        .collect::<Vec<_>>()
+        .join(" | ")
 }
 
 async fn audit_count(f: &Fixture, id: PersonId, action: &str) -> usize {
@@ -97,11 +114,16 @@ async fn audit_count(f: &Fixture, id: PersonId, action: &str) -> usize {
 
 async fn stays(f: &Fixture, id: CohortId) -> Vec<store::cohorts::StayRow> {
     let mut pooled = f.app.db.acquire().await.expect("connection");
-    store::cohorts::stays(&mut pooled.conn(), id).await.expect("stays")
+    store::cohorts::stays(&mut pooled.conn(), id)
+        .await
+        .expect("stays")
 }
 
 fn exit(kind: &str) -> ExitInput {
-    ExitInput { exit_kind: kind.into(), ..ExitInput::default() }
+    ExitInput {
+        exit_kind: kind.into(),
+        ..ExitInput::default()
+    }
 }
 
 tests! {

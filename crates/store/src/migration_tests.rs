@@ -271,6 +271,15 @@ async fn code_columns_accept_their_codes_and_only_them(backend: Backend) {
         "INSERT INTO plan_actions (id, objective_id, person_id, title, due_on, status, created_at, updated_at) VALUES (1, 1, 1, 'A', '2026-02-01', 'a-faire', $1, $1)",
         "INSERT INTO orientations (id, territory_id, person_id, receiver_name, status, status_on, reason, sent_at, updated_at) VALUES (1, 1, 1, 'R', 'envoyee', '2026-02-01', 'M', $1, $1)",
         "INSERT INTO orientation_events (id, orientation_id, at, to_status) VALUES (1, 1, $1, 'envoyee')",
+        "INSERT INTO employers (id, territory_id, siret, name, created_at, updated_at) VALUES (1, 1, '90123456700013', 'E', $1, $1)",
+        "INSERT INTO person_exits (id, person_id, territory_id, exited_on, kind, recorded_at) VALUES (1, 1, 1, '2026-03-01', 'cdi', $1)",
+        "INSERT INTO follow_up_checks (id, exit_id, person_id, territory_id, months, due_on, status) VALUES (1, 1, 1, 1, 3, '2026-06-01', 'a-faire')",
+        "INSERT INTO cohorts (id, territory_id, name, public, starts_on, created_at, updated_at) VALUES (1, 1, 'K', '{}', '2026-01-01', $1, $1)",
+        "INSERT INTO cohort_members (id, cohort_id, person_id, entered_on, added_at) VALUES (1, 1, 1, '2026-01-02', $1)",
+        "INSERT INTO collective_actions (id, territory_id, kind, title, held_on, starts_at, place, created_at, updated_at) VALUES (1, 1, 'forum', 'F', '2026-02-01', '09:00', 'P', $1, $1)",
+        "INSERT INTO action_registrations (action_id, person_id, status, invited_at) VALUES (1, 1, 'inscrite', $1)",
+        "INSERT INTO employer_engagements (id, employer_id, kind, happened_on, recorded_at) VALUES (1, 1, 'visite', '2026-02-01', $1)",
+        "INSERT INTO job_offers (id, employer_id, territory_id, title, rome_code, positions, status, opened_on, created_at) VALUES (1, 1, 1, 'O', 'N1103', 1, 'ouverte', '2026-02-01', $1)",
     ] {
         exec!(c, |c| sqlx::query(sql).bind(now)).unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
@@ -309,6 +318,38 @@ async fn code_columns_accept_their_codes_and_only_them(backend: Backend) {
             "outcome",
             all::<domain::orientation::Outcome>(),
         ),
+        ("person_exits", "kind", all::<domain::exit::ExitKind>()),
+        (
+            "follow_up_checks",
+            "status",
+            all::<domain::exit::CheckStatus>(),
+        ),
+        (
+            "follow_up_checks",
+            "situation",
+            all::<domain::exit::Situation>(),
+        ),
+        (
+            "cohort_members",
+            "leave_reason",
+            all::<domain::cohort::LeaveReason>(),
+        ),
+        (
+            "collective_actions",
+            "kind",
+            all::<domain::cohort::ActionKind>(),
+        ),
+        ("collective_actions", "field", all::<Field>()),
+        (
+            "employer_engagements",
+            "kind",
+            all::<domain::employer::Engagement>(),
+        ),
+        (
+            "job_offers",
+            "status",
+            all::<domain::employer::OfferStatus>(),
+        ),
     ];
     for (table, column, codes) in &columns {
         for code in codes {
@@ -323,6 +364,39 @@ async fn code_columns_accept_their_codes_and_only_them(backend: Backend) {
             "{table}.{column} accepted an unknown code"
         );
     }
+    // The registrations' codes (a table keyed by action and person).
+    for (column, codes) in [
+        ("status", all::<domain::cohort::Registration>()),
+        ("attendance", all::<domain::cohort::Attendance>()),
+    ] {
+        for code in &codes {
+            let sql = format!("UPDATE action_registrations SET {column} = $1 WHERE action_id = 1");
+            exec!(c, |c| sqlx::query(&sql).bind(*code))
+                .unwrap_or_else(|e| panic!("action_registrations.{column} = {code}: {e}"));
+        }
+        let sql =
+            format!("UPDATE action_registrations SET {column} = 'inconnu' WHERE action_id = 1");
+        assert!(
+            exec!(c, |c| sqlx::query(&sql)).is_err(),
+            "action_registrations.{column}"
+        );
+    }
+    // One open stay per person and cohort; a stay cannot end before it began.
+    assert!(
+        exec!(c, |c| sqlx::query("INSERT INTO cohort_members (cohort_id, person_id, entered_on, added_at) VALUES (1, 1, '2026-01-03', $1)").bind(now)).is_err(),
+        "a second open stay"
+    );
+    assert!(
+        exec!(c, |c| sqlx::query(
+            "UPDATE cohort_members SET left_on = '2026-01-01' WHERE id = 1"
+        ))
+        .is_err(),
+        "a stay ending before its entry"
+    );
+    assert!(
+        exec!(c, |c| sqlx::query("INSERT INTO employers (territory_id, siret, name, created_at, updated_at) VALUES (1, '90123456700013', 'Twin', $1, $1)").bind(now)).is_err(),
+        "a SIRET twice in a territory"
+    );
     for purpose in all::<ConsentPurpose>() {
         exec!(c, |c| sqlx::query(
             "INSERT INTO person_consent_purposes (consent_id, purpose) VALUES (1, $1)"

@@ -105,6 +105,9 @@ pub struct HomePage {
     overdue: Option<(i64, Vec<OverdueLine>)>,
     /// Orientations waiting for an answer: received by my organisation, sent by me.
     orientations: Option<(i64, i64)>,
+    /// Follow-up checks due: mine (person id, person, months, due date), the territory's count.
+    checks: Vec<(i64, String, i32, String)>,
+    territory_checks: i64,
 }
 
 pub async fn show_home(
@@ -155,6 +158,26 @@ pub async fn show_home(
             .and_then(|t| t.checklist.clone())
             .unwrap_or_default(),
         orientations: week.orientations.map(|w| (w.received, w.sent)),
+        checks: week
+            .checks
+            .as_ref()
+            .map(|c| {
+                c.mine
+                    .iter()
+                    .map(|d| {
+                        (
+                            d.person_id.0,
+                            format!("{} {}", d.first_name, d.last_name)
+                                .trim()
+                                .to_string(),
+                            d.months,
+                            crate::forms::date_fr(&d.due_on),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        territory_checks: week.checks.as_ref().and_then(|c| c.territory).unwrap_or(0),
         overdue: week.overdue.as_ref().map(|(total, rows)| {
             (
                 *total,

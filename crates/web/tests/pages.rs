@@ -1088,3 +1088,124 @@ mod orientations {
         }
     }
 }
+
+mod cohorts {
+    use super::diagnostic::client;
+    use super::*;
+    use app::persons::{EntryInput, OutreachInput, Recorded, SituationInput};
+
+    /// A woman of 40 accompanied by the France Travail professional.
+    async fn accompanied(f: &Fixture) -> i64 {
+        let pro = f.caller("conseil@test.fr").await;
+        let input = OutreachInput {
+            first_name: "Awa".into(),
+            last_name: "Diallo".into(),
+            channel: "association".into(),
+            met_on: domain::iso_date(f.app.today() - chrono::Duration::days(30)),
+            phone: "0612345678".into(),
+            agrees_recontact: "oui".into(),
+            ..OutreachInput::default()
+        };
+        let Recorded::Created(id) = app::persons::record(&f.app, &pro, &input)
+            .await
+            .expect("recorded")
+        else {
+            panic!("created")
+        };
+        let entry = EntryInput {
+            given_on: domain::iso_date(f.app.today() - chrono::Duration::days(20)),
+            method: "oral".into(),
+            purposes: vec!["accompagnement".into()],
+            situation: SituationInput {
+                sex: "femme".into(),
+                birth_date: "1986-05-04".into(),
+                ..SituationInput::default()
+            },
+            ..EntryInput::default()
+        };
+        app::persons::enter_accompaniment(&f.app, &pro, id, &entry)
+            .await
+            .expect("entered");
+        id.0
+    }
+
+    app::fixture_tests! {
+        async fn cohort_action_and_employer_pages_answer_each_role_and_refuse_in_place(f) {
+            let id = accompanied(&f).await;
+            let mut coordinator = client(&f, "coordination@test.fr").await;
+            let list = coordinator.get("/cohortes").await;
+            assert_eq!(list.status, StatusCode::OK);
+            assert!(list.body.contains("Créer une cohorte"));
+            let form = coordinator.get("/cohortes/nouvelle").await;
+            assert_eq!(form.status, StatusCode::OK);
+            let token = form.csrf();
+            let forged = coordinator.post("/cohortes/nouvelle", &[("name", "Sans jeton")]).await;
+            assert_eq!(forged.status, StatusCode::FORBIDDEN);
+            let refused = coordinator.post("/cohortes/nouvelle", &[("csrf_token", token.as_str()), ("name", "Femmes 26-55"), ("starts_on", "2026-02-30")]).await;
+            assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+            assert!(refused.body.contains("n&#39;est pas une date") || refused.body.contains("n'est pas une date"), "{}", refused.body);
+            assert!(refused.body.contains("value=\"Femmes 26-55\""), "what was typed is kept");
+            let pro = f.caller("conseil@test.fr").await;
+            let referent = pro.user_id.0.to_string();
+            let start = domain::iso_date(f.app.today() - chrono::Duration::days(30));
+            let created = coordinator.post("/cohortes/nouvelle", &[("csrf_token", token.as_str()), ("name", "Femmes 26-55"), ("starts_on", start.as_str()), ("referents", referent.as_str()), ("sex", "femme"), ("criteres", "qpv")]).await;
+            assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+            let cohort = created.location.clone().expect("to the cohort");
+            let mut professional = client(&f, "conseil@test.fr").await;
+            let page = professional.get(&format!("{}?candidats=1", cohort.split('?').next().unwrap_or_default())).await;
+            assert_eq!(page.status, StatusCode::OK);
+            assert!(page.body.contains("Résidant en QPV") || page.body.contains("résidant en QPV"));
+            assert!(page.body.contains("Awa Diallo"), "the candidate, to check (QPV unknown)");
+            assert!(page.body.contains("À vérifier"));
+            // Pilots see no cohort; another territory's professional finds nothing here.
+            let mut pilot = client(&f, "pilote@test.fr").await;
+            assert_eq!(pilot.get("/cohortes").await.status, StatusCode::FORBIDDEN);
+            let mut outsider = client(&f, "ailleurs@test.fr").await;
+            assert_eq!(outsider.get(cohort.split('?').next().unwrap_or_default()).await.status, StatusCode::NOT_FOUND);
+            // An employer with a wrong SIRET: the French error in place.
+            let form = professional.get("/employeurs/nouveau").await;
+            let refused = professional.post("/employeurs/nouveau", &[("csrf_token", form.csrf().as_str()), ("siret", "13000548100011"), ("name", "Logistique du Nord")]).await;
+            assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+            assert!(refused.body.contains("clé de contrôle"));
+            assert!(refused.body.contains("value=\"Logistique du Nord\""));
+            assert_eq!(professional.get("/employeurs").await.status, StatusCode::OK);
+            // An action, a registration, and an attendance sheet naming someone not registered.
+            let input = app::actions::ActionInput { kind: "job-dating".into(), title: "Job dating".into(), held_on: domain::iso_date(f.app.today()), starts_at: "09:30".into(), place: "Salle 2".into(), ..Default::default() };
+            let action = app::actions::create(&f.app, &pro, &input).await.expect("action");
+            app::actions::invite(&f.app, &pro, action, &app::actions::InviteInput { persons: vec![id.to_string()], status: "inscrite".into(), ..Default::default() }).await.expect("registered");
+            let sheet = professional.get(&format!("/actions-collectives/{}/presences", action.0)).await;
+            assert_eq!(sheet.status, StatusCode::OK);
+            assert!(sheet.body.contains("Awa Diallo") && sheet.body.contains("Excusée"));
+            let field = format!("presence_{id}");
+            let wrong = professional.post(&format!("/actions-collectives/{}/presences", action.0), &[("csrf_token", sheet.csrf().as_str()), (field.as_str(), "present"), ("presence_999999", "absent")]).await;
+            assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+            assert!(wrong.body.contains("n&#39;est pas inscrite") || wrong.body.contains("n'est pas inscrite"));
+            let done = professional.post(&format!("/actions-collectives/{}/presences", action.0), &[("csrf_token", sheet.csrf().as_str()), (field.as_str(), "present")]).await;
+            assert_eq!(done.status, StatusCode::SEE_OTHER);
+            let page = professional.get(&format!("/actions-collectives/{}", action.0)).await;
+            assert!(page.body.contains("Présente"));
+            assert_eq!(professional.get(&format!("/actions-collectives/{}/invitation/{id}", action.0)).await.status, StatusCode::OK);
+        }
+
+        async fn the_file_records_an_exit_with_its_type_and_shows_its_follow_up(f) {
+            let id = accompanied(&f).await;
+            let mut pro = client(&f, "conseil@test.fr").await;
+            let file = pro.get(&format!("/personnes/{id}")).await;
+            assert!(file.body.contains("Sorties et suivi") && file.body.contains("Emploi durable — CDI"));
+            let today = domain::iso_date(f.app.today());
+            let token = file.csrf();
+            let refused = pro.post(&format!("/personnes/{id}/statut"), &[("csrf_token", token.as_str()), ("status", "sorti"), ("on", today.as_str())]).await;
+            assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+            assert!(refused.body.contains("Choisissez une valeur de la liste"));
+            let done = pro.post(&format!("/personnes/{id}/statut"), &[("csrf_token", token.as_str()), ("status", "sorti"), ("on", today.as_str()), ("exit_kind", "cdd-long")]).await;
+            assert_eq!(done.status, StatusCode::SEE_OTHER);
+            let file = pro.get(&format!("/personnes/{id}")).await;
+            assert_eq!(file.status, StatusCode::OK, "the référent keeps the file");
+            assert!(file.body.contains("Vérifications de situation après la sortie"));
+            assert!(file.body.contains("À 3 mois") && file.body.contains("À 12 mois"));
+            assert!(file.body.contains("Retour en accompagnement"));
+            let back = pro.get(&format!("/personnes/{id}/accompagnement")).await;
+            assert!(back.body.contains("Enregistrer le retour en accompagnement"));
+        }
+    }
+}

@@ -231,6 +231,7 @@ pub struct CandidateRow {
     pub person: i64,
     pub name: String,
     pub status: &'static str,
+    pub since: String,
     pub sure: bool,
     pub missing: String,
 }
@@ -374,6 +375,7 @@ fn show_page(
                     person: c.person.0,
                     name: c.name.clone(),
                     status: c.status.label(),
+                    since: date_fr(&c.since),
                     sure: c.sure,
                     missing: c.missing.join(" ; "),
                 })

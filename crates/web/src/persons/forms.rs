@@ -170,14 +170,20 @@ async fn entry_page(
         decode(pairs)?
     };
     let name = full_name(&f.person.first_name, &f.person.last_name);
+    // After an exit, the same form is the return into accompaniment.
+    let title = if f.person.status == domain::person::FunnelStatus::Sorti {
+        "Retour en accompagnement"
+    } else {
+        "Entrée en accompagnement"
+    };
     Ok(FormPage {
-        layout: Layout::for_user("Entrée en accompagnement", user, Nav::Persons).crumbs(&[
+        layout: Layout::for_user(title, user, Nav::Persons).crumbs(&[
             ("Accueil", "/"),
             ("Personnes", "/personnes"),
             (&name, &format!("/personnes/{id}")),
-            ("Entrée en accompagnement", ""),
+            (title, ""),
         ]),
-        heading: format!("Entrée en accompagnement de {name}"),
+        heading: format!("{title} de {name}"),
         intro: "Recueillez le consentement de la personne : ce qu'elle accepte, avec quelles structures, et comment elle l'a donné. Elle peut le retirer à tout moment. Ne demandez jamais son numéro de sécurité sociale.".into(),
         action: format!("/personnes/{id}/accompagnement"),
         cancel: format!("/personnes/{id}"),
@@ -205,7 +211,11 @@ async fn entry_page(
                 Vec::new(),
             ),
         ],
-        button: "Enregistrer l'entrée en accompagnement".into(),
+        button: if title.starts_with("Retour") {
+            "Enregistrer le retour en accompagnement".into()
+        } else {
+            "Enregistrer l'entrée en accompagnement".into()
+        },
         has_errors: !e.is_empty(),
     })
 }
