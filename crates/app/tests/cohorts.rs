@@ -65,7 +65,6 @@ async fn person(f: &Fixture, who: &Caller, first: &str, sex: &str, born: &str) -
                 birth_date: born.into(),
                 ..Default::default()
             },
-            ..EntryInput::default()
         },
     )
     .await
