@@ -422,7 +422,7 @@ pub async fn invite(
     let mut tx = app.db.begin_write().await?;
     store::actions::lock(&mut tx.conn(), id).await?;
     let mut wanted: Vec<PersonId> = Vec::new();
-    for p in &input.persons {
+    for p in input.persons.iter().filter(|p| !p.trim().is_empty()) {
         match p.trim().parse::<i64>() {
             Ok(n) if !wanted.contains(&PersonId(n)) => wanted.push(PersonId(n)),
             Ok(_) => {}

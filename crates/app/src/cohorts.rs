@@ -543,7 +543,7 @@ pub async fn add_members(
     let mut errors = FieldErrors::default();
     let on = crate::persons::past_date(&mut errors, "entered_on", &input.entered_on, today);
     let mut wanted: Vec<PersonId> = Vec::new();
-    for p in &input.persons {
+    for p in input.persons.iter().filter(|p| !p.trim().is_empty()) {
         match p.trim().parse::<i64>() {
             Ok(n) if !wanted.contains(&PersonId(n)) => wanted.push(PersonId(n)),
             Ok(_) => {}

@@ -1009,6 +1009,150 @@ async fn orientation_journey(backend: Backend) {
     outcome.expect("the orientation journey");
 }
 
+/// A coordinator creates a cohort, fills it from the candidates, organises a job dating for it,
+/// registers its members, takes attendance on a phone, records a member's exit (dated back, as
+/// when the news comes late) and, the 3-month check being due, records the situation then.
+async fn cohort_journey(backend: Backend) {
+    let server = Server::start(backend).await;
+    let b = Browser::open().await;
+    let today = domain::calendar::france_date(chrono::Utc::now());
+    let set_value = |id: &'static str, value: String| {
+        let script = format!("document.getElementById('{id}').value = '{value}';");
+        let driver = b.driver.clone();
+        async move { driver.execute(&script, Vec::new()).await.map(|_| ()) }
+    };
+    let click = |xpath: String| {
+        let driver = b.driver.clone();
+        async move { driver.find(By::XPath(&xpath)).await?.click().await }
+    };
+    let run = async {
+        log_in(&b, &server, "coordination@demo.passerelle.test").await?;
+        b.expect_text("Vérifications de suivi à faire").await?;
+        b.visit(&server, "/cohortes").await?;
+        b.expect_text("Femmes 26-55 ans — vague 1").await?;
+        b.check_accessibility("cohortes").await;
+        click("//a[normalize-space()='Créer une cohorte']".into()).await?;
+        b.expect_text("Public visé").await?;
+        b.check_accessibility("nouvelle cohorte").await;
+        click("//button[normalize-space()='Créer la cohorte']".into()).await?;
+        b.expect_text("La cohorte n'est pas créée").await?;
+        b.check_accessibility("cohorte refusée").await;
+        b.driver
+            .find(By::Id("name"))
+            .await?
+            .send_keys("Parcours logistique")
+            .await?;
+        set_value("starts_on", domain::iso_date(today)).await?;
+        click("//label[normalize-space()='En accompagnement']".into()).await?;
+        click("(//fieldset[@id='referents']//label)[1]".into()).await?;
+        click("//button[normalize-space()='Créer la cohorte']".into()).await?;
+        b.expect_text("La cohorte est créée").await?;
+        click("//a[normalize-space()='Voir les candidats correspondant au public']".into()).await?;
+        b.expect_text("Candidats parmi les personnes que vous suivez")
+            .await?;
+        b.check_accessibility("candidats de la cohorte").await;
+        // A candidate accompanied for more than 80 days: their exit can be dated 80 days back.
+        let mut chosen = None;
+        for label in b.driver.find_all(By::Css("fieldset#persons label")).await? {
+            let text = label.text().await?;
+            let since = text
+                .split("depuis le ")
+                .nth(1)
+                .and_then(|t| domain::parse_date(&t[..10.min(t.len())]).ok());
+            if since.is_some_and(|d| d <= today - chrono::Duration::days(80)) {
+                chosen = label.attr("for").await?;
+                break;
+            }
+        }
+        let chosen = chosen.expect("a candidate accompanied long ago");
+        let person = chosen.trim_start_matches("candidat-").to_string();
+        click(format!("//label[@for='{chosen}']")).await?;
+        click("//button[normalize-space()='Faire entrer dans la cohorte']".into()).await?;
+        b.expect_text("Les personnes sont entrées dans la cohorte.")
+            .await?;
+        b.check_accessibility("cohorte et ses membres").await;
+
+        click("//a[normalize-space()='Organiser une action pour la cohorte']".into()).await?;
+        b.expect_text("Nouvelle action collective").await?;
+        SelectElement::new(&b.driver.find(By::Id("kind")).await?)
+            .await?
+            .select_by_value("job-dating")
+            .await?;
+        b.driver
+            .find(By::Id("title"))
+            .await?
+            .send_keys("Job dating des entrepôts")
+            .await?;
+        set_value("held_on", domain::iso_date(today)).await?;
+        set_value("starts_at", "09:30".into()).await?;
+        b.driver
+            .find(By::Id("place"))
+            .await?
+            .send_keys("Maison de l'emploi, salle 2")
+            .await?;
+        // A coordinator works for no structure: the organiser is to choose.
+        click("(//fieldset[@id='organisers']//label)[1]".into()).await?;
+        b.check_accessibility("nouvelle action collective").await;
+        click("//button[normalize-space()=\"Créer l'action\"]".into()).await?;
+        b.expect_text("L'action collective est créée").await?;
+        click("//label[@for='status-inscrite']".into()).await?;
+        click("//button[normalize-space()='Inviter']".into()).await?;
+        b.expect_text("Les invitations sont enregistrées.").await?;
+        b.check_accessibility("action avec ses inscrites").await;
+
+        click("//a[normalize-space()='Relever les présences']".into()).await?;
+        b.driver.set_window_rect(0, 0, 375, 800).await?;
+        b.expect_text("Enregistrer les présences").await?;
+        b.check_no_horizontal_scroll("présences sur téléphone")
+            .await?;
+        b.check_accessibility("présences sur téléphone").await;
+        click(format!("//label[@for='presence-{person}-present']")).await?;
+        click("//button[normalize-space()='Enregistrer les présences']".into()).await?;
+        b.expect_text("Les présences sont enregistrées.").await?;
+        b.driver.set_window_rect(0, 0, 1280, 900).await?;
+
+        b.visit(&server, &format!("/personnes/{person}")).await?;
+        click("//summary[normalize-space()='Changer le statut']".into()).await?;
+        click("//label[@for='status-sorti']".into()).await?;
+        set_value("on", domain::iso_date(today - chrono::Duration::days(80))).await?;
+        SelectElement::new(&b.driver.find(By::Id("exit_kind")).await?)
+            .await?
+            .select_by_value("cdd-long")
+            .await?;
+        click("//button[normalize-space()='Enregistrer le statut']".into()).await?;
+        b.expect_text("Le statut de la personne a été mis à jour.")
+            .await?;
+        b.expect_text("Vérifications de situation après la sortie")
+            .await?;
+        b.check_accessibility("dossier après la sortie").await;
+        click("//summary[normalize-space()='Renseigner la vérification à 3 mois']".into()).await?;
+        SelectElement::new(&b.driver.find(By::Id("situation")).await?)
+            .await?
+            .select_by_value("meme-emploi")
+            .await?;
+        set_value("done_on", domain::iso_date(today)).await?;
+        click("//button[normalize-space()='Enregistrer la vérification']".into()).await?;
+        b.expect_text("La vérification de situation est enregistrée.")
+            .await?;
+        b.expect_text("Toujours dans le même emploi").await?;
+        b.check_accessibility("suivi à 3 mois enregistré").await;
+        Ok::<(), WebDriverError>(())
+    };
+    let outcome = run.await;
+    b.close().await;
+    outcome.expect("the cohort journey");
+}
+
+#[tokio::test]
+async fn a_cohort_goes_to_a_job_dating_and_a_member_is_followed_after_exit_on_sqlite() {
+    cohort_journey(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_cohort_goes_to_a_job_dating_and_a_member_is_followed_after_exit_on_postgres() {
+    cohort_journey(Backend::Postgres).await;
+}
+
 #[tokio::test]
 async fn an_orientation_goes_from_one_organisation_to_another_and_ends_on_sqlite() {
     orientation_journey(Backend::Sqlite).await;
