@@ -473,20 +473,26 @@ async fn candidates(
     stays: &[StayRow],
     today: NaiveDate,
 ) -> Result<Vec<Candidate>, AppError> {
-    let persons = store::persons::in_scope(c, scope).await?;
+    let statuses: Vec<FunnelStatus> = FunnelStatus::ALL
+        .iter()
+        .copied()
+        .filter(|s| public.takes(*s))
+        .collect();
+    let persons = store::persons::facts_in_scope(c, scope, &statuses).await?;
     let health = if public.rqth {
         store::persons::health_in_scope(c, scope).await?
     } else {
         Vec::new()
     };
     let criteria = public.criteria();
+    let inside: std::collections::HashSet<PersonId> = stays
+        .iter()
+        .filter(|s| s.left_on.is_none())
+        .map(|s| s.person_id)
+        .collect();
     let mut out = Vec::new();
     for p in &persons {
-        if !public.takes(p.status)
-            || stays
-                .iter()
-                .any(|s| s.person_id == p.id && s.left_on.is_none())
-        {
+        if inside.contains(&p.id) {
             continue;
         }
         let h = health.iter().find(|(id, _)| *id == p.id).map(|(_, h)| h);

@@ -154,6 +154,26 @@ tests! {
         assert!(matches!(cohorts::page(&f.app, &pilot, k, false).await, Err(AppError::Forbidden)));
     }
 
+    async fn an_rqth_public_is_known_only_where_health_data_may_be_read(f) {
+        let pro = f.caller("conseil@test.fr").await;
+        let coordinator = f.caller("coordination@test.fr").await;
+        let with = person(&f, &pro, "Awa", "femme", "1985-03-01").await;
+        let without = person(&f, &pro, "Binta", "femme", "1980-03-01").await;
+        for (id, rqth) in [(with, "oui"), (without, "non")] {
+            persons::set_health(&f.app, &pro, id, &app::persons::HealthInput { rqth: rqth.into(), ..Default::default() }).await.expect("health");
+        }
+        let k = cohorts::create(&f.app, &coordinator, &CohortInput { rqth: true, ..cohort_input(&f, &pro) }).await.expect("cohort");
+        // The référent reads health data: a sure candidate, the other one excluded.
+        let page = cohorts::page(&f.app, &pro, k, true).await.expect("page");
+        let seen: Vec<(PersonId, bool)> = page.candidates.expect("asked").iter().map(|c| (c.person, c.sure)).collect();
+        assert_eq!(seen, vec![(with, true)]);
+        // The coordinator does not: both are « à vérifier », nothing told of their health.
+        let page = cohorts::page(&f.app, &coordinator, k, true).await.expect("page");
+        let seen: Vec<(PersonId, bool)> = page.candidates.expect("asked").iter().map(|c| (c.person, c.sure)).collect();
+        assert_eq!(seen.len(), 2, "{seen:?}");
+        assert!(seen.iter().all(|(_, sure)| !sure), "{seen:?}");
+    }
+
     async fn membership_is_dated_one_stay_at_a_time_within_capacity_and_history_kept(f) {
         let pro = f.caller("conseil@test.fr").await;
         let coordinator = f.caller("coordination@test.fr").await;

@@ -15,16 +15,16 @@ use domain::{Field, OrganisationId, Role, UserId};
 use store::orientations::{Change, NewOrientation};
 use territory::synthetic::Rng;
 
-fn millis(d: Duration) -> f64 {
+pub(crate) fn millis(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-fn e(e: impl std::fmt::Display) -> String {
+pub(crate) fn e(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
 /// Median and slowest of `runs` measures of `work`, after two to warm the caches.
-async fn measure<F, Fut>(runs: usize, mut work: F) -> Result<(f64, f64), String>
+pub(crate) async fn measure<F, Fut>(runs: usize, mut work: F) -> Result<(f64, f64), String>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<(), String>>,
@@ -42,7 +42,7 @@ where
 }
 
 /// A professional of `org` (or a coordinator), as a request would load them.
-async fn caller(
+pub(crate) async fn caller(
     db: &store::Db,
     user: UserId,
     territory: &store::territories::Territory,

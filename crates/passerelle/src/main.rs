@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod bench_cohorts;
 mod bench_directory;
 mod bench_orientations;
 mod bench_uploads;
@@ -183,6 +184,14 @@ enum BenchCommand {
         #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
         postgres_url: String,
     },
+    /// La page d'une cohorte (avec ses candidats), d'une action et les vérifications de suivi, sur un territoire de 6 000 personnes (SQLite puis PostgreSQL), en millisecondes.
+    Cohortes {
+        #[arg(long, default_value_t = 6_000)]
+        personnes: usize,
+        /// Serveur PostgreSQL où créer une base jetable.
+        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+        postgres_url: String,
+    },
     /// Géocodage hors ligne sur une BAN synthétique (import, débit, exactitude).
     Geocodage {
         #[arg(long, default_value_t = 1_000_000)]
@@ -323,6 +332,13 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                     postgres_url,
                 },
         } => Ok(bench_orientations::inbox(orientations, &postgres_url).await?),
+        Command::Bench {
+            command:
+                BenchCommand::Cohortes {
+                    personnes,
+                    postgres_url,
+                },
+        } => Ok(bench_cohorts::cohorts(personnes, &postgres_url).await?),
         Command::Bench {
             command: BenchCommand::Masse { lignes },
         } => Ok(bench::mass_check(lignes).await?),

@@ -18,12 +18,16 @@ const UNCHECKED: &str = "non vérifiée";
 /// The facts the rules ask about, from the file as the caller sees it and the signed
 /// diagnostics' levels (for « problème de mobilité »).
 pub fn facts_of(file: &PersonFile, levels: &[(String, Field, Level)]) -> Facts {
-    facts_of_person(&file.person, file.health.as_ref(), levels)
+    facts_of_person(
+        &store::persons::FactsRow::from(&file.person),
+        file.health.as_ref(),
+        levels,
+    )
 }
 
-/// The same from a person's row and, when the caller may read it, their health data.
+/// The same from a person's facts and, when the caller may read it, their health data.
 pub fn facts_of_person(
-    p: &store::persons::Person,
+    p: &store::persons::FactsRow,
     health: Option<&store::persons::Health>,
     levels: &[(String, Field, Level)],
 ) -> Facts {

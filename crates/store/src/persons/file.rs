@@ -452,13 +452,81 @@ pub async fn touch_contact(
     Ok(())
 }
 
-/// Every live person of a scope, whole rows (a cohort's candidates are evaluated on them; a
-/// territory holds thousands, not millions). Ordered by name.
-pub async fn in_scope(c: &mut Conn<'_>, scope: &super::Scope) -> Result<Vec<Person>, StoreError> {
-    let mut q = crate::sql::Sql::new("SELECT ");
-    q.push(&person_columns(c.backend()))
-        .push(" FROM persons p LEFT JOIN users u ON u.id = p.met_by WHERE ");
+/// What the eligibility rules are evaluated on (docs/domain.md §9), and what names the person
+/// in a list: the lean row of [`facts_in_scope`], also made from a whole [`Person`].
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct FactsRow {
+    #[sqlx(try_from = "i64")]
+    pub id: PersonId,
+    pub first_name: String,
+    pub last_name: String,
+    #[sqlx(try_from = "String")]
+    pub status: FunnelStatus,
+    pub met_on: String,
+    pub accompanied_on: Option<String>,
+    pub birth_date: Option<String>,
+    pub birth_year: Option<i32>,
+    pub sex: Option<String>,
+    pub qualification: Option<String>,
+    pub ft_registered: Option<bool>,
+    pub ft_since: Option<String>,
+    pub brsa: Option<bool>,
+    pub single_parent: Option<bool>,
+    pub children_under_12: Option<i32>,
+    pub qpv_code: Option<String>,
+    pub qpv_millesime: Option<i32>,
+    pub qpv_confidence: Option<String>,
+    #[sqlx(flatten)]
+    pub criteria: Criteria,
+}
+
+impl From<&Person> for FactsRow {
+    fn from(p: &Person) -> FactsRow {
+        FactsRow {
+            id: p.id,
+            first_name: p.first_name.clone(),
+            last_name: p.last_name.clone(),
+            status: p.status,
+            met_on: p.met_on.clone(),
+            accompanied_on: p.accompanied_on.clone(),
+            birth_date: p.birth_date.clone(),
+            birth_year: p.birth_year,
+            sex: p.sex.clone(),
+            qualification: p.qualification.clone(),
+            ft_registered: p.ft_registered,
+            ft_since: p.ft_since.clone(),
+            brsa: p.brsa,
+            single_parent: p.single_parent,
+            children_under_12: p.children_under_12,
+            qpv_code: p.qpv_code.clone(),
+            qpv_millesime: p.qpv_millesime,
+            qpv_confidence: p.qpv_confidence.clone(),
+            criteria: p.criteria.clone(),
+        }
+    }
+}
+
+/// The facts of the live persons of a scope whose status is one of `statuses`, ordered by name
+/// (a cohort's candidates are evaluated on them: a territory holds thousands, not millions).
+pub async fn facts_in_scope(
+    c: &mut Conn<'_>,
+    scope: &super::Scope,
+    statuses: &[FunnelStatus],
+) -> Result<Vec<FactsRow>, StoreError> {
+    let mut q = crate::sql::Sql::new(
+        "SELECT p.id, p.first_name, p.last_name, p.status, p.met_on, p.accompanied_on, p.birth_date, p.birth_year,
+           p.sex, p.qualification, p.ft_registered, p.ft_since, p.brsa, p.single_parent, p.children_under_12,
+           p.qpv_code, p.qpv_millesime, p.qpv_confidence, p.student, p.in_training, p.ass, p.ase_leaver, p.homeless,
+           p.refugee, p.detention_leaver, p.frr_resident, p.fle_below_a1, p.job_or_training_start,
+           p.youngest_child_born_on
+         FROM persons p WHERE ",
+    );
     scope.rows(&mut q);
-    q.push(" ORDER BY p.folded_name, p.id");
+    if statuses.is_empty() {
+        return Ok(Vec::new());
+    }
+    q.push(" AND p.status IN ")
+        .bind_list(statuses.iter().map(|s| s.as_str()))
+        .push(" ORDER BY p.folded_name, p.id");
     q.fetch_all(c).await
 }
