@@ -81,7 +81,6 @@ async fn run_on(label: &str, url: &str, persons: usize) -> Result<(), String> {
     };
     let coordinator = user("coordination@mesure.test", Role::Coordinator).await?;
     let pro = user("pro@mesure.test", Role::Professional).await?;
-    drop(user);
     let mut rng = Rng::new(11);
     let mut members = Vec::new();
     for p in 0..persons {
