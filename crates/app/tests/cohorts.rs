@@ -299,6 +299,14 @@ tests! {
         assert_eq!(stays(&f, k).await[0].left_on, Some(domain::iso_date(exited)), "the cohort stay ends with the exit");
         let page = employers::page(&f.app, &pro, employer).await.expect("employer");
         assert_eq!((page.employer.hired, page.met.len()), (1, 1), "the employer shows whom it hired");
+        // Out of accompaniment, out of cohorts; back in, back into the cohort, history kept.
+        let e = errors(cohorts::add_members(&f.app, &pro, k, &add(&f, &[id], 0)).await.expect_err("exited"));
+        assert!(e.contains("retour en accompagnement"), "{e}");
+        persons::enter_accompaniment(&f.app, &pro, id, &EntryInput { given_on: day(&f, 0), method: "oral".into(), purposes: vec!["accompagnement".into()], ..EntryInput::default() }).await.expect("back");
+        cohorts::add_members(&f.app, &pro, k, &add(&f, &[id], 0)).await.expect("back in the cohort");
+        assert_eq!(stays(&f, k).await.len(), 2, "both stays kept");
+        let file = persons::file(&f.app, &pro, id, "/p").await.expect("file");
+        assert_eq!(file.journey.exits.len(), 1, "the exit stays in the history");
     }
 
     async fn checks_fall_due_at_3_6_12_months_once_and_a_return_cancels_those_to_come(f) {
