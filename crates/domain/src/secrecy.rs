@@ -1,8 +1,10 @@
 //! Statistical secrecy for figures shown to those who may see aggregates only (docs/domain.md
 //! §5): a cell counting 1 to 4 people is masked, and when a single cell of a line is masked
 //! beside its total, the next smallest one is masked too, so that no masked value can be
-//! recomputed by subtraction. (The indicators issue brings the full secondary masking across
-//! several tables.)
+//! recomputed by subtraction. Two-way tables with their margins are protected by
+//! [`table::protect`]: primary and secondary suppression, then an exact audit.
+
+pub mod table;
 
 /// Cells under this count (but above zero) are masked.
 pub const THRESHOLD: i64 = 5;
