@@ -364,6 +364,25 @@ tests! {
         assert!(persons::file(&f.app, &coordinator, id, "/p").await.is_ok(), "the coordinators keep the file");
     }
 
+    async fn merging_two_files_keeps_one_stay_per_cohort_and_one_place_per_action(f) {
+        let pro = f.caller("conseil@test.fr").await;
+        let coordinator = f.caller("coordination@test.fr").await;
+        let k = cohorts::create(&f.app, &coordinator, &CohortInput { capacity: String::new(), ..cohort_input(&f, &pro) }).await.expect("cohort");
+        let a = person(&f, &pro, "Awa", "femme", "1985-03-01").await;
+        let b = person(&f, &pro, "Binta", "femme", "1985-03-01").await;
+        cohorts::add_members(&f.app, &pro, k, &add(&f, &[a], -10)).await.expect("a");
+        cohorts::add_members(&f.app, &pro, k, &add(&f, &[b], -20)).await.expect("b");
+        let input = ActionInput { kind: "atelier".into(), title: "Atelier CV".into(), held_on: day(&f, 3), starts_at: "10:00".into(), place: "Salle 1".into(), ..ActionInput::default() };
+        let action = actions::create(&f.app, &pro, &input).await.expect("action");
+        actions::invite(&f.app, &pro, action, &InviteInput { cohort: k.0.to_string(), ..InviteInput::default() }).await.expect("both invited");
+        persons::merge(&f.app, &coordinator, a, b).await.expect("merged");
+        let history: Vec<(PersonId, String, Option<String>)> = stays(&f, k).await.iter().map(|s| (s.person_id, s.entered_on.clone(), s.left_on.clone())).collect();
+        assert_eq!(history, vec![(a, day(&f, -20), None)], "one open stay, from the earlier entry");
+        let file = persons::file(&f.app, &pro, a, "/p").await.expect("file");
+        assert_eq!(file.journey.actions.len(), 1, "one place in the action");
+        assert_eq!(file.journey.stays.len(), 1);
+    }
+
     async fn employers_need_a_valid_siret_once_and_offers_a_known_job(f) {
         let pro = f.caller("conseil@test.fr").await;
         let bad = EmployerInput { siret: "130 005 481 00011".into(), name: String::new(), naf: "62-01".into(), commune: "Nulle-Part-sur-Mer".into(), contact_email: "pas une adresse".into(), ..EmployerInput::default() };
