@@ -26,6 +26,7 @@ pub mod form;
 pub mod fuzzing;
 pub mod geocoding;
 pub mod home;
+pub mod indicators;
 pub mod jobs;
 pub mod knowledge;
 pub mod mail;

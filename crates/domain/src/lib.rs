@@ -11,6 +11,7 @@ pub mod exit;
 pub mod field;
 pub mod ids;
 pub mod inclusion;
+pub mod indicators;
 pub mod organisation;
 pub mod orientation;
 pub mod person;

@@ -83,6 +83,37 @@ enum Command {
         #[command(subcommand)]
         command: ServicesCommand,
     },
+    /// Les indicateurs d'un territoire ou de la France entière sur une période, masqués comme
+    /// dans la vue d'un pilote (cellules de 1 à 4 personnes : « s » en CSV, null en JSON).
+    Indicators {
+        /// Identifiant du territoire (par exemple « demo »).
+        #[arg(
+            long,
+            value_name = "IDENTIFIANT",
+            conflicts_with = "national",
+            required_unless_present = "national"
+        )]
+        territory: Option<String>,
+        /// Tous les territoires.
+        #[arg(long)]
+        national: bool,
+        /// Premier jour (AAAA-MM-JJ ou JJ/MM/AAAA).
+        #[arg(long, value_name = "DATE")]
+        from: String,
+        /// Dernier jour (compris).
+        #[arg(long, value_name = "DATE")]
+        to: String,
+        #[arg(long, value_enum, default_value = "json")]
+        format: IndicatorFormat,
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum IndicatorFormat {
+    Json,
+    Csv,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -384,6 +415,64 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Qpv { command } => Ok(run_qpv(&mut config, command).await?),
         Command::Services { command } => run_services(&mut config, command).await,
+        Command::Indicators {
+            territory,
+            national,
+            from,
+            to,
+            format,
+            database_url,
+        } => {
+            override_with(&mut config, None, database_url)?;
+            let db = server::open(&config).await?;
+            let app = server::app(
+                &config,
+                db.clone(),
+                "127.0.0.1:0"
+                    .parse()
+                    .map_err(|_| "adresse interne".to_string())?,
+            )
+            .await?;
+            let mut errors = app::FieldErrors::default();
+            let (from, to) = app::indicators::period(&mut errors, &from, &to, app.today())
+                .ok_or_else(|| {
+                    errors
+                        .iter()
+                        .map(|(f, m)| format!("--{} : {m}", if f == "du" { "from" } else { "to" }))
+                        .collect::<Vec<_>>()
+                        .join(" ; ")
+                })?;
+            let (reach, label) = match (territory, national) {
+                (_, true) => (
+                    app::indicators::Reach::National,
+                    "France entière".to_string(),
+                ),
+                (Some(slug), false) => {
+                    let mut pooled = db.acquire().await.map_err(|e| e.to_string())?;
+                    let t = store::territories::by_slug(&mut pooled.conn(), &slug)
+                        .await
+                        .map_err(|e| e.to_string())?
+                        .ok_or_else(|| format!("aucun territoire n'a l'identifiant « {slug} »"))?;
+                    (app::indicators::Reach::Territory(t.id), t.name)
+                }
+                (None, false) => {
+                    return Err("indiquez --territory IDENTIFIANT ou --national"
+                        .to_string()
+                        .into());
+                }
+            };
+            let figures = app::indicators::compute(&app, reach, label, from, to)
+                .await
+                .map_err(describe)?;
+            match format {
+                IndicatorFormat::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&figures.json()).map_err(|e| e.to_string())?
+                ),
+                IndicatorFormat::Csv => print!("{}", figures.csv()),
+            }
+            Ok(())
+        }
         Command::Admin {
             command:
                 AdminCommand::Create {

@@ -1028,6 +1028,9 @@ async fn cohort_journey(backend: Backend) {
     let run = async {
         log_in(&b, &server, "coordination@demo.passerelle.test").await?;
         b.expect_text("Vérifications de suivi à faire").await?;
+        b.visit(&server, "/indicateurs").await?;
+        b.expect_text("Le parcours sur la période").await?;
+        b.check_accessibility("indicateurs du territoire").await;
         b.visit(&server, "/cohortes").await?;
         b.expect_text("Femmes 26-55 ans — vague 1").await?;
         b.check_accessibility("cohortes").await;

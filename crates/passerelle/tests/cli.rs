@@ -524,3 +524,107 @@ fn directory_files_are_imported_with_a_report_and_exported_on_sqlite() {
 async fn directory_files_are_imported_with_a_report_and_exported_on_postgres() {
     on_postgres(services_import_and_export).await;
 }
+
+fn indicators_printed(url: &str) {
+    territory(url, "maubeuge");
+    let out = passerelle(
+        &[
+            "indicators",
+            "--territory",
+            "maubeuge",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "31/03/2026",
+            "--format",
+            "csv",
+            "--database-url",
+            url,
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let csv = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(
+        csv.starts_with('\u{feff}'),
+        "a byte-order mark for spreadsheets"
+    );
+    assert!(
+        csv.contains("Indicateurs;Territoire maubeuge;du 01/01/2026 au 31/03/2026"),
+        "{csv}"
+    );
+    assert!(csv.contains("Sexe;Repérés;Contactés"), "{csv}");
+    let out = passerelle(
+        &[
+            "indicators",
+            "--national",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-03-31",
+            "--database-url",
+            url,
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(json["perimetre"], "France entière");
+    assert_eq!(json["seuil"], 5);
+    assert_eq!(json["tableaux"].as_array().map(Vec::len), Some(5));
+    assert_eq!(json["entonnoir"][0]["masque"], false);
+    // Mistakes are told in French, naming what is wrong.
+    let out = passerelle(
+        &[
+            "indicators",
+            "--territory",
+            "inconnu",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-03-31",
+            "--database-url",
+            url,
+        ],
+        &[],
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("aucun territoire n'a l'identifiant « inconnu »"),
+        "{}",
+        stderr(&out)
+    );
+    let out = passerelle(
+        &[
+            "indicators",
+            "--national",
+            "--from",
+            "2026-04-01",
+            "--to",
+            "2026-03-31",
+            "--database-url",
+            url,
+        ],
+        &[],
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("--to : La fin de la période précède son début."),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn indicators_are_printed_masked_in_csv_and_json_on_sqlite() {
+    let dir = tempfile::tempdir().expect("tmp");
+    indicators_printed(&format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("p.db").display()
+    ));
+}
+
+#[tokio::test]
+async fn indicators_are_printed_masked_in_csv_and_json_on_postgres() {
+    on_postgres(indicators_printed).await;
+}

@@ -20,6 +20,7 @@ pub mod directory;
 pub mod employers;
 pub mod exits;
 pub mod home;
+pub mod indicators;
 pub mod jobs;
 pub mod knowledge;
 pub mod memberships;

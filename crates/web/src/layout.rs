@@ -15,6 +15,8 @@ pub struct UserBar {
     pub is_admin: bool,
     /// Follows people in the active territory (coordinator or professional there).
     pub follows_people: bool,
+    /// May read the indicators (coordinators, pilots, administrators).
+    pub reads_indicators: bool,
     pub territory: Option<(String, String)>,
     pub territories: Vec<TerritoryChoice>,
 }
@@ -30,6 +32,7 @@ pub enum Nav {
     Persons,
     Orientations,
     Cohorts,
+    Indicators,
     Admin,
 }
 
@@ -70,6 +73,7 @@ impl Layout {
                 name: c.display_name.clone(),
                 is_admin: c.is_admin(),
                 follows_people: active.is_some_and(|t| app::persons::may_record(c, t.id)),
+                reads_indicators: app::indicators::may_read(c),
                 territory: active.map(|t| (t.slug.clone(), t.name.clone())),
                 territories: c
                     .territories
@@ -111,6 +115,7 @@ impl Layout {
                 | (Nav::Persons, "persons")
                 | (Nav::Orientations, "orientations")
                 | (Nav::Cohorts, "cohorts")
+                | (Nav::Indicators, "indicators")
                 | (Nav::Admin, "admin")
         )
     }

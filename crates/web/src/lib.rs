@@ -28,6 +28,7 @@ mod flash;
 mod forms;
 mod health;
 mod home;
+mod indicators;
 mod knowledge;
 mod layout;
 mod legal;
@@ -128,6 +129,7 @@ pub fn router(state: AppState) -> Router {
         .merge(diagnostic::routes())
         .merge(orientations::routes())
         .merge(cohorts::routes())
+        .merge(indicators::routes())
         .route("/annuaire", get(directory::search))
         .route("/annuaire/services/nouveau", get(directory::new_service).post(directory::create_service))
         .route("/annuaire/services/{id}", get(directory::show_service))

@@ -1209,3 +1209,32 @@ mod cohorts {
         }
     }
 }
+
+mod indicators {
+    use super::diagnostic::client;
+    use super::*;
+
+    app::fixture_tests! {
+        async fn the_indicators_page_and_its_csv_answer_coordinators_and_pilots_only(f) {
+            let mut coordinator = client(&f, "coordination@test.fr").await;
+            let page = coordinator.get("/indicateurs").await;
+            assert_eq!(page.status, StatusCode::OK);
+            assert!(page.body.contains("Le parcours sur la période") && page.body.contains("Par sexe"));
+            assert!(page.body.contains("href=\"/indicateurs\""), "in the menu");
+            let bad = coordinator.get("/indicateurs?du=2026-05-01&au=2026-04-01").await;
+            assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+            assert!(bad.body.contains("La fin de la période précède son début."));
+            let csv = coordinator.get("/indicateurs.csv?du=2026-01-01&au=2026-03-31").await;
+            assert_eq!(csv.status, StatusCode::OK);
+            assert_eq!(csv.headers.get("content-type").and_then(|v| v.to_str().ok()), Some("text/csv; charset=utf-8"));
+            assert!(csv.body.starts_with('\u{feff}') && csv.body.contains("du 01/01/2026 au 31/03/2026"));
+            let mut pilot = client(&f, "pilote@test.fr").await;
+            assert_eq!(pilot.get("/indicateurs").await.status, StatusCode::OK);
+            assert_eq!(pilot.get("/indicateurs?perimetre=france").await.status, StatusCode::FORBIDDEN, "a territory's pilot is not national");
+            let mut pro = client(&f, "conseil@test.fr").await;
+            let denied = pro.get("/indicateurs").await;
+            assert_eq!(denied.status, StatusCode::FORBIDDEN);
+            assert!(!pro.get("/").await.body.contains("href=\"/indicateurs\""), "not in their menu");
+        }
+    }
+}

@@ -47,6 +47,9 @@ struct Extended {
     columns: usize,
     values: Vec<i64>,
     masked: Vec<bool>,
+    /// Cells not published at all (row totals that mean nothing): unknown to the reader, but
+    /// not secrets to protect.
+    unpublished: Vec<bool>,
 }
 
 impl Extended {
@@ -66,6 +69,7 @@ impl Extended {
             rows,
             columns,
             masked: vec![false; rows * columns],
+            unpublished: vec![false; rows * columns],
             values,
         }
     }
@@ -100,18 +104,56 @@ impl Extended {
 /// Masks a table for publication with `threshold` (5 in Passerelle: cells of 1 to 4 masked).
 /// `cells` is rows × columns; the margins are computed.
 pub fn protect(cells: &[Vec<i64>], threshold: i64) -> Published {
+    protect_with(cells, threshold, Margins::All, &[])
+}
+
+/// What is published beside the cells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Margins {
+    /// Row totals, column totals and the grand total.
+    All,
+    /// Column totals only: the rows' totals mean nothing (a person counts in several columns)
+    /// and are not published — unknown to the reader, never protected for themselves.
+    Columns,
+}
+
+/// [`protect`] for the given margins, with the column totals ticked in `masked_columns` masked
+/// from the start: tables published together that share their column totals must hide the
+/// same ones, or one table would give away what another protects (the caller repeats until
+/// they agree).
+pub fn protect_with(
+    cells: &[Vec<i64>],
+    threshold: i64,
+    margins: Margins,
+    masked_columns: &[bool],
+) -> Published {
     let mut t = Extended::new(cells);
     // Primary.
     for k in 0..t.values.len() {
         let v = t.values[k];
         t.masked[k] = v > 0 && v < threshold;
     }
+    if margins == Margins::Columns {
+        for i in 0..t.rows {
+            let k = t.at(i, t.columns - 1);
+            t.masked[k] = true;
+            t.unpublished[k] = true;
+        }
+    }
+    for (j, forced) in masked_columns.iter().enumerate().take(t.columns - 1) {
+        if *forced {
+            let k = t.at(t.rows - 1, j);
+            t.masked[k] = true;
+        }
+    }
     // Secondary: no line with a lone masked cell.
     let lines = t.lines();
     loop {
         let mut changed = false;
         for line in &lines {
-            if line.iter().filter(|k| t.masked[**k]).count() != 1 {
+            // A lone masked cell that is a secret (an unpublished one protects nothing).
+            let masked: Vec<usize> = line.iter().copied().filter(|k| t.masked[*k]).collect();
+            if masked.len() != 1 || t.unpublished[masked[0]] {
                 continue;
             }
             let cheapest = line
@@ -143,7 +185,8 @@ pub fn protect(cells: &[Vec<i64>], threshold: i64) -> Published {
     t.publish()
 }
 
-/// The masked cells whose value the published figures determine, by exact elimination.
+/// The masked cells (secrets: the unpublished ones are not) whose value the published figures
+/// determine, by exact elimination.
 fn determined(t: &Extended) -> Vec<usize> {
     let unknowns: Vec<usize> = (0..t.values.len()).filter(|k| t.masked[*k]).collect();
     if unknowns.is_empty() {
@@ -164,6 +207,7 @@ fn determined(t: &Extended) -> Vec<usize> {
     unknowns
         .iter()
         .enumerate()
+        .filter(|(_, k)| !t.unpublished[**k])
         .filter(|(n, _)| {
             let mut with = system.clone();
             let mut unit = vec![0; unknowns.len()];
@@ -381,7 +425,91 @@ mod tests {
         assert_eq!(rank(vec![vec![1, 2, 3], vec![4, 5, 6], vec![7, 8, 10]]), 3);
     }
 
+    #[test]
+    fn without_row_totals_a_secret_needs_a_partner_in_its_column_only() {
+        // Women and men through the funnel: the rows' totals mean nothing and are not shown.
+        let women = vec![8, 8, 8, 6, 5, 2, 2, 0];
+        let men = vec![6, 5, 5, 0, 0, 0, 0, 0];
+        let p = protect_with(&[women, men], 5, Margins::Columns, &[]);
+        assert_eq!(
+            p.cells[0],
+            vec![
+                Some(8),
+                Some(8),
+                Some(8),
+                Some(6),
+                Some(5),
+                None,
+                None,
+                Some(0)
+            ]
+        );
+        assert_eq!(
+            p.cells[1],
+            vec![
+                Some(6),
+                Some(5),
+                Some(5),
+                Some(0),
+                Some(0),
+                Some(0),
+                Some(0),
+                Some(0)
+            ]
+        );
+        assert_eq!(
+            p.column_totals,
+            vec![
+                Some(14),
+                Some(13),
+                Some(13),
+                Some(6),
+                Some(5),
+                None,
+                None,
+                Some(0)
+            ],
+            "each small cell's partner is its column's total"
+        );
+        assert!(
+            p.row_totals.iter().all(Option::is_none) && p.total.is_none(),
+            "not published"
+        );
+        // A column total forced hidden (another table hides it) is hidden here too, and its
+        // column then needs a second hidden cell.
+        let p = protect_with(
+            &[vec![9, 7], vec![6, 30]],
+            5,
+            Margins::Columns,
+            &[true, false],
+        );
+        assert_eq!(p.column_totals, vec![None, Some(37)]);
+        assert_eq!(
+            p.cells.iter().filter(|r| r[0].is_none()).count(),
+            1,
+            "{p:?}"
+        );
+    }
+
     proptest! {
+        #[test]
+        fn without_row_totals_no_secret_can_be_recomputed(
+            rows in 1usize..6,
+            columns in 1usize..6,
+            seed in proptest::collection::vec(0i64..12, 36),
+        ) {
+            let cells: Vec<Vec<i64>> = (0..rows)
+                .map(|i| (0..columns).map(|j| seed[i * 6 + j]).collect())
+                .collect();
+            let p = protect_with(&cells, 5, Margins::Columns, &[]);
+            let masked = masked_cells(&p);
+            let secrets: Vec<(usize, usize)> = bridges(rows + 1, columns + 1, &masked)
+                .into_iter()
+                .filter(|(_, j)| *j < columns)
+                .collect();
+            prop_assert!(secrets.is_empty(), "{cells:?} → {masked:?}");
+        }
+
         #[test]
         fn no_published_table_lets_a_masked_cell_be_recomputed(
             rows in 1usize..6,
