@@ -258,41 +258,69 @@ fn cell(v: Option<i64>) -> String {
 }
 
 impl Indicators {
-    /// The tables as CSV for a spreadsheet: `;`, UTF-8 with its byte-order mark, masked cells as
-    /// « s » (docs/domain.md §5).
+    /// The tables as lines of cells, as both exports lay them out: a title line, then each
+    /// table with its header, its rows and its totals, a blank line between tables; masked
+    /// cells as « s ».
+    pub fn lines(&self) -> Vec<Vec<String>> {
+        let mut out = vec![vec![
+            "Indicateurs".to_string(),
+            self.label.clone(),
+            format!(
+                "du {} au {}",
+                domain::french_date(self.from),
+                domain::french_date(self.to)
+            ),
+            format!(
+                "cellules de 1 à {} personnes masquées (s)",
+                self.threshold - 1
+            ),
+        ]];
+        for t in &self.tables {
+            out.push(Vec::new());
+            let mut header = vec![t.breakdown.label().to_string()];
+            header.extend(Step::ALL.iter().map(|s| s.label().to_string()));
+            out.push(header);
+            for (i, (_, label)) in t.rows.iter().enumerate() {
+                let mut line = vec![label.to_string()];
+                line.extend(t.published.cells[i].iter().map(|v| cell(*v)));
+                out.push(line);
+            }
+            let mut total = vec!["Total".to_string()];
+            total.extend(t.published.column_totals.iter().map(|v| cell(*v)));
+            out.push(total);
+        }
+        out
+    }
+
+    /// The tables as CSV for a spreadsheet: `;`, UTF-8 with its byte-order mark, lines ended
+    /// by CR LF, masked cells as « s » (docs/domain.md §5).
     pub fn csv(&self) -> String {
         let mut out = String::from("\u{feff}");
-        out.push_str(&format!(
-            "Indicateurs;{};du {} au {};cellules de 1 à {} personnes masquées (s)\r\n",
-            self.label,
-            domain::french_date(self.from),
-            domain::french_date(self.to),
-            self.threshold - 1
-        ));
-        for t in &self.tables {
-            out.push_str("\r\n");
-            out.push_str(t.breakdown.label());
-            for s in Step::ALL {
-                out.push(';');
-                out.push_str(s.label());
-            }
-            out.push_str("\r\n");
-            for (i, (_, label)) in t.rows.iter().enumerate() {
-                out.push_str(label);
-                for v in &t.published.cells[i] {
-                    out.push(';');
-                    out.push_str(&cell(*v));
-                }
-                out.push_str("\r\n");
-            }
-            out.push_str("Total");
-            for v in &t.published.column_totals {
-                out.push(';');
-                out.push_str(&cell(*v));
-            }
+        for line in self.lines() {
+            out.push_str(&line.join(";"));
             out.push_str("\r\n");
         }
         out
+    }
+
+    /// The same lines as an XLSX workbook (one sheet), counts as numbers.
+    pub fn xlsx(&self) -> Result<Vec<u8>, AppError> {
+        let fail = |e: rust_xlsxwriter::XlsxError| AppError::Internal(format!("classeur : {e}"));
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.set_name("Indicateurs").map_err(fail)?;
+        for (r, line) in self.lines().iter().enumerate() {
+            let r = u32::try_from(r).map_err(|_| AppError::Internal("trop de lignes".into()))?;
+            for (c, value) in line.iter().enumerate() {
+                let c =
+                    u16::try_from(c).map_err(|_| AppError::Internal("trop de colonnes".into()))?;
+                match value.parse::<i64>() {
+                    Ok(n) if r > 0 => sheet.write_number(r, c, n as f64).map_err(fail)?,
+                    _ => sheet.write_string(r, c, value).map_err(fail)?,
+                };
+            }
+        }
+        book.save_to_buffer().map_err(fail)
     }
 
     /// The tables as JSON: masked cells as `null` with `"masque": true`.

@@ -328,6 +328,12 @@ tests! {
         let csv = figures.csv();
         assert!(csv.starts_with('\u{feff}'), "a byte-order mark for Excel");
         assert!(csv.contains("Femmes;8;8;8;6;5;s;s;0;0;0\r\n"), "{csv}");
+        // The workbook holds the same lines, read back by Passerelle's own reader.
+        let book = figures.xlsx().expect("xlsx");
+        let table = app::spreadsheet::read_table(&book, &app::spreadsheet::LIMITS).expect("read back");
+        assert_eq!(table.header[0], "Indicateurs");
+        let women: Vec<String> = table.rows.iter().find(|r| r.first().map(String::as_str) == Some("Femmes")).expect("row").clone();
+        assert_eq!(women.join(";"), "Femmes;8;8;8;6;5;s;s;0;0;0");
         let json = figures.json();
         assert_eq!(json["entonnoir"][5]["valeur"], serde_json::Value::Null);
         assert_eq!(json["entonnoir"][5]["masque"], true);

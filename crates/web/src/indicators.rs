@@ -23,6 +23,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/indicateurs", get(show))
         .route("/indicateurs.csv", get(csv))
+        .route("/indicateurs.xlsx", get(xlsx))
 }
 
 pub struct TableView {
@@ -180,6 +181,33 @@ pub async fn csv(
             ),
         ],
         figures.csv(),
+    )
+        .into_response())
+}
+
+pub async fn xlsx(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(input): Query<IndicatorInput>,
+) -> Result<Response, WebError> {
+    let figures = indicators::indicators(&state.app, &user.caller, &input).await?;
+    let name = format!(
+        "indicateurs-{}-{}.xlsx",
+        domain::iso_date(figures.from),
+        domain::iso_date(figures.to)
+    );
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        figures.xlsx()?,
     )
         .into_response())
 }

@@ -1228,6 +1228,9 @@ mod indicators {
             assert_eq!(csv.status, StatusCode::OK);
             assert_eq!(csv.headers.get("content-type").and_then(|v| v.to_str().ok()), Some("text/csv; charset=utf-8"));
             assert!(csv.body.starts_with('\u{feff}') && csv.body.contains("du 01/01/2026 au 31/03/2026"));
+            let book = coordinator.get("/indicateurs.xlsx?du=2026-01-01&au=2026-03-31").await;
+            assert_eq!(book.status, StatusCode::OK);
+            assert!(book.headers.get("content-disposition").and_then(|v| v.to_str().ok()).is_some_and(|v| v.ends_with(".xlsx\"")));
             let mut pilot = client(&f, "pilote@test.fr").await;
             assert_eq!(pilot.get("/indicateurs").await.status, StatusCode::OK);
             assert_eq!(pilot.get("/indicateurs?perimetre=france").await.status, StatusCode::FORBIDDEN, "a territory's pilot is not national");
