@@ -91,14 +91,18 @@ pub fn may_read(caller: &Caller) -> bool {
             .is_some_and(|t| caller.is_coordinator_of(t.id))
 }
 
-/// Who may see which figures.
-pub fn reach_of(app: &App, caller: &Caller, perimetre: &str) -> Result<(Reach, String), AppError> {
-    let _ = app;
-    let national = caller.is_admin()
+/// A national pilot or an administrator: any territory, and the whole country.
+pub fn is_national(caller: &Caller) -> bool {
+    caller.is_admin()
         || caller
             .memberships
             .iter()
-            .any(|m| m.role() == Some(domain::Role::Pilot) && m.territory().is_none());
+            .any(|m| m.role() == Some(domain::Role::Pilot) && m.territory().is_none())
+}
+
+/// Who may see which figures.
+pub fn reach_of(caller: &Caller, perimetre: &str) -> Result<(Reach, String), AppError> {
+    let national = is_national(caller);
     match perimetre.trim() {
         "france" if national => Ok((Reach::National, "France entière".into())),
         "france" => Err(AppError::Forbidden),
@@ -229,7 +233,7 @@ pub async fn indicators(
     let Some((from, to)) = range else {
         return Err(AppError::Invalid(errors));
     };
-    let (reach, label) = reach_of(app, caller, &input.perimetre)?;
+    let (reach, label) = reach_of(caller, &input.perimetre)?;
     let figures = compute(app, reach.clone(), label, from, to).await?;
     let mut pooled = app.db.acquire().await?;
     caller

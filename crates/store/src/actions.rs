@@ -262,8 +262,8 @@ pub async fn registrations(
     q.fetch_all(c).await
 }
 
-/// Invites or registers persons not yet there (those already there keep their place); how many
-/// were added.
+/// Invites or registers persons not yet there (those already there keep their place), in one
+/// statement; how many were added.
 pub async fn add(
     c: &mut Conn<'_>,
     action: CollectiveActionId,
@@ -272,13 +272,15 @@ pub async fn add(
     by: UserId,
     now: DateTime<Utc>,
 ) -> Result<u64, StoreError> {
-    let mut added = 0;
-    for p in persons {
-        let mut q = Sql::new(
-            "INSERT INTO action_registrations (action_id, person_id, status, invited_at, invited_by, registered_at)
-             SELECT ",
-        );
-        q.bind(action)
+    if persons.is_empty() {
+        return Ok(0);
+    }
+    let mut q = Sql::new(
+        "INSERT INTO action_registrations (action_id, person_id, status, invited_at, invited_by, registered_at) VALUES ",
+    );
+    q.join(persons, ", ", |q, p| {
+        q.push("(")
+            .bind(action)
             .push(", ")
             .bind(*p)
             .push(", ")
@@ -288,19 +290,14 @@ pub async fn add(
             .push(", ")
             .bind(by)
             .push(", ");
-        if status == Registration::Inscrite {
-            q.bind(now);
-        } else {
-            q.push("NULL");
-        }
-        q.push(" WHERE NOT EXISTS (SELECT 1 FROM action_registrations x WHERE x.action_id = ")
-            .bind(action)
-            .push(" AND x.person_id = ")
-            .bind(*p)
-            .push(")");
-        added += q.execute(c).await?;
-    }
-    Ok(added)
+        q.bind_or_null(
+            (status == Registration::Inscrite).then_some(now),
+            "TIMESTAMPTZ",
+        )
+        .push(")");
+    });
+    q.push(" ON CONFLICT (action_id, person_id) DO NOTHING");
+    q.execute(c).await
 }
 
 /// An invited person accepts: registered. `false` when they were not invited.
@@ -336,7 +333,7 @@ pub async fn mark_mailed(
     Ok(())
 }
 
-/// Records attendance for registered persons (the caller checked each one).
+/// Records attendance for registered persons (the caller checked each one), in one statement.
 pub async fn set_attendance(
     c: &mut Conn<'_>,
     action: CollectiveActionId,
@@ -344,20 +341,25 @@ pub async fn set_attendance(
     by: UserId,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    for (person, mark) in marks {
-        let mut q = Sql::new("UPDATE action_registrations SET attendance = ");
-        q.bind(mark.as_str())
-            .push(", attendance_at = ")
-            .bind(now)
-            .push(", attendance_by = ")
-            .bind(by)
-            .push(" WHERE action_id = ")
-            .bind(action)
-            .push(" AND person_id = ")
-            .bind(*person)
-            .push(" AND status = 'inscrite'");
-        q.execute(c).await?;
+    if marks.is_empty() {
+        return Ok(());
     }
+    let mut q = Sql::new("UPDATE action_registrations SET attendance = CASE person_id");
+    for (person, mark) in marks {
+        q.push(" WHEN ")
+            .bind(*person)
+            .push(" THEN ")
+            .bind(mark.as_str());
+    }
+    q.push(" END, attendance_at = ")
+        .bind(now)
+        .push(", attendance_by = ")
+        .bind(by)
+        .push(" WHERE action_id = ")
+        .bind(action)
+        .push(" AND status = 'inscrite' AND person_id IN ")
+        .bind_list(marks.iter().map(|(p, _)| *p));
+    q.execute(c).await?;
     Ok(())
 }
 

@@ -59,12 +59,7 @@ fn page(
     figures: Option<&Indicators>,
     errors: &FieldErrors,
 ) -> Page {
-    let national = user.caller.is_admin()
-        || user
-            .caller
-            .memberships
-            .iter()
-            .any(|m| m.role() == Some(domain::Role::Pilot) && m.territory().is_none());
+    let national = indicators::is_national(&user.caller);
     let mut perimeters: Vec<(String, String, bool)> = user
         .caller
         .territories
