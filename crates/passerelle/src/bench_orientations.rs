@@ -15,7 +15,7 @@ use domain::{Field, OrganisationId, Role, UserId};
 use store::orientations::{Change, NewOrientation};
 use territory::synthetic::Rng;
 
-pub(crate) fn millis(d: Duration) -> f64 {
+fn millis(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 

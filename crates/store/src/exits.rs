@@ -313,15 +313,3 @@ pub async fn due_in_territory(
         .bind(today);
     q.fetch_scalar(c).await
 }
-
-/// The exit a check belongs to, with the person's current référent (who answers it).
-pub async fn exit_of(c: &mut Conn<'_>, id: ExitId) -> Result<Option<ExitRow>, StoreError> {
-    let mut q = Sql::new(
-        "SELECT x.id, x.person_id, x.exited_on, x.kind, x.employer_id, e.name AS employer_name, x.detail,
-           u.display_name AS recorded_by_name, x.returned_on
-         FROM person_exits x LEFT JOIN employers e ON e.id = x.employer_id
-         LEFT JOIN users u ON u.id = x.recorded_by WHERE x.id = ",
-    );
-    q.bind(id);
-    Ok(q.fetch_all(c).await?.into_iter().next())
-}
