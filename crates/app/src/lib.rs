@@ -81,6 +81,8 @@ pub struct Settings {
     pub concurrent_uploads: usize,
     /// How long an upload waits for its turn before the user is asked to come back.
     pub upload_wait: Duration,
+    /// Published counts of 1 to this minus one people are masked (docs/domain.md §5).
+    pub secrecy_threshold: i64,
 }
 
 impl Default for Settings {
@@ -98,6 +100,7 @@ impl Default for Settings {
             session_max: Duration::from_secs(12 * 3600),
             concurrent_uploads: 2,
             upload_wait: Duration::from_secs(10),
+            secrecy_threshold: domain::secrecy::THRESHOLD,
         }
     }
 }

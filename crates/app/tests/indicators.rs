@@ -70,6 +70,20 @@ async fn make(f: &Fixture, by: UserId, n: usize, p: &P) -> PersonId {
     )
     .await
     .expect("person");
+    store::persons::add_member(
+        c,
+        &store::persons::NewMember {
+            person: id,
+            user: by,
+            organisation: Some(f.france_travail),
+            is_referent: true,
+            health_access: true,
+            added_by: by,
+        },
+        now,
+    )
+    .await
+    .expect("referent");
     let situation = store::persons::Situation {
         sex: Some(p.sex),
         birth_date: Some(today - Duration::days(365 * p.born_years_ago + 30)),
@@ -306,7 +320,7 @@ tests! {
         // category: 2 in « emploi durable » (a CDI, and a long CDD of someone met before the
         // period) — under 5, masked.
         assert_eq!(funnel, vec![Some(14), Some(13), Some(13), Some(6), Some(5), None, None, Some(0), Some(0), Some(0)]);
-        let table = |code: &str| figures.tables.iter().find(|t| t.breakdown.as_str() == code).expect("table");
+        let table = |code: &str| figures.tables.iter().find(|t| t.key == format!("parcours-{code}")).expect("table");
         let row = |code: &str, value: &str| {
             let t = table(code);
             let i = t.rows.iter().position(|(c, _)| *c == value).expect("row");
@@ -321,9 +335,14 @@ tests! {
         // masked, and the tables all hide the same totals.
         assert_eq!(row("qpv", "qpv")[6], None);
         assert_eq!(row("qpv", "inconnu")[6], None);
-        for t in &figures.tables {
-            assert_eq!(t.published.column_totals, funnel, "{:?} shows the same totals", t.breakdown);
+        for t in figures.tables.iter().filter(|t| t.column_totals && t.key.starts_with("parcours-")) {
+            assert_eq!(t.published.column_totals, funnel, "{} shows the same totals", t.key);
         }
+        // Each person has one referent, of France Travail.
+        assert_eq!(row("organisation", "france_travail")[0], Some(14));
+        assert_eq!(row("organisation", "sans-referent")[0], Some(0));
+        assert_eq!(row("deld", "inconnu")[0], Some(14), "no registration recorded");
+        assert_eq!(row("rqth", "inconnu")[0], Some(14));
         // Exports mask as the page does.
         let csv = figures.csv();
         assert!(csv.starts_with('\u{feff}'), "a byte-order mark for Excel");
@@ -359,5 +378,510 @@ tests! {
         let backwards = IndicatorInput { du: period(&f).au, au: period(&f).du, perimetre: String::new() };
         let e = indicators::indicators(&f.app, &pilot, &backwards).await.expect_err("refused").into_field_errors();
         assert!(e.get("au").expect("why").contains("précède"));
+    }
+}
+
+/// A person of the second dataset: met 50 days ago, contacted and accompanied, followed by
+/// France Travail.
+async fn plain(f: &Fixture, n: usize) -> PersonId {
+    make(
+        f,
+        f.professional,
+        n,
+        &P {
+            territory: f.territory,
+            met: 50,
+            channel: OutreachChannel::Association,
+            qpv: Some("QN05990N"),
+            sex: Sex::Femme,
+            born_years_ago: 30,
+            contacted: Some(45),
+            accompanied: Some(40),
+            diagnosed: None,
+            oriented: None,
+            entered: None,
+            exit: None,
+        },
+    )
+    .await
+}
+
+async fn diagnose(f: &Fixture, person: PersonId, days_ago: i64, levels: &[(domain::Field, Level)]) {
+    let mut tx = f.app.db.begin().await.expect("tx");
+    let w = store::diagnostic::DiagnosticWrite {
+        held_on: f.app.today() - Duration::days(days_ago),
+        words: String::new(),
+        priorities: String::new(),
+        availability: None,
+        distance_km: None,
+        content: store::diagnostic::DiagnosticContent {
+            answers: levels
+                .iter()
+                .map(|(field, level)| store::diagnostic::FieldAnswer {
+                    field: *field,
+                    level: *level,
+                    comment: String::new(),
+                })
+                .collect(),
+            ticks: vec![],
+            jobs: vec![],
+            hours: vec![],
+        },
+    };
+    store::diagnostic::save(
+        &mut tx.conn(),
+        person,
+        &w,
+        true,
+        true,
+        f.professional,
+        f.app.now(),
+    )
+    .await
+    .expect("diagnostic");
+    tx.commit().await.expect("commit");
+}
+
+/// Sends an orientation 15 days ago, then moves it along the given steps (answered now).
+async fn orient(
+    f: &Fixture,
+    person: PersonId,
+    receiver: Option<OrganisationId>,
+    name: &str,
+    steps: &[(Status, Status, Step)],
+) -> OrientationId {
+    let now = f.app.now();
+    let today = f.app.today();
+    let mut tx = f.app.db.begin().await.expect("tx");
+    let c = &mut tx.conn();
+    let o = store::orientations::create(
+        c,
+        &store::orientations::NewOrientation {
+            territory: f.territory,
+            person,
+            previous: None,
+            service: None,
+            service_name: "",
+            receiver_org: receiver,
+            receiver_name: name,
+            receiver_email: None,
+            sender: f.professional,
+            sender_org: Some(f.france_travail),
+            consent: None,
+            fields: &[domain::Field::Mobilite],
+            reason: "Mesure",
+            message: "",
+            documents: "",
+            contact_preference: "",
+            availability: "",
+            sent_on: today - Duration::days(15),
+        },
+        now - Duration::days(15),
+    )
+    .await
+    .expect("orientation");
+    for (v, (from, to, step)) in steps.iter().enumerate() {
+        let entered = (*step == Step::Enter).then_some(today - Duration::days(10));
+        let ch = store::orientations::Change {
+            id: o,
+            from: *from,
+            version: v as i32,
+            to: *to,
+            step: *step,
+            by: Some(f.professional),
+            via_link: false,
+            on: entered.unwrap_or(today),
+            detail: "",
+            entered_on: entered,
+            ended_on: None,
+            outcome: None,
+            decline_comment: None,
+        };
+        assert!(
+            store::orientations::change(c, &ch, now)
+                .await
+                .expect("change")
+        );
+    }
+    tx.commit().await.expect("commit");
+    o
+}
+
+/// The rows of a table by code, its cells as published.
+fn rows_of(t: &indicators::Table) -> Vec<(String, Vec<Option<i64>>)> {
+    t.rows
+        .iter()
+        .map(|(code, _)| code.clone())
+        .zip(t.published.cells.iter().cloned())
+        .collect()
+}
+
+fn cells(t: &indicators::Table, code: &str) -> Vec<Option<i64>> {
+    let i = t
+        .rows
+        .iter()
+        .position(|(c, _)| c == code)
+        .unwrap_or_else(|| panic!("no row {code} in {}", t.key));
+    t.published.cells[i].clone()
+}
+
+fn extra(t: &indicators::Table, label: &str, code: &str) -> String {
+    let i = t
+        .rows
+        .iter()
+        .position(|(c, _)| c == code)
+        .unwrap_or_else(|| panic!("no row {code} in {}", t.key));
+    t.extras
+        .iter()
+        .find(|e| e.column.label == label)
+        .unwrap_or_else(|| panic!("no {label} in {}", t.key))
+        .values[i]
+        .clone()
+}
+
+fn some(v: &[i64]) -> Vec<Option<i64>> {
+    v.iter().map(|n| Some(*n)).collect()
+}
+
+use domain::diagnostic::Level;
+use domain::orientation::{DeclineReason, Status, Step};
+use domain::{OrganisationId, OrientationId};
+
+/// Ten persons first diagnosed in the period (a barrier in mobility for all, lifted for five
+/// by a second diagnostic; in housing for six, never lifted) and one first diagnosed before
+/// it; eight orientations (five entered, one declined for two reasons, two waiting); an
+/// atelier of six registered (three present, one absent, one excused, one not marked) and a
+/// forum without registrations; an employer's two sponsorships and an immersion; two exits
+/// whose 3-month check fell due in the period, one answered « même emploi »; a cohort of six.
+async fn second_dataset(f: &Fixture) -> Vec<PersonId> {
+    use domain::Field::{Logement, Mobilite};
+    let mut persons = Vec::new();
+    for i in 0..10 {
+        let p = plain(f, 100 + i).await;
+        let housing = if i < 6 {
+            Level::Important
+        } else {
+            Level::Aucun
+        };
+        diagnose(
+            f,
+            p,
+            30,
+            &[(Mobilite, Level::Bloquant), (Logement, housing)],
+        )
+        .await;
+        if i < 5 {
+            diagnose(
+                f,
+                p,
+                10,
+                &[(Mobilite, Level::Leger), (Logement, Level::Important)],
+            )
+            .await;
+        }
+        persons.push(p);
+    }
+    let before = plain(f, 200).await;
+    diagnose(f, before, 200, &[(Mobilite, Level::Bloquant)]).await;
+    diagnose(f, before, 30, &[(Mobilite, Level::Bloquant)]).await;
+
+    let enter = [
+        (Status::Envoyee, Status::Acceptee, Step::Accept),
+        (Status::Acceptee, Status::Entree, Step::Enter),
+    ];
+    for p in &persons[..5] {
+        orient(
+            f,
+            *p,
+            Some(f.mission_locale),
+            "Mission locale Roubaix",
+            &enter,
+        )
+        .await;
+    }
+    let declined = orient(
+        f,
+        persons[5],
+        Some(f.mission_locale),
+        "Mission locale Roubaix",
+        &[(Status::Envoyee, Status::Declinee, Step::Decline)],
+    )
+    .await;
+    let mut c = f.app.db.acquire().await.expect("connection");
+    store::orientations::set_decline_reasons(
+        &mut c.conn(),
+        declined,
+        &[
+            (DeclineReason::NonMobile, String::new()),
+            (DeclineReason::EnEmploi, String::new()),
+        ],
+    )
+    .await
+    .expect("reasons");
+    drop(c);
+    orient(
+        f,
+        persons[6],
+        Some(f.mission_locale),
+        "Mission locale Roubaix",
+        &[],
+    )
+    .await;
+    orient(f, persons[7], None, "Structure libre", &[]).await;
+
+    let now = f.app.now();
+    let day = |d: i64| f.app.today() - Duration::days(d);
+    let mut tx = f.app.db.begin().await.expect("tx");
+    let c = &mut tx.conn();
+    let action = |kind, title| store::actions::NewAction {
+        territory: f.territory,
+        kind,
+        title,
+        held_on: day(20),
+        starts_at: "09:00",
+        ends_at: "12:00",
+        place: "Salle",
+        capacity: None,
+        field: None,
+        description: "",
+        cohort: None,
+        organisers: &[],
+        partners: &[],
+        employers: &[],
+        created_by: f.professional,
+    };
+    let atelier = store::actions::create(
+        c,
+        &action(domain::cohort::ActionKind::Atelier, "Atelier CV"),
+        now,
+    )
+    .await
+    .expect("atelier");
+    store::actions::create(c, &action(domain::cohort::ActionKind::Forum, "Forum"), now)
+        .await
+        .expect("forum");
+    store::actions::add(
+        c,
+        atelier,
+        &persons[..6],
+        domain::cohort::Registration::Inscrite,
+        f.professional,
+        now,
+    )
+    .await
+    .expect("registered");
+    use domain::cohort::Attendance::*;
+    let marks = [
+        (persons[0], Present),
+        (persons[1], Present),
+        (persons[2], Present),
+        (persons[3], Absent),
+        (persons[4], Excuse),
+    ];
+    store::actions::set_attendance(c, atelier, &marks, f.professional, now)
+        .await
+        .expect("attendance");
+
+    let employer = |siret, name| store::employers::NewEmployer {
+        territory: f.territory,
+        siret,
+        name,
+        naf: "62.01Z",
+        commune_insee: None,
+        commune_name: "",
+        contact_name: "",
+        contact_email: "",
+        contact_phone: "",
+        notes: "",
+        created_by: f.professional,
+    };
+    let e1 = store::employers::create(c, &employer("73282932000074", "Entreprise A"), now)
+        .await
+        .expect("employer");
+    let e2 = store::employers::create(c, &employer("55208131766522", "Entreprise B"), now)
+        .await
+        .expect("employer");
+    use domain::employer::Engagement;
+    for (e, kind, d) in [
+        (e1, Engagement::Parrainage, 20),
+        (e1, Engagement::Parrainage, 25),
+        (e1, Engagement::Immersion, 20),
+        (e2, Engagement::Recrutement, 200),
+    ] {
+        let g = store::employers::NewEngagement {
+            employer: e,
+            kind,
+            on: day(d),
+            action: None,
+            person: None,
+            note: "",
+            by: f.professional,
+        };
+        store::employers::engage(c, &g, now)
+            .await
+            .expect("engagement");
+    }
+
+    for (p, d) in [(persons[8], 100), (persons[9], 95)] {
+        store::exits::create(
+            c,
+            &store::exits::NewExit {
+                person: p,
+                territory: f.territory,
+                exited_on: day(d),
+                kind: ExitKind::Cdi,
+                employer: None,
+                detail: "",
+                recorded_by: f.professional,
+            },
+            now,
+        )
+        .await
+        .expect("exit");
+    }
+    let checks = store::exits::checks_of_person(c, persons[8])
+        .await
+        .expect("checks");
+    let three = checks.iter().find(|k| k.months == 3).expect("3 months");
+    let answer = store::exits::CheckAnswer {
+        id: three.id,
+        situation: domain::exit::Situation::MemeEmploi,
+        employer: None,
+        note: "",
+        done_on: day(5),
+        by: f.professional,
+    };
+    assert!(store::exits::answer(c, &answer, now).await.expect("answer"));
+
+    let cohort = store::cohorts::create(
+        c,
+        &store::cohorts::NewCohort {
+            territory: f.territory,
+            name: "Cohorte A",
+            public: "{}",
+            starts_on: day(60),
+            ends_on: None,
+            capacity: None,
+            wave: "",
+            referents: &[],
+            created_by: f.professional,
+        },
+        now,
+    )
+    .await
+    .expect("cohort");
+    store::cohorts::enter(c, cohort, &persons[..6], day(40), f.professional, now)
+        .await
+        .expect("members");
+    tx.commit().await.expect("commit");
+    persons
+}
+
+tests! {
+    async fn every_table_of_the_dashboard_counts_what_its_definition_says(f) {
+        second_dataset(&f).await;
+        // Up to today: the follow-up groups were formed today.
+        let input = IndicatorInput { au: domain::iso_date(f.app.today()), ..period(&f) };
+        let (from, to) = (domain::parse_date(&input.du).expect("du"), domain::parse_date(&input.au).expect("au"));
+        let label = "Maubeuge".to_string();
+        // Threshold 1: nothing masked, every count as computed.
+        let raw = indicators::compute_with(&f.app, Reach::Territory(f.territory), label.clone(), (from, to), 1).await.expect("figures");
+        let table = |figures: &indicators::Indicators, key: &str| figures.tables.iter().find(|t| t.key == key).cloned().unwrap_or_else(|| panic!("no table {key}"));
+
+        let barriers = table(&raw, "freins");
+        assert_eq!(cells(&barriers, "mobilite"), some(&[5, 5, 0]), "lifted, still there, none");
+        assert_eq!(cells(&barriers, "logement"), some(&[0, 6, 4]));
+        assert_eq!(cells(&barriers, "reseau-professionnel"), some(&[0, 0, 10]));
+        assert!(barriers.published.row_totals.iter().all(|t| *t == Some(10)), "ten first diagnosed, not the one diagnosed before");
+        assert_eq!(extra(&barriers, "Part des personnes diagnostiquées ayant ce frein", "mobilite"), "100 %");
+        assert_eq!(extra(&barriers, "Part des freins levés", "mobilite"), "50 %");
+        assert_eq!(extra(&barriers, "Part des personnes diagnostiquées ayant ce frein", "logement"), "60 %");
+        assert_eq!(extra(&barriers, "Part des freins levés", "logement"), "0 %");
+        assert_eq!(extra(&barriers, "Part des freins levés", "reseau-professionnel"), "–");
+
+        let by_receiver = table(&raw, "orientations-structure");
+        let ml = f.mission_locale.0.to_string();
+        // Entered, accepted, no-show, declined, waiting, expired, cancelled.
+        assert_eq!(cells(&by_receiver, &ml), some(&[5, 0, 0, 1, 1, 0, 0]));
+        assert_eq!(cells(&by_receiver, "Structure libre"), some(&[0, 0, 0, 0, 1, 0, 0]));
+        assert_eq!(by_receiver.rows.iter().find(|(c, _)| *c == ml).map(|(_, l)| l.as_str()), Some("Mission locale Roubaix"));
+        assert_eq!(by_receiver.published.column_totals, some(&[5, 0, 0, 1, 2, 0, 0]), "by status");
+        assert_eq!(by_receiver.published.total, Some(8));
+        assert_eq!(extra(&by_receiver, "Part d'entrées effectives", &ml), "71,4 %");
+        assert_eq!(extra(&by_receiver, "Délai médian de réponse (jours)", &ml), "15", "six answered 15 days after sending");
+        assert_eq!(extra(&by_receiver, "Délai médian d'entrée (jours)", &ml), "5");
+        assert_eq!(extra(&by_receiver, "Délai médian d'entrée (jours)", "Structure libre"), "–");
+        let by_offer = table(&raw, "orientations-offre");
+        assert_eq!(cells(&by_offer, "hors-annuaire"), some(&[5, 0, 0, 1, 2, 0, 0]));
+        assert_eq!(cells(&by_offer, "droit-commun"), some(&[0; 7]));
+        let reasons = table(&raw, "orientations-motifs");
+        assert_eq!(cells(&reasons, "non-mobile"), some(&[1]));
+        assert_eq!(cells(&reasons, "en-emploi"), some(&[1]));
+        assert_eq!(rows_of(&reasons).iter().filter(|(_, c)| c[0] != Some(0)).count(), 2);
+
+        let actions = table(&raw, "actions");
+        assert_eq!(cells(&actions, "atelier"), some(&[3, 1, 1, 1]), "present, absent, excused, not marked");
+        assert_eq!(cells(&actions, "forum"), some(&[0, 0, 0, 0]));
+        assert_eq!(actions.published.total, Some(6));
+        assert_eq!(extra(&actions, "Actions tenues", "forum"), "1");
+        assert_eq!(extra(&actions, "Taux d'absence", "atelier"), "40 %");
+        assert_eq!(extra(&actions, "Taux d'absence", "forum"), "–");
+
+        let employers = table(&raw, "employeurs");
+        assert_eq!(cells(&employers, "parrainage"), some(&[1, 2]), "one employer, two sponsorships");
+        assert_eq!(cells(&employers, "immersion"), some(&[1, 1]));
+        assert_eq!(cells(&employers, "recrutement"), some(&[0, 0]), "before the period");
+
+        let partners = table(&raw, "partenaires");
+        assert_eq!(cells(&partners, &f.france_travail.0.to_string()), some(&[11, 8, 0]), "followed, sent, received");
+        assert_eq!(cells(&partners, &ml), some(&[0, 0, 7]));
+
+        let follow_up = table(&raw, "suivi");
+        assert_eq!(cells(&follow_up, "3"), some(&[1, 0, 0, 0, 0, 1]), "one « même emploi », one still to do");
+        assert_eq!(cells(&follow_up, "6"), some(&[0; 6]));
+        assert_eq!(extra(&follow_up, "Part en emploi", "3"), "100 %");
+
+        let cohort = table(&raw, "parcours-cohorte");
+        assert_eq!(cohort.rows.len(), 1);
+        assert_eq!(cohort.rows[0].1, "Cohorte A");
+        assert_eq!(cohort.published.cells[0][..5], some(&[6, 6, 6, 6, 6])[..], "met, contacted, accompanied, diagnosed, oriented");
+
+        // The instance's threshold (5): small cells masked, the orientations tables hiding the
+        // same totals, no share or median computed from a masked figure.
+        let masked = indicators::compute(&f.app, Reach::Territory(f.territory), label, from, to).await.expect("figures");
+        let barriers = table(&masked, "freins");
+        assert_eq!(cells(&barriers, "mobilite"), some(&[5, 5, 0]));
+        assert_eq!(cells(&barriers, "logement"), vec![Some(0), None, None], "4 masked, and 6 that would give it away");
+        assert_eq!(extra(&barriers, "Part des freins levés", "logement"), "s");
+        let by_receiver = table(&masked, "orientations-structure");
+        assert_eq!(cells(&by_receiver, &ml)[3], None);
+        assert_eq!(cells(&by_receiver, "Structure libre")[4], None);
+        assert_eq!(by_receiver.published.column_totals, table(&masked, "orientations-offre").published.column_totals);
+        assert_eq!(by_receiver.published.column_totals[3], None);
+        let reasons = table(&masked, "orientations-motifs");
+        assert_eq!(cells(&reasons, "non-mobile"), vec![None]);
+        let actions = table(&masked, "actions");
+        assert_eq!(cells(&actions, "atelier")[1], None);
+        assert_eq!(extra(&actions, "Taux d'absence", "atelier"), "s");
+        assert_eq!(extra(&actions, "Actions tenues", "atelier"), "1", "events are not people");
+        assert_eq!(cells(&table(&masked, "employeurs"), "parrainage"), some(&[1, 2]), "companies are not masked");
+        assert_eq!(cells(&table(&masked, "suivi"), "3")[0], None);
+        // The exports carry every table.
+        let json = masked.json();
+        assert_eq!(json["tableaux"].as_array().map(Vec::len), Some(masked.tables.len()));
+        let csv = masked.csv();
+        assert!(csv.contains("Mobilité;5;5;0;10;100 %;50 %\r\n"), "{csv}");
+        assert!(csv.contains("Logement;0;s;s;10;s;s\r\n"), "{csv}");
+    }
+
+    async fn a_coordinator_s_own_territories_are_one_territory_and_the_audit_names_the_perimeter(f) {
+        let coordinator = f.caller("coordination@test.fr").await;
+        let input = IndicatorInput { perimetre: "mes-territoires".into(), ..period(&f) };
+        let figures = indicators::indicators(&f.app, &coordinator, &input).await.expect("figures");
+        assert_eq!(figures.reach, Reach::Territory(f.territory));
+        let admin = f.caller("admin@test.fr").await;
+        let national = indicators::indicators(&f.app, &admin, &IndicatorInput { perimetre: "france".into(), ..period(&f) }).await.expect("national");
+        assert!(national.tables.iter().any(|t| t.key == "parcours-territoire"), "territories side by side");
+        assert!(!national.tables.iter().any(|t| t.key == "parcours-cohorte"));
     }
 }

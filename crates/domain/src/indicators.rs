@@ -73,7 +73,10 @@ crate::codes! {
         Sexe => "sexe", "Sexe";
         Age => "age", "Tranche d'âge";
         Brsa => "brsa", "Bénéficiaire du RSA";
+        Deld => "deld", "Demande d'emploi de longue durée";
+        Rqth => "rqth", "Reconnaissance de handicap (RQTH)";
         Canal => "canal", "Canal de repérage";
+        Organisation => "organisation", "Organisation du référent";
     }
 }
 
@@ -103,10 +106,29 @@ impl Breakdown {
                 ("non", "Pas au RSA"),
                 ("inconnu", "Non renseigné"),
             ],
+            Breakdown::Deld => vec![
+                ("oui", "Inscrits depuis un an ou plus"),
+                ("non", "Inscrits depuis moins d'un an"),
+                ("non-inscrit", "Non inscrits à France Travail"),
+                ("inconnu", "Non renseigné"),
+            ],
+            Breakdown::Rqth => vec![
+                ("oui", "Avec RQTH"),
+                ("non", "Sans RQTH"),
+                ("inconnu", "Non renseigné"),
+            ],
             Breakdown::Canal => crate::person::OutreachChannel::ALL
                 .iter()
                 .map(|c| (c.as_str(), c.label()))
                 .collect(),
+            Breakdown::Organisation => {
+                let mut v: Vec<_> = crate::organisation::OrganisationKind::ALL
+                    .iter()
+                    .map(|k| (k.as_str(), k.label()))
+                    .collect();
+                v.push(("sans-referent", "Sans référent"));
+                v
+            }
         }
     }
 
@@ -122,9 +144,203 @@ impl Breakdown {
             }
             Breakdown::Brsa => "Tel que renseigné dans la situation de la personne.",
             Breakdown::Canal => "Le canal par lequel la personne a été repérée.",
+            Breakdown::Deld => {
+                "Inscription à France Travail depuis au moins un an au dernier jour de la période, selon la situation renseignée."
+            }
+            Breakdown::Rqth => {
+                "Reconnaissance de la qualité de travailleur handicapé, selon les données de santé du dossier (comptées ici sans jamais être montrées par personne)."
+            }
+            Breakdown::Organisation => "Le type d'organisation du référent actuel de la personne.",
         }
     }
 }
+
+crate::codes! {
+    /// The parts of the dashboard, in their order on the page.
+    Section {
+        Parcours => "parcours", "Le parcours";
+        Freins => "freins", "Les freins périphériques";
+        Orientations => "orientations", "Les orientations";
+        Actions => "actions", "Les actions collectives";
+        Employeurs => "employeurs", "Les employeurs";
+        Partenaires => "partenaires", "Les partenaires";
+        Suivi => "suivi", "La situation après la sortie";
+    }
+}
+
+/// A column of counts: its label and what it counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Column {
+    pub label: &'static str,
+    pub definition: &'static str,
+}
+
+const fn col(label: &'static str, definition: &'static str) -> Column {
+    Column { label, definition }
+}
+
+/// The barriers table, per field: the persons whose first signed diagnostic was held in the
+/// period, split three ways (each row sums to all of them).
+pub const BARRIER_COLUMNS: [Column; 3] = [
+    col(
+        "Frein levé depuis",
+        "Frein important (2) ou bloquant (3) au premier diagnostic, coté 0 ou 1 au dernier diagnostic signé jusqu'à la fin de la période.",
+    ),
+    col(
+        "Frein toujours présent",
+        "Frein important ou bloquant au premier diagnostic, et encore au dernier — ou pas de nouveau diagnostic depuis.",
+    ),
+    col(
+        "Pas de frein au premier diagnostic",
+        "Domaine coté 0 (aucun frein) ou 1 (frein léger) au premier diagnostic.",
+    ),
+];
+
+/// The total of a barriers row.
+pub const FIRST_DIAGNOSED: Column = col(
+    "Premiers diagnostics",
+    "Personnes dont le premier diagnostic signé a été tenu pendant la période.",
+);
+
+/// What became of an orientation sent in the period, by its status today: the columns of the
+/// orientations tables (each orientation in exactly one).
+#[derive(Debug, Clone, Copy)]
+pub struct Outcome {
+    pub column: Column,
+    pub statuses: &'static [crate::orientation::Status],
+}
+
+pub const ORIENTATION_OUTCOMES: [Outcome; 7] = {
+    use crate::orientation::Status::*;
+    [
+        Outcome {
+            column: col(
+                "Entrées effectives",
+                "Acceptées, et l'entrée de la personne dans l'action est confirmée (parcours en cours ou terminé).",
+            ),
+            statuses: &[Entree, Terminee],
+        },
+        Outcome {
+            column: col(
+                "Acceptées, entrée à venir",
+                "Acceptées par la structure, l'entrée n'est pas encore confirmée.",
+            ),
+            statuses: &[Acceptee],
+        },
+        Outcome {
+            column: col(
+                "Absences au démarrage",
+                "Acceptées, mais la personne ne s'est pas présentée au démarrage.",
+            ),
+            statuses: &[Absente],
+        },
+        Outcome {
+            column: col(
+                "Déclinées",
+                "Déclinées par la structure, avec un ou plusieurs motifs.",
+            ),
+            statuses: &[Declinee],
+        },
+        Outcome {
+            column: col(
+                "En attente de réponse",
+                "Envoyées ou à l'étude, sans réponse à ce jour.",
+            ),
+            statuses: &[Envoyee, AEtude],
+        },
+        Outcome {
+            column: col("Expirées", "Restées sans réponse jusqu'à leur expiration."),
+            statuses: &[Expiree],
+        },
+        Outcome {
+            column: col(
+                "Annulées",
+                "Annulées par la personne qui les avait envoyées.",
+            ),
+            statuses: &[Annulee],
+        },
+    ]
+};
+
+/// The total of an orientations row.
+pub const ORIENTATIONS_SENT: Column = col("Envoyées", "Orientations envoyées pendant la période.");
+
+/// The decline reasons table (an orientation may give several reasons).
+pub const DECLINE_COLUMNS: [Column; 1] = [col(
+    "Orientations déclinées pour ce motif",
+    "Orientations envoyées pendant la période et déclinées, comptées une fois par motif donné.",
+)];
+
+/// The collective actions table, per kind of action held in the period: the registrations,
+/// split by attendance (each row sums to the registrations).
+pub const ACTION_COLUMNS: [Column; 4] = [
+    col("Présents", "Inscrits présents, d'après l'émargement."),
+    col(
+        "Absents",
+        "Inscrits absents sans excuse, d'après l'émargement.",
+    ),
+    col("Excusés", "Inscrits absents excusés."),
+    col(
+        "Émargement non saisi",
+        "Inscrits dont la présence n'a pas été relevée.",
+    ),
+];
+
+/// The total of an actions row.
+pub const ACTION_REGISTRATIONS: Column = col(
+    "Inscrits",
+    "Inscriptions confirmées aux actions tenues pendant la période (une personne inscrite à deux actions compte deux fois).",
+);
+
+/// The employers table: engagements in the period.
+pub const EMPLOYER_COLUMNS: [Column; 2] = [
+    col(
+        "Employeurs engagés",
+        "Employeurs distincts ayant au moins un engagement de ce type pendant la période.",
+    ),
+    col("Engagements", "Engagements de ce type pendant la période."),
+];
+
+/// The partners table: each organisation's activity in the period.
+pub const PARTNER_COLUMNS: [Column; 3] = [
+    col(
+        "Personnes suivies",
+        "Personnes dont un professionnel de l'organisation a fait partie du groupe de suivi pendant la période.",
+    ),
+    col(
+        "Orientations envoyées",
+        "Orientations envoyées par l'organisation pendant la période.",
+    ),
+    col(
+        "Orientations reçues",
+        "Orientations reçues par l'organisation pendant la période.",
+    ),
+];
+
+/// The follow-up table: per months after the exit, the checks due in the period, by the
+/// situation found (each row sums to the checks due; cancelled ones are not counted).
+pub fn follow_up_columns() -> Vec<Column> {
+    let mut v: Vec<Column> = crate::exit::Situation::ALL
+        .iter()
+        .map(|s| {
+            col(
+                s.label(),
+                "Contrôles faits où la situation relevée est celle-ci.",
+            )
+        })
+        .collect();
+    v.push(col(
+        "Contrôle non fait",
+        "Contrôles arrivés à échéance et pas encore faits.",
+    ));
+    v
+}
+
+/// The total of a follow-up row.
+pub const CHECKS_DUE: Column = col(
+    "Contrôles échus",
+    "Contrôles de la situation arrivés à échéance pendant la période (hors contrôles annulés par un retour en accompagnement).",
+);
 
 #[cfg(test)]
 mod tests {
@@ -141,6 +357,13 @@ mod tests {
             crate::exit::ExitCategory::ALL.to_vec(),
             "one step per exit category"
         );
+        for status in crate::orientation::Status::ALL {
+            let n = ORIENTATION_OUTCOMES
+                .iter()
+                .filter(|o| o.statuses.contains(status))
+                .count();
+            assert_eq!(n, 1, "{status:?} in exactly one outcome");
+        }
         for b in Breakdown::ALL {
             assert!(
                 !b.values().is_empty() && b.definition().ends_with('.'),

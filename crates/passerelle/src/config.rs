@@ -32,6 +32,8 @@ pub struct Config {
     pub metrics_token: Option<String>,
     /// A session ends this many hours after login, however active.
     pub session_max_hours: u64,
+    /// Published counts of 1 to this minus one people are masked.
+    pub secrecy_threshold: i64,
 }
 
 impl Default for Config {
@@ -53,6 +55,7 @@ impl Default for Config {
             lost_after_days: 90,
             metrics_token: None,
             session_max_hours: 12,
+            secrecy_threshold: domain::secrecy::THRESHOLD,
         }
     }
 }
@@ -75,6 +78,7 @@ struct FileConfig {
     lost_after_days: Option<u32>,
     metrics_token: Option<String>,
     session_max_hours: Option<u64>,
+    secrecy_threshold: Option<i64>,
 }
 
 /// Where the configuration file is: `--config`, else `PASSERELLE_CONFIG`, else `passerelle.toml`
@@ -135,7 +139,8 @@ impl Config {
             trust_forwarded_for,
             max_connections,
             lost_after_days,
-            session_max_hours
+            session_max_hours,
+            secrecy_threshold
         );
         macro_rules! take_opt {
             ($($field:ident),*) => {$( if f.$field.is_some() { self.$field = f.$field; } )*};
@@ -212,6 +217,11 @@ impl Config {
                 )
             })?;
         }
+        if let Some(v) = env("PASSERELLE_SECRECY_THRESHOLD") {
+            self.secrecy_threshold = v.trim().parse().map_err(|_| {
+                format!("PASSERELLE_SECRECY_THRESHOLD doit être un nombre entier de personnes (reçu « {v} »)")
+            })?;
+        }
         if let Some(v) = env("PASSERELLE_MAX_CONNECTIONS") {
             self.max_connections = v.trim().parse().map_err(|_| {
                 format!("PASSERELLE_MAX_CONNECTIONS doit être un nombre entier (reçu « {v} »)")
@@ -257,6 +267,12 @@ impl Config {
                 "le délai avant « perdu de vue » doit être compris entre 7 et 730 jours".into(),
             );
         }
+        if !(domain::secrecy::THRESHOLD..=100).contains(&self.secrecy_threshold) {
+            return Err(format!(
+                "le seuil du secret statistique doit être compris entre {} et 100 personnes",
+                domain::secrecy::THRESHOLD
+            ));
+        }
         if !(1..=72).contains(&self.session_max_hours) {
             return Err(
                 "la durée maximale d'une session doit être comprise entre 1 et 72 heures".into(),
@@ -297,6 +313,7 @@ impl Config {
             ban_api_url: self.ban_api_url.clone().unwrap_or(defaults.ban_api_url),
             geocoder: self.geocoder,
             lost_after_days: self.lost_after_days,
+            secrecy_threshold: self.secrecy_threshold,
             metrics_token: self.metrics_token.clone(),
             session_max: Duration::from_secs(self.session_max_hours * 3600),
             ..defaults

@@ -1029,8 +1029,21 @@ async fn cohort_journey(backend: Backend) {
         log_in(&b, &server, "coordination@demo.passerelle.test").await?;
         b.expect_text("Vérifications de suivi à faire").await?;
         b.visit(&server, "/indicateurs").await?;
-        b.expect_text("Le parcours sur la période").await?;
+        b.expect_text("L'entonnoir sur la période").await?;
         b.check_accessibility("indicateurs du territoire").await;
+        // The printed report: a PDF with a page per section at least (the print stylesheet
+        // starts each section on a new page and drops the menus and the form).
+        let pdf = b
+            .driver
+            .print_page(thirtyfour::common::print::PrintParameters::default())
+            .await?;
+        assert!(pdf.starts_with(b"%PDF-"), "a PDF");
+        let text = String::from_utf8_lossy(&pdf);
+        let pages = text.matches("/Type /Page\n").count()
+            + text.matches("/Type /Page ").count()
+            + text.matches("/Type /Page/").count()
+            + text.matches("/Type /Page>").count();
+        assert!(pages >= 7, "one page per section at least, {pages} pages");
         b.visit(&server, "/cohortes").await?;
         b.expect_text("Femmes 26-55 ans — vague 1").await?;
         b.check_accessibility("cohortes").await;

@@ -571,7 +571,28 @@ fn indicators_printed(url: &str) {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(json["perimetre"], "France entière");
     assert_eq!(json["seuil"], 5);
-    assert_eq!(json["tableaux"].as_array().map(Vec::len), Some(5));
+    // The funnel by 8 breakdowns and by territory, the barriers, the orientations by kind of
+    // receiver, by offer and their decline reasons, the actions, the employers, the partners
+    // by kind, the situation after the exit.
+    let keys: Vec<&str> = json["tableaux"]
+        .as_array()
+        .expect("tables")
+        .iter()
+        .filter_map(|t| t["cle"].as_str())
+        .collect();
+    assert_eq!(keys.len(), 17, "{keys:?}");
+    for key in [
+        "parcours-territoire",
+        "freins",
+        "orientations-structure",
+        "orientations-motifs",
+        "actions",
+        "employeurs",
+        "partenaires",
+        "suivi",
+    ] {
+        assert!(keys.contains(&key), "{key} in {keys:?}");
+    }
     assert_eq!(json["entonnoir"][0]["masque"], false);
     // Mistakes are told in French, naming what is wrong.
     let out = passerelle(

@@ -1,7 +1,10 @@
-//! `/indicateurs`: the funnel of the caller's territory (or of another they may see, or of
-//! France for national pilots) over a period, its breakdowns with masked cells shown « s », each
-//! figure's definition beside it, and the CSV export of the same tables (`/indicateurs.csv`).
-//! Every figure comes from `app::indicators`, masked there.
+//! `/indicateurs`: the figures of the caller's territory (or of another they may see, of all of
+//! theirs side by side, or of France for national pilots) over a period, section by section —
+//! the path, the barriers, the orientations, the collective actions, the employers, the
+//! partners, the situation after the exit — with masked cells shown « s », each figure's
+//! definition one click away, SVG charts beside their tables, a print layout for the yearly
+//! report, and the same tables as CSV and XLSX. Every figure comes from `app::indicators`,
+//! masked there.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -13,8 +16,9 @@ use axum::routing::get;
 
 use app::FieldErrors;
 use app::indicators::{self, IndicatorInput, Indicators};
-use domain::indicators::Step;
+use domain::indicators::Section;
 
+use crate::chart;
 use crate::layout::{Layout, Nav};
 use crate::session::CurrentUser;
 use crate::{AppState, WebError};
@@ -27,10 +31,22 @@ pub fn routes() -> Router<AppState> {
 }
 
 pub struct TableView {
-    pub title: &'static str,
-    pub definition: &'static str,
-    pub rows: Vec<(&'static str, Vec<String>)>,
-    pub totals: Vec<String>,
+    pub key: String,
+    pub title: String,
+    pub definition: String,
+    pub header: Vec<String>,
+    /// (label, definition) of each column after the rows' header.
+    pub definitions: Vec<(&'static str, &'static str)>,
+    pub rows: Vec<(String, Vec<String>)>,
+    pub totals: Option<Vec<String>>,
+    /// A bar chart drawn from one of its columns (the table stays the source of truth).
+    pub chart: Option<String>,
+}
+
+pub struct SectionView {
+    pub code: &'static str,
+    pub label: &'static str,
+    pub tables: Vec<TableView>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -40,10 +56,11 @@ pub struct Page {
     label: String,
     du: String,
     au: String,
+    period: String,
     perimeters: Vec<(String, String, bool)>,
-    steps: Vec<(&'static str, &'static str)>,
     funnel: Vec<(&'static str, &'static str, String)>,
-    tables: Vec<TableView>,
+    funnel_chart: String,
+    sections: Vec<SectionView>,
     threshold: i64,
     query: String,
     errors: Vec<String>,
@@ -53,6 +70,38 @@ fn shown(v: Option<i64>) -> String {
     v.map_or_else(|| "s".to_string(), |n| n.to_string())
 }
 
+fn table_view(t: &indicators::Table) -> TableView {
+    // The barriers' chart: how many had each barrier at their first diagnostic.
+    let chart = (t.key == "freins").then(|| {
+        chart::bars(
+            &t.rows
+                .iter()
+                .zip(&t.published.cells)
+                .map(|((_, label), cells)| {
+                    (
+                        label.clone(),
+                        cells[..2].iter().copied().sum::<Option<i64>>(),
+                    )
+                })
+                .collect::<Vec<_>>(),
+        )
+    });
+    TableView {
+        key: t.key.clone(),
+        title: t.title.clone(),
+        definition: t.definition.clone(),
+        header: t.header(),
+        definitions: t
+            .definitions()
+            .iter()
+            .map(|c| (c.label, c.definition))
+            .collect(),
+        rows: t.body(),
+        totals: t.totals(),
+        chart,
+    }
+}
+
 fn page(
     user: &CurrentUser,
     input: &IndicatorInput,
@@ -60,10 +109,12 @@ fn page(
     errors: &FieldErrors,
 ) -> Page {
     let national = indicators::is_national(&user.caller);
+    let readable = indicators::readable(&user.caller);
     let mut perimeters: Vec<(String, String, bool)> = user
         .caller
         .territories
         .iter()
+        .filter(|t| national || readable.iter().any(|(id, _)| *id == t.id))
         .map(|t| {
             (
                 t.slug.to_string(),
@@ -72,6 +123,13 @@ fn page(
             )
         })
         .collect();
+    if !national && readable.len() > 1 {
+        perimeters.push((
+            "mes-territoires".into(),
+            format!("Mes {} territoires, côte à côte", readable.len()),
+            input.perimetre == "mes-territoires",
+        ));
+    }
     if national {
         perimeters.push((
             "france".into(),
@@ -85,17 +143,40 @@ fn page(
         ("perimetre", input.perimetre.as_str()),
     ])
     .unwrap_or_default();
+    let sections = figures
+        .map(|f| {
+            Section::ALL
+                .iter()
+                .map(|s| SectionView {
+                    code: s.as_str(),
+                    label: s.label(),
+                    tables: f
+                        .tables
+                        .iter()
+                        .filter(|t| t.section == *s)
+                        .map(table_view)
+                        .collect(),
+                })
+                .filter(|s| !s.tables.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
     Page {
         layout: Layout::for_user("Indicateurs", user, Nav::Indicators)
             .crumbs(&[("Accueil", "/"), ("Indicateurs", "")]),
         label: figures.map(|f| f.label.clone()).unwrap_or_default(),
         du: figures.map_or_else(|| input.du.clone(), |f| domain::iso_date(f.from)),
         au: figures.map_or_else(|| input.au.clone(), |f| domain::iso_date(f.to)),
+        period: figures
+            .map(|f| {
+                format!(
+                    "du {} au {}",
+                    domain::french_date(f.from),
+                    domain::french_date(f.to)
+                )
+            })
+            .unwrap_or_default(),
         perimeters,
-        steps: Step::ALL
-            .iter()
-            .map(|s| (s.label(), s.definition()))
-            .collect(),
         funnel: figures
             .map(|f| {
                 f.funnel
@@ -104,34 +185,17 @@ fn page(
                     .collect()
             })
             .unwrap_or_default(),
-        tables: figures
+        funnel_chart: figures
             .map(|f| {
-                f.tables
-                    .iter()
-                    .map(|t| TableView {
-                        title: t.breakdown.label(),
-                        definition: t.breakdown.definition(),
-                        rows: t
-                            .rows
-                            .iter()
-                            .enumerate()
-                            .map(|(i, (_, label))| {
-                                (
-                                    *label,
-                                    t.published.cells[i].iter().map(|v| shown(*v)).collect(),
-                                )
-                            })
-                            .collect(),
-                        totals: t
-                            .published
-                            .column_totals
-                            .iter()
-                            .map(|v| shown(*v))
-                            .collect(),
-                    })
-                    .collect()
+                chart::bars(
+                    &f.funnel
+                        .iter()
+                        .map(|(s, v)| (s.label().to_string(), *v))
+                        .collect::<Vec<_>>(),
+                )
             })
             .unwrap_or_default(),
+        sections,
         threshold: figures.map_or(domain::secrecy::THRESHOLD, |f| f.threshold),
         query,
         errors: errors.iter().map(|(_, m)| m.to_string()).collect(),

@@ -20,6 +20,7 @@ mod admin;
 mod api;
 mod assets;
 mod auth;
+mod chart;
 mod cohorts;
 mod diagnostic;
 mod directory;

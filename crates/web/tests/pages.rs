@@ -1219,7 +1219,13 @@ mod indicators {
             let mut coordinator = client(&f, "coordination@test.fr").await;
             let page = coordinator.get("/indicateurs").await;
             assert_eq!(page.status, StatusCode::OK);
-            assert!(page.body.contains("Le parcours sur la période") && page.body.contains("Par sexe"));
+            assert!(page.body.contains("L'entonnoir sur la période") && page.body.contains("Parcours par sexe"));
+            for section in ["Les freins périphériques", "Les orientations", "Les actions collectives", "Les employeurs", "Les partenaires", "La situation après la sortie"] {
+                assert!(page.body.contains(&format!("<h2>{section}</h2>")), "{section}");
+            }
+            assert!(page.body.contains("<svg class=\"passerelle-chart\""), "a chart beside its table");
+            assert!(page.body.contains("<summary>Définitions"), "definitions one click away");
+            assert!(page.body.contains("Motifs de refus des orientations"));
             assert!(page.body.contains("href=\"/indicateurs\""), "in the menu");
             let bad = coordinator.get("/indicateurs?du=2026-05-01&au=2026-04-01").await;
             assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);

@@ -115,32 +115,72 @@ pub enum Margins {
     /// Column totals only: the rows' totals mean nothing (a person counts in several columns)
     /// and are not published — unknown to the reader, never protected for themselves.
     Columns,
+    /// Row totals only: the columns' totals mean nothing (a person counts in several rows),
+    /// the table is protected as its transpose with [`Margins::Columns`].
+    Rows,
+    /// No margin at all: the rows overlap (a person counts in several rows) so no total means
+    /// anything, and each cell stands alone — only the primary pass applies.
+    None,
+}
+
+/// The table with rows and columns exchanged.
+fn transpose<T: Clone>(cells: &[Vec<T>]) -> Vec<Vec<T>> {
+    let columns = cells.first().map_or(0, Vec::len);
+    (0..columns)
+        .map(|j| cells.iter().map(|row| row[j].clone()).collect())
+        .collect()
 }
 
 /// [`protect`] for the given margins, with the column totals ticked in `masked_columns` masked
-/// from the start: tables published together that share their column totals must hide the
-/// same ones, or one table would give away what another protects (the caller repeats until
-/// they agree).
+/// from the start (one more tick, past the columns, masks the grand total; with
+/// [`Margins::Rows`] the ticks are the row totals'): tables published together that share
+/// their totals must hide the same ones, or one table would give away what another protects
+/// (the caller repeats until they agree).
 pub fn protect_with(
     cells: &[Vec<i64>],
     threshold: i64,
     margins: Margins,
     masked_columns: &[bool],
 ) -> Published {
+    if margins == Margins::Rows {
+        let p = protect_with(
+            &transpose(cells),
+            threshold,
+            Margins::Columns,
+            masked_columns,
+        );
+        return Published {
+            cells: if cells.is_empty() {
+                Vec::new()
+            } else {
+                transpose(&p.cells)
+            },
+            row_totals: p.column_totals,
+            column_totals: p.row_totals,
+            total: p.total,
+        };
+    }
     let mut t = Extended::new(cells);
     // Primary.
     for k in 0..t.values.len() {
         let v = t.values[k];
         t.masked[k] = v > 0 && v < threshold;
     }
-    if margins == Margins::Columns {
+    if margins != Margins::All {
         for i in 0..t.rows {
             let k = t.at(i, t.columns - 1);
             t.masked[k] = true;
             t.unpublished[k] = true;
         }
     }
-    for (j, forced) in masked_columns.iter().enumerate().take(t.columns - 1) {
+    if margins == Margins::None {
+        for j in 0..t.columns {
+            let k = t.at(t.rows - 1, j);
+            t.masked[k] = true;
+            t.unpublished[k] = true;
+        }
+    }
+    for (j, forced) in masked_columns.iter().enumerate().take(t.columns) {
         if *forced {
             let k = t.at(t.rows - 1, j);
             t.masked[k] = true;
@@ -488,6 +528,44 @@ mod tests {
             p.cells.iter().filter(|r| r[0].is_none()).count(),
             1,
             "{p:?}"
+        );
+    }
+
+    #[test]
+    fn row_margins_and_no_margins() {
+        // Months after the exit × situations: each month's checks are counted once (its row
+        // total is published), the columns' totals mean nothing (a person counts each month).
+        let cells = vec![vec![12, 3, 9], vec![8, 0, 6]];
+        let p = protect_with(&cells, 5, Margins::Rows, &[]);
+        assert_eq!(p.row_totals, vec![Some(24), Some(14)]);
+        assert!(p.column_totals.iter().all(Option::is_none) && p.total.is_none());
+        assert_eq!(p.cells[0][1], None, "the small cell");
+        assert_eq!(
+            p.cells[0].iter().filter(|c| c.is_none()).count(),
+            2,
+            "and a partner in its row, whose total is shown: {p:?}"
+        );
+        assert_eq!(p.cells[1], vec![Some(8), Some(0), Some(6)], "{p:?}");
+        // No margins: each cell stands alone, only the small ones are masked.
+        let p = protect_with(&cells, 5, Margins::None, &[]);
+        assert_eq!(
+            p.cells,
+            vec![
+                vec![Some(12), None, Some(9)],
+                vec![Some(8), Some(0), Some(6)]
+            ]
+        );
+        // The grand total forced hidden (a table shown beside it hides it).
+        let p = protect_with(
+            &[vec![20, 30], vec![40, 50]],
+            5,
+            Margins::All,
+            &[false, false, true],
+        );
+        assert_eq!(p.total, None);
+        assert!(
+            p.masked() >= 2,
+            "a lone hidden total is given away by the others: {p:?}"
         );
     }
 

@@ -4,7 +4,6 @@
 //! (`/territoire/regles`) and the referential of situations (`/admin/situations`). Every
 //! handler goes through `app::diagnostic`; see `docs/adding-a-feature.md`.
 
-mod chart;
 mod page;
 mod plan;
 mod rules;

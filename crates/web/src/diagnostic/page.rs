@@ -12,7 +12,8 @@ use app::diagnostic::{self, DiagnosticInput, DiagnosticPage, Saved};
 use domain::diagnostic::{Availability, Level, RomeCode, WorkingHours};
 use domain::{Field as ActionField, PersonId};
 
-use super::{Message, chart};
+use super::Message;
+use crate::chart;
 use crate::flash;
 use crate::forms::{Checkboxes, Field, Pairs, one};
 use crate::layout::{Layout, MessageQuery, Nav};

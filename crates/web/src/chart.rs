@@ -1,5 +1,6 @@
-//! The levels of the eight fields over time as a server-rendered SVG line chart (no script).
-//! The table beside it is the source of truth; the chart is `aria-hidden` decoration of it.
+//! Server-rendered SVG charts (no script): the levels of the eight fields over time, and bars
+//! for the indicators. The table beside each chart is the source of truth; the chart is
+//! `aria-hidden` decoration of it.
 
 use chrono::NaiveDate;
 use domain::Field;
@@ -89,6 +90,43 @@ pub fn legend(series: &[(Field, Vec<Option<Level>>)]) -> Vec<(&'static str, &'st
         .collect()
 }
 
+/// Horizontal bars, one per (label, value); a masked value (`None`) has no bar and reads « s ».
+pub fn bars(bars: &[(String, Option<i64>)]) -> String {
+    let (w, left, right, step) = (640.0, 230.0, 60.0, 26.0);
+    let h = step * bars.len() as f64 + 8.0;
+    let max = bars
+        .iter()
+        .filter_map(|(_, v)| *v)
+        .max()
+        .unwrap_or(0)
+        .max(1) as f64;
+    let mut svg = format!(
+        "<svg class=\"passerelle-chart\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-hidden=\"true\" focusable=\"false\" xmlns=\"http://www.w3.org/2000/svg\">"
+    );
+    for (i, (label, value)) in bars.iter().enumerate() {
+        let y = 4.0 + step * i as f64;
+        let width = value.map_or(0.0, |v| (w - left - right) * v as f64 / max);
+        svg.push_str(&format!(
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\" text-anchor=\"end\">{}</text>",
+            left - 8.0,
+            y + 15.0,
+            escape(label)
+        ));
+        svg.push_str(&format!(
+            "<rect x=\"{left}\" y=\"{y:.1}\" width=\"{width:.1}\" height=\"{:.1}\" fill=\"#000091\"/>",
+            step - 8.0
+        ));
+        svg.push_str(&format!(
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\">{}</text>",
+            left + width + 6.0,
+            y + 15.0,
+            value.map_or_else(|| "s".to_string(), |v| v.to_string())
+        ));
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,5 +148,21 @@ mod tests {
         assert_eq!(svg.matches("<circle").count(), 3);
         assert!(svg.contains("01/04/26"));
         assert!(svg.contains("aria-hidden=\"true\""));
+    }
+
+    #[test]
+    fn bars_scale_to_the_largest_and_masked_ones_have_none() {
+        let svg = bars(&[
+            ("Repérés".into(), Some(40)),
+            ("Contactés".into(), Some(20)),
+            ("Orientés".into(), None),
+        ]);
+        assert_eq!(svg.matches("<rect").count(), 3);
+        assert!(svg.contains("width=\"350.0\""), "{svg}");
+        assert!(svg.contains("width=\"175.0\""), "{svg}");
+        assert!(
+            svg.contains("width=\"0.0\"") && svg.contains(">s</text>"),
+            "{svg}"
+        );
     }
 }
