@@ -312,26 +312,75 @@ pub struct IndicatorInput {
     pub perimetre: String,
 }
 
-/// The period asked for, by default the calendar year so far.
+/// How a period may be chosen (docs/domain.md §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeriodRule {
+    /// Any days: the territory's coordinators, who may open the files anyway, and the operator
+    /// on the command line.
+    AnyDays,
+    /// Whole months already over: readers of aggregates only (pilots, the national level), so
+    /// that two periods a day apart — or the same period asked today and tomorrow — cannot be
+    /// subtracted to count the few people of one day.
+    WholeMonths,
+}
+
+/// The rule for a caller reading a reach.
+pub fn period_rule(caller: &Caller, reach: &Reach) -> PeriodRule {
+    match reach {
+        Reach::Territory(t) if caller.is_coordinator_of(*t) => PeriodRule::AnyDays,
+        _ => PeriodRule::WholeMonths,
+    }
+}
+
+/// The period asked for; by default the calendar year so far (for whole months, up to the end
+/// of the last month over — the whole previous year in January).
 pub fn period(
     errors: &mut FieldErrors,
     du: &str,
     au: &str,
     today: NaiveDate,
+    rule: PeriodRule,
 ) -> Option<(NaiveDate, NaiveDate)> {
     use chrono::Datelike;
+    let last_over = today.with_day(1).unwrap_or(today) - chrono::Duration::days(1);
+    let end = match rule {
+        PeriodRule::AnyDays => today,
+        PeriodRule::WholeMonths => last_over,
+    };
     let from = match du.trim() {
-        "" => NaiveDate::from_ymd_opt(today.year(), 1, 1),
+        "" => NaiveDate::from_ymd_opt(end.year(), 1, 1),
         d => errors.check("du", domain::parse_date(d)),
     };
     let to = match au.trim() {
-        "" => Some(today),
+        "" => Some(end),
         d => errors.check("au", domain::parse_date(d)),
     };
     let (from, to) = (from?, to?);
     if to < from {
         errors.add("au", "La fin de la période précède son début.");
         return None;
+    }
+    if rule == PeriodRule::WholeMonths {
+        if from.day() != 1 {
+            errors.add(
+                "du",
+                "Choisissez le premier jour d'un mois : les chiffres agrégés se lisent par mois entiers, pour qu'aucun effectif masqué ne se déduise de deux périodes décalées de quelques jours.",
+            );
+        }
+        if (to + chrono::Duration::days(1)).day() != 1 {
+            errors.add("au", "Choisissez le dernier jour d'un mois.");
+        } else if to > last_over {
+            errors.add(
+                "au",
+                format!(
+                    "Le mois en cours n'est pas encore publié : choisissez une fin de période au plus tard le {}.",
+                    domain::french_date(last_over)
+                ),
+            );
+        }
+        if !errors.is_empty() {
+            return None;
+        }
     }
     Some((from, to))
 }
@@ -883,13 +932,14 @@ pub async fn indicators(
     caller: &Caller,
     input: &IndicatorInput,
 ) -> Result<Indicators, AppError> {
+    let (reach, label) = reach_of(caller, &input.perimetre)?;
     let mut errors = FieldErrors::default();
     let today = app.today_in(caller.zone());
-    let range = period(&mut errors, &input.du, &input.au, today);
+    let rule = period_rule(caller, &reach);
+    let range = period(&mut errors, &input.du, &input.au, today, rule);
     let Some((from, to)) = range else {
         return Err(AppError::Invalid(errors));
     };
-    let (reach, label) = reach_of(caller, &input.perimetre)?;
     let figures = compute(app, reach.clone(), label.clone(), from, to).await?;
     let mut pooled = app.db.acquire().await?;
     caller

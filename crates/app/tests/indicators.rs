@@ -364,18 +364,31 @@ tests! {
     }
 
     async fn pilots_see_their_territory_national_pilots_the_country_professionals_nothing(f) {
+        f.clock.set(chrono::DateTime::parse_from_rfc3339("2026-06-15T10:00:00Z").expect("instant").to_utc());
         dataset(&f).await;
         let pilot = f.caller("pilote@test.fr").await;
-        let figures = indicators::indicators(&f.app, &pilot, &period(&f)).await.expect("a pilot's territory");
-        assert_eq!(figures.funnel[0].1, Some(14));
-        let national = IndicatorInput { perimetre: "france".into(), ..period(&f) };
+        // Readers of aggregates read whole months already over.
+        let months = IndicatorInput { du: "2026-03-01".into(), au: "31/05/2026".into(), perimetre: String::new() };
+        let figures = indicators::indicators(&f.app, &pilot, &months).await.expect("a pilot's territory");
+        assert_eq!(figures.funnel[0].1, Some(14), "met on 26 April");
+        let e = indicators::indicators(&f.app, &pilot, &period(&f)).await.expect_err("days").into_field_errors();
+        assert!(e.get("du").expect("why").contains("premier jour d'un mois"), "{e:?}");
+        let june = IndicatorInput { du: "2026-06-01".into(), au: "2026-06-30".into(), perimetre: String::new() };
+        let e = indicators::indicators(&f.app, &pilot, &june).await.expect_err("not over").into_field_errors();
+        assert!(e.get("au").expect("why").contains("au plus tard le 31/05/2026"), "{e:?}");
+        let default = indicators::indicators(&f.app, &pilot, &IndicatorInput::default()).await.expect("default");
+        assert_eq!((default.from, default.to), (domain::parse_date("2026-01-01").expect("d"), domain::parse_date("2026-05-31").expect("d")));
+        // The coordinator, who may open the files, chooses any days.
+        let coordinator = f.caller("coordination@test.fr").await;
+        assert!(indicators::indicators(&f.app, &coordinator, &period(&f)).await.is_ok());
+        let national = IndicatorInput { perimetre: "france".into(), ..months.clone() };
         assert!(matches!(indicators::indicators(&f.app, &pilot, &national).await, Err(app::AppError::Forbidden)));
         let admin = f.caller("admin@test.fr").await;
         let figures = indicators::indicators(&f.app, &admin, &national).await.expect("national");
         assert_eq!(figures.funnel[0].1, Some(16), "both territories");
         let pro = f.caller("conseil@test.fr").await;
         assert!(matches!(indicators::indicators(&f.app, &pro, &period(&f)).await, Err(app::AppError::Forbidden)));
-        let backwards = IndicatorInput { du: period(&f).au, au: period(&f).du, perimetre: String::new() };
+        let backwards = IndicatorInput { du: months.au.clone(), au: months.du.clone(), perimetre: String::new() };
         let e = indicators::indicators(&f.app, &pilot, &backwards).await.expect_err("refused").into_field_errors();
         assert!(e.get("au").expect("why").contains("précède"));
     }
@@ -880,8 +893,12 @@ tests! {
         let figures = indicators::indicators(&f.app, &coordinator, &input).await.expect("figures");
         assert_eq!(figures.reach, Reach::Territory(f.territory));
         let admin = f.caller("admin@test.fr").await;
-        let national = indicators::indicators(&f.app, &admin, &IndicatorInput { perimetre: "france".into(), ..period(&f) }).await.expect("national");
+        let national = indicators::indicators(&f.app, &admin, &IndicatorInput { perimetre: "france".into(), ..IndicatorInput::default() }).await.expect("national");
         assert!(national.tables.iter().any(|t| t.key == "parcours-territoire"), "territories side by side");
         assert!(!national.tables.iter().any(|t| t.key == "parcours-cohorte"));
+        let mut pooled = f.app.db.acquire().await.expect("connection");
+        let events = store::audit::recent(&mut pooled.conn(), Some(f.territory), 50).await.expect("audit");
+        let read = events.iter().find(|e| e.action == "indicators_read").expect("audited");
+        assert!(read.detail.contains(&format!("« {} »", figures.label)), "{}", read.detail);
     }
 }

@@ -366,6 +366,16 @@ mod tests {
             err.contains("PASSERELLE_SESSION_IDLE_MINUTES") && err.contains("deux heures"),
             "{err}"
         );
+        // The secrecy threshold may be raised, never lowered under 5.
+        let config =
+            Config::load(None, &env(&[("PASSERELLE_SECRECY_THRESHOLD", "11")])).expect("raised");
+        assert_eq!(config.secrecy_threshold, 11);
+        let err = Config::load(None, &env(&[("PASSERELLE_SECRECY_THRESHOLD", "3")]))
+            .expect_err("lowered");
+        assert!(
+            err.contains("secret statistique") && err.contains("entre 5 et 100"),
+            "{err}"
+        );
         let err =
             Config::load(None, &env(&[("PASSERELLE_ADDR", "localhost")])).expect_err("bad addr");
         assert!(err.contains("adresse d'écoute"), "{err}");

@@ -434,14 +434,20 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             )
             .await?;
             let mut errors = app::FieldErrors::default();
-            let (from, to) = app::indicators::period(&mut errors, &from, &to, app.today())
-                .ok_or_else(|| {
-                    errors
-                        .iter()
-                        .map(|(f, m)| format!("--{} : {m}", if f == "du" { "from" } else { "to" }))
-                        .collect::<Vec<_>>()
-                        .join(" ; ")
-                })?;
+            let (from, to) = app::indicators::period(
+                &mut errors,
+                &from,
+                &to,
+                app.today(),
+                app::indicators::PeriodRule::AnyDays,
+            )
+            .ok_or_else(|| {
+                errors
+                    .iter()
+                    .map(|(f, m)| format!("--{} : {m}", if f == "du" { "from" } else { "to" }))
+                    .collect::<Vec<_>>()
+                    .join(" ; ")
+            })?;
             let (reach, label) = match (territory, national) {
                 (_, true) => (
                     app::indicators::Reach::National,

@@ -57,6 +57,8 @@ pub struct Page {
     du: String,
     au: String,
     period: String,
+    /// The caller reads aggregates only: whole months already over.
+    months_only: bool,
     perimeters: Vec<(String, String, bool)>,
     funnel: Vec<(&'static str, &'static str, String)>,
     funnel_chart: String,
@@ -176,6 +178,9 @@ fn page(
                 )
             })
             .unwrap_or_default(),
+        months_only: indicators::reach_of(&user.caller, &input.perimetre).is_ok_and(|(r, _)| {
+            indicators::period_rule(&user.caller, &r) == indicators::PeriodRule::WholeMonths
+        }),
         perimeters,
         funnel: figures
             .map(|f| {

@@ -1238,7 +1238,12 @@ mod indicators {
             assert_eq!(book.status, StatusCode::OK);
             assert!(book.headers.get("content-disposition").and_then(|v| v.to_str().ok()).is_some_and(|v| v.ends_with(".xlsx\"")));
             let mut pilot = client(&f, "pilote@test.fr").await;
-            assert_eq!(pilot.get("/indicateurs").await.status, StatusCode::OK);
+            let page = pilot.get("/indicateurs").await;
+            assert_eq!(page.status, StatusCode::OK);
+            assert!(page.body.contains("par mois entiers déjà écoulés"), "the pilot is told why");
+            let days = pilot.get("/indicateurs?du=2026-01-02&au=2026-01-31").await;
+            assert_eq!(days.status, StatusCode::UNPROCESSABLE_ENTITY);
+            assert!(days.body.contains("Choisissez le premier jour d&#39;un mois"), "{}", days.body);
             assert_eq!(pilot.get("/indicateurs?perimetre=france").await.status, StatusCode::FORBIDDEN, "a territory's pilot is not national");
             let mut pro = client(&f, "conseil@test.fr").await;
             let denied = pro.get("/indicateurs").await;
