@@ -141,7 +141,8 @@ pub async fn choices(app: &App, caller: &Caller) -> Result<ActionChoices, AppErr
     })
 }
 
-fn ids<T: From<i64> + PartialEq + Copy>(
+/// The ids a form sent, each once, all among `known`; any other is refused with `message`.
+pub(crate) fn ids<T: From<i64> + PartialEq + Copy>(
     errors: &mut FieldErrors,
     field: &'static str,
     values: &[String],

@@ -285,6 +285,8 @@ pub struct Journey {
     pub checks: Vec<CheckRow>,
     pub stays: Vec<store::cohorts::StayRow>,
     pub actions: Vec<store::actions::PersonActionRow>,
+    /// The meetings where the situation was reviewed: (meeting, date, title, note).
+    pub meetings: Vec<(i64, String, String, String)>,
 }
 
 impl Journey {
@@ -297,6 +299,7 @@ impl Journey {
             checks: store::exits::checks_of_person(c, person).await?,
             stays: store::cohorts::stays_of_person(c, person).await?,
             actions: store::actions::of_person(c, person).await?,
+            meetings: store::governance::meetings_of_person(c, person).await?,
         })
     }
 

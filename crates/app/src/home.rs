@@ -52,6 +52,8 @@ pub struct Home {
     /// Follow-up checks after an exit that fell due and are not answered: the caller's as
     /// référent, and the territory's count for its coordinators.
     pub checks: Option<crate::exits::DueChecks>,
+    /// The action items of the territory's meetings the caller owns and has not done.
+    pub meeting_actions: Vec<store::governance::ActionItemRow>,
 }
 
 /// How many overdue actions the home page names.
@@ -150,6 +152,9 @@ pub async fn week(app: &App, caller: &Caller) -> Result<Home, AppError> {
             new_this_week: mask(counts.new_this_week),
         });
     }
+    home.meeting_actions =
+        store::governance::open_actions_of(&mut pooled.conn(), caller.user_id, territory.id, 10)
+            .await?;
     drop(pooled);
     if home.mine.is_some() {
         home.overdue = Some(crate::diagnostic::overdue_of(app, caller, OVERDUE_SHOWN).await?);

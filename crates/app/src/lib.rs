@@ -25,6 +25,7 @@ pub mod exits;
 pub mod form;
 pub mod fuzzing;
 pub mod geocoding;
+pub mod governance;
 pub mod home;
 pub mod indicators;
 pub mod jobs;
@@ -174,6 +175,7 @@ pub mod models {
     pub use store::actions::ActionRow;
     pub use store::audit::Event;
     pub use store::directory::SpecificOffer;
+    pub use store::governance::{ActionItemRow, DecisionRow, MeetingRow, RoadmapRow};
     pub use store::home::WeekCounts;
     pub use store::jobs::Job;
     pub use store::knowledge::Action;

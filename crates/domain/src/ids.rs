@@ -45,4 +45,7 @@ id!(
     OfferId,
     ExitId,
     CheckId,
+    MeetingId,
+    MeetingActionId,
+    RoadmapActionId,
 );

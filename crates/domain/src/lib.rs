@@ -9,6 +9,7 @@ pub mod eligibility;
 pub mod employer;
 pub mod exit;
 pub mod field;
+pub mod governance;
 pub mod ids;
 pub mod inclusion;
 pub mod indicators;

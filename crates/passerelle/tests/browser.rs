@@ -1044,6 +1044,17 @@ async fn cohort_journey(backend: Backend) {
             + text.matches("/Type /Page/").count()
             + text.matches("/Type /Page>").count();
         assert!(pages >= 7, "one page per section at least, {pages} pages");
+        b.visit(&server, "/gouvernance").await?;
+        b.expect_text("Pilotage du territoire").await?;
+        b.check_accessibility("pilotage").await;
+        b.visit(&server, "/gouvernance/reunions/nouvelle").await?;
+        b.check_accessibility("nouvelle réunion").await;
+        click("//button[normalize-space()='Enregistrer la réunion']".into()).await?;
+        b.expect_text("La réunion n'est pas enregistrée").await?;
+        b.check_accessibility("réunion refusée").await;
+        b.visit(&server, "/gouvernance/feuille-de-route").await?;
+        b.expect_text("Recours au droit commun").await?;
+        b.check_accessibility("feuille de route").await;
         b.visit(&server, "/cohortes").await?;
         b.expect_text("Femmes 26-55 ans — vague 1").await?;
         b.check_accessibility("cohortes").await;

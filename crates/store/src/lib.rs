@@ -19,6 +19,7 @@ pub mod diagnostic;
 pub mod directory;
 pub mod employers;
 pub mod exits;
+pub mod governance;
 pub mod home;
 pub mod indicators;
 pub mod jobs;

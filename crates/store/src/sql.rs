@@ -76,6 +76,9 @@ macro_rules! id_values {
     )*};
 }
 id_values!(
+    domain::MeetingId,
+    domain::MeetingActionId,
+    domain::RoadmapActionId,
     domain::PersonId,
     domain::UserId,
     domain::TerritoryId,

@@ -108,6 +108,8 @@ pub struct HomePage {
     /// Follow-up checks due: mine (person id, person, months, due date), the territory's count.
     checks: Vec<(i64, String, i32, String)>,
     territory_checks: i64,
+    /// The action items of the meetings the user owns (the same table as on `/gouvernance`).
+    mine_actions: Vec<crate::governance::ActionLine>,
 }
 
 pub async fn show_home(
@@ -178,6 +180,12 @@ pub async fn show_home(
             })
             .unwrap_or_default(),
         territory_checks: week.checks.as_ref().and_then(|c| c.territory).unwrap_or(0),
+        mine_actions: crate::governance::action_lines(
+            &user,
+            &week.meeting_actions,
+            state.app.today_in(c.zone()),
+            false,
+        ),
         overdue: week.overdue.as_ref().map(|(total, rows)| {
             (
                 *total,

@@ -17,6 +17,8 @@ pub struct UserBar {
     pub follows_people: bool,
     /// May read the indicators (coordinators, pilots, administrators).
     pub reads_indicators: bool,
+    /// May read the territory's steering (meetings, roadmap).
+    pub reads_governance: bool,
     pub territory: Option<(String, String)>,
     pub territories: Vec<TerritoryChoice>,
 }
@@ -33,6 +35,7 @@ pub enum Nav {
     Orientations,
     Cohorts,
     Indicators,
+    Governance,
     Admin,
 }
 
@@ -74,6 +77,7 @@ impl Layout {
                 is_admin: c.is_admin(),
                 follows_people: active.is_some_and(|t| app::persons::may_record(c, t.id)),
                 reads_indicators: app::indicators::may_read(c),
+                reads_governance: active.is_some_and(|t| app::governance::may_read(c, t.id)),
                 territory: active.map(|t| (t.slug.clone(), t.name.clone())),
                 territories: c
                     .territories
@@ -116,6 +120,7 @@ impl Layout {
                 | (Nav::Orientations, "orientations")
                 | (Nav::Cohorts, "cohorts")
                 | (Nav::Indicators, "indicators")
+                | (Nav::Governance, "governance")
                 | (Nav::Admin, "admin")
         )
     }

@@ -27,6 +27,7 @@ mod directory;
 mod error;
 mod flash;
 mod forms;
+mod governance;
 mod health;
 mod home;
 mod indicators;
@@ -131,6 +132,7 @@ pub fn router(state: AppState) -> Router {
         .merge(orientations::routes())
         .merge(cohorts::routes())
         .merge(indicators::routes())
+        .merge(governance::routes())
         .route("/annuaire", get(directory::search))
         .route("/annuaire/services/nouveau", get(directory::new_service).post(directory::create_service))
         .route("/annuaire/services/{id}", get(directory::show_service))

@@ -1252,3 +1252,57 @@ mod indicators {
         }
     }
 }
+
+mod governance {
+    use super::diagnostic::client;
+    use super::*;
+
+    app::fixture_tests! {
+        async fn a_coordinator_holds_a_meeting_and_its_owner_finds_the_action_on_the_home_page(f) {
+            let mut coordinator = client(&f, "coordination@test.fr").await;
+            let home = coordinator.get("/").await;
+            assert!(home.body.contains("href=\"/gouvernance\""), "in the menu");
+            let form = coordinator.get("/gouvernance/reunions/nouvelle").await;
+            assert_eq!(form.status, StatusCode::OK);
+            let csrf = form.csrf();
+            let ft = f.france_travail.0.to_string();
+            let refused = coordinator.post("/gouvernance/reunions/nouvelle", &[("csrf_token", &csrf), ("kind", "copil"), ("held_on", "31/02/2026"), ("title", ""), ("attendees", &ft)]).await;
+            assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+            assert!(refused.body.contains("La réunion n'est pas enregistrée") && refused.body.contains("Donnez un intitulé à la réunion."), "{}", refused.body);
+            let created = coordinator.post("/gouvernance/reunions/nouvelle", &[("csrf_token", &csrf), ("kind", "copil"), ("held_on", "2026-11-20"), ("title", "COPIL de novembre"), ("agenda", "Bilan"), ("attendees", &ft)]).await;
+            assert_eq!(created.status, StatusCode::SEE_OTHER);
+            let path = created.location.clone().expect("to the meeting");
+            let path = path.split('?').next().expect("path").to_string();
+            let page = coordinator.get(&path).await;
+            assert!(page.body.contains("COPIL de novembre") && page.body.contains("France Travail Maubeuge"));
+            assert!(!page.body.contains("Situations examinées"), "a COPIL reviews no person");
+            let owner = f.professional.0.to_string();
+            let added = coordinator.post(&format!("{path}/actions"), &[("csrf_token", &csrf), ("title", "Envoyer le bilan aux partenaires"), ("owner", &owner), ("due_on", "2026-12-15")]).await;
+            assert_eq!(added.status, StatusCode::SEE_OTHER);
+            let mut pro = client(&f, "conseil@test.fr").await;
+            let home = pro.get("/").await;
+            assert!(home.body.contains("Actions décidées en réunion qui vous sont confiées") && home.body.contains("Envoyer le bilan aux partenaires"), "{}", home.body);
+            let csrf = home.csrf();
+            let marker = "action=\"/gouvernance/actions/";
+            let start = home.body.find(marker).expect("a button") + marker.len();
+            let action = home.body[start..].split('/').next().expect("id").to_string();
+            let done = pro.post(&format!("/gouvernance/actions/{action}/faite"), &[("csrf_token", &csrf), ("retour", "accueil")]).await;
+            assert_eq!(done.status, StatusCode::SEE_OTHER);
+            assert!(done.location.as_deref().is_some_and(|l| l.starts_with("/?message=action-faite")), "{:?}", done.location);
+            assert!(!pro.get("/").await.body.contains("Envoyer le bilan aux partenaires"));
+            // The professional reads but does not write.
+            assert_eq!(pro.get(&path).await.status, StatusCode::OK);
+            assert_eq!(pro.get("/gouvernance/reunions/nouvelle").await.status, StatusCode::FORBIDDEN);
+            let roadmap = coordinator.get("/gouvernance/feuille-de-route").await;
+            assert_eq!(roadmap.status, StatusCode::OK);
+            assert!(roadmap.body.contains("Recours au droit commun") && roadmap.body.contains("Ajouter une action"));
+            let csrf = roadmap.csrf();
+            let saved = coordinator.post("/gouvernance/feuille-de-route", &[("csrf_token", &csrf), ("year", "2026"), ("axis", "offre-specifique"), ("title", "Forum de l'emploi"), ("status", "a-lancer"), ("measure", ""), ("progress", "")]).await;
+            assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+            let roadmap = coordinator.get("/gouvernance/feuille-de-route?annee=2026").await;
+            assert!(roadmap.body.contains("Forum de l&#39;emploi") && roadmap.body.contains("<progress"), "{}", roadmap.body);
+            let outsider = client(&f, "ailleurs@test.fr").await.get(&path).await;
+            assert_ne!(outsider.status, StatusCode::OK);
+        }
+    }
+}

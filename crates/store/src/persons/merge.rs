@@ -85,6 +85,19 @@ pub async fn merge(
         "DELETE FROM action_registrations WHERE person_id = $1"
     )
     .bind(from.0))?;
+    // A situation reviewed in a meeting moves, unless `into` was reviewed there too.
+    exec!(c, |c| {
+        sqlx::query(
+        "UPDATE meeting_cases SET person_id = $1 WHERE person_id = $2
+           AND NOT EXISTS (SELECT 1 FROM meeting_cases k WHERE k.meeting_id = meeting_cases.meeting_id AND k.person_id = $1)"
+    )
+    .bind(into.0)
+    .bind(from.0)
+    })?;
+    exec!(c, |c| sqlx::query(
+        "DELETE FROM meeting_cases WHERE person_id = $1"
+    )
+    .bind(from.0))?;
     exec!(c, |c| {
         sqlx::query(
         "UPDATE person_health SET person_id = $1 WHERE person_id = $2 AND NOT EXISTS (SELECT 1 FROM person_health h WHERE h.person_id = $1)"

@@ -49,6 +49,7 @@ struct JourneyPanel<'a> {
     exits: Vec<ExitBlock>,
     stays: Vec<Link>,
     actions: Vec<Link>,
+    meetings: Vec<Link>,
     open: bool,
 }
 
@@ -188,6 +189,19 @@ pub(super) fn panel(ctx: &FileContext) -> Option<askama::Result<String>> {
             ),
         })
         .collect();
+    let meetings = j
+        .meetings
+        .iter()
+        .map(|(id, on, title, note)| Link {
+            href: format!("/gouvernance/reunions/{id}"),
+            label: title.clone(),
+            detail: if note.is_empty() {
+                format!("le {}", date_fr(on))
+            } else {
+                format!("le {} — {note}", date_fr(on))
+            },
+        })
+        .collect();
     Some(
         JourneyPanel {
             id: ctx.id(),
@@ -195,6 +209,7 @@ pub(super) fn panel(ctx: &FileContext) -> Option<askama::Result<String>> {
             exits,
             stays,
             actions,
+            meetings,
             open: ctx.is_refused(FileForm::Check),
         }
         .render(),
