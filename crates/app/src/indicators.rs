@@ -33,6 +33,21 @@ impl Reach {
         }
     }
 
+    /// The key of its snapshots.
+    fn key(&self) -> String {
+        match self {
+            Reach::Territory(t) => format!("t:{}", t.0),
+            Reach::Territories(ts) => format!(
+                "ts:{}",
+                ts.iter()
+                    .map(|t| t.0.to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+            Reach::National => "france".into(),
+        }
+    }
+
     /// The territory the audit row is about, if there is one.
     fn audited(&self) -> Option<TerritoryId> {
         match self {
@@ -53,6 +68,8 @@ pub struct Indicators {
     pub funnel: Vec<(Step, Option<i64>)>,
     pub tables: Vec<Table>,
     pub threshold: i64,
+    /// When the counts were taken, if they are the day's snapshot rather than of this instant.
+    pub as_of: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// One published table: its rows, its columns of counts, what is published beside them, and
@@ -512,6 +529,112 @@ pub async fn compute(
     compute_with(app, reach, label, (from, to), threshold).await
 }
 
+/// Everything the tables are built from, as the store counted it (before any masking): what a
+/// snapshot keeps (`indicator_snapshots`), so that masking and layout are always today's code.
+#[derive(Debug, Clone, serde::Serialize, Deserialize)]
+pub struct Counts {
+    cube: Vec<store::indicators::CubeRow>,
+    territories: Vec<(TerritoryId, String)>,
+    cohorts: Vec<CountRow>,
+    first_diagnosed: i64,
+    barriers: Vec<CountRow>,
+    /// By receiver (or its kind), then by offer: the outcomes, the answer and entry delays.
+    orientations: Vec<(
+        Vec<CountRow>,
+        Vec<store::indicators::Delay>,
+        Vec<store::indicators::Delay>,
+    )>,
+    reasons: Vec<CountRow>,
+    actions: Vec<CountRow>,
+    engagements: Vec<CountRow>,
+    partners: Vec<CountRow>,
+    follow_up: Vec<CountRow>,
+}
+
+fn period_of(from: NaiveDate, to: NaiveDate) -> Period {
+    let zone = domain::TimeZone::default();
+    Period {
+        from,
+        to,
+        from_at: zone.midnight(from),
+        until_at: zone.midnight(to + chrono::Duration::days(1)),
+    }
+}
+
+/// Counts what the tables of a reach need over a period: one read transaction, so every
+/// table comes from the same state of the data; on PostgreSQL with room to sort and hash in
+/// memory, and without compiling statements that run once.
+pub async fn count(
+    app: &App,
+    reach: &Reach,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Counts, AppError> {
+    let p = period_of(from, to);
+    let ids = reach.territories();
+    let ts = ids.as_deref();
+    let one = matches!(reach, Reach::Territory(_));
+    let mut tx = app.db.begin().await?;
+    let mut c = tx.conn();
+    if c.backend() == store::Backend::Postgres {
+        store::sql::Sql::new("SET LOCAL work_mem = '64MB'")
+            .execute(&mut c)
+            .await?;
+        store::sql::Sql::new("SET LOCAL jit = off")
+            .execute(&mut c)
+            .await?;
+        // A territory's persons are read through the indexes from their ids: on data held in
+        // memory or on SSD, random reads cost little more than sequential ones.
+        store::sql::Sql::new("SET LOCAL random_page_cost = 1.1")
+            .execute(&mut c)
+            .await?;
+    }
+    let cube = store::indicators::funnel_cube(&mut c, ts, &p).await?;
+    let territories = if one {
+        Vec::new()
+    } else {
+        store::territories::list(&mut c)
+            .await?
+            .into_iter()
+            .map(|t| (t.id, t.name))
+            .collect()
+    };
+    let cohorts = if one {
+        store::indicators::funnel(&mut c, ts, Grouping::Cohort, &p).await?
+    } else {
+        Vec::new()
+    };
+    let (first_diagnosed, barriers) = store::indicators::barriers(&mut c, ts, &p).await?;
+    let receiver = if one {
+        OrientationGrouping::Receiver
+    } else {
+        OrientationGrouping::ReceiverKind
+    };
+    let mut orientations = Vec::new();
+    for g in [receiver, OrientationGrouping::Offer] {
+        orientations.push((
+            store::indicators::orientations(&mut c, ts, g, &p).await?,
+            store::indicators::delays(&mut c, ts, g, &p, true).await?,
+            store::indicators::delays(&mut c, ts, g, &p, false).await?,
+        ));
+    }
+    let counts = Counts {
+        cube,
+        territories,
+        cohorts,
+        first_diagnosed,
+        barriers,
+        orientations,
+        reasons: store::indicators::decline_reasons(&mut c, ts, &p).await?,
+        actions: store::indicators::collective_actions(&mut c, ts, &p).await?,
+        engagements: store::indicators::engagements(&mut c, ts, &p).await?,
+        partners: store::indicators::partners(&mut c, ts, &p, !one).await?,
+        follow_up: store::indicators::follow_up(&mut c, ts, &p).await?,
+    };
+    tx.commit().await?;
+    Ok(counts)
+}
+
 /// [`compute`] with cells of 1 to `threshold − 1` masked (1: nothing masked — for tests that
 /// check the counts themselves).
 pub async fn compute_with(
@@ -521,26 +644,42 @@ pub async fn compute_with(
     (from, to): (NaiveDate, NaiveDate),
     threshold: i64,
 ) -> Result<Indicators, AppError> {
-    let zone = domain::TimeZone::default();
-    let p = Period {
-        from,
-        to,
-        from_at: zone.midnight(from),
-        until_at: zone.midnight(to + chrono::Duration::days(1)),
-    };
-    let ids = reach.territories();
-    let ts = ids.as_deref();
+    let counts = count(app, &reach, from, to).await?;
+    Ok(build(reach, label, (from, to), counts, threshold))
+}
+
+/// The published tables from the counts: layout, masking, shares and medians.
+pub fn build(
+    reach: Reach,
+    label: String,
+    (from, to): (NaiveDate, NaiveDate),
+    counts: Counts,
+    threshold: i64,
+) -> Indicators {
     let one = matches!(reach, Reach::Territory(_));
-    let mut pooled = app.db.acquire().await?;
-    let mut c = pooled.conn();
     let mut tables = Vec::new();
 
     // The path: the funnel by each breakdown (and by territory side by side), sharing the
     // steps' totals; by cohort, whose rows overlap.
     let steps = step_columns();
     let mut group = Vec::new();
-    for b in Breakdown::ALL {
-        let found = store::indicators::funnel(&mut c, ts, Grouping::Breakdown(*b), &p).await?;
+    let cube = &counts.cube;
+    for (k, b) in Breakdown::ALL.iter().enumerate() {
+        let mut found: Vec<CountRow> = Vec::new();
+        for r in cube {
+            match found.iter_mut().find(|f| f.value == r.values[k]) {
+                Some(f) => f
+                    .counts
+                    .iter_mut()
+                    .zip(&r.counts)
+                    .for_each(|(a, b)| *a += b),
+                None => found.push(CountRow {
+                    value: r.values[k].clone(),
+                    label: r.values[k].clone(),
+                    counts: r.counts.clone(),
+                }),
+            }
+        }
         group.push(
             Raw::new(
                 format!("parcours-{}", b.as_str()),
@@ -553,7 +692,27 @@ pub async fn compute_with(
         );
     }
     if !one {
-        let found = store::indicators::funnel(&mut c, ts, Grouping::Territory, &p).await?;
+        let names = &counts.territories;
+        let mut found: Vec<CountRow> = Vec::new();
+        for r in cube {
+            let code = r.territory.0.to_string();
+            match found.iter_mut().find(|f| f.value == code) {
+                Some(f) => f
+                    .counts
+                    .iter_mut()
+                    .zip(&r.counts)
+                    .for_each(|(a, b)| *a += b),
+                None => found.push(CountRow {
+                    label: names
+                        .iter()
+                        .find(|(id, _)| *id == r.territory)
+                        .map_or_else(|| code.clone(), |(_, n)| n.clone()),
+                    value: code,
+                    counts: r.counts.clone(),
+                }),
+            }
+        }
+        found.sort_by(|a, b| a.label.cmp(&b.label));
         group.push(
             Raw::new(
                 "parcours-territoire",
@@ -582,7 +741,7 @@ pub async fn compute_with(
         .collect();
     tables.extend(path);
     if one {
-        let found = store::indicators::funnel(&mut c, ts, Grouping::Cohort, &p).await?;
+        let found = counts.cohorts.clone();
         tables.extend(protect_together(vec![
             Raw::new("parcours-cohorte", Section::Parcours, "Parcours par cohorte")
                 .describe(
@@ -595,8 +754,7 @@ pub async fn compute_with(
     }
 
     // Barriers, per field, over the persons first diagnosed in the period.
-    let diagnosed = store::indicators::first_diagnosed(&mut c, ts, &p).await?;
-    let found = store::indicators::barriers(&mut c, ts, &p).await?;
+    let (diagnosed, found) = (counts.first_diagnosed, counts.barriers.clone());
     let mut barriers = Raw::new("freins", Section::Freins, "Freins périphériques par domaine")
         .describe(
             "Domaine",
@@ -660,7 +818,7 @@ pub async fn compute_with(
     };
     let mut group = Vec::new();
     let mut histograms = Vec::new();
-    for (g, key, title, header, definition) in [
+    for ((g, key, title, header, definition), oriented_counts) in [
         (
             receiver,
             "orientations-structure",
@@ -679,8 +837,11 @@ pub async fn compute_with(
             "Offre",
             "Le service de l'annuaire vers lequel la personne est orientée : droit commun, ou offre propre au territoire.",
         ),
-    ] {
-        let found = store::indicators::orientations(&mut c, ts, g, &p).await?;
+    ]
+    .into_iter()
+    .zip(counts.orientations.iter().cloned())
+    {
+        let (found, answer, entry) = oriented_counts;
         let raw = Raw::new(key, Section::Orientations, title)
             .describe(header, definition)
             .columns(&outcomes, Margins::All, Some(def::ORIENTATIONS_SENT));
@@ -690,8 +851,6 @@ pub async fn compute_with(
         } else {
             raw.rows_of(&rows, found)
         });
-        let answer = store::indicators::delays(&mut c, ts, g, &p, true).await?;
-        let entry = store::indicators::delays(&mut c, ts, g, &p, false).await?;
         histograms.push((answer, entry));
     }
     let mut oriented = protect_together(group, threshold);
@@ -748,7 +907,7 @@ pub async fn compute_with(
         ];
     }
     tables.extend(oriented);
-    let found = store::indicators::decline_reasons(&mut c, ts, &p).await?;
+    let found = counts.reasons.clone();
     let reasons: Vec<(&str, &str)> = domain::orientation::DeclineReason::ALL
         .iter()
         .map(|r| (r.as_str(), r.label()))
@@ -764,7 +923,7 @@ pub async fn compute_with(
     ], threshold));
 
     // Collective actions: registrations by attendance; the number of actions is not secret.
-    let found = store::indicators::collective_actions(&mut c, ts, &p).await?;
+    let found = counts.actions.clone();
     let kinds: Vec<(&str, &str)> = domain::cohort::ActionKind::ALL
         .iter()
         .map(|k| (k.as_str(), k.label()))
@@ -828,7 +987,7 @@ pub async fn compute_with(
     tables.extend(actions);
 
     // Employers (companies, not people: not masked).
-    let found = store::indicators::engagements(&mut c, ts, &p).await?;
+    let found = counts.engagements.clone();
     let engagements: Vec<(&str, &str)> = domain::employer::Engagement::ALL
         .iter()
         .map(|k| (k.as_str(), k.label()))
@@ -844,7 +1003,7 @@ pub async fn compute_with(
     tables.extend(protect_together(vec![employers], threshold));
 
     // Partners: what each organisation did in the period.
-    let found = store::indicators::partners(&mut c, ts, &p, !one).await?;
+    let found = counts.partners.clone();
     let partners = Raw::new("partenaires", Section::Partenaires, "Activité des partenaires")
         .describe(
             if one { "Organisation" } else { "Type d'organisation" },
@@ -863,7 +1022,7 @@ pub async fn compute_with(
     tables.extend(protect_together(vec![partners], threshold));
 
     // The situation 3, 6 and 12 months after the exit.
-    let found = store::indicators::follow_up(&mut c, ts, &p).await?;
+    let found = counts.follow_up.clone();
     let months: Vec<(String, String)> = domain::exit::CHECK_MONTHS
         .iter()
         .map(|m| (m.to_string(), format!("À {m} mois")))
@@ -905,8 +1064,7 @@ pub async fn compute_with(
         }];
     }
     tables.extend(follow_up);
-    drop(pooled);
-    Ok(Indicators {
+    Indicators {
         reach,
         label,
         from,
@@ -914,7 +1072,67 @@ pub async fn compute_with(
         funnel,
         tables,
         threshold,
-    })
+        as_of: None,
+    }
+}
+
+/// The counts of a reach over a period for readers of aggregates: the snapshot taken today if
+/// there is one, else counted now and kept for the rest of the day (whole months already over
+/// change only when someone records the past; the page says when the figures were taken).
+pub async fn counts_of_the_day(
+    app: &App,
+    reach: &Reach,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<(Counts, chrono::DateTime<chrono::Utc>), AppError> {
+    let key = reach.key();
+    let today = app.today();
+    let mut pooled = app.db.acquire().await?;
+    let kept = store::indicators::snapshot(&mut pooled.conn(), &key, from, to).await?;
+    drop(pooled);
+    if let Some((at, json)) = kept
+        && domain::calendar::france_date(at) == today
+        && let Ok(counts) = serde_json::from_str::<Counts>(&json)
+    {
+        return Ok((counts, at));
+    }
+    let counts = count(app, reach, from, to).await?;
+    let json = serde_json::to_string(&counts)
+        .map_err(|e| AppError::Internal(format!("instantané des indicateurs : {e}")))?;
+    let now = app.now();
+    let mut tx = app.db.begin_write().await?;
+    store::indicators::keep_snapshot(&mut tx.conn(), &key, from, to, &json, now).await?;
+    tx.commit().await?;
+    Ok((counts, now))
+}
+
+/// The default period of readers of aggregates: from the first of January to the end of the
+/// last month over (the whole previous year in January).
+pub fn default_months(today: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
+    period(
+        &mut FieldErrors::default(),
+        "",
+        "",
+        today,
+        PeriodRule::WholeMonths,
+    )
+}
+
+/// The nightly job: the day's snapshots of the default period, for the whole country and each
+/// territory, so that the first pilot of the morning waits no more than the others.
+pub async fn refresh_snapshots(app: &App) -> Result<usize, AppError> {
+    let Some((from, to)) = default_months(app.today()) else {
+        return Ok(0);
+    };
+    let mut pooled = app.db.acquire().await?;
+    let territories = store::territories::list(&mut pooled.conn()).await?;
+    drop(pooled);
+    let mut reaches = vec![Reach::National];
+    reaches.extend(territories.iter().map(|t| Reach::Territory(t.id)));
+    for r in &reaches {
+        counts_of_the_day(app, r, from, to).await?;
+    }
+    Ok(reaches.len())
 }
 
 /// « Sexe » → « sexe », « Reconnaissance de handicap (RQTH) » kept as it is after its first
@@ -940,7 +1158,17 @@ pub async fn indicators(
     let Some((from, to)) = range else {
         return Err(AppError::Invalid(errors));
     };
-    let figures = compute(app, reach.clone(), label.clone(), from, to).await?;
+    let threshold = app.settings.secrecy_threshold;
+    let figures = match rule {
+        PeriodRule::AnyDays => compute(app, reach.clone(), label.clone(), from, to).await?,
+        PeriodRule::WholeMonths => {
+            let (counts, at) = counts_of_the_day(app, &reach, from, to).await?;
+            Indicators {
+                as_of: Some(at),
+                ..build(reach.clone(), label.clone(), (from, to), counts, threshold)
+            }
+        }
+    };
     let mut pooled = app.db.acquire().await?;
     caller
         .audit(

@@ -32,6 +32,8 @@ pub enum Work {
     Digest,
     /// Tells référents of the follow-up checks that fell due (3, 6, 12 months after an exit).
     FollowUp,
+    /// Takes the day's snapshots of the indicators (the whole country and each territory).
+    Indicators,
     /// For the tests of the queue itself: records an audit row with this number, or fails.
     #[cfg(any(test, feature = "test-support"))]
     Probe { number: i64, fail: bool },
@@ -46,6 +48,7 @@ impl Work {
             Work::Orientations => "orientations",
             Work::Digest => "resume",
             Work::FollowUp => "suivi",
+            Work::Indicators => "indicateurs",
             #[cfg(any(test, feature = "test-support"))]
             Work::Probe { .. } => "essai",
         }
@@ -54,9 +57,12 @@ impl Work {
     fn payload(&self) -> String {
         match self {
             Work::SendMail(id) => serde_json::json!({ "courriel": id.0 }).to_string(),
-            Work::Purge | Work::Retention | Work::Orientations | Work::Digest | Work::FollowUp => {
-                "{}".into()
-            }
+            Work::Purge
+            | Work::Retention
+            | Work::Orientations
+            | Work::Digest
+            | Work::FollowUp
+            | Work::Indicators => "{}".into(),
             #[cfg(any(test, feature = "test-support"))]
             Work::Probe { number, fail } => {
                 serde_json::json!({ "numero": number, "echec": fail }).to_string()
@@ -80,6 +86,7 @@ impl Work {
             "orientations" => Ok(Work::Orientations),
             "resume" => Ok(Work::Digest),
             "suivi" => Ok(Work::FollowUp),
+            "indicateurs" => Ok(Work::Indicators),
             #[cfg(any(test, feature = "test-support"))]
             "essai" => Ok(Work::Probe {
                 number: number("numero")?,
@@ -97,6 +104,8 @@ impl Work {
             "conservation" => "durées de conservation",
             "orientations" => "relances et expiration des orientations",
             "resume" => "résumé quotidien des orientations",
+            "suivi" => "vérifications de suivi échues",
+            "indicateurs" => "instantanés quotidiens des indicateurs",
             "essai" => "essai",
             _ => "tâche inconnue",
         }
@@ -139,6 +148,7 @@ pub async fn schedule_periodic(app: &App) -> Result<(), AppError> {
         (Work::Orientations, format!("orientations:{hour}")),
         (Work::Retention, format!("conservation:{day}")),
         (Work::FollowUp, format!("suivi:{day}")),
+        (Work::Indicators, format!("indicateurs:{day}")),
     ];
     if domain::TimeZone::Paris.local(now).hour() >= DIGEST_HOUR {
         periodic.push((Work::Digest, format!("resume:{day}")));
@@ -235,6 +245,13 @@ async fn execute(app: &App, work: &Work) -> Result<(), String> {
         Work::FollowUp => {
             let told = crate::exits::sweep(app).await.map_err(|e| e.to_string())?;
             tracing::info!(told, "follow-up checks announced");
+            Ok(())
+        }
+        Work::Indicators => {
+            let kept = crate::indicators::refresh_snapshots(app)
+                .await
+                .map_err(|e| e.to_string())?;
+            tracing::info!(kept, "indicator snapshots taken");
             Ok(())
         }
         Work::Digest => {

@@ -52,7 +52,8 @@ fixture_tests! {
         let mine = week.mine.expect("a professional follows people");
         assert_eq!((mine.total, mine.to_call_back, mine.not_contacted, mine.silent_30), (3, 1, 3, 2));
         assert!(week.territory.is_none() && week.pilot.is_none() && week.admin.is_none());
-        assert_eq!(statements, 4, "one statement each for the professional's figures, their overdue actions, the orientations waiting and the follow-up checks due");
+        assert_eq!(statements, 5, "one statement each for the professional's figures, their overdue actions, the orientations waiting, the follow-up checks due and the action items of meetings");
+        assert!(week.meeting_actions.is_empty(), "no meeting yet");
         assert!(week.checks.as_ref().is_some_and(|c| c.mine.is_empty() && c.territory.is_none()), "no check due, and no territory count for a professional");
         assert_eq!(week.orientations, Some(app::orientations::Waiting::default()), "nothing waits for an answer yet");
         assert_eq!(week.overdue.map(|(n, _)| n), Some(0), "no action in any plan yet");

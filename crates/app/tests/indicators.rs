@@ -902,3 +902,34 @@ tests! {
         assert!(read.detail.contains(&format!("« {} »", figures.label)), "{}", read.detail);
     }
 }
+
+tests! {
+    async fn readers_of_aggregates_are_served_the_day_s_counts_and_the_night_job_takes_them(f) {
+        f.clock.set(chrono::DateTime::parse_from_rfc3339("2026-06-15T10:00:00Z").expect("instant").to_utc());
+        dataset(&f).await;
+        let pilot = f.caller("pilote@test.fr").await;
+        let months = IndicatorInput { du: "2026-03-01".into(), au: "2026-05-31".into(), perimetre: String::new() };
+        let first = indicators::indicators(&f.app, &pilot, &months).await.expect("figures");
+        assert_eq!(first.funnel[0].1, Some(14));
+        assert!(first.as_of.is_some(), "a reader of aggregates is told when the counts were taken");
+        // Someone records the past: the day's counts stand until tomorrow.
+        let late = P { territory: f.territory, met: 40, channel: OutreachChannel::Autre, qpv: None, sex: Sex::Femme, born_years_ago: 30, contacted: None, accompanied: None, diagnosed: None, oriented: None, entered: None, exit: None };
+        make(&f, f.professional, 99, &late).await;
+        let again = indicators::indicators(&f.app, &pilot, &months).await.expect("figures");
+        assert_eq!((again.funnel[0].1, again.as_of), (Some(14), first.as_of));
+        // The coordinator, who may open the files, always counts now.
+        let coordinator = f.caller("coordination@test.fr").await;
+        let now = indicators::indicators(&f.app, &coordinator, &months).await.expect("figures");
+        assert_eq!((now.funnel[0].1, now.as_of), (Some(15), None));
+        // The next day, the night job takes the default period for the country and each
+        // territory; a new period is counted at its first reading.
+        f.clock.advance(chrono::Duration::days(1));
+        assert_eq!(indicators::refresh_snapshots(&f.app).await.expect("job"), 3, "France and the two territories");
+        let tomorrow = indicators::indicators(&f.app, &pilot, &months).await.expect("figures");
+        assert_eq!(tomorrow.funnel[0].1, Some(15));
+        let default = indicators::indicators(&f.app, &pilot, &IndicatorInput::default()).await.expect("default");
+        let mut pooled = f.app.db.acquire().await.expect("connection");
+        let kept = store::indicators::snapshot(&mut pooled.conn(), &format!("t:{}", f.territory.0), default.from, default.to).await.expect("read");
+        assert_eq!(kept.map(|(at, _)| at), default.as_of, "served from the night's snapshot");
+    }
+}

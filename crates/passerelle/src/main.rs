@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 mod bench;
 mod bench_cohorts;
 mod bench_directory;
+mod bench_indicators;
 mod bench_orientations;
 mod bench_uploads;
 mod cli_errors;
@@ -44,6 +45,20 @@ enum Command {
         #[arg(long, value_name = "ADRESSE")]
         addr: Option<String>,
         /// Par défaut : sqlite://passerelle-demo.db?mode=rwc
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+        /// « national » : ajoute 84 territoires générés et 500 000 personnes fictives avec leur
+        /// parcours (une fois ; compter quelques minutes).
+        #[arg(long, value_name = "ECHELLE")]
+        scale: Option<DemoScale>,
+    },
+    /// Remplit une base avec des territoires générés et leurs personnes fictives (parcours,
+    /// diagnostics, orientations, sorties, cohortes), pour mesurer à l'échelle nationale.
+    Generate {
+        #[arg(long, default_value_t = 84)]
+        territories: usize,
+        #[arg(long, default_value_t = 500_000)]
+        persons: usize,
         #[arg(long, value_name = "URL")]
         database_url: Option<String>,
     },
@@ -197,12 +212,69 @@ enum GeocodeCommand {
     },
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum DemoScale {
+    /// Le territoire de démonstration seul.
+    Territoire,
+    /// Plus 84 territoires générés et 500 000 personnes.
+    National,
+}
+
+/// Fills the configured database with generated territories (`store::scale`), once.
+async fn generate(
+    config: &config::Config,
+    territories: usize,
+    persons: usize,
+) -> Result<(), String> {
+    let db = server::open(config).await?;
+    let today = domain::calendar::france_date(store::now());
+    let started = std::time::Instant::now();
+    eprintln!("Génération de {territories} territoires et {persons} personnes fictives…");
+    let mut tx = db.begin().await.map_err(|e| e.to_string())?;
+    let generated =
+        store::scale::generate(&mut tx.conn(), territories, persons, today, store::now())
+            .await
+            .map_err(|e| e.to_string())?;
+    tx.commit().await.map_err(|e| e.to_string())?;
+    if generated.is_some() {
+        let mut pooled = db.acquire().await.map_err(|e| e.to_string())?;
+        store::scale::settle(&mut pooled.conn())
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    match generated {
+        Some(g) => println!(
+            "{} territoires, {} personnes, {} diagnostics, {} orientations, {} sorties, {} membres de cohortes générés en {:.0} s ({}).",
+            g.territories,
+            g.persons,
+            g.diagnostics,
+            g.orientations,
+            g.exits,
+            g.cohort_members,
+            started.elapsed().as_secs_f64(),
+            store::redact(&config.database_url)
+        ),
+        None => println!("Des territoires générés sont déjà dans cette base : rien n'est ajouté."),
+    }
+    Ok(())
+}
+
 #[derive(Subcommand)]
 enum BenchCommand {
     /// « Trouver un relais » et les relais proposés pour une personne, sur un annuaire généré (SQLite puis PostgreSQL), en millisecondes.
     Annuaire {
         #[arg(long, default_value_t = 20_000)]
         services: usize,
+        /// Serveur PostgreSQL où créer une base jetable.
+        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+        postgres_url: String,
+    },
+    /// Les tableaux de bord national et d'un territoire sur une base générée (PostgreSQL ; SQLite pour un territoire), en millisecondes.
+    Indicateurs {
+        #[arg(long, default_value_t = 84)]
+        territoires: usize,
+        #[arg(long, default_value_t = 500_000)]
+        personnes: usize,
         /// Serveur PostgreSQL où créer une base jetable.
         #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
         postgres_url: String,
@@ -328,12 +400,27 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             override_with(&mut config, addr, database_url)?;
             Ok(server::serve(config, false).await?)
         }
-        Command::Demo { addr, database_url } => {
+        Command::Demo {
+            addr,
+            database_url,
+            scale,
+        } => {
             if database_url.is_none() && env("PASSERELLE_DATABASE_URL").is_none() {
                 config.database_url = DEMO_DATABASE_URL.into();
             }
             override_with(&mut config, addr, database_url)?;
+            if scale == Some(DemoScale::National) {
+                generate(&config, 84, 500_000).await?;
+            }
             Ok(server::serve(config, true).await?)
+        }
+        Command::Generate {
+            territories,
+            persons,
+            database_url,
+        } => {
+            override_with(&mut config, None, database_url)?;
+            Ok(generate(&config, territories, persons).await?)
         }
         Command::Worker { database_url } => {
             override_with(&mut config, None, database_url)?;
@@ -370,6 +457,14 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                     postgres_url,
                 },
         } => Ok(bench_cohorts::cohorts(personnes, &postgres_url).await?),
+        Command::Bench {
+            command:
+                BenchCommand::Indicateurs {
+                    territoires,
+                    personnes,
+                    postgres_url,
+                },
+        } => Ok(bench_indicators::dashboards(territoires, personnes, &postgres_url).await?),
         Command::Bench {
             command: BenchCommand::Masse { lignes },
         } => Ok(bench::mass_check(lignes).await?),

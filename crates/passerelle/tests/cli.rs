@@ -649,3 +649,75 @@ fn indicators_are_printed_masked_in_csv_and_json_on_sqlite() {
 async fn indicators_are_printed_masked_in_csv_and_json_on_postgres() {
     on_postgres(indicators_printed).await;
 }
+
+/// The national generator through the command line: sizes printed, a second run adds nothing,
+/// and the national indicators read the generated territories.
+fn country_generated(url: &str) {
+    let args = [
+        "generate",
+        "--territories",
+        "3",
+        "--persons",
+        "300",
+        "--database-url",
+        url,
+    ];
+    let out = passerelle(&args, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let printed = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(
+        printed.contains("3 territoires, 300 personnes"),
+        "{printed}"
+    );
+    let again = passerelle(&args, &[]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(
+        String::from_utf8(again.stdout)
+            .expect("utf-8")
+            .contains("rien n'est ajouté"),
+        "idempotent"
+    );
+    let today = chrono::Utc::now().date_naive();
+    let from = (today - chrono::Duration::days(800))
+        .format("%Y-%m-%d")
+        .to_string();
+    let to = today.format("%Y-%m-%d").to_string();
+    let out = passerelle(
+        &[
+            "indicators",
+            "--national",
+            "--from",
+            &from,
+            "--to",
+            &to,
+            "--database-url",
+            url,
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        json["entonnoir"][0]["valeur"], 300,
+        "every generated person met in the two years"
+    );
+    let territories = json["tableaux"]
+        .as_array()
+        .and_then(|t| t.iter().find(|t| t["cle"] == "parcours-territoire"))
+        .and_then(|t| t["lignes"].as_array().map(Vec::len));
+    assert_eq!(territories, Some(3));
+}
+
+#[test]
+fn a_country_is_generated_once_on_sqlite() {
+    let dir = tempfile::tempdir().expect("tmp");
+    country_generated(&format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("p.db").display()
+    ));
+}
+
+#[tokio::test]
+async fn a_country_is_generated_once_on_postgres() {
+    on_postgres(country_generated).await;
+}

@@ -36,10 +36,7 @@ fn dimension(q: &mut Sql, b: Breakdown, p: &Period) {
             q.push("CASE WHEN h.rqth THEN 'oui' WHEN NOT h.rqth THEN 'non' ELSE 'inconnu' END");
         }
         Breakdown::Organisation => {
-            q.push(
-                "COALESCE((SELECT o.kind FROM person_members m JOIN organisations o ON o.id = m.organisation_id
-                  WHERE m.person_id = p.id AND m.is_referent AND m.ended_at IS NULL ORDER BY m.id LIMIT 1), 'sans-referent')",
-            );
+            q.push("COALESCE(rg.kind, 'sans-referent')");
         }
         Breakdown::Qpv => {
             q.push(
@@ -84,37 +81,89 @@ fn step(q: &mut Sql, s: Step, p: &Period) {
         Step::Contactes => between(q, "p.contacted_on"),
         Step::Accompagnes => between(q, "p.accompanied_on"),
         Step::Diagnostiques => {
-            q.push("EXISTS (SELECT 1 FROM diagnostics d WHERE d.person_id = p.id AND d.status = 'signe' AND ");
-            between(q, "d.held_on");
-            q.push(")");
+            q.push("dg.person_id IS NOT NULL");
         }
         Step::Orientes => {
-            q.push(
-                "EXISTS (SELECT 1 FROM orientations o WHERE o.person_id = p.id AND o.sent_at >= ",
-            )
-            .bind(p.from_at)
-            .push(" AND o.sent_at < ")
-            .bind(p.until_at)
-            .push(")");
+            q.push("og.oriented = 1");
         }
         Step::Entrees => {
-            q.push("EXISTS (SELECT 1 FROM orientations o WHERE o.person_id = p.id AND ");
-            between(q, "o.entered_on");
-            q.push(")");
+            q.push("og.entered = 1");
         }
         Step::SortiesDurable
         | Step::SortiesTransition
         | Step::SortiesPositives
         | Step::SortiesAutres => {
-            let kinds: Vec<&str> = s
-                .exit_category()
-                .map(|c| ExitKind::of(c).into_iter().map(ExitKind::as_str).collect())
-                .unwrap_or_default();
-            q.push("EXISTS (SELECT 1 FROM person_exits x WHERE x.person_id = p.id AND ");
-            between(q, "x.exited_on");
-            q.push(" AND x.kind IN ").bind_list(kinds).push(")");
+            let n = Step::ALL.iter().position(|x| *x == s).unwrap_or(0) - 6;
+            q.push(&format!("xg.x{n} = 1"));
         }
     }
+}
+
+/// The persons of the territories with, joined once each, what the steps need: a signed
+/// diagnostic in the period (`dg`), an orientation sent or entered in it (`og`), an exit of
+/// each category in it (`xg`), the current référent's kind of organisation (`rg`) and the
+/// health data (`h`) — one pass over each table, whatever the number of persons.
+fn persons_with_steps(q: &mut Sql, territories: Option<&[TerritoryId]>, p: &Period) {
+    let of_territories = |q: &mut Sql, column: &str| {
+        if let Some(ts) = territories {
+            q.push(" AND ")
+                .push(column)
+                .push(" IN ")
+                .bind_list(ts.iter().copied());
+        }
+    };
+    q.push(" FROM persons p LEFT JOIN person_health h ON h.person_id = p.id");
+    // Diagnostics and référents carry no territory: joined to their persons only when some
+    // territories are asked (the whole country needs no join).
+    let join_persons = |alias: &str, column: &str| {
+        if territories.is_some() {
+            format!(" JOIN persons {alias} ON {alias}.id = {column}")
+        } else {
+            String::new()
+        }
+    };
+    q.push(" LEFT JOIN (SELECT DISTINCT d.person_id FROM diagnostics d")
+        .push(&join_persons("dp", "d.person_id"))
+        .push(" WHERE d.status = 'signe' AND ");
+    date_between(q, "d.held_on", p);
+    of_territories(q, "dp.territory_id");
+    q.push(") dg ON dg.person_id = p.id");
+    q.push(" LEFT JOIN (SELECT o.person_id, MAX(CASE WHEN ");
+    instant_between(q, "o.sent_at", p);
+    q.push(" THEN 1 ELSE 0 END) AS oriented, MAX(CASE WHEN ");
+    date_between(q, "o.entered_on", p);
+    q.push(" THEN 1 ELSE 0 END) AS entered FROM orientations o WHERE ((");
+    instant_between(q, "o.sent_at", p);
+    q.push(") OR (");
+    date_between(q, "o.entered_on", p);
+    q.push("))");
+    of_territories(q, "o.territory_id");
+    q.push(" GROUP BY o.person_id) og ON og.person_id = p.id");
+    q.push(" LEFT JOIN (SELECT x.person_id");
+    for (n, s) in Step::ALL
+        .iter()
+        .filter(|s| s.exit_category().is_some())
+        .enumerate()
+    {
+        let kinds: Vec<&str> = s
+            .exit_category()
+            .map(|c| ExitKind::of(c).into_iter().map(ExitKind::as_str).collect())
+            .unwrap_or_default();
+        q.push(", MAX(CASE WHEN x.kind IN ")
+            .bind_list(kinds)
+            .push(&format!(" THEN 1 ELSE 0 END) AS x{n}"));
+    }
+    q.push(" FROM person_exits x WHERE ");
+    date_between(q, "x.exited_on", p);
+    of_territories(q, "x.territory_id");
+    q.push(" GROUP BY x.person_id) xg ON xg.person_id = p.id");
+    q.push(
+        " LEFT JOIN (SELECT m.person_id, MIN(o.kind) AS kind FROM person_members m JOIN organisations o ON o.id = m.organisation_id",
+    )
+    .push(&join_persons("mp", "m.person_id"))
+    .push(" WHERE m.is_referent AND m.ended_at IS NULL");
+    of_territories(q, "mp.territory_id");
+    q.push(" GROUP BY m.person_id) rg ON rg.person_id = p.id");
 }
 
 // The statement names one column per step: the row below reads ten.
@@ -126,13 +175,11 @@ pub enum Grouping {
     Breakdown(Breakdown),
     /// One row per cohort of the territories (a person in two cohorts counts in both).
     Cohort,
-    /// One row per territory, side by side.
-    Territory,
 }
 
 /// A row of counts: its code (a breakdown's value, a cohort's or territory's id), the label
 /// the store knows (a cohort's or a territory's name, else the code) and its counts.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CountRow {
     pub value: String,
     pub label: String,
@@ -211,7 +258,8 @@ fn date_between(q: &mut Sql, column: &str, p: &Period) {
         .bind(p.to);
 }
 
-/// The funnel grouped by `g` over the persons of `territories` (all of them when `None`).
+/// The funnel grouped by a breakdown or by cohort over the persons of `territories` (all of them
+/// when `None`); the breakdowns come from [`funnel_cube`].
 pub async fn funnel(
     c: &mut Conn<'_>,
     territories: Option<&[TerritoryId]>,
@@ -230,20 +278,10 @@ pub async fn funnel(
         Grouping::Cohort => {
             q.push("CAST(k.id AS TEXT) AS value, MIN(k.name) AS label");
         }
-        Grouping::Territory => {
-            q.push("CAST(t.id AS TEXT) AS value, MIN(t.name) AS label");
-        }
     }
-    for (n, s) in Step::ALL.iter().enumerate() {
-        q.push(", SUM(CASE WHEN ");
-        step(&mut q, *s, p);
-        q.push(&format!(" THEN 1 ELSE 0 END) AS c{n}"));
-    }
-    q.push(" FROM persons p");
+    steps(&mut q, p);
+    persons_with_steps(&mut q, territories, p);
     match g {
-        Grouping::Breakdown(Breakdown::Rqth) => {
-            q.push(" LEFT JOIN person_health h ON h.person_id = p.id");
-        }
         Grouping::Breakdown(_) => {}
         Grouping::Cohort => {
             q.push(
@@ -251,70 +289,134 @@ pub async fn funnel(
                   JOIN cohorts k ON k.id = cm.cohort_id",
             );
         }
-        Grouping::Territory => {
-            q.push(" JOIN territories t ON t.id = p.territory_id");
-        }
     }
     q.push(" WHERE p.merged_into IS NULL");
     within(&mut q, "p.territory_id", territories);
     q.push(match g {
         Grouping::Breakdown(_) => " GROUP BY 1 ORDER BY 1",
         Grouping::Cohort => " GROUP BY k.id ORDER BY MIN(k.starts_on), k.id",
-        Grouping::Territory => " GROUP BY t.id ORDER BY MIN(t.name), t.id",
     });
     wide(c, &q, Step::ALL.len()).await
 }
 
-/// Persons whose first signed diagnostic was held in the period.
-pub async fn first_diagnosed(
+fn steps(q: &mut Sql, p: &Period) {
+    for (n, s) in Step::ALL.iter().enumerate() {
+        q.push(", SUM(CASE WHEN ");
+        step(q, *s, p);
+        q.push(&format!(" THEN 1 ELSE 0 END) AS c{n}"));
+    }
+}
+
+/// One combination of the breakdowns' values (in `Breakdown::ALL`'s order) in one territory,
+/// and its counts per step.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CubeRow {
+    pub values: Vec<String>,
+    pub territory: TerritoryId,
+    pub counts: Vec<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct Cube {
+    d0: String,
+    d1: String,
+    d2: String,
+    d3: String,
+    d4: String,
+    d5: String,
+    d6: String,
+    d7: String,
+    territory_id: i64,
+    #[sqlx(flatten)]
+    counts: Wide,
+}
+
+// The cube names one column per breakdown: the row above reads eight.
+const _: () = assert!(Breakdown::ALL.len() == 8);
+
+/// The funnel by every combination of the breakdowns and territory at once — one pass over
+/// the persons —, for the caller to add up per breakdown or per territory.
+pub async fn funnel_cube(
     c: &mut Conn<'_>,
     territories: Option<&[TerritoryId]>,
     p: &Period,
-) -> Result<i64, StoreError> {
-    let mut q = Sql::new(
-        "SELECT COUNT(*) FROM persons p JOIN diagnostics d ON d.person_id = p.id AND d.status = 'signe' AND ",
-    );
-    date_between(&mut q, "d.held_on", p);
-    q.push(FIRST_DIAGNOSTIC);
+) -> Result<Vec<CubeRow>, StoreError> {
+    if territories.is_some_and(<[TerritoryId]>::is_empty) {
+        return Ok(Vec::new());
+    }
+    let mut q = Sql::new("SELECT '' AS value");
+    for (n, b) in Breakdown::ALL.iter().enumerate() {
+        q.push(", ");
+        dimension(&mut q, *b, p);
+        q.push(&format!(" AS d{n}"));
+    }
+    q.push(", p.territory_id");
+    steps(&mut q, p);
+    persons_with_steps(&mut q, territories, p);
     q.push(" WHERE p.merged_into IS NULL");
     within(&mut q, "p.territory_id", territories);
-    q.fetch_scalar(c).await
+    q.push(" GROUP BY 2, 3, 4, 5, 6, 7, 8, 9, 10");
+    let rows: Vec<Cube> = q.fetch_all(c).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let w = r.counts;
+            CubeRow {
+                values: vec![r.d0, r.d1, r.d2, r.d3, r.d4, r.d5, r.d6, r.d7],
+                territory: TerritoryId(r.territory_id),
+                counts: [w.c0, w.c1, w.c2, w.c3, w.c4, w.c5, w.c6, w.c7, w.c8, w.c9]
+                    .into_iter()
+                    .map(|v| v.unwrap_or(0))
+                    .collect(),
+            }
+        })
+        .collect())
 }
 
-/// `d` is the person's first signed diagnostic (the earliest held, then the first recorded).
-const FIRST_DIAGNOSTIC: &str = " AND NOT EXISTS (SELECT 1 FROM diagnostics e WHERE e.person_id = d.person_id AND e.status = 'signe' AND (e.held_on < d.held_on OR (e.held_on = d.held_on AND e.id < d.id)))";
+/// The signed diagnostics up to the period's end, ranked per person from the first
+/// (`first_rank` 1) and from the last (`last_rank` 1): one sort, no correlated subquery.
+fn ranked(q: &mut Sql, territories: Option<&[TerritoryId]>, p: &Period) {
+    q.push(
+        "WITH ranked AS (SELECT d.id, d.person_id, d.held_on,
+           ROW_NUMBER() OVER (PARTITION BY d.person_id ORDER BY d.held_on, d.id) AS first_rank,
+           ROW_NUMBER() OVER (PARTITION BY d.person_id ORDER BY d.held_on DESC, d.id DESC) AS last_rank
+         FROM diagnostics d JOIN persons p ON p.id = d.person_id
+         WHERE d.status = 'signe' AND p.merged_into IS NULL AND d.held_on <= ",
+    )
+    .bind(p.to);
+    within(q, "p.territory_id", territories);
+    q.push("), firsts AS (SELECT id, person_id FROM ranked WHERE first_rank = 1 AND held_on >= ")
+        .bind(p.from)
+        .push(") ");
+}
 
-/// Per field, for the persons first diagnosed in the period: how many had the barrier
-/// (important or blocking) at that first diagnostic (`c0`), and how many of them no longer
-/// had it (none or light) at their last signed diagnostic up to the end of the period (`c1`).
+/// For the persons first diagnosed in the period — how many (`first_diagnosed`) and, per
+/// field, how many had the barrier (important or blocking) at that first diagnostic (`c0`) and
+/// how many of them no longer had it (none or light) at their last signed diagnostic up to the
+/// end of the period (`c1`). One statement: the ranking is read twice, computed once.
 pub async fn barriers(
     c: &mut Conn<'_>,
     territories: Option<&[TerritoryId]>,
     p: &Period,
-) -> Result<Vec<CountRow>, StoreError> {
-    let mut q = Sql::new(
-        "SELECT f.field AS value, COUNT(*) AS c0,
-                SUM(CASE WHEN lf.level IN ('0', '1') THEN 1 ELSE 0 END) AS c1
-         FROM persons p
-         JOIN diagnostics d ON d.person_id = p.id AND d.status = 'signe' AND ",
-    );
-    date_between(&mut q, "d.held_on", p);
-    q.push(FIRST_DIAGNOSTIC);
+) -> Result<(i64, Vec<CountRow>), StoreError> {
+    let mut q = Sql::new("");
+    ranked(&mut q, territories, p);
     q.push(
-        " JOIN diagnostic_fields f ON f.diagnostic_id = d.id AND f.level IN ('2', '3')
-          LEFT JOIN diagnostics l ON l.person_id = p.id AND l.status = 'signe' AND l.id <> d.id AND l.held_on <= ",
-    )
-    .bind(p.to)
-    .push(" AND NOT EXISTS (SELECT 1 FROM diagnostics e WHERE e.person_id = l.person_id AND e.status = 'signe' AND e.held_on <= ")
-    .bind(p.to)
-    .push(
-        " AND (e.held_on > l.held_on OR (e.held_on = l.held_on AND e.id > l.id)))
-          LEFT JOIN diagnostic_fields lf ON lf.diagnostic_id = l.id AND lf.field = f.field
-          WHERE p.merged_into IS NULL",
+        ", lasts AS (SELECT id, person_id FROM ranked WHERE last_rank = 1 AND first_rank > 1)
+         SELECT '' AS value, COUNT(*) AS c0, 0 AS c1 FROM firsts
+         UNION ALL
+         SELECT f.field AS value, COUNT(*) AS c0, SUM(CASE WHEN lf.level IN ('0', '1') THEN 1 ELSE 0 END) AS c1
+         FROM firsts fd JOIN diagnostic_fields f ON f.diagnostic_id = fd.id AND f.level IN ('2', '3')
+         LEFT JOIN lasts ld ON ld.person_id = fd.person_id
+         LEFT JOIN diagnostic_fields lf ON lf.diagnostic_id = ld.id AND lf.field = f.field
+         GROUP BY f.field",
     );
-    within(&mut q, "p.territory_id", territories);
-    q.push(" GROUP BY f.field ORDER BY 1");
-    wide(c, &q, 2).await
+    let mut rows = wide(c, &q, 2).await?;
+    let total = rows
+        .iter()
+        .position(|r| r.value.is_empty())
+        .map_or(0, |i| rows.remove(i).counts[0]);
+    Ok((total, rows))
 }
 
 /// How orientations are grouped.
@@ -373,7 +475,7 @@ pub async fn orientations(
 }
 
 /// How long something took, in whole days, and for how many orientations.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct Delay {
     pub value: String,
     pub days: i64,
@@ -544,4 +646,49 @@ pub async fn follow_up(
     within(&mut q, "f.territory_id", territories);
     q.push(" GROUP BY f.months ORDER BY f.months");
     wide(c, &q, n + 1).await
+}
+
+/// The counts kept for a reach (`france`, `t:<id>`…) over a period, with when they were
+/// computed.
+pub async fn snapshot(
+    c: &mut Conn<'_>,
+    reach: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Option<(DateTime<Utc>, String)>, StoreError> {
+    let mut q = Sql::new("SELECT computed_at, counts FROM indicator_snapshots WHERE reach = ");
+    q.bind(reach)
+        .push(" AND period_from = ")
+        .bind(from)
+        .push(" AND period_to = ")
+        .bind(to);
+    Ok(q.fetch_all(c).await?.into_iter().next())
+}
+
+/// Keeps (or replaces) the counts of a reach over a period.
+pub async fn keep_snapshot(
+    c: &mut Conn<'_>,
+    reach: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+    counts: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let mut q = Sql::new(
+        "INSERT INTO indicator_snapshots (reach, period_from, period_to, computed_at, counts) VALUES (",
+    );
+    q.bind(reach)
+        .push(", ")
+        .bind(from)
+        .push(", ")
+        .bind(to)
+        .push(", ")
+        .bind(now)
+        .push(", ")
+        .bind(counts)
+        .push(
+            ") ON CONFLICT (reach, period_from, period_to) DO UPDATE SET computed_at = excluded.computed_at, counts = excluded.counts",
+        );
+    q.execute(c).await?;
+    Ok(())
 }

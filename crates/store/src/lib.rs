@@ -31,6 +31,7 @@ pub mod outbox;
 pub mod persons;
 pub mod postgis;
 pub mod qpv;
+pub mod scale;
 pub mod scratch;
 pub mod sessions;
 pub mod settings;

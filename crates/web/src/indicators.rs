@@ -59,6 +59,8 @@ pub struct Page {
     period: String,
     /// The caller reads aggregates only: whole months already over.
     months_only: bool,
+    /// « le 03/12/2026 à 02:00 » when the figures are the day's snapshot.
+    as_of: String,
     perimeters: Vec<(String, String, bool)>,
     funnel: Vec<(&'static str, &'static str, String)>,
     funnel_chart: String,
@@ -181,6 +183,15 @@ fn page(
         months_only: indicators::reach_of(&user.caller, &input.perimetre).is_ok_and(|(r, _)| {
             indicators::period_rule(&user.caller, &r) == indicators::PeriodRule::WholeMonths
         }),
+        as_of: figures
+            .and_then(|f| f.as_of)
+            .map(|at| {
+                domain::TimeZone::Paris
+                    .local(at)
+                    .format("le %d/%m/%Y à %H:%M")
+                    .to_string()
+            })
+            .unwrap_or_default(),
         perimeters,
         funnel: figures
             .map(|f| {

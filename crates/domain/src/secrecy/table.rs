@@ -11,10 +11,12 @@
 //!    audit solves the linear system the published figures impose on the masked ones: each row
 //!    of the table extended with its margins (the margin counted negatively) sums to zero, and
 //!    so does each column. A masked cell is **determined** when its unit vector lies in the row
-//!    space of that system restricted to the masked cells — when adding it does not raise the
-//!    rank. The elimination is fraction-free (Bareiss) in integers: the system's matrix is the
-//!    incidence matrix of a bipartite graph, totally unimodular, so every intermediate value is
-//!    a minor in {−1, 0, 1} and the rank is exact. For each determined cell, the audit masks the
+//!    space of that system restricted to the masked cells: when, in the system's reduced row
+//!    echelon form, its column is a pivot whose row has nothing in the free columns. One
+//!    Gauss–Jordan elimination in integers (each row divided by the greatest common divisor
+//!    of its entries, so every step is exact) answers for all the masked cells at once; the
+//!    system is the incidence matrix of a bipartite graph, totally unimodular, so its entries
+//!    stay in {−1, 0, 1}. For each determined cell, the audit masks the
 //!    cheapest published cell that closes a cycle through it (in graph terms the determined cell
 //!    is a bridge of the masked cells; a cell joining the two sides makes it part of a cycle),
 //!    and audits again, until no masked cell is determined.
@@ -243,30 +245,29 @@ fn determined(t: &Extended) -> Vec<usize> {
                 .collect()
         })
         .collect();
-    let base = rank(system.clone());
+    let (_, solved) = eliminate(system);
     unknowns
         .iter()
         .enumerate()
-        .filter(|(_, k)| !t.unpublished[**k])
-        .filter(|(n, _)| {
-            let mut with = system.clone();
-            let mut unit = vec![0; unknowns.len()];
-            unit[*n] = 1;
-            with.push(unit);
-            rank(with) == base
-        })
+        .filter(|(n, k)| !t.unpublished[**k] && solved[*n])
         .map(|(_, k)| *k)
         .collect()
 }
 
-/// The rank of an integer matrix by fraction-free (Bareiss) elimination: exact — each value is
-/// a minor of the matrix, so for the totally unimodular systems of two-way tables it stays in
-/// {−1, 0, 1}; in general, as long as the minors fit in an `i64`.
-pub fn rank(mut m: Vec<Vec<i64>>) -> usize {
+/// The rank of a system and which of its unknowns it determines, from one reduced row
+/// echelon form (Gauss–Jordan in integers, each row kept divided by its entries' greatest
+/// common divisor, so that every step is exact): an unknown is determined exactly when its
+/// column is a pivot whose row has nothing in the free columns — its unit vector is then a
+/// row of the reduced system, so it lies in the row space. One elimination for all the
+/// unknowns, instead of one rank per unknown.
+fn eliminate(mut m: Vec<Vec<i64>>) -> (usize, Vec<bool>) {
+    fn gcd(a: i64, b: i64) -> i64 {
+        if b == 0 { a.abs() } else { gcd(b, a % b) }
+    }
     let rows = m.len();
     let columns = m.first().map_or(0, Vec::len);
+    let mut pivots: Vec<(usize, usize)> = Vec::new();
     let mut rank = 0;
-    let mut previous = 1i64;
     for col in 0..columns {
         if rank == rows {
             break;
@@ -275,16 +276,38 @@ pub fn rank(mut m: Vec<Vec<i64>>) -> usize {
             continue;
         };
         m.swap(rank, pivot);
-        for r in rank + 1..rows {
-            for c in col + 1..columns {
-                m[r][c] = (m[rank][col] * m[r][c] - m[r][col] * m[rank][c]) / previous;
+        let pivot_row = m[rank].clone();
+        let p = pivot_row[col];
+        for (r, row) in m.iter_mut().enumerate() {
+            if r == rank || row[col] == 0 {
+                continue;
             }
-            m[r][col] = 0;
+            let f = row[col];
+            for (v, w) in row.iter_mut().zip(&pivot_row) {
+                *v = p * *v - f * w;
+            }
+            let g = row.iter().fold(0, |g, v| gcd(g, *v));
+            if g > 1 {
+                row.iter_mut().for_each(|v| *v /= g);
+            }
         }
-        previous = m[rank][col];
+        pivots.push((rank, col));
         rank += 1;
     }
-    rank
+    let mut determined = vec![false; columns];
+    let mut free = vec![true; columns];
+    for (_, col) in &pivots {
+        free[*col] = false;
+    }
+    for (r, col) in pivots {
+        determined[col] = (0..columns).filter(|c| free[*c]).all(|c| m[r][c] == 0);
+    }
+    (rank, determined)
+}
+
+/// The rank of an integer matrix, by the same exact elimination.
+pub fn rank(m: Vec<Vec<i64>>) -> usize {
+    eliminate(m).0
 }
 
 /// The cheapest published cell whose masking puts the determined cell `k` on a cycle of
