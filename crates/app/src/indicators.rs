@@ -1118,10 +1118,16 @@ pub fn default_months(today: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
     )
 }
 
-/// The nightly job: the day's snapshots of the default period, for the whole country and each
-/// territory, so that the first pilot of the morning waits no more than the others.
+/// The nightly job: forgets the counts of the days before, then takes the day's for the
+/// default period, for the whole country and each territory, so that the first pilot of the
+/// morning waits no more than the others.
 pub async fn refresh_snapshots(app: &App) -> Result<usize, AppError> {
-    let Some((from, to)) = default_months(app.today()) else {
+    let today = app.today();
+    let mut tx = app.db.begin_write().await?;
+    store::indicators::forget_snapshots(&mut tx.conn(), domain::TimeZone::Paris.midnight(today))
+        .await?;
+    tx.commit().await?;
+    let Some((from, to)) = default_months(today) else {
         return Ok(0);
     };
     let mut pooled = app.db.acquire().await?;

@@ -903,6 +903,14 @@ tests! {
     }
 }
 
+fn months_from(i: &IndicatorInput) -> chrono::NaiveDate {
+    domain::parse_date(&i.du).expect("du")
+}
+
+fn months_to(i: &IndicatorInput) -> chrono::NaiveDate {
+    domain::parse_date(&i.au).expect("au")
+}
+
 tests! {
     async fn readers_of_aggregates_are_served_the_day_s_counts_and_the_night_job_takes_them(f) {
         f.clock.set(chrono::DateTime::parse_from_rfc3339("2026-06-15T10:00:00Z").expect("instant").to_utc());
@@ -925,11 +933,16 @@ tests! {
         // territory; a new period is counted at its first reading.
         f.clock.advance(chrono::Duration::days(1));
         assert_eq!(indicators::refresh_snapshots(&f.app).await.expect("job"), 3, "France and the two territories");
+        let mut pooled = f.app.db.acquire().await.expect("connection");
+        let gone = store::indicators::snapshot(&mut pooled.conn(), &format!("t:{}", f.territory.0), months_from(&months), months_to(&months)).await.expect("read");
+        assert_eq!(gone, None, "yesterday's counts are forgotten");
+        drop(pooled);
         let tomorrow = indicators::indicators(&f.app, &pilot, &months).await.expect("figures");
         assert_eq!(tomorrow.funnel[0].1, Some(15));
         let default = indicators::indicators(&f.app, &pilot, &IndicatorInput::default()).await.expect("default");
         let mut pooled = f.app.db.acquire().await.expect("connection");
         let kept = store::indicators::snapshot(&mut pooled.conn(), &format!("t:{}", f.territory.0), default.from, default.to).await.expect("read");
         assert_eq!(kept.map(|(at, _)| at), default.as_of, "served from the night's snapshot");
+
     }
 }

@@ -388,7 +388,7 @@ tests! {
         f.clock.set(noon);
         app::jobs::schedule_periodic(&f.app).await.expect("scheduled");
         app::jobs::schedule_periodic(&f.app).await.expect("scheduled again");
-        assert_eq!(app::jobs::drain(&f.app, "essai").await.expect("ran"), 5, "one retention, one purge, one sweep of orientations, one digest, one follow-up sweep");
+        assert_eq!(app::jobs::drain(&f.app, "essai").await.expect("ran"), 6, "one retention, one purge, one sweep of orientations, one digest, one follow-up sweep, one day's indicator counts");
         app::jobs::schedule_periodic(&f.app).await.expect("scheduled a third time");
         assert_eq!(app::jobs::drain(&f.app, "essai").await.expect("ran"), 0);
     }

@@ -692,3 +692,10 @@ pub async fn keep_snapshot(
     q.execute(c).await?;
     Ok(())
 }
+
+/// Forgets the counts taken before `before` (they are never served again: only the day's are).
+pub async fn forget_snapshots(c: &mut Conn<'_>, before: DateTime<Utc>) -> Result<u64, StoreError> {
+    let mut q = Sql::new("DELETE FROM indicator_snapshots WHERE computed_at < ");
+    q.bind(before);
+    q.execute(c).await
+}
