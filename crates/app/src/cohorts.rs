@@ -138,17 +138,7 @@ pub(crate) fn date(
 pub async fn team(app: &App, caller: &Caller) -> Result<Vec<(UserId, String)>, AppError> {
     let t = territory_of(caller)?;
     let mut pooled = app.db.acquire().await?;
-    Ok(crate::persons::team_in(&mut pooled.conn(), t)
-        .await?
-        .into_iter()
-        .map(|m| {
-            let name = match &m.organisation_name {
-                Some(o) => format!("{} ({o})", m.display_name),
-                None => m.display_name.clone(),
-            };
-            (m.user_id, name)
-        })
-        .collect())
+    crate::persons::team_choices(&mut pooled.conn(), t).await
 }
 
 pub async fn create(app: &App, caller: &Caller, input: &CohortInput) -> Result<CohortId, AppError> {

@@ -123,17 +123,7 @@ pub async fn choices(
         .into_iter()
         .map(|o| (o.id, o.name))
         .collect();
-    let team = crate::persons::team_in(c, t)
-        .await?
-        .into_iter()
-        .map(|m| {
-            let name = match &m.organisation_name {
-                Some(o) => format!("{} ({o})", m.display_name),
-                None => m.display_name.clone(),
-            };
-            (m.user_id, name)
-        })
-        .collect();
+    let team = crate::persons::team_choices(c, t).await?;
     Ok((orgs, team))
 }
 

@@ -15,6 +15,7 @@ pub mod caller;
 pub mod cohorts;
 pub mod demo;
 pub mod demo_directory;
+mod demo_governance;
 pub mod demo_persons;
 pub mod diagnostic;
 pub mod directory;

@@ -18,6 +18,7 @@ use domain::governance::{Axis, MeetingKind, RoadmapStatus};
 use domain::indicators::Step;
 use domain::{MeetingActionId, MeetingId, RoadmapActionId};
 
+use crate::cohorts::summary;
 use crate::flash::{self, flashes};
 use crate::forms::{Checkboxes, Field, Pairs, date_fr, decode, one};
 use crate::layout::{Layout, Nav};
@@ -57,10 +58,6 @@ pub fn routes() -> Router<AppState> {
             "/gouvernance/feuille-de-route/{id}",
             get(edit_roadmap_action).post(update_roadmap_action),
         )
-}
-
-fn summary(errors: &FieldErrors) -> Vec<String> {
-    errors.iter().map(|(_, m)| m.to_string()).collect()
 }
 
 #[derive(Deserialize, Default)]

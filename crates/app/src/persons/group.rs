@@ -45,6 +45,24 @@ pub(crate) async fn team_in(
         .collect())
 }
 
+/// The team for a choice in a form: (user, « Name (Organisation) »).
+pub(crate) async fn team_choices(
+    c: &mut Conn<'_>,
+    territory: TerritoryId,
+) -> Result<Vec<(domain::UserId, String)>, AppError> {
+    Ok(team_in(c, territory)
+        .await?
+        .into_iter()
+        .map(|m| {
+            let name = match &m.organisation_name {
+                Some(o) => format!("{} ({o})", m.display_name),
+                None => m.display_name.clone(),
+            };
+            (m.user_id, name)
+        })
+        .collect())
+}
+
 /// Makes someone the référent: the previous référent's membership ends (history kept) and the
 /// new one gets a membership as référent (health data included, as the référent's).
 pub(crate) async fn set_referent_in(

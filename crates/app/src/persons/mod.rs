@@ -35,11 +35,11 @@ pub use caseload::{
 };
 pub use file::{Barriers, PersonFile, file};
 pub use funnel::{EntryInput, enter_accompaniment, set_status};
-pub(crate) use group::team_in;
 pub use group::{
     BULK_MAX, add_member, assign_referent, change_referent, end_member, partners, revoke_consent,
     team,
 };
+pub(crate) use group::{team_choices, team_in};
 pub use health::{HealthInput, set_health};
 pub use identity::update;
 pub use journal::{EntryForm, add_entry};
