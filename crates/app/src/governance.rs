@@ -609,22 +609,10 @@ pub async fn roadmap(app: &App, caller: &Caller, year: Option<i32>) -> Result<Ro
         let to = NaiveDate::from_ymd_opt(year, 12, 31)
             .ok_or(AppError::NotFound)?
             .min(today);
-        let zone = domain::TimeZone::default();
-        let p = store::indicators::Period {
-            from,
-            to,
-            from_at: zone.midnight(from),
-            until_at: zone.midnight(to + chrono::Duration::days(1)),
-        };
-        let found = store::indicators::funnel(
-            c,
-            Some(&[t]),
-            store::indicators::Grouping::Breakdown(domain::indicators::Breakdown::Sexe),
-            &p,
-        )
-        .await?;
+        let p = store::indicators::Period::days(from, to);
+        let cube = store::indicators::funnel_cube(c, Some(&[t]), &p).await?;
         totals = (0..Step::ALL.len())
-            .map(|j| found.iter().map(|r| r.counts[j]).sum::<i64>())
+            .map(|j| cube.iter().map(|r| r.counts[j]).sum::<i64>())
             .collect();
     }
     let sees_files = caller.is_coordinator_of(t);

@@ -20,6 +20,19 @@ pub struct Period {
     pub until_at: DateTime<Utc>,
 }
 
+impl Period {
+    /// From the first day to the last, the days as the programme's time zone counts them.
+    pub fn days(from: NaiveDate, to: NaiveDate) -> Period {
+        let zone = domain::TimeZone::default();
+        Period {
+            from,
+            to,
+            from_at: zone.midnight(from),
+            until_at: zone.midnight(to + chrono::Duration::days(1)),
+        }
+    }
+}
+
 fn dimension(q: &mut Sql, b: Breakdown, p: &Period) {
     let years_before = |n: i32| {
         p.to.with_year(p.to.year() - n)
@@ -169,14 +182,6 @@ fn persons_with_steps(q: &mut Sql, territories: Option<&[TerritoryId]>, p: &Peri
 // The statement names one column per step: the row below reads ten.
 const _: () = assert!(Step::ALL.len() == 10);
 
-/// What the rows of a funnel table are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Grouping {
-    Breakdown(Breakdown),
-    /// One row per cohort of the territories (a person in two cohorts counts in both).
-    Cohort,
-}
-
 /// A row of counts: its code (a breakdown's value, a cohort's or territory's id), the label
 /// the store knows (a cohort's or a territory's name, else the code) and its counts.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -258,44 +263,25 @@ fn date_between(q: &mut Sql, column: &str, p: &Period) {
         .bind(p.to);
 }
 
-/// The funnel grouped by a breakdown or by cohort over the persons of `territories` (all of them
-/// when `None`); the breakdowns come from [`funnel_cube`].
-pub async fn funnel(
+/// The funnel by cohort over the persons of `territories` (all of them when `None`): a
+/// person in two cohorts counts in both. The breakdowns come from [`funnel_cube`].
+pub async fn funnel_by_cohort(
     c: &mut Conn<'_>,
     territories: Option<&[TerritoryId]>,
-    g: Grouping,
     p: &Period,
 ) -> Result<Vec<CountRow>, StoreError> {
     if territories.is_some_and(<[TerritoryId]>::is_empty) {
         return Ok(Vec::new());
     }
-    let mut q = Sql::new("SELECT ");
-    match g {
-        Grouping::Breakdown(b) => {
-            dimension(&mut q, b, p);
-            q.push(" AS value");
-        }
-        Grouping::Cohort => {
-            q.push("CAST(k.id AS TEXT) AS value, MIN(k.name) AS label");
-        }
-    }
+    let mut q = Sql::new("SELECT CAST(k.id AS TEXT) AS value, MIN(k.name) AS label");
     steps(&mut q, p);
     persons_with_steps(&mut q, territories, p);
-    match g {
-        Grouping::Breakdown(_) => {}
-        Grouping::Cohort => {
-            q.push(
-                " JOIN (SELECT DISTINCT cohort_id, person_id FROM cohort_members) cm ON cm.person_id = p.id
-                  JOIN cohorts k ON k.id = cm.cohort_id",
-            );
-        }
-    }
-    q.push(" WHERE p.merged_into IS NULL");
+    q.push(
+        " JOIN (SELECT DISTINCT cohort_id, person_id FROM cohort_members) cm ON cm.person_id = p.id
+          JOIN cohorts k ON k.id = cm.cohort_id WHERE p.merged_into IS NULL",
+    );
     within(&mut q, "p.territory_id", territories);
-    q.push(match g {
-        Grouping::Breakdown(_) => " GROUP BY 1 ORDER BY 1",
-        Grouping::Cohort => " GROUP BY k.id ORDER BY MIN(k.starts_on), k.id",
-    });
+    q.push(" GROUP BY k.id ORDER BY MIN(k.starts_on), k.id");
     wide(c, &q, Step::ALL.len()).await
 }
 

@@ -25,16 +25,6 @@ pub struct Counts {
     pub(super) follow_up: Vec<CountRow>,
 }
 
-pub(super) fn period_of(from: NaiveDate, to: NaiveDate) -> Period {
-    let zone = domain::TimeZone::default();
-    Period {
-        from,
-        to,
-        from_at: zone.midnight(from),
-        until_at: zone.midnight(to + chrono::Duration::days(1)),
-    }
-}
-
 /// Counts what the tables of a reach need over a period: one read transaction, so every
 /// table comes from the same state of the data; on PostgreSQL with room to sort and hash in
 /// memory, and without compiling statements that run once.
@@ -44,7 +34,7 @@ pub async fn count(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Counts, AppError> {
-    let p = period_of(from, to);
+    let p = Period::days(from, to);
     let ids = reach.territories();
     let ts = ids.as_deref();
     let one = matches!(reach, Reach::Territory(_));
@@ -74,7 +64,7 @@ pub async fn count(
             .collect()
     };
     let cohorts = if one {
-        store::indicators::funnel(&mut c, ts, Grouping::Cohort, &p).await?
+        store::indicators::funnel_by_cohort(&mut c, ts, &p).await?
     } else {
         Vec::new()
     };

@@ -14,7 +14,7 @@ use domain::TerritoryId;
 use domain::indicators::{self as def, Breakdown, Column, Section, Step};
 use domain::secrecy::table::{Margins, Published, protect_with};
 use serde::Deserialize;
-use store::indicators::{CountRow, Grouping, OrientationGrouping, Period};
+use store::indicators::{CountRow, OrientationGrouping, Period};
 
 use crate::{App, AppError, Caller, FieldErrors};
 
