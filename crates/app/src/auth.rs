@@ -47,6 +47,8 @@ impl From<store::StoreError> for LoginError {
 pub struct Login {
     pub token: String,
     pub user: UserId,
+    /// What the session still needs before it opens anything (a second factor).
+    pub pending: Option<crate::second_factor::Step>,
 }
 
 pub async fn login(
@@ -90,7 +92,9 @@ pub async fn login(
     let mut tx = app.db.begin().await?;
     store::users::clear_login_failures(&mut tx.conn(), &key).await?;
     store::users::set_last_login(&mut tx.conn(), user.id, now).await?;
-    let token = open_session(app, &mut tx.conn(), user.id).await?;
+    let standing = store::second_factors::standing(&mut tx.conn(), user.id).await?;
+    let pending = crate::second_factor::Step::of(false, standing.enabled, standing.required);
+    let token = open_session(app, &mut tx.conn(), user.id, pending.is_some()).await?;
     let event = store::audit::NewEvent {
         user: Some(user.id),
         action: "login",
@@ -105,18 +109,32 @@ pub async fn login(
     Ok(Login {
         token,
         user: user.id,
+        pending,
     })
 }
 
+/// Opens a session; a pending one (waiting for its second factor) lasts a few minutes only.
 async fn open_session(
     app: &App,
     c: &mut store::Conn<'_>,
     user: UserId,
+    pending: bool,
 ) -> Result<String, AppError> {
     let now = app.now();
     let token = random_token();
-    let idle = Duration::from_std(app.settings.session_idle).unwrap_or(Duration::hours(2));
-    store::sessions::create(c, &token_hash(&token), user, None, now, now + idle).await?;
+    let lifetime = if pending {
+        Duration::minutes(crate::second_factor::PENDING_MINUTES)
+    } else {
+        Duration::from_std(app.settings.session_idle).unwrap_or(Duration::hours(2))
+    };
+    let session = store::sessions::NewSession {
+        token_hash: &token_hash(&token),
+        user,
+        territory: None,
+        expires_at: now + lifetime,
+        second_factor_at: None,
+    };
+    store::sessions::create(c, &session, now).await?;
     Ok(token)
 }
 
@@ -134,6 +152,13 @@ pub async fn logout(app: &App, caller: &crate::Caller) -> Result<(), AppError> {
         )
         .await?;
     tx.commit().await?;
+    Ok(())
+}
+
+/// Ends a session that waited for its second factor (the person gave up at the code page).
+pub async fn abandon(app: &App, pending: &crate::second_factor::Pending) -> Result<(), AppError> {
+    let mut pooled = app.db.acquire().await?;
+    store::sessions::delete(&mut pooled.conn(), &pending.session).await?;
     Ok(())
 }
 
@@ -363,7 +388,9 @@ pub async fn accept_invitation(
     let membership = membership_of(&invitation, user)?;
     let role = membership.role;
     store::memberships::create(&mut tx.conn(), &membership, now).await?;
-    let token = open_session(app, &mut tx.conn(), user).await?;
+    let standing = store::second_factors::standing(&mut tx.conn(), user).await?;
+    let pending = crate::second_factor::Step::of(false, standing.enabled, standing.required);
+    let token = open_session(app, &mut tx.conn(), user, pending.is_some()).await?;
     let event = store::audit::NewEvent {
         user: Some(user),
         action: "invitation_accepted",
@@ -375,7 +402,11 @@ pub async fn accept_invitation(
     };
     store::audit::record(&mut tx.conn(), &event, now).await?;
     tx.commit().await?;
-    Ok(Login { token, user })
+    Ok(Login {
+        token,
+        user,
+        pending,
+    })
 }
 
 /// Creates (or updates the password of) a national administrator, from the command line.

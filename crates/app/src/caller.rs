@@ -144,7 +144,25 @@ impl Caller {
 
 /// Loads the caller behind a session token; `None` when the session is unknown or expired.
 /// Three queries: session with account, memberships, territories.
+/// A session: ready, or waiting for its second factor (crate::second_factor).
+#[derive(Debug, Clone)]
+pub enum Session {
+    Ready(Box<Caller>),
+    Pending(crate::second_factor::Pending),
+}
+
+/// The caller of a ready session; `None` for no session, an expired one or one that waits for
+/// its second factor.
 pub async fn load(app: &App, token: &str) -> Result<Option<Caller>, AppError> {
+    Ok(match load_session(app, token).await? {
+        Some(Session::Ready(caller)) => Some(*caller),
+        Some(Session::Pending(_)) | None => None,
+    })
+}
+
+/// The session of a token, ready or pending. One query finds the session, its account and
+/// where its second factor stands; a ready one adds the account's memberships and territories.
+pub async fn load_session(app: &App, token: &str) -> Result<Option<Session>, AppError> {
     let now = app.now();
     let session_hash = crate::secrets::token_hash(token);
     let mut pooled = app.db.acquire().await?;
@@ -155,6 +173,21 @@ pub async fn load(app: &App, token: &str) -> Result<Option<Caller>, AppError> {
     else {
         return Ok(None);
     };
+    if let Some(step) = crate::second_factor::Step::of(
+        session.second_factor_at.is_some(),
+        session.second_factor_enabled,
+        session.second_factor_required,
+    ) {
+        // A pending session does not slide: it ends PENDING_MINUTES after the password.
+        return Ok(Some(Session::Pending(crate::second_factor::Pending {
+            user_id: session.user_id,
+            email: session.email,
+            display_name: session.display_name,
+            session: session_hash,
+            step,
+            client_ip: None,
+        })));
+    }
     let idle =
         chrono::Duration::from_std(app.settings.session_idle).unwrap_or(chrono::Duration::hours(2));
     // Sliding expiry, written at most once a minute to spare the database.
@@ -169,7 +202,7 @@ pub async fn load(app: &App, token: &str) -> Result<Option<Caller>, AppError> {
         .and_then(|id| territories.iter().find(|t| t.id.0 == id))
         .or_else(|| territories.first())
         .cloned();
-    Ok(Some(Caller {
+    Ok(Some(Session::Ready(Box::new(Caller {
         user_id: session.user_id,
         email: session.email,
         display_name: session.display_name,
@@ -178,7 +211,7 @@ pub async fn load(app: &App, token: &str) -> Result<Option<Caller>, AppError> {
         active_territory,
         session: session_hash,
         client_ip: None,
-    }))
+    }))))
 }
 
 /// Makes another of the caller's territories the active one.

@@ -39,12 +39,14 @@ pub mod persons;
 pub mod qpv;
 pub mod qpv_file;
 pub mod retention;
+pub mod second_factor;
 pub mod secrets;
 pub mod spreadsheet;
 pub mod team;
 pub mod territories;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
+pub mod totp;
 
 pub use caller::Caller;
 pub use error::AppError;

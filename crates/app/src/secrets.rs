@@ -50,10 +50,15 @@ impl SecretKey {
 
     /// HMAC-SHA256 of `message`, URL-safe.
     pub fn sign(&self, message: &str) -> String {
+        URL_SAFE_NO_PAD.encode(self.derive(message))
+    }
+
+    /// HMAC-SHA256 of `message`: 32 bytes that only this key gives for it.
+    pub fn derive(&self, message: &str) -> [u8; 32] {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.0)
             .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
         mac.update(message.as_bytes());
-        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+        mac.finalize().into_bytes().into()
     }
 
     /// Constant-time check of a signature made by [`SecretKey::sign`].

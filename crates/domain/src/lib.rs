@@ -18,6 +18,7 @@ pub mod orientation;
 pub mod person;
 pub mod qpv;
 pub mod role;
+pub mod second_factor;
 pub mod secrecy;
 pub mod territory;
 pub mod values;

@@ -9,7 +9,7 @@ use std::fmt;
 pub struct Invalid(pub String);
 
 impl Invalid {
-    fn new(message: impl Into<String>) -> Self {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
         Invalid(message.into())
     }
 }

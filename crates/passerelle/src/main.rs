@@ -341,6 +341,15 @@ enum AdminCommand {
         #[arg(long, value_name = "URL")]
         database_url: Option<String>,
     },
+    /// Retire la double authentification d'un compte dont la personne a perdu son téléphone et
+    /// ses codes de secours (après avoir vérifié son identité) : ses sessions sont fermées, elle
+    /// se reconnecte avec son mot de passe et réactive la double authentification.
+    ResetSecondFactor {
+        #[arg(long, value_name = "COURRIEL")]
+        email: String,
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+    },
 }
 
 pub const DEMO_DATABASE_URL: &str = "sqlite://passerelle-demo.db?mode=rwc";
@@ -519,15 +528,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             database_url,
         } => {
             override_with(&mut config, None, database_url)?;
-            let db = server::open(&config).await?;
-            let app = server::app(
-                &config,
-                db.clone(),
-                "127.0.0.1:0"
-                    .parse()
-                    .map_err(|_| "adresse interne".to_string())?,
-            )
-            .await?;
+            let (db, app) = server::offline_app(&config).await?;
             let mut errors = app::FieldErrors::default();
             let (from, to) = app::indicators::period(
                 &mut errors,
@@ -588,15 +589,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 None => rpassword::prompt_password("Mot de passe du compte (12 caractères au moins) : ")
                     .map_err(|e| format!("impossible de lire le mot de passe ({e}) : définissez PASSERELLE_ADMIN_PASSWORD"))?,
             };
-            let db = server::open(&config).await?;
-            let app = server::app(
-                &config,
-                db.clone(),
-                "127.0.0.1:0"
-                    .parse()
-                    .map_err(|_| "adresse interne".to_string())?,
-            )
-            .await?;
+            let (db, app) = server::offline_app(&config).await?;
             let (_, created) = app::auth::create_admin(&app, &email, &name, &password)
                 .await
                 .map_err(describe)?;
@@ -606,6 +599,37 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                     "Compte créé"
                 } else {
                     "Compte mis à jour"
+                }
+            );
+            db.close().await;
+            Ok(())
+        }
+        Command::Admin {
+            command:
+                AdminCommand::ResetSecondFactor {
+                    email,
+                    database_url,
+                },
+        } => {
+            override_with(&mut config, None, database_url)?;
+            let (db, app) = server::offline_app(&config).await?;
+            let removed =
+                app::second_factor::reset_for(&app, &email)
+                    .await
+                    .map_err(|e| match e {
+                        app::AppError::NotFound => format!("aucun compte n'a l'adresse {email}"),
+                        e => describe(e),
+                    })?;
+            println!(
+                "{}",
+                if removed {
+                    format!(
+                        "La double authentification de {email} est retirée ; ses sessions sont fermées."
+                    )
+                } else {
+                    format!(
+                        "{email} n'avait pas de double authentification ; ses sessions sont fermées."
+                    )
                 }
             );
             db.close().await;

@@ -19,6 +19,15 @@ pub async fn open(config: &Config) -> Result<store::Db, String> {
     Ok(db)
 }
 
+/// The database and the application for a command that serves no page (its links, if it
+/// writes any, use the configured base address).
+pub async fn offline_app(config: &Config) -> Result<(store::Db, app::App), String> {
+    let db = open(config).await?;
+    let bound = SocketAddr::from(([127, 0, 0, 1], 0));
+    let app = app(config, db.clone(), bound).await?;
+    Ok((db, app))
+}
+
 pub async fn app(config: &Config, db: store::Db, bound: SocketAddr) -> Result<app::App, String> {
     let settings = config.settings(bound);
     app::mail::check_settings(&settings.mail)?;

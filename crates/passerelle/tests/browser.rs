@@ -4,6 +4,8 @@
 //! fails the test: it is never skipped. Later features add their journeys here.
 
 mod harness;
+#[path = "browser/second_factor.rs"]
+mod second_factor;
 
 use harness::{Backend, Browser, Server};
 use thirtyfour::components::SelectElement;

@@ -140,6 +140,39 @@ fn admin_create_then_log_in(url: &str) {
         "{}",
         stderr(&again)
     );
+    // A lost phone: the second factor is removed from the command line (none here yet).
+    let reset = passerelle(
+        &[
+            "admin",
+            "reset-second-factor",
+            "--email",
+            "chef@exemple.fr",
+            "--database-url",
+            url,
+        ],
+        &[],
+    );
+    assert!(reset.status.success(), "{}", stderr(&reset));
+    assert!(
+        String::from_utf8_lossy(&reset.stdout).contains("n'avait pas de double authentification")
+    );
+    let unknown = passerelle(
+        &[
+            "admin",
+            "reset-second-factor",
+            "--email",
+            "personne@exemple.fr",
+            "--database-url",
+            url,
+        ],
+        &[],
+    );
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        stderr(&unknown).contains("aucun compte n'a l'adresse personne@exemple.fr"),
+        "{}",
+        stderr(&unknown)
+    );
 }
 
 #[test]

@@ -33,6 +33,7 @@ pub mod postgis;
 pub mod qpv;
 pub mod scale;
 pub mod scratch;
+pub mod second_factors;
 pub mod sessions;
 pub mod settings;
 pub mod sql;

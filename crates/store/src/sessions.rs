@@ -16,28 +16,60 @@ pub struct SessionUser {
     pub active_territory_id: Option<i64>,
     pub last_seen_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// When this session's second factor was checked (never, for most sessions).
+    pub second_factor_at: Option<DateTime<Utc>>,
+    /// The account has a confirmed authenticator.
+    pub second_factor_enabled: bool,
+    /// One of the account's territories requires a second factor of it.
+    pub second_factor_required: bool,
+}
+
+/// A session to open.
+#[derive(Debug, Clone, Copy)]
+pub struct NewSession<'a> {
+    pub token_hash: &'a str,
+    pub user: UserId,
+    pub territory: Option<TerritoryId>,
+    pub expires_at: DateTime<Utc>,
+    /// Set when the session opens on a checked second factor.
+    pub second_factor_at: Option<DateTime<Utc>>,
 }
 
 pub async fn create(
     c: &mut Conn<'_>,
-    token_hash: &str,
-    user: UserId,
-    territory: Option<TerritoryId>,
+    s: &NewSession<'_>,
     now: DateTime<Utc>,
-    expires_at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let sql = "INSERT INTO sessions (token_hash, user_id, active_territory_id, created_at, last_seen_at, expires_at)
-               VALUES ($1, $2, $3, $4, $4, $5)";
+    let sql = "INSERT INTO sessions (token_hash, user_id, active_territory_id, created_at, last_seen_at, expires_at, second_factor_at)
+               VALUES ($1, $2, $3, $4, $4, $5, $6)";
     exec!(c, |c| sqlx::query(sql)
-        .bind(token_hash)
-        .bind(user.0)
-        .bind(territory.map(|t| t.0))
+        .bind(s.token_hash)
+        .bind(s.user.0)
+        .bind(s.territory.map(|t| t.0))
         .bind(now)
-        .bind(expires_at))?;
+        .bind(s.expires_at)
+        .bind(s.second_factor_at))?;
     Ok(())
 }
 
-/// The session's account, if the session exists, has not expired and the account is active.
+/// Ends a session that has not expired, to replace it: its account and active territory, or
+/// `None` if it had ended already (of two concurrent replacements, one only gets it).
+pub async fn take(
+    c: &mut Conn<'_>,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<(UserId, Option<TerritoryId>)>, StoreError> {
+    let sql = "DELETE FROM sessions WHERE token_hash = $1 AND expires_at > $2
+               RETURNING user_id, active_territory_id";
+    let row: Option<(i64, Option<i64>)> = run!(c, |c| sqlx::query_as(sql)
+        .bind(token_hash)
+        .bind(now)
+        .fetch_one(&mut **c)
+        .await)
+    .optional()?;
+    Ok(row.map(|(u, t)| (UserId(u), t.map(TerritoryId))))
+}
+
 /// The session's account, unless it expired (idle) or was opened before `opened_after`
 /// (its absolute lifetime is over).
 pub async fn find(
@@ -46,10 +78,15 @@ pub async fn find(
     now: DateTime<Utc>,
     opened_after: DateTime<Utc>,
 ) -> Result<Option<SessionUser>, StoreError> {
-    let sql = "SELECT s.user_id, u.email, u.display_name, s.active_territory_id, s.last_seen_at, s.expires_at
-               FROM sessions s JOIN users u ON u.id = s.user_id
-               WHERE s.token_hash = $1 AND s.expires_at > $2 AND s.created_at > $3 AND u.is_active = TRUE";
-    run!(c, |c| sqlx::query_as(sql)
+    let sql = format!(
+        "SELECT s.user_id, u.email, u.display_name, s.active_territory_id, s.last_seen_at, s.expires_at,
+                s.second_factor_at, {} AS second_factor_enabled, {} AS second_factor_required
+         FROM sessions s JOIN users u ON u.id = s.user_id
+         WHERE s.token_hash = $1 AND s.expires_at > $2 AND s.created_at > $3 AND u.is_active = TRUE",
+        crate::second_factors::enabled_of("u.id"),
+        crate::second_factors::required_of("u.id"),
+    );
+    run!(c, |c| sqlx::query_as(&sql)
         .bind(token_hash)
         .bind(now)
         .bind(opened_after)
@@ -115,7 +152,8 @@ mod tests {
             let now = crate::now();
             let email = domain::Email::parse("s@exemple.fr").expect("valid");
             let user = crate::users::create(&mut pooled.conn(), &email, "S", None, now).await.expect("user");
-            create(&mut pooled.conn(), "hash-1", user, None, now, now + Duration::hours(8)).await.expect("session");
+            let session = NewSession { token_hash: "hash-1", user, territory: None, expires_at: now + Duration::hours(8), second_factor_at: None };
+            create(&mut pooled.conn(), &session, now).await.expect("session");
             let opened_after = now - Duration::hours(12);
             let found = find(&mut pooled.conn(), "hash-1", now, opened_after).await.expect("query").expect("found");
             assert_eq!(found.user_id, user);

@@ -21,6 +21,8 @@ pub struct Territory {
     pub time_zone: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Its coordinators must sign in with a second factor.
+    pub second_factor_required: bool,
 }
 
 impl Territory {
@@ -48,7 +50,7 @@ pub struct TerritoryData {
     pub time_zone: TimeZone,
 }
 
-const COLUMNS: &str = "id, slug, name, status, epci_siren, co_pilots, starts_on, ends_on, time_zone, created_at, updated_at";
+const COLUMNS: &str = "id, slug, name, status, epci_siren, co_pilots, starts_on, ends_on, time_zone, created_at, updated_at, second_factor_required";
 
 /// Creates a territory with its communes; `StoreError::Conflict` when the slug is taken.
 /// Call inside a transaction so that the communes land with it.

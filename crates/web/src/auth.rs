@@ -68,9 +68,24 @@ fn login_page(
     }
 }
 
+/// Where a login goes next: the page asked for, or first the second factor.
+fn after_login(pending: Option<app::second_factor::Step>, suite: &str) -> Response {
+    let next = LocalPath::or_home(suite);
+    match pending {
+        None => next.redirect(),
+        Some(step) => {
+            let query = serde_urlencoded::to_string([("suite", next.as_str())]).unwrap_or_default();
+            Redirect::to(&format!("{}?{query}", step.path())).into_response()
+        }
+    }
+}
+
 pub async fn show_login(user: MaybeUser, Query(query): Query<LoginQuery>) -> Response {
     if user.caller.is_some() {
         return LocalPath::or_home(&query.suite).redirect();
+    }
+    if let Some(pending) = &user.pending {
+        return after_login(Some(pending.step), &query.suite);
     }
     let next = LocalPath::or_home(&query.suite);
     login_page(user.csrf, "", None, next.as_str(), query.message.as_deref()).into_response()
@@ -84,7 +99,7 @@ pub async fn login(
 ) -> Result<Response, WebError> {
     match app::auth::login(&state.app, &form.email, &form.password, &ip).await {
         Ok(login) => {
-            let response = LocalPath::or_home(&form.suite).redirect();
+            let response = after_login(login.pending, &form.suite);
             Ok(with_session_cookie(&state, response, &login.token))
         }
         Err(LoginError::Internal(e)) => Err(e.into()),
@@ -112,12 +127,17 @@ pub async fn login(
 #[derive(Deserialize, Default)]
 pub struct EmptyForm {}
 
+/// Ends the session, ready or waiting for its second factor (« Annuler » on the code page).
 pub async fn logout(
     State(state): State<AppState>,
-    user: CurrentUser,
+    user: MaybeUser,
     CsrfForm(_): CsrfForm<EmptyForm>,
 ) -> Result<Response, WebError> {
-    app::auth::logout(&state.app, &user.caller).await?;
+    match (&user.caller, &user.pending) {
+        (Some(caller), _) => app::auth::logout(&state.app, caller).await?,
+        (None, Some(pending)) => app::auth::abandon(&state.app, pending).await?,
+        (None, None) => {}
+    }
     Ok(without_session_cookie(
         &state,
         Redirect::to("/connexion?message=deconnecte").into_response(),

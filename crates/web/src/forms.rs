@@ -33,6 +33,8 @@ enum Kind {
 
 pub struct Field {
     name: &'static str,
+    /// The element's id when two forms of a page have a field of the same name.
+    id: Option<&'static str>,
     label: String,
     hint: Option<String>,
     value: String,
@@ -45,6 +47,7 @@ impl Field {
     fn new(name: &'static str, label: &str, value: &str, kind: Kind) -> Field {
         Field {
             name,
+            id: None,
             label: label.into(),
             hint: None,
             value: value.into(),
@@ -102,6 +105,12 @@ impl Field {
         self
     }
 
+    /// Another id than the field's name (its label and error follow).
+    pub fn id(mut self, id: &'static str) -> Field {
+        self.id = Some(id);
+        self
+    }
+
     pub fn required(mut self) -> Field {
         self.required = true;
         self
@@ -115,7 +124,8 @@ impl Field {
 
 impl Display for Field {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let id = self.name;
+        let id = self.id.unwrap_or(self.name);
+        let name = self.name;
         let (group, control) = match self.kind {
             Kind::Select(_) => ("fr-select-group", "fr-select"),
             _ => ("fr-input-group", "fr-input"),
@@ -165,20 +175,20 @@ impl Display for Field {
                 };
                 write!(
                     f,
-                    "<input class=\"{control}{control_error}\" type=\"{kind}\" id=\"{id}\" name=\"{id}\" value=\"{value}\"{attrs}>"
+                    "<input class=\"{control}{control_error}\" type=\"{kind}\" id=\"{id}\" name=\"{name}\" value=\"{value}\"{attrs}>"
                 )?;
             }
             Kind::TextArea => {
                 write!(
                     f,
-                    "<textarea class=\"{control}{control_error}\" id=\"{id}\" name=\"{id}\" rows=\"3\"{attrs}>{}</textarea>",
+                    "<textarea class=\"{control}{control_error}\" id=\"{id}\" name=\"{name}\" rows=\"3\"{attrs}>{}</textarea>",
                     escape(&self.value)
                 )?;
             }
             Kind::Select(options) => {
                 write!(
                     f,
-                    "<select class=\"{control}{control_error}\" id=\"{id}\" name=\"{id}\"{attrs}>"
+                    "<select class=\"{control}{control_error}\" id=\"{id}\" name=\"{name}\"{attrs}>"
                 )?;
                 f.write_str("<option value=\"\">Sélectionnez une option</option>")?;
                 for (value, label) in options {

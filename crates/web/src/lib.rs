@@ -39,6 +39,7 @@ mod orientations;
 mod persons;
 mod qpv;
 mod redirect;
+mod second_factor;
 mod session;
 mod territories;
 mod uploads;
@@ -127,6 +128,7 @@ pub fn router(state: AppState) -> Router {
             )
             .layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
         )
+        .merge(second_factor::routes())
         .merge(persons::routes())
         .merge(diagnostic::routes())
         .merge(orientations::routes())

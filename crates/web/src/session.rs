@@ -180,12 +180,44 @@ impl FromRequestParts<AppState> for CurrentUser {
             MaybeUser {
                 caller: Some(caller),
                 csrf,
+                ..
             } => Ok(CurrentUser { caller, csrf }),
-            MaybeUser { caller: None, .. } => {
+            MaybeUser {
+                caller: None,
+                pending,
+                ..
+            } => {
                 let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
                 let next = serde_urlencoded::to_string([("suite", target)]).unwrap_or_default();
-                Err(Redirect::to(&format!("/connexion?{next}")).into_response())
+                // A session that waits for its second factor goes to the page that asks for it.
+                let page = pending.map_or("/connexion", |p| p.step.path());
+                Err(Redirect::to(&format!("{page}?{next}")).into_response())
             }
+        }
+    }
+}
+
+/// A session opened by a password that waits for its second factor; anyone else goes to the
+/// login page (or, logged in already, to the home page).
+pub struct PendingUser {
+    pub pending: app::second_factor::Pending,
+    pub csrf: String,
+}
+
+impl FromRequestParts<AppState> for PendingUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        match MaybeUser::from_request_parts(parts, state).await? {
+            MaybeUser {
+                pending: Some(pending),
+                csrf,
+                ..
+            } => Ok(PendingUser { pending, csrf }),
+            MaybeUser {
+                caller: Some(_), ..
+            } => Err(Redirect::to("/").into_response()),
+            MaybeUser { .. } => Err(Redirect::to("/connexion").into_response()),
         }
     }
 }
@@ -193,6 +225,8 @@ impl FromRequestParts<AppState> for CurrentUser {
 /// The caller if logged in, for pages open to everyone.
 pub struct MaybeUser {
     pub caller: Option<app::Caller>,
+    /// A session that waits for its second factor (then `caller` is `None`).
+    pub pending: Option<app::second_factor::Pending>,
     pub csrf: String,
 }
 
@@ -204,16 +238,39 @@ impl FromRequestParts<AppState> for MaybeUser {
         let Some(token) =
             cookie(&parts.headers, session_cookie(state)).filter(|t| is_token_shaped(t))
         else {
-            return Ok(MaybeUser { caller: None, csrf });
+            return Ok(MaybeUser {
+                caller: None,
+                pending: None,
+                csrf,
+            });
         };
-        let caller = app::caller::load(&state.app, &token)
+        let session = app::caller::load_session(&state.app, &token)
             .await
             .map_err(|e| WebError::from(e).into_response())?;
-        let caller = caller.map(|mut c| {
-            c.client_ip = Some(client_ip(parts, state));
-            c
-        });
-        Ok(MaybeUser { caller, csrf })
+        let ip = Some(client_ip(parts, state));
+        Ok(match session {
+            Some(app::caller::Session::Ready(mut caller)) => {
+                caller.client_ip = ip;
+                MaybeUser {
+                    caller: Some(*caller),
+                    pending: None,
+                    csrf,
+                }
+            }
+            Some(app::caller::Session::Pending(mut pending)) => {
+                pending.client_ip = ip;
+                MaybeUser {
+                    caller: None,
+                    pending: Some(pending),
+                    csrf,
+                }
+            }
+            None => MaybeUser {
+                caller: None,
+                pending: None,
+                csrf,
+            },
+        })
     }
 }
 

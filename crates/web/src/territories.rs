@@ -47,6 +47,9 @@ pub struct ManagementView {
     pub has_other_organisations: bool,
     pub invite_fields: Vec<Field>,
     pub organisation_fields: Vec<Field>,
+    /// Its coordinators must sign in with a second factor.
+    pub second_factor_required: bool,
+    pub requirement_error: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -244,6 +247,11 @@ fn page(
                 forms.organisation,
                 errors_for("organisation"),
             ),
+            second_factor_required: t.second_factor_required,
+            requirement_error: errors_for("securite")
+                .iter()
+                .map(|(_, m)| m.to_string())
+                .next(),
         }
     });
     let period = match (t.starts_on, t.ends_on) {
@@ -293,6 +301,22 @@ pub async fn show_territory(
         forms,
         query.message.as_deref(),
     ))
+}
+
+/// The territory page after a refused change of its second-factor requirement.
+pub async fn invalid_requirement(
+    state: &AppState,
+    user: &CurrentUser,
+    slug: &str,
+    errors: &FieldErrors,
+) -> Result<Response, WebError> {
+    let forms = Forms {
+        invitation: &InvitationInput::default(),
+        organisation: &OrganisationInput::default(),
+        errors,
+        invalid_form: "securite",
+    };
+    invalid(state, user, slug, forms).await
 }
 
 /// Re-renders the territory page with one form's errors and what was typed in it.
