@@ -452,11 +452,13 @@ pub async fn create_admin(
     Ok((user, created))
 }
 
-/// Removes expired sessions and login failures that no longer count.
+/// Removes expired sessions, login failures that no longer count and API request counts of
+/// past minutes.
 pub async fn purge_expired(app: &App) -> Result<(), AppError> {
     let now = app.now();
     let mut pooled = app.db.acquire().await?;
     store::sessions::purge_expired(&mut pooled.conn(), now).await?;
+    store::api_tokens::purge_counts(&mut pooled.conn(), now - Duration::minutes(2)).await?;
     store::users::purge_login_failures(
         &mut pooled.conn(),
         now - Duration::minutes(THROTTLE_WINDOW_MINUTES),

@@ -194,24 +194,52 @@ pub async fn load_session(app: &App, token: &str) -> Result<Option<Session>, App
     if now - session.last_seen_at > chrono::Duration::minutes(1) {
         store::sessions::touch(&mut pooled.conn(), &session_hash, now, now + idle).await?;
     }
-    let memberships = store::memberships::of_user(&mut pooled.conn(), session.user_id).await?;
-    let territories =
-        store::territories::accessible_to(&mut pooled.conn(), session.user_id).await?;
-    let active_territory = session
-        .active_territory_id
+    let caller = with_rights(
+        &mut pooled.conn(),
+        Account {
+            user_id: session.user_id,
+            email: session.email,
+            display_name: session.display_name,
+        },
+        session.active_territory_id,
+        session_hash,
+    )
+    .await?;
+    Ok(Some(Session::Ready(Box::new(caller))))
+}
+
+/// Who an account is, before its rights are read.
+pub(crate) struct Account {
+    pub user_id: UserId,
+    pub email: String,
+    pub display_name: String,
+}
+
+/// The caller of an account with its memberships and territories (two queries), working in
+/// `active` when it may enter it, else in its first territory. `session` names what it acts
+/// through (a session's hash, or an API token).
+pub(crate) async fn with_rights(
+    c: &mut store::Conn<'_>,
+    account: Account,
+    active: Option<i64>,
+    session: String,
+) -> Result<Caller, AppError> {
+    let memberships = store::memberships::of_user(c, account.user_id).await?;
+    let territories = store::territories::accessible_to(c, account.user_id).await?;
+    let active_territory = active
         .and_then(|id| territories.iter().find(|t| t.id.0 == id))
         .or_else(|| territories.first())
         .cloned();
-    Ok(Some(Session::Ready(Box::new(Caller {
-        user_id: session.user_id,
-        email: session.email,
-        display_name: session.display_name,
+    Ok(Caller {
+        user_id: account.user_id,
+        email: account.email,
+        display_name: account.display_name,
         memberships,
         territories,
         active_territory,
-        session: session_hash,
+        session,
         client_ip: None,
-    }))))
+    })
 }
 
 /// Makes another of the caller's territories the active one.

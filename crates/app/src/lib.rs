@@ -10,6 +10,7 @@ use store::Db;
 use territory::Referential;
 
 pub mod actions;
+pub mod api_tokens;
 pub mod auth;
 pub mod caller;
 pub mod cohorts;
@@ -87,6 +88,8 @@ pub struct Settings {
     pub upload_wait: Duration,
     /// Published counts of 1 to this minus one people are masked (docs/domain.md §5).
     pub secrecy_threshold: i64,
+    /// Requests per minute one API token may make (docs/security.md, « Jetons d'API »).
+    pub api_requests_per_minute: u32,
 }
 
 impl Default for Settings {
@@ -105,6 +108,7 @@ impl Default for Settings {
             concurrent_uploads: 2,
             upload_wait: Duration::from_secs(10),
             secrecy_threshold: domain::secrecy::THRESHOLD,
+            api_requests_per_minute: api_tokens::DEFAULT_REQUESTS_PER_MINUTE,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Passerelle's domain: identifiers, validated values and the rules that need no I/O.
 //! Everything past a handler speaks these types, never bare strings.
 
+pub mod api;
 pub mod calendar;
 pub mod code;
 pub mod cohort;

@@ -34,6 +34,8 @@ pub struct Config {
     pub session_max_hours: u64,
     /// Published counts of 1 to this minus one people are masked.
     pub secrecy_threshold: i64,
+    /// Requests per minute one API token may make.
+    pub api_requests_per_minute: u32,
 }
 
 impl Default for Config {
@@ -56,6 +58,7 @@ impl Default for Config {
             metrics_token: None,
             session_max_hours: 12,
             secrecy_threshold: domain::secrecy::THRESHOLD,
+            api_requests_per_minute: app::api_tokens::DEFAULT_REQUESTS_PER_MINUTE,
         }
     }
 }
@@ -79,6 +82,7 @@ struct FileConfig {
     metrics_token: Option<String>,
     session_max_hours: Option<u64>,
     secrecy_threshold: Option<i64>,
+    api_requests_per_minute: Option<u32>,
 }
 
 /// Where the configuration file is: `--config`, else `PASSERELLE_CONFIG`, else `passerelle.toml`
@@ -140,7 +144,8 @@ impl Config {
             max_connections,
             lost_after_days,
             session_max_hours,
-            secrecy_threshold
+            secrecy_threshold,
+            api_requests_per_minute
         );
         macro_rules! take_opt {
             ($($field:ident),*) => {$( if f.$field.is_some() { self.$field = f.$field; } )*};
@@ -217,6 +222,11 @@ impl Config {
                 )
             })?;
         }
+        if let Some(v) = env("PASSERELLE_API_REQUESTS_PER_MINUTE") {
+            self.api_requests_per_minute = v.trim().parse().map_err(|_| {
+                format!("PASSERELLE_API_REQUESTS_PER_MINUTE doit être un nombre entier de requêtes (reçu « {v} »)")
+            })?;
+        }
         if let Some(v) = env("PASSERELLE_SECRECY_THRESHOLD") {
             self.secrecy_threshold = v.trim().parse().map_err(|_| {
                 format!("PASSERELLE_SECRECY_THRESHOLD doit être un nombre entier de personnes (reçu « {v} »)")
@@ -267,6 +277,12 @@ impl Config {
                 "le délai avant « perdu de vue » doit être compris entre 7 et 730 jours".into(),
             );
         }
+        if !(1..=100_000).contains(&self.api_requests_per_minute) {
+            return Err(
+                "le nombre de requêtes par minute d'un jeton d'API doit être compris entre 1 et 100 000"
+                    .into(),
+            );
+        }
         if !(domain::secrecy::THRESHOLD..=100).contains(&self.secrecy_threshold) {
             return Err(format!(
                 "le seuil du secret statistique doit être compris entre {} et 100 personnes",
@@ -314,6 +330,7 @@ impl Config {
             geocoder: self.geocoder,
             lost_after_days: self.lost_after_days,
             secrecy_threshold: self.secrecy_threshold,
+            api_requests_per_minute: self.api_requests_per_minute,
             metrics_token: self.metrics_token.clone(),
             session_max: Duration::from_secs(self.session_max_hours * 3600),
             ..defaults

@@ -12,6 +12,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool};
 
 pub mod actions;
+pub mod api_tokens;
 pub mod audit;
 pub mod ban;
 pub mod cohorts;

@@ -2,14 +2,16 @@
 //! Errors are JSON with a stable snake_case `erreur` code and a French `message`.
 
 use axum::Json;
-use axum::extract::{FromRequestParts, Query, State};
-use axum::http::StatusCode;
+use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use app::api_tokens::TokenError;
 use domain::Millesime;
+use domain::api::ApiScope;
 
 use crate::AppState;
 use crate::session::MaybeUser;
@@ -67,22 +69,119 @@ fn from_app(e: app::AppError) -> Response {
     }
 }
 
-/// A logged-in caller, or a JSON 401.
-pub struct ApiUser(#[allow(dead_code)] pub app::Caller);
+/// A caller of the API: a bearer token (`Authorization: Bearer passerelle_…`), which acts as
+/// its owner within its scopes, or the interface's session, which has every scope of its
+/// account. Anything else is a JSON 401; a token past its rate, a 429 with `Retry-After`.
+pub struct ApiUser {
+    caller: app::Caller,
+    /// `None` for a session.
+    scopes: Option<Vec<ApiScope>>,
+}
+
+impl ApiUser {
+    /// The caller, if its token has this scope (else the JSON 403 to answer).
+    #[allow(clippy::result_large_err)]
+    pub fn require(&self, scope: ApiScope) -> Result<&app::Caller, Response> {
+        match &self.scopes {
+            Some(scopes) if !scopes.contains(&scope) => Err(api_error(
+                StatusCode::FORBIDDEN,
+                "portee_manquante",
+                &format!(
+                    "Ce jeton n'a pas la portée « {} » ({}).",
+                    scope.as_str(),
+                    scope.label()
+                ),
+                json!({}),
+            )),
+            _ => Ok(&self.caller),
+        }
+    }
+}
+
+fn bearer(parts: &Parts) -> Option<Result<String, ()>> {
+    let value = parts.headers.get(header::AUTHORIZATION)?;
+    Some(
+        value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(|t| t.trim().to_string())
+            .ok_or(()),
+    )
+}
 
 impl FromRequestParts<AppState> for ApiUser {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        match MaybeUser::from_request_parts(parts, state).await?.caller {
-            Some(caller) => Ok(ApiUser(caller)),
-            None => Err(api_error(
+        let unknown = || {
+            api_error(
                 StatusCode::UNAUTHORIZED,
-                "non_authentifie",
-                "Connectez-vous pour utiliser l'API.",
+                "jeton_invalide",
+                &app::api_tokens::TokenError::Unknown.to_string(),
                 json!({}),
-            )),
+            )
+        };
+        match bearer(parts) {
+            Some(Err(())) => Err(unknown()),
+            Some(Ok(token)) => match app::api_tokens::authenticate(&state.app, &token).await {
+                Ok(t) => {
+                    let mut caller = t.caller;
+                    caller.client_ip = Some(crate::session::client_ip(parts, state));
+                    Ok(ApiUser {
+                        caller,
+                        scopes: Some(t.scopes),
+                    })
+                }
+                Err(TokenError::Unknown) => Err(unknown()),
+                Err(e @ TokenError::RateLimited { retry_after, .. }) => {
+                    let mut response = api_error(
+                        StatusCode::TOO_MANY_REQUESTS,
+                        "trop_de_requetes",
+                        &e.to_string(),
+                        json!({}),
+                    );
+                    if let Ok(value) = header::HeaderValue::from_str(&retry_after.to_string()) {
+                        response.headers_mut().insert(header::RETRY_AFTER, value);
+                    }
+                    Err(response)
+                }
+                Err(TokenError::Internal(e)) => Err(from_app(e)),
+            },
+            None => match MaybeUser::from_request_parts(parts, state).await?.caller {
+                Some(caller) => Ok(ApiUser {
+                    caller,
+                    scopes: None,
+                }),
+                None => Err(api_error(
+                    StatusCode::UNAUTHORIZED,
+                    "non_authentifie",
+                    "Connectez-vous, ou présentez un jeton d'API (en-tête Authorization: Bearer …).",
+                    json!({}),
+                )),
+            },
         }
+    }
+}
+
+/// `GET /api/v1/territoires/{slug}/annuaire`: the territory's directory in the data·inclusion
+/// format (structures and services), as the export of the directory page.
+pub async fn directory(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(slug): Path<String>,
+) -> Response {
+    let caller = match user.require(ApiScope::Directory) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    match app::directory_file::export_as(&state.app, caller, &slug).await {
+        Ok(bytes) => (
+            [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+            bytes,
+        )
+            .into_response(),
+        Err(e) => from_app(e),
     }
 }
 
@@ -113,9 +212,12 @@ pub struct LookupQuery {
 /// `GET /api/v1/qpv/lookup?lon=…&lat=…` or `?adresse=…` (optional `millesime`, default 2024).
 pub async fn lookup(
     State(state): State<AppState>,
-    _user: ApiUser,
+    user: ApiUser,
     query: Result<Query<LookupQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
+    if let Err(r) = user.require(ApiScope::Qpv) {
+        return r;
+    }
     let Ok(Query(q)) = query else {
         return api_error(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -178,9 +280,12 @@ pub struct BatchRequest {
 /// one answer per element, in order; a bad element gets its own error, the others are answered.
 pub async fn lookup_batch(
     State(state): State<AppState>,
-    _user: ApiUser,
+    user: ApiUser,
     body: Result<Json<BatchRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
+    if let Err(r) = user.require(ApiScope::Qpv) {
+        return r;
+    }
     let Json(request) = match body {
         Ok(b) => b,
         Err(e) => {
@@ -266,8 +371,26 @@ pub async fn openapi() -> Json<Value> {
     let error = json!({ "type": "object", "properties": { "erreur": { "type": "string" }, "message": { "type": "string" }, "champs": { "type": "object" } } });
     Json(json!({
         "openapi": "3.1.0",
-        "info": { "title": "API Passerelle", "version": "1", "description": "Vérification d'éligibilité QPV. Authentification : la session de l'interface (cookie)." },
+        "info": { "title": "API Passerelle", "version": "1", "description": "Vérification d'éligibilité QPV et annuaire des relais. Authentification : un jeton d'API (page « Jetons d'API » du compte ; en-tête Authorization: Bearer …), limité à ses portées et à un nombre de requêtes par minute, ou la session de l'interface (cookie)." },
+        "components": { "securitySchemes": {
+            "jeton": { "type": "http", "scheme": "bearer", "description": "Jeton d'API personnel (passerelle_…), avec ses portées : qpv, annuaire." },
+            "session": { "type": "apiKey", "in": "cookie", "name": "passerelle_session" }
+        } },
+        "security": [ { "jeton": [] }, { "session": [] } ],
         "paths": {
+            "/api/v1/territoires/{slug}/annuaire": {
+                "get": {
+                    "summary": "L'annuaire des relais d'un territoire, au format data·inclusion (portée « annuaire »)",
+                    "parameters": [ { "name": "slug", "in": "path", "required": true, "schema": { "type": "string" }, "description": "Identifiant du territoire" } ],
+                    "responses": {
+                        "200": { "description": "Structures et services", "content": { "application/json": { "schema": { "type": "object", "properties": { "structures": { "type": "array" }, "services": { "type": "array" } } } } } },
+                        "401": { "description": "Non authentifié, ou jeton inconnu, expiré ou révoqué", "content": { "application/json": { "schema": error } } },
+                        "403": { "description": "Portée manquante", "content": { "application/json": { "schema": error } } },
+                        "404": { "description": "Territoire inconnu ou hors de vos droits", "content": { "application/json": { "schema": error } } },
+                        "429": { "description": "Trop de requêtes avec ce jeton (voir Retry-After)", "content": { "application/json": { "schema": error } } }
+                    }
+                }
+            },
             "/api/v1/qpv/lookup": {
                 "get": {
                     "summary": "Un point ou une adresse est-il en QPV ?",
@@ -279,8 +402,10 @@ pub async fn openapi() -> Json<Value> {
                     ],
                     "responses": {
                         "200": { "description": "Réponse", "content": { "application/json": { "schema": answer } } },
-                        "401": { "description": "Non connecté", "content": { "application/json": { "schema": error } } },
+                        "401": { "description": "Non authentifié, ou jeton inconnu, expiré ou révoqué", "content": { "application/json": { "schema": error } } },
+                        "403": { "description": "Portée « qpv » manquante", "content": { "application/json": { "schema": error } } },
                         "422": { "description": "Saisie invalide", "content": { "application/json": { "schema": error } } },
+                        "429": { "description": "Trop de requêtes avec ce jeton (voir Retry-After)", "content": { "application/json": { "schema": error } } },
                         "503": { "description": "Géocodeur injoignable", "content": { "application/json": { "schema": error } } }
                     }
                 },

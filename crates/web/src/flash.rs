@@ -62,6 +62,7 @@ pub fn text_of(code: &str) -> Option<&'static str> {
         .or_else(|| crate::cohorts::Message::lookup(code))
         .or_else(|| crate::governance::Message::lookup(code))
         .or_else(|| crate::second_factor::Message::lookup(code))
+        .or_else(|| crate::api_tokens::Message::lookup(code))
         .or_else(|| crate::layout::general_message(code))
 }
 
@@ -113,7 +114,8 @@ mod tests {
             .chain(crate::orientations::Message::ALL.iter().map(|m| m.code()))
             .chain(crate::cohorts::Message::ALL.iter().map(|m| m.code()))
             .chain(crate::governance::Message::ALL.iter().map(|m| m.code()))
-            .chain(crate::second_factor::Message::ALL.iter().map(|m| m.code()));
+            .chain(crate::second_factor::Message::ALL.iter().map(|m| m.code()))
+            .chain(crate::api_tokens::Message::ALL.iter().map(|m| m.code()));
         for code in codes {
             assert!(seen.insert(code), "{code} twice");
             assert!(

@@ -18,6 +18,7 @@ use tower_http::trace::TraceLayer;
 
 mod admin;
 mod api;
+mod api_tokens;
 mod assets;
 mod auth;
 mod chart;
@@ -129,6 +130,7 @@ pub fn router(state: AppState) -> Router {
             .layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
         )
         .merge(second_factor::routes())
+        .merge(api_tokens::routes())
         .merge(persons::routes())
         .merge(diagnostic::routes())
         .merge(orientations::routes())
@@ -158,6 +160,7 @@ pub fn router(state: AppState) -> Router {
         .route("/champs-d-action/{slug}", get(knowledge::show_field))
         .route("/champs-d-action/{slug}/constat", post(knowledge::update_constat))
         .route("/api/v1/qpv/lookup", get(api::lookup).post(api::lookup_batch))
+        .route("/api/v1/territoires/{slug}/annuaire", get(api::directory))
         .route("/api/v1/openapi.json", get(api::openapi))
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))

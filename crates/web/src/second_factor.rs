@@ -16,7 +16,7 @@ use app::second_factor::{self, Step};
 
 use crate::flash::{self, flashes};
 use crate::forms::Field;
-use crate::layout::{Layout, Nav};
+use crate::layout::{Layout, MessageQuery, Nav};
 use crate::redirect::LocalPath;
 use crate::session::{CsrfForm, CurrentUser, PendingUser, with_session_cookie};
 use crate::{AppState, WebError};
@@ -287,12 +287,6 @@ fn security_page(
         },
     )
         .into_response()
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct MessageQuery {
-    message: Option<String>,
 }
 
 pub async fn show_security(

@@ -1,6 +1,6 @@
-//! The second factor in the browser: a professional enrols an authenticator from the account
-//! page (QR code, key, first code), notes the recovery codes, and signs in again with one of
-//! them; axe-core clean on every page.
+//! The account's security in the browser: a professional enrols an authenticator from the
+//! account page (QR code, key, first code), notes the recovery codes, signs in again with one
+//! of them, then makes an API token; axe-core clean on every page.
 
 use super::harness::{Backend, Browser, Server};
 use super::log_in;
@@ -95,6 +95,36 @@ async fn second_factor_journey(backend: Backend) {
         b.expect_text("9 sur 10").await?;
         b.check_accessibility("sécurité du compte après un code de secours")
             .await;
+
+        // From the same page, an API token for a spreadsheet that checks addresses.
+        b.driver
+            .find(By::LinkText("Gérer vos jetons d'API"))
+            .await?
+            .click()
+            .await?;
+        b.expect_text("Créer un jeton").await?;
+        b.check_accessibility("jetons d'API").await;
+        b.driver
+            .find(By::Id("name"))
+            .await?
+            .send_keys("Tableur de repérage")
+            .await?;
+        b.driver
+            .find(By::XPath(
+                "//input[@name='scopes'][@value='qpv']/following-sibling::label",
+            ))
+            .await?
+            .click()
+            .await?;
+        b.driver
+            .find(By::Css("form[action='/compte/jetons'] button[type=submit]"))
+            .await?
+            .click()
+            .await?;
+        b.expect_text("copiez-le maintenant").await?;
+        let token = b.driver.find(By::Id("nouveau-jeton")).await?.text().await?;
+        assert!(token.starts_with("passerelle_"), "{token}");
+        b.check_accessibility("jeton d'API créé").await;
         Ok::<(), WebDriverError>(())
     };
     let outcome = run.await;

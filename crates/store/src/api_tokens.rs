@@ -1,0 +1,161 @@
+//! Personal access tokens of the API and their per-minute request counts. Only the SHA-256 of
+//! a token is stored (docs/security.md, « Jetons d'API »).
+
+use chrono::{DateTime, Utc};
+use domain::UserId;
+
+use crate::{Conn, OptionalExt, StoreError, exec, run};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ApiToken {
+    pub id: i64,
+    #[sqlx(try_from = "i64")]
+    pub user_id: UserId,
+    pub name: String,
+    pub scopes: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+const COLUMNS: &str = "id, user_id, name, scopes, created_at, expires_at, revoked_at, last_used_at";
+
+/// A token to create, already validated.
+#[derive(Debug, Clone, Copy)]
+pub struct NewToken<'a> {
+    pub token_hash: &'a str,
+    pub user: UserId,
+    pub name: &'a str,
+    pub scopes: &'a str,
+    pub expires_at: DateTime<Utc>,
+}
+
+pub async fn create(
+    c: &mut Conn<'_>,
+    t: &NewToken<'_>,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    let sql = "INSERT INTO api_tokens (token_hash, user_id, name, scopes, created_at, expires_at)
+               VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
+    Ok(run!(c, |c| sqlx::query_scalar(sql)
+        .bind(t.token_hash)
+        .bind(t.user.0)
+        .bind(t.name)
+        .bind(t.scopes)
+        .bind(now)
+        .bind(t.expires_at)
+        .fetch_one(&mut **c)
+        .await)?)
+}
+
+/// A live token with its owner, as a request authenticates with it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LiveToken {
+    pub id: i64,
+    #[sqlx(try_from = "i64")]
+    pub user_id: UserId,
+    pub scopes: String,
+    pub email: String,
+    pub display_name: String,
+}
+
+/// The live token of this hash: not revoked, not expired, its owner active.
+pub async fn live(
+    c: &mut Conn<'_>,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<LiveToken>, StoreError> {
+    let sql = "SELECT t.id, t.user_id, t.scopes, u.email, u.display_name
+               FROM api_tokens t JOIN users u ON u.id = t.user_id
+               WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 AND u.is_active = TRUE";
+    run!(c, |c| sqlx::query_as(sql)
+        .bind(token_hash)
+        .bind(now)
+        .fetch_one(&mut **c)
+        .await)
+    .optional()
+}
+
+/// An account's tokens, the most recent first (revoked and expired ones included).
+pub async fn of_user(c: &mut Conn<'_>, user: UserId) -> Result<Vec<ApiToken>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC, id DESC"
+    );
+    Ok(run!(c, |c| sqlx::query_as(&sql)
+        .bind(user.0)
+        .fetch_all(&mut **c)
+        .await)?)
+}
+
+/// Revokes one of the account's tokens; false if it has no such live token.
+pub async fn revoke(
+    c: &mut Conn<'_>,
+    user: UserId,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let sql = "UPDATE api_tokens SET revoked_at = $3 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL";
+    Ok(exec!(c, |c| sqlx::query(sql).bind(id).bind(user.0).bind(now))? == 1)
+}
+
+/// Counts one request of the token in its minute and returns the minute's count so far, in
+/// one statement (every instance shares the count); notes the token's last use.
+pub async fn count_request(
+    c: &mut Conn<'_>,
+    token: i64,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    let minute = now.timestamp().div_euclid(60);
+    let sql = "INSERT INTO api_request_counts (token_id, minute, requests) VALUES ($1, $2, 1)
+               ON CONFLICT (token_id, minute) DO UPDATE SET requests = api_request_counts.requests + 1
+               RETURNING requests";
+    let count: i64 = run!(c, |c| sqlx::query_scalar(sql)
+        .bind(token)
+        .bind(minute)
+        .fetch_one(&mut **c)
+        .await)?;
+    if count == 1 {
+        // Once a minute at most: the first request of each minute says the token is in use.
+        let touch = "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1";
+        exec!(c, |c| sqlx::query(touch).bind(token).bind(now))?;
+    }
+    Ok(count)
+}
+
+/// Forgets the counts of minutes before `before`.
+pub async fn purge_counts(c: &mut Conn<'_>, before: DateTime<Utc>) -> Result<u64, StoreError> {
+    let sql = "DELETE FROM api_request_counts WHERE minute < $1";
+    Ok(exec!(c, |c| sqlx::query(sql)
+        .bind(before.timestamp().div_euclid(60)))?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::both_backends;
+    use chrono::Duration;
+
+    both_backends! {
+        async fn a_token_is_live_until_revoked_or_expired_and_its_requests_are_counted_per_minute(db) {
+            let mut pooled = db.acquire().await.expect("connection");
+            let now = crate::now();
+            let email = domain::Email::parse("t@exemple.fr").expect("valid");
+            let user = crate::users::create(&mut pooled.conn(), &email, "T", None, now).await.expect("user");
+            let new = NewToken { token_hash: "h1", user, name: "SI", scopes: "qpv", expires_at: now + Duration::days(30) };
+            let id = create(&mut pooled.conn(), &new, now).await.expect("token");
+            assert_eq!(live(&mut pooled.conn(), "h1", now).await.expect("read").expect("live").id, id);
+            assert!(live(&mut pooled.conn(), "h1", now + Duration::days(31)).await.expect("read").is_none(), "expired");
+            assert_eq!(count_request(&mut pooled.conn(), id, now).await.expect("count"), 1);
+            assert_eq!(count_request(&mut pooled.conn(), id, now).await.expect("count"), 2);
+            assert_eq!(count_request(&mut pooled.conn(), id, now + Duration::minutes(1)).await.expect("count"), 1, "a new minute");
+            assert!(of_user(&mut pooled.conn(), user).await.expect("list")[0].last_used_at.is_some());
+            assert_eq!(purge_counts(&mut pooled.conn(), now + Duration::minutes(1)).await.expect("purge"), 1);
+            let other = crate::users::create(&mut pooled.conn(), &domain::Email::parse("o@exemple.fr").expect("valid"), "O", None, now).await.expect("user");
+            assert!(!revoke(&mut pooled.conn(), other, id, now).await.expect("revoke"), "not someone else's token");
+            assert!(revoke(&mut pooled.conn(), user, id, now).await.expect("revoke"));
+            assert!(live(&mut pooled.conn(), "h1", now).await.expect("read").is_none(), "revoked");
+            assert!(!revoke(&mut pooled.conn(), user, id, now).await.expect("revoke"), "once");
+        }
+    }
+}
