@@ -505,15 +505,15 @@ pub async fn reset_for(app: &App, email: &str) -> Result<bool, AppError> {
     Ok(removed)
 }
 
-/// Makes the second factor mandatory (or not) for the coordinators of a territory. Returns
-/// the coordinators who have none yet: they enrol at their next page. A coordinator of the
+/// Makes the second factor mandatory (or not) for the coordinators of a territory; those who
+/// have none yet enrol at their next page (the team's table says who). A coordinator of the
 /// territory who has none is asked to enrol first, so as not to be locked out mid-change.
 pub async fn set_required(
     app: &App,
     caller: &Caller,
     slug: &str,
     required: bool,
-) -> Result<Vec<String>, AppError> {
+) -> Result<(), AppError> {
     let territory = caller.territory(slug)?.clone();
     if !caller.coordinates(territory.id) {
         return Err(AppError::Forbidden);
@@ -530,11 +530,6 @@ pub async fn set_required(
     let now = app.now();
     let mut tx = app.db.begin().await?;
     store::second_factors::set_required(&mut tx.conn(), territory.id, required).await?;
-    let missing = if required {
-        store::second_factors::coordinators_without(&mut tx.conn(), territory.id).await?
-    } else {
-        Vec::new()
-    };
     caller
         .audit(
             &mut tx.conn(),
@@ -550,5 +545,5 @@ pub async fn set_required(
         )
         .await?;
     tx.commit().await?;
-    Ok(missing)
+    Ok(())
 }

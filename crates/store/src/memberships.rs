@@ -102,6 +102,8 @@ pub struct TeamMember {
     pub organisation_id: Option<i64>,
     pub organisation_name: Option<String>,
     pub last_login_at: Option<DateTime<Utc>>,
+    /// Signs in with a second factor (docs/security.md).
+    pub second_factor: bool,
 }
 
 impl TeamMember {
@@ -115,7 +117,8 @@ pub async fn team_of(
     c: &mut Conn<'_>,
     territory: TerritoryId,
 ) -> Result<Vec<TeamMember>, StoreError> {
-    let sql = "SELECT u.id AS user_id, u.display_name, u.email, m.role, m.organisation_id, o.name AS organisation_name, u.last_login_at
+    let sql = format!("SELECT u.id AS user_id, u.display_name, u.email, m.role, m.organisation_id, o.name AS organisation_name, u.last_login_at,
+                      {} AS second_factor
                FROM memberships m
                JOIN users u ON u.id = m.user_id
                LEFT JOIN organisations o ON o.id = m.organisation_id
@@ -123,8 +126,8 @@ pub async fn team_of(
                  AND (m.territory_id = $1
                       OR (m.role = 'professional' AND m.territory_id IS NULL AND m.organisation_id IN
                           (SELECT organisation_id FROM territory_partners WHERE territory_id = $1)))
-               ORDER BY o.name, u.display_name, u.id";
-    Ok(run!(c, |c| sqlx::query_as(sql)
+               ORDER BY o.name, u.display_name, u.id", crate::second_factors::enabled_of("u.id"));
+    Ok(run!(c, |c| sqlx::query_as(&sql)
         .bind(territory.0)
         .fetch_all(&mut **c)
         .await)?)

@@ -150,22 +150,6 @@ pub async fn set_required(
     Ok(())
 }
 
-/// The coordinators of a territory who have no confirmed authenticator yet (to tell the one
-/// who makes it mandatory who will be asked to enrol at their next page).
-pub async fn coordinators_without(
-    c: &mut Conn<'_>,
-    territory: TerritoryId,
-) -> Result<Vec<String>, StoreError> {
-    let sql = "SELECT DISTINCT u.display_name FROM memberships m JOIN users u ON u.id = m.user_id
-               WHERE m.territory_id = $1 AND m.role = 'coordinator' AND m.ended_at IS NULL AND u.is_active = TRUE
-                 AND NOT EXISTS (SELECT 1 FROM second_factors f WHERE f.user_id = u.id AND f.confirmed_at IS NOT NULL)
-               ORDER BY u.display_name";
-    Ok(run!(c, |c| sqlx::query_scalar(sql)
-        .bind(territory.0)
-        .fetch_all(&mut **c)
-        .await)?)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -415,7 +415,7 @@ pub async fn set_required(
 ) -> Result<Response, WebError> {
     let required = form.second_factor_required == "oui";
     match second_factor::set_required(&state.app, &user.caller, &slug, required).await {
-        Ok(_) => {
+        Ok(()) => {
             let message = if required {
                 Message::Required
             } else {

@@ -29,6 +29,7 @@ pub struct MemberView {
     pub role: &'static str,
     pub organisation: String,
     pub last_login: String,
+    pub second_factor: &'static str,
 }
 
 pub struct InvitationView {
@@ -172,6 +173,7 @@ fn page(
                     role: Role::from_code(&tm.role).map_or("?", Role::label),
                     organisation: tm.organisation_name.clone().unwrap_or_default(),
                     last_login: tm.last_login_at.map_or_else(|| "jamais".to_string(), date),
+                    second_factor: if tm.second_factor { "activée" } else { "non" },
                 })
                 .collect(),
             invitations: m

@@ -24,6 +24,18 @@ fn code(f: &Fixture, secret: &[u8]) -> String {
     format!("{:06}", totp::code_at(secret, f.app.now()))
 }
 
+/// The row of the team's table that names this address.
+fn team_row(page: &Page, email: &str) -> String {
+    page.body
+        .split("<tr>")
+        .find(|row| row.contains(&format!("<td>{email}</td>")))
+        .and_then(|row| {
+            row.split_once("</tr>")
+                .map(|(r, _)| format!("<tr>{r}</tr>"))
+        })
+        .expect("a row for this address")
+}
+
 fn recovery_codes_on(page: &Page) -> Vec<String> {
     page.body
         .split("<li><code>")
@@ -145,6 +157,8 @@ app::fixture_tests! {
         let page = admin.get("/territoires/maubeuge").await;
         let set = admin.post("/territoires/maubeuge/double-authentification", &[("csrf_token", &page.csrf()), ("second_factor_required", "oui")]).await;
         assert_eq!(set.location.as_deref(), Some("/territoires/maubeuge?message=double-authentification-obligatoire#securite"));
+        let team = admin.get("/territoires/maubeuge").await;
+        assert!(team_row(&team, "coordination@test.fr").ends_with("<td>non</td></tr>"), "the team's table says who has none yet");
         let next = coordinator.get("/personnes").await;
         assert_eq!(next.location.as_deref(), Some("/connexion/activation?suite=%2Fpersonnes"));
         let enrolment = coordinator.get("/connexion/activation?suite=%2Fpersonnes").await;
@@ -156,6 +170,7 @@ app::fixture_tests! {
         assert_eq!(recovery_codes_on(&codes).len(), 10);
         assert!(codes.body.contains("href=\"/personnes\""), "then on to the page asked for");
         assert_eq!(coordinator.get("/personnes").await.status, StatusCode::OK);
+        assert!(team_row(&admin.get("/territoires/maubeuge").await, "coordination@test.fr").ends_with("<td>activée</td></tr>"));
         // While required, the security page offers no way to turn it off.
         let security = coordinator.get("/compte/securite").await;
         assert!(security.body.contains("l&#39;exige") || security.body.contains("l'exige"));
