@@ -80,10 +80,9 @@ pub struct ApiUser {
 
 impl ApiUser {
     /// The caller, if its token has this scope (else the JSON 403 to answer).
-    #[allow(clippy::result_large_err)]
-    pub fn require(&self, scope: ApiScope) -> Result<&app::Caller, Response> {
+    pub fn require(&self, scope: ApiScope) -> Result<&app::Caller, Box<Response>> {
         match &self.scopes {
-            Some(scopes) if !scopes.contains(&scope) => Err(api_error(
+            Some(scopes) if !scopes.contains(&scope) => Err(Box::new(api_error(
                 StatusCode::FORBIDDEN,
                 "portee_manquante",
                 &format!(
@@ -92,7 +91,7 @@ impl ApiUser {
                     scope.label()
                 ),
                 json!({}),
-            )),
+            ))),
             _ => Ok(&self.caller),
         }
     }
@@ -173,7 +172,7 @@ pub async fn directory(
 ) -> Response {
     let caller = match user.require(ApiScope::Directory) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match app::directory_file::export_as(&state.app, caller, &slug).await {
         Ok(bytes) => (
@@ -216,7 +215,7 @@ pub async fn lookup(
     query: Result<Query<LookupQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     if let Err(r) = user.require(ApiScope::Qpv) {
-        return r;
+        return *r;
     }
     let Ok(Query(q)) = query else {
         return api_error(
@@ -284,7 +283,7 @@ pub async fn lookup_batch(
     body: Result<Json<BatchRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
     if let Err(r) = user.require(ApiScope::Qpv) {
-        return r;
+        return *r;
     }
     let Json(request) = match body {
         Ok(b) => b,

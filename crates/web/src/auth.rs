@@ -70,13 +70,9 @@ fn login_page(
 
 /// Where a login goes next: the page asked for, or first the second factor.
 fn after_login(pending: Option<app::second_factor::Step>, suite: &str) -> Response {
-    let next = LocalPath::or_home(suite);
     match pending {
-        None => next.redirect(),
-        Some(step) => {
-            let query = serde_urlencoded::to_string([("suite", next.as_str())]).unwrap_or_default();
-            Redirect::to(&format!("{}?{query}", step.path())).into_response()
-        }
+        None => LocalPath::or_home(suite).redirect(),
+        Some(step) => crate::second_factor::to_step(step, suite),
     }
 }
 

@@ -242,11 +242,7 @@ pub async fn search(
         may_add,
         coordinator,
     };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = crate::forms::status_for(&errors);
     if let Some(r) = results {
         page.total = r.total;
         page.place_name = r.place.clone();

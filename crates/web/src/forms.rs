@@ -7,6 +7,15 @@ use app::FieldErrors;
 
 use crate::WebError;
 
+/// The status of a page that shows a form: 422 when it shows errors, else 200.
+pub fn status_for(errors: &FieldErrors) -> axum::http::StatusCode {
+    if errors.is_empty() {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    }
+}
+
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {

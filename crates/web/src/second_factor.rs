@@ -6,7 +6,6 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -70,14 +69,6 @@ fn code_field(label: &str, errors: &FieldErrors) -> Field {
         .errors(errors)
 }
 
-fn status_of(errors: &FieldErrors) -> StatusCode {
-    if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    }
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "auth/second_factor_code.html")]
 struct CodePage {
@@ -88,7 +79,7 @@ struct CodePage {
 
 fn code_page(csrf: String, next: &str, errors: &FieldErrors) -> Response {
     (
-        status_of(errors),
+        crate::forms::status_for(errors),
         CodePage {
             layout: Layout::public("Code de vérification", csrf),
             code: code_field("Code de vérification", errors).hint(
@@ -100,8 +91,8 @@ fn code_page(csrf: String, next: &str, errors: &FieldErrors) -> Response {
         .into_response()
 }
 
-/// The pending session is not at this step: send it where it is.
-fn elsewhere(step: Step, suite: &str) -> Response {
+/// Sends a pending session to the page of its step, then on to `suite`.
+pub(crate) fn to_step(step: Step, suite: &str) -> Response {
     let query = serde_urlencoded::to_string([("suite", LocalPath::or_home(suite).as_str())])
         .unwrap_or_default();
     Redirect::to(&format!("{}?{query}", step.path())).into_response()
@@ -109,7 +100,7 @@ fn elsewhere(step: Step, suite: &str) -> Response {
 
 pub async fn show_code(user: PendingUser, Query(query): Query<SuiteQuery>) -> Response {
     if user.pending.step != Step::Verify {
-        return elsewhere(user.pending.step, &query.suite);
+        return to_step(user.pending.step, &query.suite);
     }
     code_page(user.csrf, &query.suite, &FieldErrors::default())
 }
@@ -120,7 +111,7 @@ pub async fn check_code(
     CsrfForm(form): CsrfForm<CodeForm>,
 ) -> Result<Response, WebError> {
     if user.pending.step != Step::Verify {
-        return Ok(elsewhere(user.pending.step, &form.suite));
+        return Ok(to_step(user.pending.step, &form.suite));
     }
     match second_factor::verify_login(&state.app, &user.pending, &form.code).await {
         Ok(verified) => {
@@ -161,7 +152,7 @@ fn enrol_page(
     errors: &FieldErrors,
 ) -> Response {
     (
-        status_of(errors),
+        crate::forms::status_for(errors),
         EnrolPage {
             layout,
             required,
@@ -205,7 +196,7 @@ pub async fn show_login_enrolment(
     Query(query): Query<SuiteQuery>,
 ) -> Result<Response, WebError> {
     if user.pending.step != Step::Enrol {
-        return Ok(elsewhere(user.pending.step, &query.suite));
+        return Ok(to_step(user.pending.step, &query.suite));
     }
     let p = &user.pending;
     let enrolment = second_factor::begin_enrolment(&state.app, p.user_id, &p.email).await?;
@@ -225,7 +216,7 @@ pub async fn confirm_login_enrolment(
     CsrfForm(form): CsrfForm<CodeForm>,
 ) -> Result<Response, WebError> {
     if user.pending.step != Step::Enrol {
-        return Ok(elsewhere(user.pending.step, &form.suite));
+        return Ok(to_step(user.pending.step, &form.suite));
     }
     match second_factor::confirm_enrolment(&state.app, user.pending.holder(), &form.code).await {
         Ok(enrolled) => Ok(codes_page(
@@ -270,7 +261,7 @@ fn security_page(
     let none = FieldErrors::default();
     let errors_for = |form: &str| if form == invalid_form { errors } else { &none };
     (
-        status_of(errors),
+        crate::forms::status_for(errors),
         SecurityPage {
             layout: Layout::for_user("Sécurité du compte", user, Nav::None)
                 .crumbs(&[("Accueil", "/"), ("Sécurité du compte", "")])

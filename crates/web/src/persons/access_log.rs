@@ -78,11 +78,7 @@ pub async fn territory_access_log(
         ("refus", input.refus.as_str()),
     ])
     .unwrap_or_default();
-    let status = if errors.is_empty() {
-        axum::http::StatusCode::OK
-    } else {
-        axum::http::StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = crate::forms::status_for(&errors);
     let log = log.unwrap_or(persons::AccessLog {
         events: Vec::new(),
         total: 0,

@@ -262,11 +262,7 @@ pub async fn list(
         error_count: errors.iter().count(),
         lost_after_days: state.app.settings.lost_after_days,
     };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = crate::forms::status_for(&errors);
     if coordinator
         && input.everyone
         && let Some(territory) = user.caller.active_territory.as_ref()
