@@ -136,7 +136,6 @@ impl From<store::StoreError> for TokenError {
 #[derive(Debug, Clone)]
 pub struct TokenCaller {
     pub caller: Caller,
-    pub token_id: i64,
     pub scopes: Vec<ApiScope>,
 }
 
@@ -174,7 +173,6 @@ pub async fn authenticate(app: &App, token: &str) -> Result<TokenCaller, TokenEr
     .await?;
     Ok(TokenCaller {
         caller,
-        token_id: live.id,
         scopes: ApiScope::read_stored(&live.scopes),
     })
 }

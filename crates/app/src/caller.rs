@@ -182,7 +182,6 @@ pub async fn load_session(app: &App, token: &str) -> Result<Option<Session>, App
         return Ok(Some(Session::Pending(crate::second_factor::Pending {
             user_id: session.user_id,
             email: session.email,
-            display_name: session.display_name,
             session: session_hash,
             step,
             client_ip: None,

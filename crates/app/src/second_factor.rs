@@ -64,7 +64,6 @@ impl Step {
 pub struct Pending {
     pub user_id: UserId,
     pub email: String,
-    pub display_name: String,
     /// Hash of the pending session's token.
     pub session: String,
     pub step: Step,

@@ -193,6 +193,23 @@ fixture_tests! {
         }
     }
 
+    async fn a_coordinator_invited_where_it_is_required_enrols_before_anything_else(f) {
+        let admin = f.caller("admin@test.fr").await;
+        second_factor::set_required(&f.app, &admin, "maubeuge", true).await.expect("required");
+        let input = app::team::InvitationInput { email: "nouvelle@test.fr".into(), display_name: "Nouvelle".into(), role: "coordinator".into(), organisation_id: String::new() };
+        app::team::invite(&f.app, &admin, Some("maubeuge"), &input).await.expect("invited");
+        let token = invitation_to(&f, "nouvelle@test.fr").await;
+        let login = auth::accept_invitation(&f.app, &token, "Nouvelle Coordinatrice", PASSWORD, PASSWORD).await.expect("account created");
+        assert_eq!(login.pending, Some(Step::Enrol));
+        assert!(caller::load(&f.app, &login.token).await.expect("load").is_none(), "nothing opens before the enrolment");
+        // A professional invited there signs in with the password only.
+        let input = app::team::InvitationInput { email: "conseil2@test.fr".into(), display_name: "Conseil".into(), role: "professional".into(), organisation_id: f.france_travail.0.to_string() };
+        app::team::invite(&f.app, &admin, Some("maubeuge"), &input).await.expect("invited");
+        let token = invitation_to(&f, "conseil2@test.fr").await;
+        let login = auth::accept_invitation(&f.app, &token, "Conseil Deux", PASSWORD, PASSWORD).await.expect("account created");
+        assert_eq!(login.pending, None);
+    }
+
     async fn new_recovery_codes_void_the_old_and_a_reset_from_the_command_line_ends_sessions(f) {
         let me = f.caller("conseil@test.fr").await;
         let (secret, old_codes) = enrol(&f, &me).await;
@@ -229,6 +246,17 @@ async fn open_token(f: &Fixture) -> String {
         .await
         .expect("session");
     token
+}
+
+/// The link token of the invitation mailed to this address.
+async fn invitation_to(f: &Fixture, email: &str) -> String {
+    let mail = f
+        .outbox()
+        .await
+        .into_iter()
+        .find(|m| m.recipient == email)
+        .expect("an invitation mailed");
+    app::testing::link_token(&mail.body, "/invitation/")
 }
 
 async fn audit_actions(f: &Fixture) -> Vec<String> {
