@@ -104,7 +104,57 @@ fn mib(bytes: u64) -> String {
 
 /// Reads the first sheet (or the CSV) of an uploaded file, header first.
 pub fn read_table(bytes: &[u8], limits: &Limits) -> Result<Table, Refused> {
-    let mut grid = Grid::new(limits);
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    read_each_row(bytes, limits, &mut |index, cells| {
+        let index = index as usize;
+        if rows.len() < index {
+            rows.resize_with(index, Vec::new);
+        }
+        rows.push(cells);
+        Ok(())
+    })?;
+    let mut rows = rows.into_iter();
+    let header = rows.next().unwrap_or_default();
+    let mut rows: Vec<Vec<String>> = rows.collect();
+    // Trailing blank rows (a spreadsheet's formatting) are not data.
+    while rows
+        .last()
+        .is_some_and(|r| r.iter().all(|c| c.trim().is_empty()))
+    {
+        rows.pop();
+    }
+    Ok(Table { header, rows })
+}
+
+/// Reads the first sheet (or the CSV) row by row, within the same bounds as [`read_table`]
+/// but without keeping the rows: each goes to `each` with its index (0 is the header, which
+/// must name columns; blank rows are skipped, so indexes may jump), in order.
+pub fn read_rows(
+    bytes: &[u8],
+    limits: &Limits,
+    each: &mut dyn FnMut(u64, Vec<String>) -> Result<(), Refused>,
+) -> Result<(), Refused> {
+    read_each_row(bytes, limits, each)
+}
+
+fn read_each_row(
+    bytes: &[u8],
+    limits: &Limits,
+    each: &mut dyn FnMut(u64, Vec<String>) -> Result<(), Refused>,
+) -> Result<(), Refused> {
+    let empty =
+        || Refused("Le fichier est vide : la première ligne doit nommer les colonnes.".into());
+    let mut header_seen = false;
+    let mut out = |index: u64, cells: Vec<String>| {
+        if !header_seen {
+            if index != 0 || cells.iter().all(|c| c.trim().is_empty()) {
+                return Err(empty());
+            }
+            header_seen = true;
+        }
+        each(index, cells)
+    };
+    let mut grid = Grid::new(limits, &mut out);
     match SheetFormat::sniff(bytes) {
         SheetFormat::Csv => read_csv(bytes, &mut grid)?,
         SheetFormat::Xlsx => {
@@ -116,22 +166,34 @@ pub fn read_table(bytes: &[u8], limits: &Limits) -> Result<Table, Refused> {
             read_ods(bytes, &mut grid)?;
         }
     }
-    grid.finish()
+    grid.finish()?;
+    if header_seen { Ok(()) } else { Err(empty()) }
 }
 
-/// Rows as they are read, with the bounds enforced cell by cell.
-struct Grid<'l> {
+/// Rows as they are read, with the bounds enforced cell by cell. Readers give cells in
+/// order (row by row, as spreadsheets write them); each row is handed on once complete, so
+/// only one row is held at a time.
+struct Grid<'l, 'o> {
     limits: &'l Limits,
-    rows: Vec<Vec<String>>,
     cells: usize,
+    /// The row being filled, and its index.
+    current: Option<(u64, Vec<String>)>,
+    /// The index the next pushed row takes.
+    next: u64,
+    out: &'o mut dyn FnMut(u64, Vec<String>) -> Result<(), Refused>,
 }
 
-impl<'l> Grid<'l> {
-    fn new(limits: &'l Limits) -> Grid<'l> {
+impl<'l, 'o> Grid<'l, 'o> {
+    fn new(
+        limits: &'l Limits,
+        out: &'o mut dyn FnMut(u64, Vec<String>) -> Result<(), Refused>,
+    ) -> Grid<'l, 'o> {
         Grid {
             limits,
-            rows: Vec::new(),
             cells: 0,
+            current: None,
+            next: 0,
+            out,
         }
     }
 
@@ -164,47 +226,61 @@ impl<'l> Grid<'l> {
         Ok(())
     }
 
-    /// Sets one cell; rows and columns before it are filled with empty text.
+    /// Hands the row being filled on.
+    fn flush(&mut self) -> Result<(), Refused> {
+        if let Some((index, cells)) = self.current.take() {
+            self.next = index + 1;
+            (self.out)(index, cells)?;
+        }
+        Ok(())
+    }
+
+    /// Sets one cell; columns before it are filled with empty text. A cell of a row above the
+    /// one being filled means a sheet out of order, which no spreadsheet writes.
     fn set(&mut self, row: u64, column: u64, value: String) -> Result<(), Refused> {
         self.check_position(row, column)?;
-        let (row, column) = (row as usize, column as usize);
-        if self.rows.len() <= row {
-            self.rows.resize_with(row + 1, Vec::new);
+        match &self.current {
+            Some((r, _)) if *r == row => {}
+            Some((r, _)) if *r > row => {
+                return refuse(
+                    "Classeur illisible : ses lignes ne sont pas dans l'ordre. Enregistrez-le de nouveau depuis votre tableur, ou en CSV.",
+                );
+            }
+            _ => {
+                if row < self.next {
+                    return refuse(
+                        "Classeur illisible : ses lignes ne sont pas dans l'ordre. Enregistrez-le de nouveau depuis votre tableur, ou en CSV.",
+                    );
+                }
+                self.flush()?;
+                self.current = Some((row, Vec::new()));
+            }
         }
-        let width = self.rows[row].len();
+        let column = column as usize;
+        let width = self.current.as_ref().map_or(0, |(_, c)| c.len());
         if width <= column {
             self.keep(column + 1 - width)?;
-            self.rows[row].resize(column + 1, String::new());
         }
-        self.rows[row][column] = value;
+        if let Some((_, cells)) = self.current.as_mut() {
+            if cells.len() <= column {
+                cells.resize(column + 1, String::new());
+            }
+            cells[column] = value;
+        }
         Ok(())
     }
 
     fn push_row(&mut self, cells: Vec<String>) -> Result<(), Refused> {
-        let row = self.rows.len() as u64;
+        self.flush()?;
+        let row = self.next;
         self.check_position(row, cells.len().saturating_sub(1) as u64)?;
         self.keep(cells.len())?;
-        self.rows.push(cells);
-        Ok(())
+        self.next = row + 1;
+        (self.out)(row, cells)
     }
 
-    fn finish(self) -> Result<Table, Refused> {
-        let mut rows = self.rows.into_iter();
-        let header = rows
-            .next()
-            .filter(|h| h.iter().any(|c| !c.trim().is_empty()))
-            .ok_or_else(|| {
-                Refused("Le fichier est vide : la première ligne doit nommer les colonnes.".into())
-            })?;
-        let mut rows: Vec<Vec<String>> = rows.collect();
-        // Trailing blank rows (a spreadsheet's formatting) are not data.
-        while rows
-            .last()
-            .is_some_and(|r| r.iter().all(|c| c.trim().is_empty()))
-        {
-            rows.pop();
-        }
-        Ok(Table { header, rows })
+    fn finish(mut self) -> Result<(), Refused> {
+        self.flush()
     }
 }
 
@@ -224,7 +300,7 @@ pub fn decode_text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
     }
 }
 
-fn read_csv(bytes: &[u8], grid: &mut Grid<'_>) -> Result<(), Refused> {
+fn read_csv(bytes: &[u8], grid: &mut Grid<'_, '_>) -> Result<(), Refused> {
     let text = decode_text(bytes);
     let first = text.lines().next().unwrap_or("");
     // Counted before the csv reader builds a record: a million separators is refused at once.
@@ -357,7 +433,7 @@ fn check_zip(bytes: &[u8], limits: &Limits, format: SheetFormat) -> Result<(), R
     Ok(())
 }
 
-fn read_xlsx(bytes: &[u8], grid: &mut Grid<'_>) -> Result<(), Refused> {
+fn read_xlsx(bytes: &[u8], grid: &mut Grid<'_, '_>) -> Result<(), Refused> {
     use calamine::{DataRef, Reader};
     let unreadable = || {
         Refused(
@@ -396,7 +472,7 @@ fn read_xlsx(bytes: &[u8], grid: &mut Grid<'_>) -> Result<(), Refused> {
 /// ODS is read with a streaming XML reader of our own: repeated rows and columns
 /// (`number-rows-repeated`, `number-columns-repeated`, which spreadsheets write for blank
 /// areas) are expanded only where a cell holds a value, and only within the bounds.
-fn read_ods(bytes: &[u8], grid: &mut Grid<'_>) -> Result<(), Refused> {
+fn read_ods(bytes: &[u8], grid: &mut Grid<'_, '_>) -> Result<(), Refused> {
     use quick_xml::events::Event;
     let unreadable = || {
         Refused(
