@@ -34,6 +34,8 @@ pub enum Work {
     FollowUp,
     /// Takes the day's snapshots of the indicators (the whole country and each territory).
     Indicators,
+    /// Runs a bulk import of persons the user launched after its dry run.
+    PersonImport(i64),
     /// For the tests of the queue itself: records an audit row with this number, or fails.
     #[cfg(any(test, feature = "test-support"))]
     Probe { number: i64, fail: bool },
@@ -49,6 +51,7 @@ impl Work {
             Work::Digest => "resume",
             Work::FollowUp => "suivi",
             Work::Indicators => "indicateurs",
+            Work::PersonImport(_) => "import-personnes",
             #[cfg(any(test, feature = "test-support"))]
             Work::Probe { .. } => "essai",
         }
@@ -57,6 +60,7 @@ impl Work {
     fn payload(&self) -> String {
         match self {
             Work::SendMail(id) => serde_json::json!({ "courriel": id.0 }).to_string(),
+            Work::PersonImport(id) => serde_json::json!({ "import": id }).to_string(),
             Work::Purge
             | Work::Retention
             | Work::Orientations
@@ -87,6 +91,7 @@ impl Work {
             "resume" => Ok(Work::Digest),
             "suivi" => Ok(Work::FollowUp),
             "indicateurs" => Ok(Work::Indicators),
+            "import-personnes" => Ok(Work::PersonImport(number("import")?)),
             #[cfg(any(test, feature = "test-support"))]
             "essai" => Ok(Work::Probe {
                 number: number("numero")?,
@@ -106,6 +111,7 @@ impl Work {
             "resume" => "résumé quotidien des orientations",
             "suivi" => "vérifications de suivi échues",
             "indicateurs" => "instantanés quotidiens des indicateurs",
+            "import-personnes" => "import d'une liste de personnes",
             "essai" => "essai",
             _ => "tâche inconnue",
         }
@@ -213,6 +219,9 @@ async fn execute(app: &App, work: &Work) -> Result<(), String> {
             crate::auth::purge_expired(app)
                 .await
                 .map_err(|e| e.to_string())?;
+            crate::persons::import::abandon_stale(app)
+                .await
+                .map_err(|e| e.to_string())?;
             let mut pooled = app.db.acquire().await.map_err(|e| e.to_string())?;
             store::jobs::purge_done(&mut pooled.conn(), app.now() - Duration::days(30))
                 .await
@@ -254,6 +263,9 @@ async fn execute(app: &App, work: &Work) -> Result<(), String> {
             tracing::info!(kept, "indicator snapshots taken");
             Ok(())
         }
+        Work::PersonImport(id) => crate::persons::import::run(app, *id)
+            .await
+            .map_err(|e| e.to_string()),
         Work::Digest => {
             let sent = crate::orientations::digest(app)
                 .await

@@ -21,7 +21,12 @@ pub fn random_token() -> String {
 
 /// What is stored for a token: its SHA-256, so a database leak yields no usable token.
 pub fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
+    sha256_hex(token.as_bytes())
+}
+
+/// The SHA-256 of some bytes, in lowercase hexadecimal.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()

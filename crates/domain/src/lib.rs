@@ -17,6 +17,7 @@ pub mod indicators;
 pub mod organisation;
 pub mod orientation;
 pub mod person;
+pub mod person_import;
 pub mod qpv;
 pub mod role;
 pub mod second_factor;

@@ -10,6 +10,7 @@ mod bench_cohorts;
 mod bench_directory;
 mod bench_indicators;
 mod bench_orientations;
+mod bench_person_import;
 mod bench_uploads;
 mod cli_errors;
 mod config;
@@ -305,6 +306,19 @@ enum BenchCommand {
     /// Les pires téléversements (classeur creux, bombes zip, millions de colonnes) : durée et
     /// mémoire de pointe de chacun, comparées à un fichier honnête de 200 000 lignes.
     Televersements,
+    /// Import d'une liste de personnes (dépôt, simulation, import, nouvel import du même
+    /// fichier) sur SQLite puis PostgreSQL : durée, lignes/s et mémoire de pointe de chaque phase.
+    ImportPersonnes {
+        #[arg(long, default_value_t = 100_000)]
+        lignes: usize,
+        /// Une seule base (« sqlite » ou « postgresql ») ; sinon chacune dans son propre
+        /// processus, pour que la mémoire de l'une ne compte pas dans celle de l'autre.
+        #[arg(long)]
+        base: Option<String>,
+        /// Serveur PostgreSQL où créer une base jetable.
+        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+        postgres_url: String,
+    },
     /// Vérification en masse d'un fichier de coordonnées (lignes/s et mémoire de pointe).
     Masse {
         #[arg(long, default_value_t = 100_000)]
@@ -474,6 +488,14 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                     postgres_url,
                 },
         } => Ok(bench_indicators::dashboards(territoires, personnes, &postgres_url).await?),
+        Command::Bench {
+            command:
+                BenchCommand::ImportPersonnes {
+                    lignes,
+                    base,
+                    postgres_url,
+                },
+        } => Ok(bench_person_import::person_import(lignes, base.as_deref(), &postgres_url).await?),
         Command::Bench {
             command: BenchCommand::Masse { lignes },
         } => Ok(bench::mass_check(lignes).await?),

@@ -4,6 +4,8 @@
 //! fails the test: it is never skipped. Later features add their journeys here.
 
 mod harness;
+#[path = "browser/person_import.rs"]
+mod person_import;
 #[path = "browser/second_factor.rs"]
 mod second_factor;
 

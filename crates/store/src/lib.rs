@@ -29,6 +29,7 @@ pub mod memberships;
 pub mod organisations;
 pub mod orientations;
 pub mod outbox;
+pub mod person_imports;
 pub mod persons;
 pub mod postgis;
 pub mod qpv;

@@ -49,6 +49,8 @@ pub struct Field {
     value: String,
     error: Option<String>,
     required: bool,
+    /// The empty choice of a select (« Sélectionnez une option » unless said).
+    placeholder: Option<String>,
     kind: Kind,
 }
 
@@ -62,6 +64,7 @@ impl Field {
             value: value.into(),
             error: None,
             required: false,
+            placeholder: None,
             kind,
         }
     }
@@ -117,6 +120,12 @@ impl Field {
     /// Another id than the field's name (its label and error follow).
     pub fn id(mut self, id: &'static str) -> Field {
         self.id = Some(id);
+        self
+    }
+
+    /// What the empty choice of a select says.
+    pub fn placeholder(mut self, text: &str) -> Field {
+        self.placeholder = Some(text.into());
         self
     }
 
@@ -199,7 +208,15 @@ impl Display for Field {
                     f,
                     "<select class=\"{control}{control_error}\" id=\"{id}\" name=\"{name}\"{attrs}>"
                 )?;
-                f.write_str("<option value=\"\">Sélectionnez une option</option>")?;
+                write!(
+                    f,
+                    "<option value=\"\">{}</option>",
+                    escape(
+                        self.placeholder
+                            .as_deref()
+                            .unwrap_or("Sélectionnez une option")
+                    )
+                )?;
                 for (value, label) in options {
                     let selected = if *value == self.value {
                         " selected"

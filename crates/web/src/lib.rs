@@ -71,7 +71,7 @@ impl AppState {
 }
 
 /// The largest file an upload page takes.
-const UPLOAD_LIMIT: usize = 32 * 1024 * 1024;
+pub(crate) const UPLOAD_LIMIT: usize = 32 * 1024 * 1024;
 
 /// Over HTTPS, browsers are told to come back over HTTPS only, for a year.
 async fn hsts(
@@ -131,7 +131,7 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(second_factor::routes())
         .merge(api_tokens::routes())
-        .merge(persons::routes())
+        .merge(persons::routes(&state))
         .merge(diagnostic::routes())
         .merge(orientations::routes())
         .merge(cohorts::routes())

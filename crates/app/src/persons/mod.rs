@@ -13,9 +13,10 @@ mod funnel;
 mod group;
 mod health;
 mod identity;
+pub mod import;
 mod journal;
 mod merge;
-mod outreach;
+pub(crate) mod outreach;
 mod situation;
 
 use chrono::{Duration, NaiveDate};

@@ -61,13 +61,14 @@ pub enum Recorded {
     Duplicates(Vec<Duplicate>),
 }
 
-/// Checks an address against the QPV map (briefly: repérage does not wait on the network).
-pub(crate) async fn check_qpv(
+/// What the geocoder is asked for a person's address: the street, postal code and commune's
+/// name (`None` without a street).
+pub(crate) fn qpv_query(
     app: &App,
     address: &str,
     postal_code: &str,
     commune: Option<&str>,
-) -> Option<QpvCheck> {
+) -> Option<String> {
     if address.trim().is_empty() {
         return None;
     }
@@ -76,7 +77,33 @@ pub(crate) async fn check_qpv(
         .and_then(|c| app.referential.commune(&c))
         .map(|c| c.name.clone())
         .unwrap_or_default();
-    let query = format!("{address} {postal_code} {name}");
+    Some(format!("{address} {postal_code} {name}"))
+}
+
+/// What a file records of the geocoder's answer: nothing when the address was not found.
+pub(crate) fn qpv_check(
+    answer: crate::qpv::AddressAnswer,
+    millesime: domain::Millesime,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<QpvCheck> {
+    answer.label.as_ref()?;
+    Some(QpvCheck {
+        code: answer.qpv.code_qp,
+        millesime: millesime.year(),
+        confidence: answer.confidence.label().to_string(),
+        checked_at: now,
+        position: answer.lon.zip(answer.lat),
+    })
+}
+
+/// Checks an address against the QPV map (briefly: repérage does not wait on the network).
+pub(crate) async fn check_qpv(
+    app: &App,
+    address: &str,
+    postal_code: &str,
+    commune: Option<&str>,
+) -> Option<QpvCheck> {
+    let query = qpv_query(app, address, postal_code, commune)?;
     let millesime = domain::Millesime::CURRENT;
     let answer = tokio::time::timeout(
         std::time::Duration::from_secs(3),
@@ -84,13 +111,7 @@ pub(crate) async fn check_qpv(
     )
     .await;
     match answer {
-        Ok(Ok(a)) if a.label.is_some() => Some(QpvCheck {
-            code: a.qpv.code_qp,
-            millesime: millesime.year(),
-            confidence: a.confidence.label().to_string(),
-            checked_at: app.now(),
-            position: a.lon.zip(a.lat),
-        }),
+        Ok(Ok(a)) => qpv_check(a, millesime, app.now()),
         _ => None,
     }
 }

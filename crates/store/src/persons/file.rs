@@ -118,54 +118,162 @@ const PERSON_COLUMNS_TEXT: &str = "p.id, p.territory_id, p.first_name, p.last_na
     p.student, p.in_training, p.ass, p.ase_leaver, p.homeless, p.refugee, p.detention_leaver, p.frr_resident,
     p.fle_below_a1, p.job_or_training_start, p.youngest_child_born_on";
 
+const INSERT_PERSON: &str = "INSERT INTO persons (territory_id, first_name, last_name, folded_name, phone, email,
+    address, postal_code, commune_insee, neighbourhood, qpv_code, qpv_millesime, qpv_confidence, qpv_checked_at,
+    channel, place, met_on, met_by, needs, agrees_recontact, status, last_contact_on, created_at, created_by,
+    updated_at, age_band, birth_year, home_longitude, home_latitude, import_key, import_digest, birth_date) VALUES ";
+
+/// Where a file created by an import came from (docs/imports.md): the row's key and digest,
+/// and the birth date it gives.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportMark<'a> {
+    pub key: &'a str,
+    pub digest: &'a str,
+    pub birth_date: Option<NaiveDate>,
+}
+
+/// The `(…)` of one person in [`INSERT_PERSON`].
+fn person_values(
+    q: &mut Sql,
+    p: &NewPerson,
+    mark: Option<&ImportMark<'_>>,
+    created_by: UserId,
+    now: DateTime<Utc>,
+) {
+    let qpv = p.qpv.as_ref();
+    let position = qpv.and_then(|q| q.position);
+    q.push("(")
+        .bind(p.territory)
+        .push(", ")
+        .bind(p.first_name.as_str())
+        .push(", ")
+        .bind(p.last_name.as_str())
+        .push(", ")
+        .bind(p.folded_name.as_str())
+        .push(", ")
+        .bind_or_null(p.phone.as_deref(), "TEXT")
+        .push(", ")
+        .bind_or_null(p.email.as_deref(), "TEXT")
+        .push(", ")
+        .bind(p.address.as_str())
+        .push(", ")
+        .bind(p.postal_code.as_str())
+        .push(", ")
+        .bind_or_null(p.commune_insee.as_deref(), "TEXT")
+        .push(", ")
+        .bind(p.neighbourhood.as_str())
+        .push(", ")
+        .bind_or_null(qpv.and_then(|q| q.code.as_deref()), "TEXT")
+        .push(", ")
+        .bind_or_null(qpv.map(|q| i64::from(q.millesime)), "INTEGER")
+        .push(", ")
+        .bind_or_null(qpv.map(|q| q.confidence.as_str()), "TEXT")
+        .push(", ")
+        .bind_or_null(qpv.map(|q| q.checked_at), "TIMESTAMPTZ")
+        .push(", ")
+        .bind(p.channel.as_str())
+        .push(", ")
+        .bind(p.place.as_str())
+        .push(", ")
+        .bind(p.met_on)
+        .push(", ")
+        .bind_or_null(p.met_by, "BIGINT")
+        .push(", ")
+        .bind(p.needs.as_str())
+        .push(", ")
+        .bind(p.agrees_recontact)
+        .push(", 'repere', ")
+        .bind(p.met_on)
+        .push(", ")
+        .bind(now)
+        .push(", ")
+        .bind(created_by)
+        .push(", ")
+        .bind(now)
+        .push(", ")
+        .bind_or_null(p.age_band.map(AgeBand::as_str), "TEXT")
+        .push(", ")
+        .bind_or_null(p.birth_year.map(i64::from), "INTEGER")
+        .push(", ")
+        .bind_or_null(position.map(|p| p.0), "DOUBLE PRECISION")
+        .push(", ")
+        .bind_or_null(position.map(|p| p.1), "DOUBLE PRECISION")
+        .push(", ")
+        .bind_or_null(mark.map(|m| m.key), "TEXT")
+        .push(", ")
+        .bind_or_null(mark.map(|m| m.digest), "TEXT")
+        .push(", ")
+        .bind_or_null(mark.and_then(|m| m.birth_date).map(iso), "TEXT")
+        .push(")");
+}
+
 pub async fn create(
     c: &mut Conn<'_>,
     p: &NewPerson,
     created_by: UserId,
     now: DateTime<Utc>,
 ) -> Result<PersonId, StoreError> {
-    let qpv = p.qpv.as_ref();
-    let id: i64 = run!(c, |c| {
-        sqlx::query_scalar(
-        "INSERT INTO persons (territory_id, first_name, last_name, folded_name, phone, email, address, postal_code,
-           commune_insee, neighbourhood, qpv_code, qpv_millesime, qpv_confidence, qpv_checked_at, channel, place, met_on,
-           met_by, needs, agrees_recontact, status, last_contact_on, created_at, created_by, updated_at, age_band, birth_year,
-           home_longitude, home_latitude)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, 'repere',
-           $17, $21, $22, $21, $23, $24, $25, $26) RETURNING id"
-    )
-    .bind(p.territory.0)
-    .bind(&p.first_name)
-    .bind(&p.last_name)
-    .bind(&p.folded_name)
-    .bind(&p.phone)
-    .bind(&p.email)
-    .bind(&p.address)
-    .bind(&p.postal_code)
-    .bind(&p.commune_insee)
-    .bind(&p.neighbourhood)
-    .bind(qpv.and_then(|q| q.code.clone()))
-    .bind(qpv.map(|q| q.millesime))
-    .bind(qpv.map(|q| q.confidence.clone()))
-    .bind(qpv.map(|q| q.checked_at))
-    .bind(p.channel.as_str())
-    .bind(&p.place)
-    .bind(iso(p.met_on))
-    .bind(p.met_by.map(|u| u.0))
-    .bind(&p.needs)
-    .bind(p.agrees_recontact)
-    .bind(now)
-    .bind(created_by.0)
-    .bind(p.age_band.map(AgeBand::as_str))
-    .bind(p.birth_year)
-    .bind(qpv.and_then(|q| q.position).map(|p| p.0))
-    .bind(qpv.and_then(|q| q.position).map(|p| p.1))
-    .fetch_one(&mut **c)
-    .await
-    })?;
-    let id = PersonId(id);
+    let mut q = Sql::new(INSERT_PERSON);
+    person_values(&mut q, p, None, created_by, now);
+    q.push(" RETURNING id");
+    let id = PersonId(q.fetch_scalar::<i64>(c).await?);
     set_needs(c, id, &p.need_fields).await?;
     Ok(id)
+}
+
+/// Placeholders per statement of a batch: SQLite's driver looks each one up by name among all
+/// of them (quadratic in their number), so batches stay at about a thousand.
+pub(crate) const MAX_BINDS: usize = 1000;
+/// Persons per INSERT of a batch (32 values each).
+const ROWS_PER_INSERT: usize = MAX_BINDS / 32;
+
+/// Creates the files of imported rows in a few statements (and their fields of action in one
+/// more); answers each file's id with its import key.
+pub async fn create_imported(
+    c: &mut Conn<'_>,
+    rows: &[(&NewPerson, ImportMark<'_>)],
+    created_by: UserId,
+    now: DateTime<Utc>,
+) -> Result<Vec<(PersonId, String)>, StoreError> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut created: Vec<(i64, String)> = Vec::with_capacity(rows.len());
+    for part in rows.chunks(ROWS_PER_INSERT) {
+        let mut q = Sql::new(INSERT_PERSON);
+        q.join(part, ", ", |q, (p, mark)| {
+            person_values(q, p, Some(mark), created_by, now);
+        });
+        q.push(" RETURNING id, import_key");
+        created.extend(q.fetch_all::<(i64, String)>(c).await?);
+    }
+    let fields: std::collections::HashMap<&str, &[Field]> = rows
+        .iter()
+        .map(|(p, m)| (m.key, p.need_fields.as_slice()))
+        .collect();
+    let needs: Vec<(i64, Field)> = created
+        .iter()
+        .flat_map(|(id, key)| {
+            fields
+                .get(key.as_str())
+                .copied()
+                .unwrap_or_default()
+                .iter()
+                .filter(|f| **f != Field::SanteHandicap)
+                .map(move |f| (*id, *f))
+        })
+        .collect();
+    for part in needs.chunks(MAX_BINDS / 2) {
+        let mut q = Sql::new("INSERT INTO person_needs (person_id, field) VALUES ");
+        q.join(part, ", ", |q, (id, f)| {
+            q.push("(").bind(*id).push(", ").bind(f.as_str()).push(")");
+        });
+        q.execute(c).await?;
+    }
+    Ok(created
+        .into_iter()
+        .map(|(id, key)| (PersonId(id), key))
+        .collect())
 }
 
 /// Records the fields the whole group may see (replacing the previous list; the health need,

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use domain::person::MemberEndReason;
 use domain::{GroupMemberId, OrganisationId, PersonId, UserId};
 
+use crate::sql::Sql;
 use crate::{Conn, StoreError, exec, run};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -65,6 +66,38 @@ pub async fn add_member(
     .await
     })?;
     Ok(GroupMemberId(id))
+}
+
+/// Several members at once, in one statement (the files of an import).
+pub async fn add_members(
+    c: &mut Conn<'_>,
+    members: &[NewMember],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    for part in members.chunks(super::MAX_BINDS / 6) {
+        let mut q = Sql::new(
+            "INSERT INTO person_members (person_id, user_id, organisation_id, is_referent, health_access, started_at, added_by) VALUES ",
+        );
+        q.join(part, ", ", |q, m| {
+            q.push("(")
+                .bind(m.person)
+                .push(", ")
+                .bind(m.user)
+                .push(", ")
+                .bind_or_null(m.organisation, "BIGINT")
+                .push(", ")
+                .bind(m.is_referent)
+                .push(", ")
+                .bind(m.health_access)
+                .push(", ")
+                .bind(now)
+                .push(", ")
+                .bind(m.added_by)
+                .push(")");
+        });
+        q.execute(c).await?;
+    }
+    Ok(())
 }
 
 /// A current member becomes the référent (with the référent's access to health data).

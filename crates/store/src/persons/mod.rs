@@ -2,12 +2,14 @@
 //! follow-up group, consent, the journal, merges and retention. Every list, search and count
 //! takes a [`Scope`]: the need-to-know predicate is written once, in `scope`, and no query over
 //! persons exists without it — except [`access`], which answers for one person what the caller
-//! is to them.
+//! is to them, and [`imported`], which finds the files a partner's rows were imported into
+//! (ids only: what may be shown of them goes through [`visible`]).
 
 mod consent;
 mod file;
 mod group;
 mod health;
+mod imports;
 mod journal;
 mod lists;
 mod merge;
@@ -18,6 +20,7 @@ pub use consent::*;
 pub use file::*;
 pub use group::*;
 pub use health::*;
+pub use imports::*;
 pub use journal::*;
 pub use lists::*;
 pub use merge::*;

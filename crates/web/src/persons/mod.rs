@@ -8,12 +8,14 @@ mod access_log;
 mod actions;
 mod file;
 mod forms;
+mod import;
 mod list;
 mod merge;
 mod outreach;
 
 use app::models::Needs;
 use axum::Router;
+use axum::handler::Handler;
 use axum::routing::{get, post};
 use domain::PersonId;
 
@@ -33,13 +35,32 @@ flashes! {
         Updated => "personne-modifiee", "Le dossier a été mis à jour.";
         CheckRecorded => "suivi-enregistre", "La vérification de situation est enregistrée.";
         Merged => "fusion", "Les deux dossiers ont été fusionnés ; tout leur historique est conservé ici.";
+        ImportLaunched => "import-lance", "L'import est lancé : il se poursuit même si vous quittez cette page. Actualisez-la pour suivre son avancement.";
+        ImportAbandoned => "import-abandonne", "L'import est abandonné : le fichier a été supprimé, rien n'a été enregistré.";
     }
 }
 
-/// The routes of the person pages.
-pub fn routes() -> Router<AppState> {
+/// The routes of the person pages (`state` for the upload turns of the list import).
+pub fn routes(state: &AppState) -> Router<AppState> {
+    let turn =
+        || axum::middleware::from_fn_with_state(state.clone(), crate::uploads::one_turn_each);
     Router::new()
         .route("/personnes", get(list::list))
+        .route(
+            "/personnes/import",
+            get(import::show_index)
+                .post(import::upload.layer(turn()))
+                .layer(axum::extract::DefaultBodyLimit::max(crate::UPLOAD_LIMIT)),
+        )
+        .route("/personnes/import/modele.csv", get(import::template))
+        .route("/personnes/import/{id}", get(import::show))
+        .route(
+            "/personnes/import/{id}/simulation",
+            post(import::simulate.layer(turn())),
+        )
+        .route("/personnes/import/{id}/lancement", post(import::launch))
+        .route("/personnes/import/{id}/abandon", post(import::abandon))
+        .route("/personnes/import/{id}/rapport.csv", get(import::report))
         .route(
             "/personnes/nouvelle",
             get(outreach::show_new).post(outreach::create),
