@@ -269,6 +269,24 @@ both_backends! {
         assert_eq!(files(&f).await.len(), import::CHUNK + 20, "each row once");
     }
 
+    async fn an_import_whose_importer_lost_the_right_to_record_is_stopped_before_writing(f) {
+        let me = f.caller("conseil@test.fr").await;
+        let (id, _) = dry_run(&f, &me, list(&["E1;Lina;Perrin;;;;;;;;"])).await;
+        import::request(&f.app, &me, id, &RequestInput { mode: "tout-ou-rien".into(), create_duplicates: false }).await.expect("requested");
+        {
+            let mut pooled = f.app.db.acquire().await.expect("connection");
+            store::users::set_active(&mut pooled.conn(), me.user_id, false).await.expect("deactivated");
+        }
+        app::jobs::drain(&f.app, "essai").await.expect("jobs");
+        let mut pooled = f.app.db.acquire().await.expect("connection");
+        let stored = store::person_imports::get(&mut pooled.conn(), id).await.expect("read").expect("import");
+        assert_eq!(stored.state, "refuse");
+        assert!(stored.error.as_deref().is_some_and(|e| e.contains("n'a plus le droit d'enregistrer")), "{:?}", stored.error);
+        assert!(!stored.has_content, "the file is dropped");
+        drop(pooled);
+        assert!(files(&f).await.is_empty());
+    }
+
     async fn an_import_is_its_owners_only_and_a_file_left_waiting_is_dropped(f) {
         let me = f.caller("conseil@test.fr").await;
         let (id, _) = dry_run(&f, &me, list(&["D1;Yanis;Morel;;;;;;;;"])).await;

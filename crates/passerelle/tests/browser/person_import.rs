@@ -27,7 +27,9 @@ async fn person_import_journey(backend: Backend) {
     .expect("list written");
     let run = async {
         log_in(&b, &server, "conseil.ft@demo.passerelle.test").await?;
+        b.expect_text("Bonjour").await?;
         b.visit(&server, "/personnes").await?;
+        b.expect_text("Importer une liste").await?;
         b.driver
             .find(By::LinkText("Importer une liste"))
             .await?

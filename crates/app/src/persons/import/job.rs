@@ -58,7 +58,7 @@ async fn execute(app: &App, import: &PersonImport) -> Result<(), AppError> {
         return fail(
             app,
             import,
-            "Le compte qui a lancé l'import n'a plus accès au territoire : rien n'a été enregistré.",
+            "Le compte qui a lancé l'import n'a plus le droit d'enregistrer des personnes dans ce territoire : l'import est arrêté.",
         )
         .await;
     };
