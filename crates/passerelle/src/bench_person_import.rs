@@ -101,7 +101,9 @@ async fn run_on(label: &str, url: &str, rows: usize) -> Result<(), String> {
         .map_err(crate::describe)?;
     let at_start = memory_mib("VmRSS:").unwrap_or(0.0);
     println!(
-        "  mémoire du processus avant les mesures (application, carte des QPV, données de démonstration) : {at_start:.0} Mio"
+        "  mémoire du processus avant les mesures (application, carte des QPV, données de démonstration) : {at_start:.0} Mio ; MALLOC_ARENA_MAX={}",
+        std::env::var("MALLOC_ARENA_MAX")
+            .unwrap_or_else(|_| "non défini (une zone d'allocation par fil d'exécution)".into())
     );
     let mut phases = Vec::new();
     reset_peak();
