@@ -34,6 +34,8 @@ pub enum Work {
     FollowUp,
     /// Takes the day's snapshots of the indicators (the whole country and each territory).
     Indicators,
+    /// Runs the dry run of a bulk import of persons.
+    PersonImportDryRun(i64),
     /// Runs a bulk import of persons the user launched after its dry run.
     PersonImport(i64),
     /// For the tests of the queue itself: records an audit row with this number, or fails.
@@ -51,6 +53,7 @@ impl Work {
             Work::Digest => "resume",
             Work::FollowUp => "suivi",
             Work::Indicators => "indicateurs",
+            Work::PersonImportDryRun(_) => "simulation-import",
             Work::PersonImport(_) => "import-personnes",
             #[cfg(any(test, feature = "test-support"))]
             Work::Probe { .. } => "essai",
@@ -60,7 +63,9 @@ impl Work {
     fn payload(&self) -> String {
         match self {
             Work::SendMail(id) => serde_json::json!({ "courriel": id.0 }).to_string(),
-            Work::PersonImport(id) => serde_json::json!({ "import": id }).to_string(),
+            Work::PersonImport(id) | Work::PersonImportDryRun(id) => {
+                serde_json::json!({ "import": id }).to_string()
+            }
             Work::Purge
             | Work::Retention
             | Work::Orientations
@@ -92,6 +97,7 @@ impl Work {
             "suivi" => Ok(Work::FollowUp),
             "indicateurs" => Ok(Work::Indicators),
             "import-personnes" => Ok(Work::PersonImport(number("import")?)),
+            "simulation-import" => Ok(Work::PersonImportDryRun(number("import")?)),
             #[cfg(any(test, feature = "test-support"))]
             "essai" => Ok(Work::Probe {
                 number: number("numero")?,
@@ -112,6 +118,7 @@ impl Work {
             "suivi" => "vérifications de suivi échues",
             "indicateurs" => "instantanés quotidiens des indicateurs",
             "import-personnes" => "import d'une liste de personnes",
+            "simulation-import" => "simulation d'un import de liste",
             "essai" => "essai",
             _ => "tâche inconnue",
         }
@@ -264,6 +271,9 @@ async fn execute(app: &App, work: &Work) -> Result<(), String> {
             Ok(())
         }
         Work::PersonImport(id) => crate::persons::import::run(app, *id)
+            .await
+            .map_err(|e| e.to_string()),
+        Work::PersonImportDryRun(id) => crate::persons::import::dry_run(app, *id)
             .await
             .map_err(|e| e.to_string()),
         Work::Digest => {

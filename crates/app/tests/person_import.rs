@@ -71,10 +71,17 @@ async fn dry_run(f: &Fixture, me: &Caller, bytes: Vec<u8>) -> (i64, Summary) {
         .await
         .expect("uploaded");
     let fields = recognised(f, me, id).await;
-    let summary = import::simulate(&f.app, me, id, &fields)
+    import::simulate(&f.app, me, id, &fields)
         .await
-        .expect("dry run");
-    (id, summary)
+        .expect("dry run asked for");
+    assert_eq!(
+        import::get(&f.app, me, id).await.expect("import").state,
+        ImportState::EnSimulation
+    );
+    app::jobs::drain(&f.app, "essai").await.expect("jobs");
+    let view = import::get(&f.app, me, id).await.expect("import");
+    assert_eq!(view.state, ImportState::Simule);
+    (id, view.summary.expect("the dry run's summary"))
 }
 
 async fn launch(f: &Fixture, me: &Caller, id: i64, mode: &str) -> import::ImportView {

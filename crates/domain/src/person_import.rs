@@ -36,6 +36,7 @@ crate::codes! {
     /// Where an import stands.
     ImportState {
         Depose => "depose", "Fichier déposé";
+        EnSimulation => "en-simulation", "Simulation en cours";
         Simule => "simule", "Simulation faite";
         EnAttente => "en-attente", "Import en attente";
         EnCours => "en-cours", "Import en cours";
@@ -49,6 +50,14 @@ impl ImportState {
     /// The file is still kept and its mapping may change.
     pub fn may_simulate(self) -> bool {
         matches!(self, ImportState::Depose | ImportState::Simule)
+    }
+
+    /// The user may still give it up (its file is then deleted).
+    pub fn may_abandon(self) -> bool {
+        matches!(
+            self,
+            ImportState::Depose | ImportState::EnSimulation | ImportState::Simule
+        )
     }
 
     /// A worker has it or will take it.

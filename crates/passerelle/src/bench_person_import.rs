@@ -55,6 +55,26 @@ struct Phase {
     peak: f64,
 }
 
+/// Asks for a dry run and runs the queue until it is done; its summary.
+async fn dry_run(
+    app: &app::App,
+    me: &app::Caller,
+    id: i64,
+    mapping: &HashMap<String, String>,
+) -> Result<app::persons::import::Summary, String> {
+    app::persons::import::simulate(app, me, id, mapping)
+        .await
+        .map_err(crate::describe)?;
+    app::jobs::drain(app, "mesure")
+        .await
+        .map_err(crate::describe)?;
+    app::persons::import::get(app, me, id)
+        .await
+        .map_err(crate::describe)?
+        .summary
+        .ok_or_else(|| "la simulation n'a rien laissé".to_string())
+}
+
 fn phase(name: &'static str, started: Instant) -> Phase {
     Phase {
         name,
@@ -125,10 +145,8 @@ async fn run_on(label: &str, url: &str, rows: usize) -> Result<(), String> {
 
     reset_peak();
     let started = Instant::now();
-    let first = app::persons::import::simulate(&app, &me, id, &mapping)
-        .await
-        .map_err(crate::describe)?;
-    phases.push(phase("simulation", started));
+    let first = dry_run(&app, &me, id, &mapping).await?;
+    phases.push(phase("simulation (tâche de fond)", started));
 
     reset_peak();
     let started = Instant::now();
@@ -153,9 +171,7 @@ async fn run_on(label: &str, url: &str, rows: usize) -> Result<(), String> {
     let second = app::persons::import::upload(&app, &me, "liste.csv", bytes.clone())
         .await
         .map_err(crate::describe)?;
-    let again = app::persons::import::simulate(&app, &me, second, &mapping)
-        .await
-        .map_err(crate::describe)?;
+    let again = dry_run(&app, &me, second, &mapping).await?;
     phases.push(phase(
         "même fichier de nouveau : dépôt et simulation",
         started,

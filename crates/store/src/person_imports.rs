@@ -125,27 +125,41 @@ pub async fn of_user(
         .await)?)
 }
 
-/// A dry run's outcome: the mapping it used, its counts and report. Only while the import has
-/// not been started (`depose` or `simule`); false otherwise.
-pub async fn simulated(
+/// The user asks for a dry run with this mapping (its job is queued in the same transaction).
+/// Only while the import has not been launched and its file is kept; false otherwise.
+pub async fn request_simulation(
     c: &mut Conn<'_>,
     id: i64,
     mapping: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let n = exec!(c, |c| sqlx::query(
+        "UPDATE person_imports SET mapping = $2, state = 'en-simulation', updated_at = $3
+         WHERE id = $1 AND state IN ('depose', 'simule') AND content IS NOT NULL"
+    )
+    .bind(id)
+    .bind(mapping)
+    .bind(now))?;
+    Ok(n == 1)
+}
+
+/// A dry run's outcome: its counts and report. Only while that dry run is asked for; false
+/// otherwise (the import was abandoned meanwhile).
+pub async fn simulated(
+    c: &mut Conn<'_>,
+    id: i64,
     counts: &str,
     report: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let n = exec!(c, |c| {
-        sqlx::query(
-        "UPDATE person_imports SET mapping = $2, counts = $3, report = $4, state = 'simule', updated_at = $5
-         WHERE id = $1 AND state IN ('depose', 'simule')"
+    let n = exec!(c, |c| sqlx::query(
+        "UPDATE person_imports SET counts = $2, report = $3, state = 'simule', updated_at = $4
+         WHERE id = $1 AND state = 'en-simulation'"
     )
     .bind(id)
-    .bind(mapping)
     .bind(counts)
     .bind(report)
-    .bind(now)
-    })?;
+    .bind(now))?;
     Ok(n == 1)
 }
 
@@ -234,7 +248,7 @@ pub async fn abandon_stale(
     Ok(exec!(c, |c| {
         sqlx::query(
         "UPDATE person_imports SET state = 'abandonne', content = NULL, updated_at = $2, finished_at = $2
-         WHERE state IN ('depose', 'simule') AND updated_at < $1"
+         WHERE state IN ('depose', 'en-simulation', 'simule') AND updated_at < $1"
     )
     .bind(before)
     .bind(now)

@@ -78,6 +78,9 @@ app::fixture_tests! {
 
         let done = client.post(&simulation, &[("csrf_token", &csrf), ("col-identifiant", "0"), ("col-nom", "1"), ("col-prenom", "2"), ("col-telephone", "3")]).await;
         assert_eq!(done.status, StatusCode::SEE_OTHER);
+        let pending = client.get(&path).await;
+        assert!(pending.body.contains("Simulation en cours"), "{}", pending.body);
+        app::jobs::drain(&f.app, "essai").await.expect("jobs");
         let page = client.get(&path).await;
         assert!(page.body.contains("Résultat de la simulation"), "{}", page.body);
         assert!(page.body.contains("<td>3</td><td>X-2</td><td>refusée</td><td>Prénom : la cellule est vide</td>"), "{}", page.body);

@@ -7,6 +7,20 @@ use super::harness::{Backend, Browser, Server};
 use super::log_in;
 use thirtyfour::prelude::*;
 
+/// Reloads `page` until it says `text` (the server's worker runs the job meanwhile), within a
+/// bound.
+async fn wait_for(b: &Browser, server: &Server, page: &str, text: &str) -> WebDriverResult<()> {
+    for _ in 0..100 {
+        b.visit(server, page).await?;
+        let body = b.driver.find(By::Tag("body")).await?.text().await?;
+        if body.contains(text) {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("« {text} » never appeared on {page}");
+}
+
 async fn person_import_journey(backend: Backend) {
     let server = Server::start(backend).await;
     let b = Browser::open().await;
@@ -63,7 +77,10 @@ async fn person_import_journey(backend: Backend) {
             .await?
             .click()
             .await?;
-        b.expect_text("Résultat de la simulation").await?;
+        // The server's worker runs the dry run; the page says where it stands when reloaded.
+        b.expect_text("Import de « liste-partenaire.csv »").await?;
+        let page = b.path().await?;
+        wait_for(&b, &server, &page, "Résultat de la simulation").await?;
         b.expect_text("Prénom : la cellule est vide").await?;
         b.check_accessibility("résultat de la simulation").await;
         b.driver
@@ -78,19 +95,7 @@ async fn person_import_journey(backend: Backend) {
             .await?;
         b.expect_text("L'import est lancé").await?;
         b.check_accessibility("import lancé").await;
-        // The server's worker takes the job; the page says where it stands when reloaded.
-        let page = b.path().await?;
-        let mut finished = false;
-        for _ in 0..100 {
-            b.visit(&server, &page).await?;
-            let body = b.driver.find(By::Tag("body")).await?.text().await?;
-            if body.contains("Import terminé") {
-                finished = true;
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        assert!(finished, "the import never finished");
+        wait_for(&b, &server, &page, "Import terminé").await?;
         b.expect_text("Résultat de l'import").await?;
         b.check_accessibility("import terminé").await;
         b.driver

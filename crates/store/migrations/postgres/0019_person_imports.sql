@@ -19,7 +19,7 @@ CREATE TABLE person_imports (
     -- 'tout-ou-rien' or 'ligne-par-ligne'.
     mode TEXT,
     create_duplicates BOOLEAN NOT NULL DEFAULT FALSE,
-    -- 'depose', 'simule', 'en-attente', 'en-cours', 'termine', 'refuse', 'abandonne'.
+    -- 'depose', 'en-simulation', 'simule', 'en-attente', 'en-cours', 'termine', 'refuse', 'abandonne'.
     state TEXT NOT NULL,
     -- JSON object of the outcomes counted, and the CSV report (line, outcome, file, reason).
     counts TEXT,

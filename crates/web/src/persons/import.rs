@@ -186,6 +186,7 @@ pub struct ImportPage {
     may_simulate: bool,
     simulated: bool,
     running: bool,
+    simulating: bool,
     finished: bool,
     imported: bool,
     progress: String,
@@ -276,6 +277,7 @@ fn import_page(
         may_simulate: state.may_simulate() && view.import.has_content,
         simulated: state == ImportState::Simule,
         running: state.is_running(),
+        simulating: state == ImportState::EnSimulation,
         finished: matches!(state, ImportState::Termine | ImportState::Refuse),
         imported: state == ImportState::Termine,
         progress: format!(

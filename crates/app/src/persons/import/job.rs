@@ -38,7 +38,7 @@ pub async fn run(app: &App, id: i64) -> Result<(), AppError> {
     execute(app, &import).await
 }
 
-async fn fail(app: &App, import: &PersonImport, message: &str) -> Result<(), AppError> {
+pub(super) async fn fail(app: &App, import: &PersonImport, message: &str) -> Result<(), AppError> {
     let mut pooled = app.db.acquire().await?;
     store::person_imports::finish(
         &mut pooled.conn(),
@@ -330,7 +330,7 @@ async fn update(
 
 /// The importer as the job acts: the account's rights read again, in the import's territory.
 /// `None` when it may no longer record files there.
-async fn importer(app: &App, import: &PersonImport) -> Result<Option<Caller>, AppError> {
+pub(super) async fn importer(app: &App, import: &PersonImport) -> Result<Option<Caller>, AppError> {
     let mut pooled = app.db.acquire().await?;
     let Some(user) = store::users::by_id(&mut pooled.conn(), import.user_id).await? else {
         return Ok(None);

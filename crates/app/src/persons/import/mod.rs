@@ -252,31 +252,87 @@ pub async fn report(app: &App, caller: &Caller, id: i64) -> Result<String, AppEr
         .ok_or(AppError::NotFound)
 }
 
-/// The dry run: with the mapping chosen on screen, every row is read, judged and its address
-/// checked, and nothing is written but the report. Likely duplicates shown are audited as on
-/// the repérage form.
+/// The dry run is asked for with the mapping chosen on screen (checked here, its refusals said
+/// at their choice); the job `simulation-import` then reads, judges and checks every row and
+/// writes nothing but the report ([`dry_run`]): a list at the row limit takes longer than a
+/// page may.
 pub async fn simulate(
     app: &App,
     caller: &Caller,
     id: i64,
     fields: &HashMap<String, String>,
-) -> Result<Summary, AppError> {
+) -> Result<(), AppError> {
     let import = own(app, caller, id).await?;
     let view = view_of(import.clone());
-    if !view.state.may_simulate() {
-        return Err(AppError::field(
+    let closed = || {
+        AppError::field(
             "formulaire",
             "Cet import n'est plus modifiable : il a été lancé ou abandonné.",
-        ));
+        )
+    };
+    if !view.state.may_simulate() || !import.has_content {
+        return Err(closed());
     }
     let mapping = Mapping::from_form(&view.header, fields)?;
+    let now = app.now();
+    let mut tx = app.db.begin_write().await?;
+    if !store::person_imports::request_simulation(&mut tx.conn(), id, &mapping.to_json(), now)
+        .await?
+    {
+        return Err(closed());
+    }
+    crate::jobs::enqueue(
+        &mut tx.conn(),
+        app,
+        &crate::jobs::Work::PersonImportDryRun(id),
+        None,
+        now,
+    )
+    .await?;
+    caller
+        .audit(
+            &mut tx.conn(),
+            now,
+            "person_import.simulate",
+            ("person_import", Some(id)),
+            Some(import.territory_id),
+            "",
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The job `simulation-import`: every row read, judged and its address checked, as the
+/// importer may see the files held; the likely duplicates shown are audited as on the
+/// repérage form. Nothing else is written.
+pub async fn dry_run(app: &App, id: i64) -> Result<(), AppError> {
+    let import = {
+        let mut pooled = app.db.acquire().await?;
+        store::person_imports::get(&mut pooled.conn(), id).await?
+    };
+    let Some(import) = import.filter(|i| i.state == ImportState::EnSimulation.as_str()) else {
+        // Abandoned meanwhile, or already done by another run: nothing to do.
+        return Ok(());
+    };
+    let Some(caller) = job::importer(app, &import).await? else {
+        return job::fail(
+            app,
+            &import,
+            "Le compte qui a déposé la liste n'a plus le droit d'enregistrer des personnes dans ce territoire.",
+        )
+        .await;
+    };
+    let mapping = view_of(import.clone()).mapping;
     let content = {
         let mut pooled = app.db.acquire().await?;
         store::person_imports::content(&mut pooled.conn(), id).await?
-    }
-    .ok_or(AppError::NotFound)?;
+    };
+    let Some(content) = content else {
+        return Ok(());
+    };
     let (mut stream, _) = Stream::open(Arc::new(content)).await?;
-    let mut pass = Pass::new(app, caller, &import, mapping.clone(), false).await?;
+    let mut pass = Pass::new(app, &caller, &import, mapping, false).await?;
     let mut report = Report::new()?;
     while let Some(chunk) = stream.next().await? {
         let mut judged = pass.judge(&chunk).await?;
@@ -295,20 +351,10 @@ pub async fn simulate(
         .collect();
     let now = app.now();
     let mut tx = app.db.begin_write().await?;
-    if !store::person_imports::simulated(
-        &mut tx.conn(),
-        id,
-        &mapping.to_json(),
-        &to_json(&summary)?,
-        &text,
-        now,
-    )
-    .await?
+    if !store::person_imports::simulated(&mut tx.conn(), id, &to_json(&summary)?, &text, now)
+        .await?
     {
-        return Err(AppError::field(
-            "formulaire",
-            "Cet import n'est plus modifiable : il a été lancé ou abandonné.",
-        ));
+        return Ok(());
     }
     store::audit::record_each(
         &mut tx.conn(),
@@ -319,7 +365,7 @@ pub async fn simulate(
             target_id: None,
             territory: Some(import.territory_id),
             detail: "montré comme doublon possible (import de liste)",
-            client_ip: caller.client_ip.as_deref(),
+            client_ip: None,
         },
         &shown,
         now,
@@ -329,14 +375,14 @@ pub async fn simulate(
         .audit(
             &mut tx.conn(),
             now,
-            "person_import.simulate",
+            "person_import.simulated",
             ("person_import", Some(id)),
             Some(import.territory_id),
             &counts_text(&summary.counts),
         )
         .await?;
     tx.commit().await?;
-    Ok(summary)
+    Ok(())
 }
 
 pub(super) fn counts_text(c: &Counts) -> String {
@@ -421,7 +467,7 @@ pub async fn abandon(app: &App, caller: &Caller, id: i64) -> Result<(), AppError
     let now = app.now();
     let mut tx = app.db.begin_write().await?;
     let state = ImportState::from_code(&import.state);
-    if !state.is_some_and(ImportState::may_simulate)
+    if !state.is_some_and(ImportState::may_abandon)
         || !store::person_imports::finish(
             &mut tx.conn(),
             id,
