@@ -174,6 +174,49 @@ pub async fn schedule_periodic(app: &App) -> Result<(), AppError> {
     Ok(())
 }
 
+/// The claim a worker holds on the job it runs. A job that may outlast [`LEASE`] (an import of
+/// a long list) renews it as it goes, so that no other worker takes it again meanwhile.
+pub struct Lease {
+    id: i64,
+    worker: String,
+    renewed: std::sync::Mutex<DateTime<Utc>>,
+}
+
+impl Lease {
+    pub fn new(id: i64, worker: &str, at: DateTime<Utc>) -> Lease {
+        Lease {
+            id,
+            worker: worker.to_string(),
+            renewed: std::sync::Mutex::new(at),
+        }
+    }
+
+    /// Extends the lease to [`LEASE`] from now, at most once a minute. An error when another
+    /// worker holds the job now: this one must stop.
+    pub async fn renew(&self, app: &App) -> Result<(), AppError> {
+        let now = app.now();
+        let due = self
+            .renewed
+            .lock()
+            .map(|last| now - *last >= Duration::minutes(1))
+            .unwrap_or(true);
+        if !due {
+            return Ok(());
+        }
+        let mut pooled = app.db.acquire().await?;
+        if !store::jobs::renew(&mut pooled.conn(), self.id, &self.worker, now + LEASE).await? {
+            return Err(AppError::Internal(format!(
+                "la tâche n° {} n'est plus tenue par {}",
+                self.id, self.worker
+            )));
+        }
+        if let Ok(mut last) = self.renewed.lock() {
+            *last = now;
+        }
+        Ok(())
+    }
+}
+
 /// What happened to the job a worker claimed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ran {
@@ -191,8 +234,9 @@ pub async fn run_one(app: &App, worker: &str) -> Result<Option<Ran>, AppError> {
     let Some(job) = job else {
         return Ok(None);
     };
+    let lease = Lease::new(job.id, worker, now);
     let outcome = match Work::parse(&job.kind, &job.payload) {
-        Ok(work) => execute(app, &work).await,
+        Ok(work) => execute(app, &work, &lease).await,
         Err(e) => Err(e),
     };
     let mut pooled = app.db.acquire().await?;
@@ -219,7 +263,7 @@ pub fn backoff(attempts: i32) -> Duration {
     Duration::seconds(30 * 2_i64.pow(exponent)).min(Duration::hours(1))
 }
 
-async fn execute(app: &App, work: &Work) -> Result<(), String> {
+async fn execute(app: &App, work: &Work, lease: &Lease) -> Result<(), String> {
     match work {
         Work::SendMail(id) => crate::mail::deliver_one(app, *id).await,
         Work::Purge => {
@@ -270,10 +314,10 @@ async fn execute(app: &App, work: &Work) -> Result<(), String> {
             tracing::info!(kept, "indicator snapshots taken");
             Ok(())
         }
-        Work::PersonImport(id) => crate::persons::import::run(app, *id)
+        Work::PersonImport(id) => crate::persons::import::run(app, *id, lease)
             .await
             .map_err(|e| e.to_string()),
-        Work::PersonImportDryRun(id) => crate::persons::import::dry_run(app, *id)
+        Work::PersonImportDryRun(id) => crate::persons::import::dry_run(app, *id, lease)
             .await
             .map_err(|e| e.to_string()),
         Work::Digest => {

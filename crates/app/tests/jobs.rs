@@ -65,6 +65,25 @@ fixture_tests! {
         assert!(!late, "the dead worker cannot complete what another finished");
     }
 
+    async fn a_long_job_that_renews_its_lease_is_not_taken_again_and_a_lost_lease_stops_it(f) {
+        enqueue(&f, Work::Probe { number: 8, fail: false }).await;
+        let now = f.app.now();
+        let mut pooled = f.app.db.acquire().await.expect("connection");
+        let taken = store::jobs::claim(&mut pooled.conn(), "long", now, now + LEASE).await.expect("claim").expect("taken");
+        drop(pooled);
+        let lease = jobs::Lease::new(taken.id, "long", now);
+        // Four minutes in, the job says it is alive: two minutes past the first lease, still its own.
+        f.clock.advance(chrono::Duration::minutes(4));
+        lease.renew(&f.app).await.expect("renewed");
+        f.clock.advance(chrono::Duration::minutes(2));
+        assert_eq!(jobs::run_one(&f.app, "autre").await.expect("run"), None, "renewed: nobody else takes it");
+        // Silent past the renewed lease: another worker takes it, and the first may not renew.
+        f.clock.advance(LEASE);
+        assert!(matches!(jobs::run_one(&f.app, "autre").await.expect("run"), Some(Ran::Done { .. })));
+        assert!(lease.renew(&f.app).await.is_err(), "the job is no longer its own: it stops");
+        assert_eq!(probes_run(&f).await, vec![8]);
+    }
+
     async fn a_job_failing_every_time_ends_in_failure_after_its_retries_and_an_administrator_relaunches_it(f) {
         enqueue(&f, Work::Probe { number: 3, fail: true }).await;
         for attempt in 1..=MAX_ATTEMPTS {

@@ -86,6 +86,23 @@ pub async fn claim(
         .await)?)
 }
 
+/// Extends the lease of a job `worker` still holds (a long job says it is alive); returns
+/// whether it did.
+pub async fn renew(
+    c: &mut Conn<'_>,
+    id: i64,
+    worker: &str,
+    lease_until: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let sql =
+        "UPDATE jobs SET locked_until = $3 WHERE id = $1 AND locked_by = $2 AND state = 'en-cours'";
+    Ok(exec!(c, |c| sqlx::query(sql)
+        .bind(id)
+        .bind(worker)
+        .bind(lease_until))?
+        == 1)
+}
+
 /// Marks a job done, if `worker` still holds it; returns whether it did.
 pub async fn complete(
     c: &mut Conn<'_>,

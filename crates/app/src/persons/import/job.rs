@@ -23,7 +23,7 @@ use crate::{App, AppError, Caller};
 /// before anything is written. Then each chunk is written in its own transaction. A run started
 /// again after a crash finds the rows already written by their key and digest: they are
 /// « inchangée », and nothing is written twice.
-pub async fn run(app: &App, id: i64) -> Result<(), AppError> {
+pub async fn run(app: &App, id: i64, lease: &crate::jobs::Lease) -> Result<(), AppError> {
     let now = app.now();
     let import = {
         let mut pooled = app.db.acquire().await?;
@@ -35,7 +35,7 @@ pub async fn run(app: &App, id: i64) -> Result<(), AppError> {
             .await?
             .ok_or(AppError::NotFound)?
     };
-    execute(app, &import).await
+    execute(app, &import, lease).await
 }
 
 pub(super) async fn fail(app: &App, import: &PersonImport, message: &str) -> Result<(), AppError> {
@@ -53,7 +53,11 @@ pub(super) async fn fail(app: &App, import: &PersonImport, message: &str) -> Res
     Ok(())
 }
 
-async fn execute(app: &App, import: &PersonImport) -> Result<(), AppError> {
+async fn execute(
+    app: &App,
+    import: &PersonImport,
+    lease: &crate::jobs::Lease,
+) -> Result<(), AppError> {
     let Some(caller) = importer(app, import).await? else {
         return fail(
             app,
@@ -98,6 +102,7 @@ async fn execute(app: &App, import: &PersonImport) -> Result<(), AppError> {
             Ok(None) => break,
             Err(e) => return fail(app, import, &unreadable(e)?).await,
         };
+        lease.renew(app).await?;
         for j in pass.judge(&chunk).await? {
             first.row(j.report_row(String::new()), &j.verdict)?;
             if verdicts.len() < j.line - 1 {
@@ -134,6 +139,7 @@ async fn execute(app: &App, import: &PersonImport) -> Result<(), AppError> {
     let (mut stream, _) = Stream::open(content).await?;
     let mut done = 0;
     while let Some(chunk) = stream.next().await? {
+        lease.renew(app).await?;
         done += chunk.len();
         let mut judged: Vec<Judged> = Vec::with_capacity(chunk.len());
         for (line, row) in &chunk {

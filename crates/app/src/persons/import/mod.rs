@@ -306,7 +306,7 @@ pub async fn simulate(
 /// The job `simulation-import`: every row read, judged and its address checked, as the
 /// importer may see the files held; the likely duplicates shown are audited as on the
 /// repérage form. Nothing else is written.
-pub async fn dry_run(app: &App, id: i64) -> Result<(), AppError> {
+pub async fn dry_run(app: &App, id: i64, lease: &crate::jobs::Lease) -> Result<(), AppError> {
     let import = {
         let mut pooled = app.db.acquire().await?;
         store::person_imports::get(&mut pooled.conn(), id).await?
@@ -335,6 +335,7 @@ pub async fn dry_run(app: &App, id: i64) -> Result<(), AppError> {
     let mut pass = Pass::new(app, &caller, &import, mapping, false).await?;
     let mut report = Report::new()?;
     while let Some(chunk) = stream.next().await? {
+        lease.renew(app).await?;
         let mut judged = pass.judge(&chunk).await?;
         let qpv = pass.locate(&mut judged).await;
         for (j, qpv) in judged.into_iter().zip(qpv) {
