@@ -294,6 +294,30 @@ both_backends! {
         assert!(files(&f).await.is_empty());
     }
 
+    async fn a_row_whose_file_was_merged_into_another_is_found_there_again(f) {
+        let me = f.caller("conseil@test.fr").await;
+        let kept = by_hand(&f, &me, "Sofia", "Marchand", "0622334455").await;
+        let file = list(&["M1;Sofia;Marchand-Diaz;;;sofia@exemple.fr;;;;;"]);
+        let (id, _) = dry_run(&f, &me, file.clone()).await;
+        import::request(&f.app, &me, id, &RequestInput { mode: "tout-ou-rien".into(), create_duplicates: true }).await.expect("requested");
+        app::jobs::drain(&f.app, "essai").await.expect("jobs");
+        let imported = files(&f).await.into_iter().find(|p| p.last_name == "Marchand-Diaz").expect("imported").id;
+        // The coordination merges the imported file into the one recorded by hand.
+        let coordinator = f.caller("coordination@test.fr").await;
+        app::persons::merge(&f.app, &coordinator, kept, imported).await.expect("merged");
+        // The same list again: the row is known, in the kept file.
+        let (_, summary) = dry_run(&f, &me, file).await;
+        assert_eq!((summary.counts.created, summary.counts.unchanged, summary.counts.refused), (0, 1, 0), "{summary:?}");
+        // Changed in the partner's list: the kept file is brought up to date.
+        let (changed, summary) = dry_run(&f, &me, list(&["M1;Sofia;Marchand-Diaz;;;sofia.md@exemple.fr;;;;;"])).await;
+        assert_eq!(summary.counts.updated, 1, "{summary:?}");
+        launch(&f, &me, changed, "tout-ou-rien").await;
+        let now = files(&f).await.into_iter().find(|p| p.id == kept).expect("kept");
+        assert_eq!(now.email.as_deref(), Some("sofia.md@exemple.fr"));
+        assert_eq!(now.phone.as_deref(), Some("0622334455"), "an empty cell erases nothing");
+        assert_eq!(now.last_name, "Marchand-Diaz");
+    }
+
     async fn an_import_is_its_owners_only_and_a_file_left_waiting_is_dropped(f) {
         let me = f.caller("conseil@test.fr").await;
         let (id, _) = dry_run(&f, &me, list(&["D1;Yanis;Morel;;;;;;;;"])).await;

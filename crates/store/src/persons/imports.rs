@@ -11,8 +11,13 @@ use crate::{Conn, StoreError};
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Imported {
     pub import_key: String,
+    /// The file the row lives in now: the one it was imported into, or, when that one was
+    /// merged into another, the file it was merged into.
     #[sqlx(try_from = "i64")]
     pub id: PersonId,
+    /// The file that keeps the key (and the digest): the one the row was imported into.
+    #[sqlx(try_from = "i64")]
+    pub holder: PersonId,
     pub import_digest: Option<String>,
 }
 
@@ -25,7 +30,9 @@ pub async fn imported(
     if keys.is_empty() {
         return Ok(Vec::new());
     }
-    let mut q = Sql::new("SELECT import_key, id, import_digest FROM persons WHERE territory_id = ");
+    let mut q = Sql::new(
+        "SELECT import_key, COALESCE(merged_into, id) AS id, id AS holder, import_digest FROM persons WHERE territory_id = ",
+    );
     q.bind(territory)
         .push(" AND import_key IN ")
         .bind_list(keys.iter().map(String::as_str));

@@ -9,7 +9,6 @@ use domain::person_import::{ImportColumn, ImportMode, ImportState};
 use store::person_imports::PersonImport;
 use store::persons::{Identity, ImportMark, NewMember, QpvCheck};
 
-use super::mapping::Mapping;
 use super::pass::{Judged, Pass};
 use super::rows::{self, Candidate};
 use super::stream::{Report, Stream};
@@ -194,9 +193,9 @@ async fn execute(
         for (j, qpv_text) in judged.iter().zip(qpv) {
             let person = match (&j.verdict, &j.candidate) {
                 (Verdict::Create { .. }, Ok(c)) => created.get(&c.key).copied(),
-                (Verdict::Update(id), Ok(c)) => {
+                (Verdict::Update { id, holder }, Ok(c)) => {
                     let id = *id;
-                    update(&mut tx, &pass.mapping, id, c, now).await?;
+                    update(&mut tx, (id, *holder), c, now).await?;
                     updated.push(id.0);
                     Some(id)
                 }
@@ -260,57 +259,58 @@ async fn execute(
 /// is a tenth of the table, after a delay).
 const STATISTICS_AFTER: usize = 1000;
 
-/// A row imported before and changed since: the columns the file has replace what the file
-/// held (the others are kept); a new address is checked again against the QPV map.
+/// A row imported before and changed since: what its cells say replaces what the file
+/// `target.0` held (empty cells keep it); a new address is checked again against the QPV map.
+/// The key and digest stay on `target.1`, the file the row was imported into (another one
+/// when it was merged since; the birth date is then left to the kept file's own).
 async fn update(
     tx: &mut store::Tx,
-    mapping: &Mapping,
-    id: PersonId,
+    target: (PersonId, PersonId),
     c: &Candidate,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), AppError> {
+    let (id, holder) = target;
     let stored = store::persons::get(&mut tx.conn(), id)
         .await?
         .ok_or(AppError::NotFound)?;
     let p = &c.person;
-    let pick = |column: ImportColumn, new: &str, old: &str| {
-        if mapping.has(column) {
-            new.to_string()
-        } else {
+    // What the row says replaces what the file holds; an empty cell (or a column the file
+    // does not have) changes nothing. The address, postal code and commune go together.
+    let given = |new: &str, old: &str| {
+        if new.is_empty() {
             old.to_string()
-        }
-    };
-    let pick_opt = |column: ImportColumn, new: &Option<String>, old: &Option<String>| {
-        if mapping.has(column) {
-            new.clone()
         } else {
-            old.clone()
+            new.to_string()
         }
     };
-    let address = pick(ImportColumn::Adresse, &p.address, &stored.address);
-    let postal_code = pick(
-        ImportColumn::CodePostal,
-        &p.postal_code,
-        &stored.postal_code,
-    );
+    let moves = !p.address.is_empty() || !p.postal_code.is_empty();
+    let (address, postal_code, commune_insee) = if moves {
+        (
+            p.address.clone(),
+            p.postal_code.clone(),
+            p.commune_insee.clone(),
+        )
+    } else {
+        (
+            stored.address.clone(),
+            stored.postal_code.clone(),
+            stored.commune_insee.clone(),
+        )
+    };
     let moved = address != stored.address || postal_code != stored.postal_code;
-    let first_name = pick(ImportColumn::Prenom, &p.first_name, &stored.first_name);
-    let last_name = pick(ImportColumn::Nom, &p.last_name, &stored.last_name);
+    let first_name = given(&p.first_name, &stored.first_name);
+    let last_name = given(&p.last_name, &stored.last_name);
     let identity = Identity {
         folded_name: domain::text::fold(&format!("{first_name} {last_name}"))
             .trim()
             .to_string(),
         first_name,
         last_name,
-        phone: pick_opt(ImportColumn::Telephone, &p.phone, &stored.phone),
-        email: pick_opt(ImportColumn::Courriel, &p.email, &stored.email),
+        phone: p.phone.clone().or_else(|| stored.phone.clone()),
+        email: p.email.clone().or_else(|| stored.email.clone()),
         address,
         postal_code,
-        commune_insee: pick_opt(
-            ImportColumn::Commune,
-            &p.commune_insee,
-            &stored.commune_insee,
-        ),
+        commune_insee,
         neighbourhood: stored.neighbourhood.clone(),
         qpv: if moved {
             Some(p.qpv.clone().unwrap_or(QpvCheck {
@@ -323,14 +323,15 @@ async fn update(
         } else {
             None
         },
-        agrees_recontact: if mapping.has(ImportColumn::Recontact) {
+        agrees_recontact: if c.recontact_given {
             p.agrees_recontact
         } else {
             stored.agrees_recontact
         },
     };
     store::persons::update_identity(&mut tx.conn(), id, &identity, now).await?;
-    store::persons::mark_imported(&mut tx.conn(), id, &c.key, &c.digest, c.birth_date).await?;
+    let birth_date = if holder == id { c.birth_date } else { None };
+    store::persons::mark_imported(&mut tx.conn(), holder, &c.key, &c.digest, birth_date).await?;
     Ok(())
 }
 

@@ -65,7 +65,7 @@ impl Counts {
     pub(super) fn add(&mut self, v: &Verdict) {
         match v {
             Verdict::Create { .. } => self.created += 1,
-            Verdict::Update(_) => self.updated += 1,
+            Verdict::Update { .. } => self.updated += 1,
             Verdict::Unchanged(_) => self.unchanged += 1,
             Verdict::Duplicate { .. } => self.duplicates += 1,
             Verdict::Refused(_) => self.refused += 1,

@@ -122,6 +122,7 @@ impl<'a> Pass<'a> {
                         None => Previous::None,
                         Some(i) if visible.contains(&i.id) => Previous::Visible {
                             id: i.id,
+                            holder: i.holder,
                             same: i.import_digest.as_deref() == Some(c.digest.as_str()),
                         },
                         Some(_) => Previous::Hidden,

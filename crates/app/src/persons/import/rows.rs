@@ -32,6 +32,9 @@ pub(super) struct Candidate {
     pub digest: String,
     pub person: NewPerson,
     pub birth_date: Option<NaiveDate>,
+    /// Whether the row says anything of recontact (an empty cell reads « non » for a new
+    /// file, and changes nothing in a file held).
+    pub recontact_given: bool,
 }
 
 const NAME_MAX: usize = 100;
@@ -257,6 +260,7 @@ pub(super) fn read(
             birth_year,
         },
         birth_date,
+        recontact_given: !get(ImportColumn::Recontact).is_empty(),
     })
 }
 
@@ -267,8 +271,12 @@ pub enum Verdict {
     Create {
         note: Option<String>,
     },
-    /// The row was imported before and changed since: its file is brought up to date.
-    Update(PersonId),
+    /// The row was imported before and changed since: its file `id` is brought up to date
+    /// (`holder`, the file it was imported into, keeps its key: the same unless merged since).
+    Update {
+        id: PersonId,
+        holder: PersonId,
+    },
     /// The row was imported before, the same.
     Unchanged(PersonId),
     /// Not created: it looks like a file already held, or like a row above it.
@@ -283,7 +291,7 @@ impl Verdict {
     pub fn label(&self) -> &'static str {
         match self {
             Verdict::Create { .. } => "création",
-            Verdict::Update(_) => "mise à jour",
+            Verdict::Update { .. } => "mise à jour",
             Verdict::Unchanged(_) => "inchangée",
             Verdict::Duplicate { .. } => "doublon probable",
             Verdict::Refused(_) => "refusée",
@@ -292,7 +300,7 @@ impl Verdict {
 
     pub fn person(&self) -> Option<PersonId> {
         match self {
-            Verdict::Update(id) | Verdict::Unchanged(id) => Some(*id),
+            Verdict::Update { id, .. } | Verdict::Unchanged(id) => Some(*id),
             Verdict::Duplicate { of, .. } => *of,
             Verdict::Create { .. } | Verdict::Refused(_) => None,
         }
@@ -302,13 +310,13 @@ impl Verdict {
         match self {
             Verdict::Create { note } => note.as_deref().unwrap_or(""),
             Verdict::Duplicate { why, .. } | Verdict::Refused(why) => why,
-            Verdict::Update(_) | Verdict::Unchanged(_) => "",
+            Verdict::Update { .. } | Verdict::Unchanged(_) => "",
         }
     }
 
     /// Whether the import writes something for this row.
     pub fn writes(&self) -> bool {
-        matches!(self, Verdict::Create { .. } | Verdict::Update(_))
+        matches!(self, Verdict::Create { .. } | Verdict::Update { .. })
     }
 }
 
@@ -413,6 +421,7 @@ impl Above {
 pub(super) enum Previous {
     None,
     Visible {
+        holder: PersonId,
         id: PersonId,
         same: bool,
     },
@@ -443,8 +452,12 @@ pub(super) fn judge(
             "déjà importée dans un dossier que vous ne suivez plus : demandez à la coordination"
                 .into(),
         ),
-        Previous::Visible { id, same: true } => Verdict::Unchanged(id),
-        Previous::Visible { id, same: false } => Verdict::Update(id),
+        Previous::Visible { id, same: true, .. } => Verdict::Unchanged(id),
+        Previous::Visible {
+            id,
+            holder,
+            same: false,
+        } => Verdict::Update { id, holder },
         Previous::None => {
             let duplicate = match (known.find(c), above.find(c)) {
                 (Some((id, why)), _) => {
