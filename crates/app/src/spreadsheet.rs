@@ -105,7 +105,7 @@ fn mib(bytes: u64) -> String {
 /// Reads the first sheet (or the CSV) of an uploaded file, header first.
 pub fn read_table(bytes: &[u8], limits: &Limits) -> Result<Table, Refused> {
     let mut rows: Vec<Vec<String>> = Vec::new();
-    read_each_row(bytes, limits, &mut |index, cells| {
+    read_rows(bytes, limits, &mut |index, cells| {
         let index = index as usize;
         if rows.len() < index {
             rows.resize_with(index, Vec::new);
@@ -130,14 +130,6 @@ pub fn read_table(bytes: &[u8], limits: &Limits) -> Result<Table, Refused> {
 /// but without keeping the rows: each goes to `each` with its index (0 is the header, which
 /// must name columns; blank rows are skipped, so indexes may jump), in order.
 pub fn read_rows(
-    bytes: &[u8],
-    limits: &Limits,
-    each: &mut dyn FnMut(u64, Vec<String>) -> Result<(), Refused>,
-) -> Result<(), Refused> {
-    read_each_row(bytes, limits, each)
-}
-
-fn read_each_row(
     bytes: &[u8],
     limits: &Limits,
     each: &mut dyn FnMut(u64, Vec<String>) -> Result<(), Refused>,
@@ -169,6 +161,8 @@ fn read_each_row(
     grid.finish()?;
     if header_seen { Ok(()) } else { Err(empty()) }
 }
+
+const OUT_OF_ORDER: &str = "Classeur illisible : ses lignes ne sont pas dans l'ordre. Enregistrez-le de nouveau depuis votre tableur, ou en CSV.";
 
 /// Rows as they are read, with the bounds enforced cell by cell. Readers give cells in
 /// order (row by row, as spreadsheets write them); each row is handed on once complete, so
@@ -242,15 +236,11 @@ impl<'l, 'o> Grid<'l, 'o> {
         match &self.current {
             Some((r, _)) if *r == row => {}
             Some((r, _)) if *r > row => {
-                return refuse(
-                    "Classeur illisible : ses lignes ne sont pas dans l'ordre. Enregistrez-le de nouveau depuis votre tableur, ou en CSV.",
-                );
+                return refuse(OUT_OF_ORDER);
             }
             _ => {
                 if row < self.next {
-                    return refuse(
-                        "Classeur illisible : ses lignes ne sont pas dans l'ordre. Enregistrez-le de nouveau depuis votre tableur, ou en CSV.",
-                    );
+                    return refuse(OUT_OF_ORDER);
                 }
                 self.flush()?;
                 self.current = Some((row, Vec::new()));

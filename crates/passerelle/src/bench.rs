@@ -149,8 +149,14 @@ pub(crate) fn memory_mib(key: &str) -> Option<f64> {
     Some(kib / 1024.0)
 }
 
-fn peak_memory_mib() -> Option<f64> {
+/// The process's peak resident memory since it started, or since [`reset_peak`].
+pub(crate) fn peak_memory_mib() -> Option<f64> {
     memory_mib("VmHWM:")
+}
+
+/// Starts a new peak-memory measurement (Linux: writing 5 to clear_refs resets VmHWM).
+pub(crate) fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
 /// A migrated SQLite database in `dir`, thrown away with it.

@@ -10,18 +10,14 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use crate::bench::memory_mib;
+use crate::bench::{memory_mib, reset_peak};
 use crate::bench_orientations::{caller, e};
 
 /// The budget the issue and docs/imports.md set for 100 000 rows.
 const BUDGET_MIB: f64 = 200.0;
 
-fn reset_peak() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
 fn peak() -> f64 {
-    memory_mib("VmHWM:").unwrap_or(0.0)
+    crate::bench::peak_memory_mib().unwrap_or(0.0)
 }
 
 /// The list: the columns partners write, in French, with their usual headings.

@@ -9,17 +9,14 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use tower::ServiceExt;
 
+use crate::bench::reset_peak;
+
 fn current_rss_mib() -> f64 {
     crate::bench::memory_mib("VmRSS:").unwrap_or(0.0)
 }
 
 fn peak_rss_mib() -> f64 {
-    crate::bench::memory_mib("VmHWM:").unwrap_or(0.0)
-}
-
-/// Starts a new peak-memory measurement (Linux: writing 5 to clear_refs resets VmHWM).
-fn reset_peak() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    crate::bench::peak_memory_mib().unwrap_or(0.0)
 }
 
 fn multipart(csrf: &str, name: &str, content: &[u8]) -> Vec<u8> {

@@ -5,12 +5,12 @@ use std::sync::Arc;
 
 use domain::PersonId;
 use domain::person::FileEvent;
-use domain::person_import::{ImportColumn, ImportMode, ImportState};
+use domain::person_import::{ImportMode, ImportState};
 use store::person_imports::PersonImport;
 use store::persons::{Identity, ImportMark, NewMember, QpvCheck};
 
 use super::pass::{Judged, Pass};
-use super::rows::{self, Candidate};
+use super::rows::Candidate;
 use super::stream::{Report, Stream};
 use super::{Verdict, counts_text, to_json, view_of};
 use crate::persons::may_record;
@@ -145,10 +145,11 @@ async fn execute(
             let Some(verdict) = verdicts.get(line - 2).cloned().flatten() else {
                 continue;
             };
+            let (identifiant, candidate) = pass.read(row);
             judged.push(Judged {
                 line: *line,
-                identifiant: rows::cell(&pass.mapping, row, ImportColumn::Identifiant).to_string(),
-                candidate: rows::read(app, &pass.ctx, &pass.mapping, row),
+                identifiant,
+                candidate,
                 verdict,
             });
         }

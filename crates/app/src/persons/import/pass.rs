@@ -83,16 +83,22 @@ impl<'a> Pass<'a> {
         })
     }
 
+    /// A row read: the partner's identifier as written (also for a refused row), and the file
+    /// it would make or why it is refused.
+    pub fn read(&self, row: &[String]) -> (String, Result<Candidate, String>) {
+        (
+            rows::cell(&self.mapping, row, ImportColumn::Identifiant).to_string(),
+            rows::read(self.app, &self.ctx, &self.mapping, row),
+        )
+    }
+
     /// Reads and judges the rows of a chunk (each with its line in the file).
     pub async fn judge(&mut self, chunk: &[(usize, Vec<String>)]) -> Result<Vec<Judged>, AppError> {
         let read: Vec<(usize, String, Result<Candidate, String>)> = chunk
             .iter()
             .map(|(line, r)| {
-                (
-                    *line,
-                    rows::cell(&self.mapping, r, ImportColumn::Identifiant).to_string(),
-                    rows::read(self.app, &self.ctx, &self.mapping, r),
-                )
+                let (identifiant, candidate) = self.read(r);
+                (*line, identifiant, candidate)
             })
             .collect();
         let keys: Vec<String> = read
