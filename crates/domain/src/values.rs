@@ -306,6 +306,13 @@ impl fmt::Debug for NewPassword {
 /// How calendar dates are written where they are stored or exchanged (`2026-12-01`).
 pub const ISO_DATE: &str = "%Y-%m-%d";
 
+/// The offset of the first line of page `page` (counted from 1; 0 and below read as 1) of
+/// `per_page` lines. Saturates rather than overflowing: a page number nobody can reach (typed in
+/// an address, sent to the API) is simply past the end.
+pub fn page_offset(page: i64, per_page: i64) -> i64 {
+    page.max(1).saturating_sub(1).saturating_mul(per_page)
+}
+
 /// A calendar date as stored and exchanged (ISO 8601).
 pub fn iso_date(d: chrono::NaiveDate) -> String {
     d.format(ISO_DATE).to_string()
@@ -357,6 +364,15 @@ pub mod text {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_page_past_any_end_is_an_offset_past_the_end_not_an_overflow() {
+        assert_eq!(page_offset(1, 50), 0);
+        assert_eq!(page_offset(3, 50), 100);
+        assert_eq!(page_offset(0, 50), 0);
+        assert_eq!(page_offset(-7, 50), 0);
+        assert_eq!(page_offset(i64::MAX, 50), i64::MAX);
+    }
 
     #[test]
     fn an_email_is_trimmed_and_lower_cased() {

@@ -189,7 +189,9 @@ pub async fn search(
         longitude,
         latitude,
     });
-    let offset = |page: usize| i64::try_from((page - 1) * PAGE_SIZE).unwrap_or(i64::MAX);
+    let offset = |page: usize| {
+        domain::page_offset(i64::try_from(page).unwrap_or(i64::MAX), PAGE_SIZE as i64)
+    };
     let limit = PAGE_SIZE as i64;
     let (mut total, mut slice) = store::directory::search(
         &mut pooled.conn(),

@@ -92,8 +92,8 @@ fn parse_filter(input: &ListInput, zone: domain::TimeZone) -> Result<ListFilter,
     }
     f.sent_from = from.map(|d| zone.midnight(d));
     f.sent_before = to.map(|d| zone.midnight(d + Duration::days(1)));
-    let page = input.page.trim().parse::<i64>().unwrap_or(1).max(1);
-    f.offset = (page - 1) * PER_PAGE;
+    let page = input.page.trim().parse::<i64>().unwrap_or(1);
+    f.offset = domain::page_offset(page, PER_PAGE);
     if errors.is_empty() {
         Ok(f)
     } else {

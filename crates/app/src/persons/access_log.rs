@@ -108,7 +108,7 @@ pub async fn territory_access_log(
         &mut pooled.conn(),
         scope.territory(),
         &filter,
-        (page - 1) * ACCESS_PAGE,
+        domain::page_offset(page, ACCESS_PAGE),
         ACCESS_PAGE,
     )
     .await?;

@@ -115,7 +115,10 @@ pub async fn caseload(
     let mut pooled = app.db.acquire().await?;
     let (scope, filter, today) = filter_of(app, caller, input, &mut pooled.conn()).await?;
     let page = input.page.max(1);
-    let offset = i64::try_from((page - 1) * CASELOAD_PAGE).unwrap_or(0);
+    let offset = domain::page_offset(
+        i64::try_from(page).unwrap_or(i64::MAX),
+        CASELOAD_PAGE as i64,
+    );
     let rows = store::persons::caseload(
         &mut pooled.conn(),
         &scope,
