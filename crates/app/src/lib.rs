@@ -40,6 +40,7 @@ pub mod persons;
 pub mod qpv;
 pub mod qpv_file;
 pub mod retention;
+pub mod schema;
 pub mod second_factor;
 pub mod secrets;
 pub mod spreadsheet;

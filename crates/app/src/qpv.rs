@@ -188,15 +188,22 @@ pub async fn refresh_if_changed(app: &App) -> Result<bool, AppError> {
     Ok(true)
 }
 
-/// The answer about one point, for pages, the API and the command line.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+// The answers about a point and an address, for pages, the API and the command line. Their
+// doc comments are the API document's descriptions (in French, as any text users read).
+
+/// La réponse sur un point.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct PointAnswer {
+    /// Le code du QPV qui contient le point (null hors de tout QPV).
     pub code_qp: Option<String>,
+    /// Son nom.
     pub lib_qp: Option<String>,
+    /// La carte interrogée (2015 ou 2024).
     pub millesime: i32,
-    /// When outside: the nearest QPV of the map and its distance in metres.
+    /// Hors QPV : le QPV le plus proche sur cette carte…
     pub qpv_proche: Option<String>,
     pub lib_qpv_proche: Option<String>,
+    /// … et sa distance, en mètres.
     pub distance_m: Option<f64>,
 }
 
@@ -246,18 +253,32 @@ pub fn lookup_point(
     })
 }
 
-/// The answer about an address: where the geocoder put it, how sure it is, and the QPV.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// La réponse sur une adresse : où le géocodeur l'a placée, avec quelle assurance, et le QPV.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct AddressAnswer {
+    /// L'adresse demandée.
     pub adresse: String,
-    /// The address as the geocoder understood it; null when it found nothing.
+    /// L'adresse telle que le géocodeur l'a comprise ; null s'il n'a rien trouvé.
     pub label: Option<String>,
+    /// Où le géocodeur l'a placée (WGS 84).
     pub lon: Option<f64>,
     pub lat: Option<f64>,
+    /// Le score du géocodeur, de 0 à 1.
     pub score: Option<f64>,
+    /// L'assurance qu'on peut avoir de la position.
+    #[schema(schema_with = confidence_schema)]
     pub confidence: territory::geocoder::Confidence,
     #[serde(flatten)]
     pub qpv: PointAnswer,
+}
+
+fn confidence_schema() -> utoipa::openapi::Object {
+    crate::schema::codes(
+        territory::geocoder::Confidence::ALL
+            .iter()
+            .filter_map(|c| serde_json::to_value(c).ok()),
+        "sur : numéro trouvé avec un bon score ; probable : rue ou score moyen, vérifiez le libellé ; indetermine : commune seule ou score faible, l'adresse est à vérifier à la main.",
+    )
 }
 
 fn check_address(address: &str) -> Result<&str, AppError> {

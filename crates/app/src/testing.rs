@@ -293,6 +293,57 @@ impl Fixture {
         self.caller(email).await
     }
 
+    /// A person found by `sender` (telephone `phone`), entered in accompaniment with a consent
+    /// to share with France Travail and `shared`.
+    pub async fn accompanied_person(
+        &self,
+        sender: &Caller,
+        shared: &[OrganisationId],
+        (first, last, phone): (&str, &str, &str),
+    ) -> domain::PersonId {
+        use crate::persons::{self, EntryInput, OutreachInput, Recorded};
+        let day = |days: i64| {
+            domain::iso_date(
+                domain::calendar::france_date(self.app.now()) + chrono::Duration::days(days),
+            )
+        };
+        let input = OutreachInput {
+            first_name: first.into(),
+            last_name: last.into(),
+            phone: phone.into(),
+            channel: "pied-d-immeuble".into(),
+            met_on: day(-20),
+            postal_code: "59600".into(),
+            commune: "Maubeuge".into(),
+            agrees_recontact: "oui".into(),
+            ..OutreachInput::default()
+        };
+        let Recorded::Created(id) = persons::record(&self.app, sender, &input)
+            .await
+            .expect("recorded")
+        else {
+            panic!("recorded as a duplicate")
+        };
+        let mut organisations = vec![self.france_travail.0.to_string()];
+        organisations.extend(shared.iter().map(|o| o.0.to_string()));
+        persons::enter_accompaniment(
+            &self.app,
+            sender,
+            id,
+            &EntryInput {
+                given_on: day(-10),
+                method: "ecrit".into(),
+                purposes: vec!["accompagnement".into(), "partage".into()],
+                organisations,
+                referent: String::new(),
+                situation: Default::default(),
+            },
+        )
+        .await
+        .expect("entered");
+        id
+    }
+
     /// Logs in through the real use case and loads the caller as a request would.
     pub async fn caller(&self, email: &str) -> Caller {
         let login = crate::auth::login(&self.app, email, PASSWORD, "127.0.0.1")

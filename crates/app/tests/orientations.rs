@@ -4,7 +4,7 @@
 //! digest), and — on PostgreSQL — two decisions at the same instant.
 
 use app::orientations::{self, DecisionInput, LinkState, ListInput, ListKind, SendInput};
-use app::persons::{self, EntryForm, EntryInput, HealthInput, OutreachInput, Recorded};
+use app::persons::{self, EntryForm, HealthInput};
 use app::testing::{Fixture, link_token};
 use app::{AppError, Caller};
 use chrono::Duration;
@@ -54,44 +54,12 @@ async fn person_called(
     first: &str,
     last: &str,
 ) -> PersonId {
-    let input = OutreachInput {
-        first_name: first.into(),
-        last_name: last.into(),
-        phone: format!(
-            "06010203{:02}",
-            PHONES.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 100
-        ),
-        channel: "pied-d-immeuble".into(),
-        met_on: day(-20),
-        postal_code: "59600".into(),
-        commune: "Maubeuge".into(),
-        agrees_recontact: "oui".into(),
-        ..OutreachInput::default()
-    };
-    let Recorded::Created(id) = persons::record(&f.app, sender, &input)
+    let phone = format!(
+        "06010203{:02}",
+        PHONES.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 100
+    );
+    f.accompanied_person(sender, shared, (first, last, &phone))
         .await
-        .expect("recorded")
-    else {
-        panic!("duplicates")
-    };
-    let mut organisations = vec![f.france_travail.0.to_string()];
-    organisations.extend(shared.iter().map(|o| o.0.to_string()));
-    persons::enter_accompaniment(
-        &f.app,
-        sender,
-        id,
-        &EntryInput {
-            given_on: day(-10),
-            method: "ecrit".into(),
-            purposes: vec!["accompagnement".into(), "partage".into()],
-            organisations,
-            referent: String::new(),
-            situation: Default::default(),
-        },
-    )
-    .await
-    .expect("entered");
-    id
 }
 
 fn to_org(org: OrganisationId) -> SendInput {

@@ -9,15 +9,31 @@ pub enum ApiScope {
     Qpv,
     /// Read a territory's directory of relays (data·inclusion format).
     Directory,
+    /// Read the orientations the owner sees: received by their organisations, sent for the
+    /// persons they follow.
+    Orientations,
+    /// Send orientations and take their steps (study, accept, decline, entry, outcome…).
+    OrientationsWrite,
+    /// Read the indicators the owner may read, masked as on the pages.
+    Indicators,
 }
 
 impl ApiScope {
-    pub const ALL: &'static [ApiScope] = &[ApiScope::Qpv, ApiScope::Directory];
+    pub const ALL: &'static [ApiScope] = &[
+        ApiScope::Qpv,
+        ApiScope::Directory,
+        ApiScope::Orientations,
+        ApiScope::OrientationsWrite,
+        ApiScope::Indicators,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             ApiScope::Qpv => "qpv",
             ApiScope::Directory => "annuaire",
+            ApiScope::Orientations => "orientations",
+            ApiScope::OrientationsWrite => "orientations-ecriture",
+            ApiScope::Indicators => "indicateurs",
         }
     }
 
@@ -26,6 +42,15 @@ impl ApiScope {
             ApiScope::Qpv => "Vérifier des adresses et des points (QPV)",
             ApiScope::Directory => {
                 "Lire l'annuaire des relais du territoire (format data·inclusion)"
+            }
+            ApiScope::Orientations => {
+                "Lire les orientations reçues par vos structures et envoyées pour les personnes que vous suivez"
+            }
+            ApiScope::OrientationsWrite => {
+                "Envoyer des orientations et y donner suite (étude, acceptation, refus, entrée, résultat)"
+            }
+            ApiScope::Indicators => {
+                "Lire les indicateurs que vous pouvez consulter, masqués comme à l'écran"
             }
         }
     }

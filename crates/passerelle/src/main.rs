@@ -124,6 +124,8 @@ enum Command {
         #[arg(long, value_name = "URL")]
         database_url: Option<String>,
     },
+    /// Écrit le document OpenAPI 3.1 de l'API (/api/v1) sur la sortie standard.
+    Openapi,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -448,6 +450,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Worker { database_url } => {
             override_with(&mut config, None, database_url)?;
             Ok(server::work(config).await?)
+        }
+        Command::Openapi => {
+            println!("{}", web::openapi_document());
+            Ok(())
         }
         Command::Migrate { database_url } => {
             override_with(&mut config, None, database_url)?;

@@ -20,6 +20,12 @@ pub enum Confidence {
 }
 
 impl Confidence {
+    pub const ALL: [Confidence; 3] = [
+        Confidence::Sur,
+        Confidence::Probable,
+        Confidence::Indetermine,
+    ];
+
     pub fn label(self) -> &'static str {
         match self {
             Confidence::Sur => "sûr",

@@ -202,7 +202,7 @@ pub async fn french_errors(
     }
     let (heading, message, code) = wording(status);
     let mut replacement = if path.starts_with("/api/") {
-        crate::api::api_error(status, code, message, serde_json::json!({}))
+        crate::api::api_error(status, code, message, Default::default())
     } else {
         let page = ErrorPage {
             layout: Layout::anonymous(heading),

@@ -45,6 +45,7 @@ mod session;
 mod territories;
 mod uploads;
 
+pub use api::document as openapi_document;
 pub use error::WebError;
 
 /// What every handler can reach.
@@ -159,9 +160,7 @@ pub fn router(state: AppState) -> Router {
         .route("/champs-d-action/actions/{id}/modifier", get(knowledge::edit_action).post(knowledge::update_action))
         .route("/champs-d-action/{slug}", get(knowledge::show_field))
         .route("/champs-d-action/{slug}/constat", post(knowledge::update_constat))
-        .route("/api/v1/qpv/lookup", get(api::lookup).post(api::lookup_batch))
-        .route("/api/v1/territoires/{slug}/annuaire", get(api::directory))
-        .route("/api/v1/openapi.json", get(api::openapi))
+        .merge(api::routes())
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))
         .route("/static/{*path}", get(assets::serve))

@@ -25,6 +25,10 @@ mod table;
 
 pub use build::build;
 pub use counts::{Counts, count, counts_of_the_day, default_months, refresh_snapshots};
+pub use export::{
+    Cell, ColumnDefinition, FunnelStep, IndicatorsDocument, PublishedTable, StepDefinition,
+    TableRow, TotalRow,
+};
 pub use table::{Extra, Table, share};
 
 /// What the figures cover.
