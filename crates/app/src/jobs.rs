@@ -38,6 +38,8 @@ pub enum Work {
     PersonImportDryRun(i64),
     /// Runs a bulk import of persons the user launched after its dry run.
     PersonImport(i64),
+    /// Posts one delivery of an orientation event to a partner's webhook.
+    Webhook(i64),
     /// For the tests of the queue itself: records an audit row with this number, or fails.
     #[cfg(any(test, feature = "test-support"))]
     Probe { number: i64, fail: bool },
@@ -55,6 +57,7 @@ impl Work {
             Work::Indicators => "indicateurs",
             Work::PersonImportDryRun(_) => "simulation-import",
             Work::PersonImport(_) => "import-personnes",
+            Work::Webhook(_) => store::webhooks::JOB_KIND,
             #[cfg(any(test, feature = "test-support"))]
             Work::Probe { .. } => "essai",
         }
@@ -66,6 +69,7 @@ impl Work {
             Work::PersonImport(id) | Work::PersonImportDryRun(id) => {
                 serde_json::json!({ "import": id }).to_string()
             }
+            Work::Webhook(id) => store::webhooks::job_payload(*id),
             Work::Purge
             | Work::Retention
             | Work::Orientations
@@ -98,6 +102,7 @@ impl Work {
             "indicateurs" => Ok(Work::Indicators),
             "import-personnes" => Ok(Work::PersonImport(number("import")?)),
             "simulation-import" => Ok(Work::PersonImportDryRun(number("import")?)),
+            store::webhooks::JOB_KIND => Ok(Work::Webhook(number("livraison")?)),
             #[cfg(any(test, feature = "test-support"))]
             "essai" => Ok(Work::Probe {
                 number: number("numero")?,
@@ -119,6 +124,7 @@ impl Work {
             "indicateurs" => "instantanés quotidiens des indicateurs",
             "import-personnes" => "import d'une liste de personnes",
             "simulation-import" => "simulation d'un import de liste",
+            store::webhooks::JOB_KIND => "envoi d'un événement à un webhook",
             "essai" => "essai",
             _ => "tâche inconnue",
         }
@@ -277,6 +283,9 @@ async fn execute(app: &App, work: &Work, lease: &Lease) -> Result<(), String> {
             store::jobs::purge_done(&mut pooled.conn(), app.now() - Duration::days(30))
                 .await
                 .map_err(|e| e.to_string())?;
+            store::webhooks::purge(&mut pooled.conn(), app.now() - Duration::days(30))
+                .await
+                .map_err(|e| e.to_string())?;
             Ok(())
         }
         Work::Retention => {
@@ -320,6 +329,7 @@ async fn execute(app: &App, work: &Work, lease: &Lease) -> Result<(), String> {
         Work::PersonImportDryRun(id) => crate::persons::import::dry_run(app, *id, lease)
             .await
             .map_err(|e| e.to_string()),
+        Work::Webhook(id) => crate::webhooks::deliver(app, *id).await,
         Work::Digest => {
             let sent = crate::orientations::digest(app)
                 .await
@@ -450,6 +460,10 @@ mod tests {
             Work::Orientations,
             Work::Digest,
             Work::FollowUp,
+            Work::Indicators,
+            Work::PersonImport(3),
+            Work::PersonImportDryRun(4),
+            Work::Webhook(5),
             Work::Probe {
                 number: 7,
                 fail: true,

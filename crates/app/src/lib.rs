@@ -49,6 +49,7 @@ pub mod territories;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
 pub mod totp;
+pub mod webhooks;
 
 pub use caller::Caller;
 pub use error::AppError;
@@ -91,6 +92,9 @@ pub struct Settings {
     pub secrecy_threshold: i64,
     /// Requests per minute one API token may make (docs/security.md, « Jetons d'API »).
     pub api_requests_per_minute: u32,
+    /// Webhooks may go to this machine and to private networks (an intranet), in plain HTTP
+    /// too; by default only public HTTPS addresses receive them.
+    pub webhooks_private_addresses: bool,
 }
 
 impl Default for Settings {
@@ -110,6 +114,7 @@ impl Default for Settings {
             upload_wait: Duration::from_secs(10),
             secrecy_threshold: domain::secrecy::THRESHOLD,
             api_requests_per_minute: api_tokens::DEFAULT_REQUESTS_PER_MINUTE,
+            webhooks_private_addresses: false,
         }
     }
 }

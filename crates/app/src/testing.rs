@@ -576,3 +576,85 @@ fn ban_answer(target: &str, query: &str) -> (&'static str, String) {
     };
     ("200 OK", serde_json::json!({ "type": "FeatureCollection", "version": "draft", "features": features, "query": query }).to_string())
 }
+
+/// One request a [`webhook_receiver`] received.
+#[derive(Debug, Clone)]
+pub struct Received {
+    /// Header names in lower case.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A partner's system receiving webhooks: HTTP/1.1 on 127.0.0.1, answering each request with the
+/// next status of `statuses` (then 200) and keeping what it received. Returns its URL.
+pub async fn webhook_receiver(
+    statuses: Vec<u16>,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<Received>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}/evenements", listener.local_addr().expect("addr"));
+    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = received.clone();
+    tokio::spawn(async move {
+        let mut statuses = statuses.into_iter();
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut bytes = Vec::new();
+            let mut buffer = [0u8; 4096];
+            // The head, then as much body as it announces.
+            let (head_end, length) = loop {
+                let Ok(n) = socket.read(&mut buffer).await else {
+                    break (None, 0);
+                };
+                if n == 0 {
+                    break (None, 0);
+                }
+                bytes.extend_from_slice(&buffer[..n]);
+                if let Some(end) = bytes.windows(4).position(|w| w == b"\r\n\r\n") {
+                    let head = String::from_utf8_lossy(&bytes[..end]).to_ascii_lowercase();
+                    let length = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    break (Some(end + 4), length);
+                }
+            };
+            let Some(start) = head_end else { continue };
+            while bytes.len() < start + length {
+                match socket.read(&mut buffer).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => bytes.extend_from_slice(&buffer[..n]),
+                }
+            }
+            let head = String::from_utf8_lossy(&bytes[..start - 4]).to_string();
+            let headers = head
+                .lines()
+                .skip(1)
+                .filter_map(|l| l.split_once(':'))
+                .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+                .collect();
+            let body = String::from_utf8_lossy(&bytes[start..]).to_string();
+            if let Ok(mut all) = kept.lock() {
+                all.push(Received { headers, body });
+            }
+            let status = statuses.next().unwrap_or(200);
+            let answer = format!(
+                "HTTP/1.1 {status} Statut\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            let _ = socket.write_all(answer.as_bytes()).await;
+        }
+    });
+    (url, received)
+}

@@ -36,6 +36,8 @@ pub struct Config {
     pub secrecy_threshold: i64,
     /// Requests per minute one API token may make.
     pub api_requests_per_minute: u32,
+    /// Webhooks may go to this machine and private networks (an intranet), plain HTTP too.
+    pub webhooks_private_addresses: bool,
 }
 
 impl Default for Config {
@@ -59,6 +61,7 @@ impl Default for Config {
             session_max_hours: 12,
             secrecy_threshold: domain::secrecy::THRESHOLD,
             api_requests_per_minute: app::api_tokens::DEFAULT_REQUESTS_PER_MINUTE,
+            webhooks_private_addresses: false,
         }
     }
 }
@@ -83,6 +86,7 @@ struct FileConfig {
     session_max_hours: Option<u64>,
     secrecy_threshold: Option<i64>,
     api_requests_per_minute: Option<u32>,
+    webhooks_private_addresses: Option<bool>,
 }
 
 /// Where the configuration file is: `--config`, else `PASSERELLE_CONFIG`, else `passerelle.toml`
@@ -145,7 +149,8 @@ impl Config {
             lost_after_days,
             session_max_hours,
             secrecy_threshold,
-            api_requests_per_minute
+            api_requests_per_minute,
+            webhooks_private_addresses
         );
         macro_rules! take_opt {
             ($($field:ident),*) => {$( if f.$field.is_some() { self.$field = f.$field; } )*};
@@ -236,6 +241,17 @@ impl Config {
             self.max_connections = v.trim().parse().map_err(|_| {
                 format!("PASSERELLE_MAX_CONNECTIONS doit être un nombre entier (reçu « {v} »)")
             })?;
+        }
+        if let Some(v) = env("PASSERELLE_WEBHOOKS_PRIVATE_ADDRESSES") {
+            self.webhooks_private_addresses = match v.trim() {
+                "1" | "true" | "oui" => true,
+                "0" | "false" | "non" | "" => false,
+                _ => {
+                    return Err(format!(
+                        "PASSERELLE_WEBHOOKS_PRIVATE_ADDRESSES vaut true ou false (reçu « {v} »)"
+                    ));
+                }
+            };
         }
         if let Some(v) = env("PASSERELLE_TRUST_FORWARDED_FOR") {
             self.trust_forwarded_for = match v.trim() {
@@ -331,6 +347,7 @@ impl Config {
             lost_after_days: self.lost_after_days,
             secrecy_threshold: self.secrecy_threshold,
             api_requests_per_minute: self.api_requests_per_minute,
+            webhooks_private_addresses: self.webhooks_private_addresses,
             metrics_token: self.metrics_token.clone(),
             session_max: Duration::from_secs(self.session_max_hours * 3600),
             ..defaults

@@ -8,6 +8,8 @@ mod harness;
 mod person_import;
 #[path = "browser/second_factor.rs"]
 mod second_factor;
+#[path = "browser/webhooks.rs"]
+mod webhooks;
 
 use harness::{Backend, Browser, Server};
 use thirtyfour::components::SelectElement;

@@ -42,6 +42,7 @@ pub mod sql;
 pub mod territories;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 
 #[cfg(feature = "test-support")]
 pub mod testing;

@@ -63,6 +63,7 @@ pub fn text_of(code: &str) -> Option<&'static str> {
         .or_else(|| crate::governance::Message::lookup(code))
         .or_else(|| crate::second_factor::Message::lookup(code))
         .or_else(|| crate::api_tokens::Message::lookup(code))
+        .or_else(|| crate::webhooks::Message::lookup(code))
         .or_else(|| crate::layout::general_message(code))
 }
 
@@ -115,7 +116,8 @@ mod tests {
             .chain(crate::cohorts::Message::ALL.iter().map(|m| m.code()))
             .chain(crate::governance::Message::ALL.iter().map(|m| m.code()))
             .chain(crate::second_factor::Message::ALL.iter().map(|m| m.code()))
-            .chain(crate::api_tokens::Message::ALL.iter().map(|m| m.code()));
+            .chain(crate::api_tokens::Message::ALL.iter().map(|m| m.code()))
+            .chain(crate::webhooks::Message::ALL.iter().map(|m| m.code()));
         for code in codes {
             assert!(seen.insert(code), "{code} twice");
             assert!(

@@ -44,6 +44,7 @@ mod second_factor;
 mod session;
 mod territories;
 mod uploads;
+mod webhooks;
 
 pub use api::document as openapi_document;
 pub use error::WebError;
@@ -132,6 +133,7 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(second_factor::routes())
         .merge(api_tokens::routes())
+        .merge(webhooks::routes())
         .merge(persons::routes(&state))
         .merge(diagnostic::routes())
         .merge(orientations::routes())

@@ -110,8 +110,8 @@ async fn log(
     detail: &str,
 ) -> Result<(), StoreError> {
     let sql = "INSERT INTO orientation_events (orientation_id, at, user_id, via_link, from_status, to_status, step, detail)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-    exec!(c, |c| sqlx::query(sql)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
+    let event: i64 = run!(c, |c| sqlx::query_scalar(sql)
         .bind(id.0)
         .bind(at)
         .bind(by.map(|u| u.0))
@@ -119,7 +119,11 @@ async fn log(
         .bind(from.map(Status::as_str))
         .bind(to.as_str())
         .bind(step.map(Step::as_str))
-        .bind(detail))?;
+        .bind(detail)
+        .fetch_one(&mut **c)
+        .await)?;
+    // In the same transaction: the partners' webhooks hear of it, or nobody does.
+    crate::webhooks::fan_out(c, event, id.0, at).await?;
     Ok(())
 }
 
