@@ -190,6 +190,9 @@ async fn coordinator_journey(backend: Backend) {
         b.visit(&server, &format!("{file}/fusion")).await?;
         b.expect_text("Fusionner un doublon").await?;
         b.check_accessibility("fusion").await;
+        b.visit(&server, &format!("{file}/droit-d-acces")).await?;
+        b.expect_text("Journal des accès à la fiche").await?;
+        b.check_accessibility("droit d'accès").await;
         b.visit(&server, "/personnes/acces").await?;
         b.expect_text("Accès aux dossiers du territoire").await?;
         b.check_accessibility("accès aux dossiers du territoire")

@@ -33,6 +33,7 @@ pub mod person_imports;
 pub mod persons;
 pub mod postgis;
 pub mod qpv;
+pub mod rights;
 pub mod scale;
 pub mod scratch;
 pub mod second_factors;

@@ -17,6 +17,7 @@ pub mod import;
 mod journal;
 mod merge;
 pub(crate) mod outreach;
+pub mod rights;
 mod situation;
 
 use chrono::{Duration, NaiveDate};

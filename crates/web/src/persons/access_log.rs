@@ -16,7 +16,7 @@ use crate::layout::{Layout, Nav};
 use crate::session::CurrentUser;
 use crate::{AppState, WebError};
 
-fn action_label(action: &str) -> &'static str {
+pub(super) fn action_label(action: &str) -> &'static str {
     FileEvent::from_code(action).map_or("modification", FileEvent::label)
 }
 

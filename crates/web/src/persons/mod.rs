@@ -12,6 +12,7 @@ mod import;
 mod list;
 mod merge;
 mod outreach;
+mod rights;
 
 use app::models::Needs;
 use axum::Router;
@@ -92,6 +93,8 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             get(forms::show_edit).post(forms::update),
         )
         .route("/personnes/{id}/acces", get(access_log::access_log))
+        .route("/personnes/{id}/droit-d-acces", get(rights::show))
+        .route("/personnes/{id}/droit-d-acces.json", get(rights::json))
         .route(
             "/personnes/{id}/fusion",
             get(merge::show_merge).post(merge::merge),
