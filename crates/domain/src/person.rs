@@ -63,6 +63,15 @@ crate::codes! {
         CollectiveAction => "person.collective-action", "action collective";
         Duplicate => "person.duplicate", "montré comme doublon possible";
         Denied => "person.denied", "tentative refusée";
+        Erasure => "person.erasure", "effacement du dossier";
+    }
+}
+
+crate::codes! {
+    /// What a person asked when their file is erased at their request (docs/rights.md).
+    ErasureRequest {
+        Effacement => "effacement", "Demande d'effacement (article 17 du RGPD)";
+        Opposition => "opposition", "Opposition au traitement (article 21 du RGPD)";
     }
 }
 

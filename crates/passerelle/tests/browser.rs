@@ -193,6 +193,9 @@ async fn coordinator_journey(backend: Backend) {
         b.visit(&server, &format!("{file}/droit-d-acces")).await?;
         b.expect_text("Journal des accès à la fiche").await?;
         b.check_accessibility("droit d'accès").await;
+        b.visit(&server, &format!("{file}/effacement")).await?;
+        b.expect_text("Effacer définitivement le dossier").await?;
+        b.check_accessibility("effacement d'un dossier").await;
         b.visit(&server, "/personnes/acces").await?;
         b.expect_text("Accès aux dossiers du territoire").await?;
         b.check_accessibility("accès aux dossiers du territoire")

@@ -140,7 +140,7 @@ pub const PARTS: &[Part] = &[
     part(
         "webhook_deliveries",
         "Orientations : avis envoyés aux systèmes des partenaires",
-        "t.event_id IN (SELECT e.id FROM orientation_events e JOIN orientations o ON o.id = e.orientation_id WHERE o.person_id = $1)",
+        "t.orientation_id IN (SELECT id FROM orientations WHERE person_id = $1)",
     ),
     part("cohort_members", "Cohortes", "t.person_id = $1"),
     part(

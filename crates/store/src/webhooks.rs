@@ -120,8 +120,12 @@ pub async fn fan_out(
     orientation: i64,
     now: DateTime<Utc>,
 ) -> Result<usize, StoreError> {
-    let sql = "INSERT INTO webhook_deliveries (webhook_id, event_id, created_at)
-               SELECT w.id, $1, $2 FROM webhooks w JOIN orientations o ON o.id = $3
+    let sql = "INSERT INTO webhook_deliveries (webhook_id, event_id, orientation_id, territory_id,
+                      to_status, event_at, receives, created_at)
+               SELECT w.id, e.id, o.id, o.territory_id, e.to_status, e.at,
+                      (o.receiver_org_id IS NOT NULL AND o.receiver_org_id = w.organisation_id), $2
+               FROM webhooks w JOIN orientations o ON o.id = $3
+               JOIN orientation_events e ON e.id = $1
                WHERE w.disabled_at IS NULL AND w.territory_id = o.territory_id
                  AND (w.organisation_id = o.receiver_org_id OR w.organisation_id = o.sender_org_id)
                RETURNING id";
@@ -176,14 +180,11 @@ pub struct Outgoing {
 
 pub async fn outgoing(c: &mut Conn<'_>, delivery: i64) -> Result<Option<Outgoing>, StoreError> {
     let sql = "SELECT d.id, d.webhook_id, w.url, w.nonce, (w.disabled_at IS NOT NULL) AS disabled,
-                      (d.delivered_at IS NOT NULL) AS delivered, d.attempts,
-                      e.orientation_id, t.slug AS territory_slug, e.to_status, e.at,
-                      (o.receiver_org_id IS NOT NULL AND o.receiver_org_id = w.organisation_id) AS receives
+                      (d.delivered_at IS NOT NULL) AS delivered, d.attempts, d.orientation_id,
+                      t.slug AS territory_slug, d.to_status, d.event_at AS at, d.receives
                FROM webhook_deliveries d
                JOIN webhooks w ON w.id = d.webhook_id
-               JOIN orientation_events e ON e.id = d.event_id
-               JOIN orientations o ON o.id = e.orientation_id
-               JOIN territories t ON t.id = o.territory_id
+               JOIN territories t ON t.id = d.territory_id
                WHERE d.id = $1";
     run!(c, |c| sqlx::query_as(sql)
         .bind(delivery)
@@ -235,9 +236,9 @@ pub async fn deliveries(
     webhook: i64,
     limit: i64,
 ) -> Result<Vec<DeliveryRow>, StoreError> {
-    let sql = "SELECT d.id, e.orientation_id, e.to_status, d.created_at, d.attempts,
+    let sql = "SELECT d.id, d.orientation_id, d.to_status, d.created_at, d.attempts,
                       d.last_attempt_at, d.last_status, d.last_error, d.delivered_at
-               FROM webhook_deliveries d JOIN orientation_events e ON e.id = d.event_id
+               FROM webhook_deliveries d
                WHERE d.webhook_id = $1 ORDER BY d.id DESC LIMIT $2";
     Ok(run!(c, |c| sqlx::query_as(sql)
         .bind(webhook)

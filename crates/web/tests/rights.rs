@@ -37,4 +37,31 @@ app::fixture_tests! {
         other.login("ailleurs@test.fr", PASSWORD).await;
         assert_eq!(other.get(&format!("/personnes/{}/droit-d-acces", id.0)).await.status, StatusCode::NOT_FOUND);
     }
+
+    async fn a_coordinator_erases_a_file_after_confirming_and_it_is_gone(f) {
+        let sender = f.caller("conseil@test.fr").await;
+        let id = f.accompanied_person(&sender, &[], ("Awa", "Diallo", "0601020304")).await;
+        let mut coordinator = Client::new(&f);
+        coordinator.login("coordination@test.fr", PASSWORD).await;
+        let file = coordinator.get(&format!("/personnes/{}", id.0)).await;
+        assert!(file.body.contains(&format!("href=\"/personnes/{}/effacement\"", id.0)));
+        let form = coordinator.get(&format!("/personnes/{}/effacement", id.0)).await;
+        assert_eq!(form.status, StatusCode::OK);
+        assert!(form.body.contains("définitif"));
+        let csrf = form.csrf();
+        let today = domain::iso_date(domain::calendar::france_date(f.app.now()));
+        let refused = coordinator.post(&format!("/personnes/{}/effacement", id.0), &[("csrf_token", &csrf), ("request", "opposition"), ("received_on", &today)]).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(refused.body.contains("fr-checkbox-group--error") && refused.body.contains("id=\"request-opposition\" name=\"request\" value=\"opposition\" checked"), "{}", refused.body);
+        let erased = coordinator.post(&format!("/personnes/{}/effacement", id.0), &[("csrf_token", &csrf), ("request", "opposition"), ("received_on", &today), ("confirm", "on")]).await;
+        assert_eq!(erased.status, StatusCode::SEE_OTHER);
+        let list = coordinator.get(erased.location.as_deref().expect("to the list")).await;
+        assert!(list.body.contains("Le dossier est effacé"));
+        assert_eq!(coordinator.get(&format!("/personnes/{}", id.0)).await.status, StatusCode::NOT_FOUND);
+        // A professional never sees the form.
+        let mut professional = Client::new(&f);
+        professional.login("conseil@test.fr", PASSWORD).await;
+        let other = f.accompanied_person(&sender, &[], ("Moussa", "Camara", "0601020305")).await;
+        assert_eq!(professional.get(&format!("/personnes/{}/effacement", other.0)).await.status, StatusCode::FORBIDDEN);
+    }
 }

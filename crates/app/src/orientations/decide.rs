@@ -406,8 +406,8 @@ async fn join_group(
     Ok(())
 }
 
-/// Cancels every open orientation of a person (the consent was withdrawn), in the caller's
-/// transaction, telling the receivers; returns how many.
+/// Cancels every open orientation of a person, in the caller's transaction, telling the
+/// receivers why (`why`: « la personne a retiré son consentement »…); returns how many.
 pub(crate) async fn cancel_open(
     c: &mut Conn<'_>,
     app: &App,
@@ -415,6 +415,7 @@ pub(crate) async fn cancel_open(
     by: UserId,
     today: NaiveDate,
     now: chrono::DateTime<chrono::Utc>,
+    why: &str,
 ) -> Result<usize, AppError> {
     let mut cancelled = 0;
     for row in store::orientations::of_person(c, person).await? {
@@ -425,10 +426,7 @@ pub(crate) async fn cancel_open(
             continue;
         };
         let checked = Checked::default();
-        let detail = format!(
-            "{} (consentement retiré)",
-            describe(&row, Step::Cancel, to, &checked)
-        );
+        let detail = format!("{} ({why})", describe(&row, Step::Cancel, to, &checked));
         let ch = change(
             &row,
             Step::Cancel,
@@ -440,7 +438,7 @@ pub(crate) async fn cancel_open(
         );
         if store::orientations::change(c, &ch, now).await? {
             cancelled += 1;
-            let (subject, body) = notice(app, &row, to, "la personne a retiré son consentement");
+            let (subject, body) = notice(app, &row, to, why);
             let to_whom =
                 notices::receivers_of(c, row.territory_id, row.receiver_org_id.map(OrganisationId))
                     .await?;

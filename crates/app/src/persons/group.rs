@@ -373,9 +373,16 @@ pub async fn revoke_consent(app: &App, caller: &Caller, id: PersonId) -> Result<
     )
     .await?;
     let today = app.today_in(w.caps().zone());
-    let cancelled =
-        crate::orientations::cancel_open(&mut w.conn(), app, id, caller.user_id, today, now)
-            .await?;
+    let cancelled = crate::orientations::cancel_open(
+        &mut w.conn(),
+        app,
+        id,
+        caller.user_id,
+        today,
+        now,
+        "la personne a retiré son consentement",
+    )
+    .await?;
     w.commit(&format!(
         "consentement retiré, {ended} membre(s) retiré(s) du groupe, {cancelled} orientation(s) en cours annulée(s)"
     ))

@@ -1,9 +1,10 @@
-//! The person's right of access (RGPD art. 15, docs/rights.md): on request, a coordinator of the
+//! The person's rights (docs/rights.md). Access (RGPD art. 15): on request, a coordinator of the
 //! territory or the référent produces everything held about the person — every table that
 //! refers to the file (`store::rights::PARTS`, checked against the schema by a test) and the
 //! file's access log (who read or changed it, when, from where) — as a page to print and as
 //! JSON. Health data is in it only for whoever may know it: otherwise the document says it is
-//! left out and who can produce the whole of it.
+//! left out and who can produce the whole of it. Erasure and objection (art. 17 and 21): a
+//! coordinator erases the file at once, its open orientations cancelled, the audit trail kept.
 
 use chrono::{DateTime, Utc};
 use domain::PersonId;
@@ -120,4 +121,130 @@ impl AccessExport {
             })).collect::<Vec<_>>(),
         })
     }
+}
+
+/// The erasure form, as sent.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct ErasureInput {
+    /// A `domain::person::ErasureRequest` code.
+    pub request: String,
+    /// The day the request was received.
+    pub received_on: String,
+    #[serde(deserialize_with = "crate::form::ticked")]
+    pub confirm: bool,
+}
+
+/// The erasure's page.
+pub fn erasure_page(person: PersonId) -> String {
+    format!("/personnes/{}/effacement", person.0)
+}
+
+/// What the erasure page shows before anything is done.
+#[derive(Debug, Clone)]
+pub struct ErasureForm {
+    pub name: String,
+    /// Orientations still open: they will be cancelled, their receivers told.
+    pub open_orientations: usize,
+}
+
+/// Only a coordinator of the territory erases a file: it cannot be undone.
+fn may_erase(caps: &crate::persons::Capabilities) -> bool {
+    caps.sight() == crate::persons::Sight::Full && caps.is_coordinator()
+}
+
+pub async fn erasure_form(
+    app: &App,
+    caller: &Caller,
+    person: PersonId,
+) -> Result<ErasureForm, AppError> {
+    let caps = crate::persons::read(app, caller, person, &erasure_page(person)).await?;
+    if !may_erase(&caps) {
+        return Err(AppError::Forbidden);
+    }
+    let mut pooled = app.db.acquire().await?;
+    let c = &mut pooled.conn();
+    let file = store::persons::get(c, person)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let open = store::orientations::of_person(c, person)
+        .await?
+        .iter()
+        .filter(|o| o.status.is_open())
+        .count();
+    Ok(ErasureForm {
+        name: format!("{} {}", file.first_name, file.last_name)
+            .trim()
+            .to_string(),
+        open_orientations: open,
+    })
+}
+
+/// Erases a file at its person's request (erasure, or objection to the processing): in one
+/// transaction, its open orientations are cancelled and their receivers told, then the file
+/// and everything attached to it — and the duplicates merged into it — are deleted. The audit
+/// trail stays, with this erasure in it; aggregates already published stay (they name no one).
+/// Returns how many orientations were cancelled.
+pub async fn erase(
+    app: &App,
+    caller: &Caller,
+    person: PersonId,
+    input: &ErasureInput,
+) -> Result<usize, AppError> {
+    use domain::person::{ErasureRequest, FileEvent};
+    let mut w = crate::persons::FileWrite::open(
+        app,
+        caller,
+        person,
+        FileEvent::Erasure,
+        &erasure_page(person),
+    )
+    .await?;
+    let caps = w.caps();
+    if !may_erase(&caps) {
+        return Err(AppError::Forbidden);
+    }
+    let today = app.today_in(caps.zone());
+    let mut errors = crate::FieldErrors::default();
+    let request = errors.check("request", ErasureRequest::parse(&input.request));
+    let received = errors.check("received_on", domain::parse_date(&input.received_on));
+    if let Some(d) = received
+        && d > today
+    {
+        errors.add(
+            "received_on",
+            "La demande ne peut pas avoir été reçue dans le futur.",
+        );
+    }
+    if !input.confirm {
+        errors.add(
+            "confirm",
+            "Cochez la case pour confirmer : l'effacement est définitif.",
+        );
+    }
+    let (Some(request), Some(received)) = (request, received) else {
+        return Err(AppError::Invalid(errors));
+    };
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let now = w.now();
+    let cancelled = crate::orientations::cancel_open(
+        &mut w.conn(),
+        app,
+        person,
+        caller.user_id,
+        today,
+        now,
+        "la personne a demandé l'effacement de son dossier",
+    )
+    .await?;
+    store::persons::erase(&mut w.conn(), person).await?;
+    w.commit(&format!(
+        "dossier effacé : {} reçue le {} ; {cancelled} orientation(s) en cours annulée(s)",
+        request.label(),
+        domain::french_date(received)
+    ))
+    .await?;
+    Ok(cancelled)
 }

@@ -20,6 +20,18 @@ pub async fn archive_silent(
     })?)
 }
 
+/// Deletes one file at its person's request, with everything attached to it and the duplicates
+/// merged into it; the audit trail, which refers to it by number only, stays.
+pub async fn erase(c: &mut Conn<'_>, person: domain::PersonId) -> Result<u64, StoreError> {
+    let merged = exec!(c, |c| sqlx::query(
+        "DELETE FROM persons WHERE merged_into = $1"
+    )
+    .bind(person.0))?;
+    let erased = exec!(c, |c| sqlx::query("DELETE FROM persons WHERE id = $1")
+        .bind(person.0))?;
+    Ok(merged + erased)
+}
+
 /// Deletes the files whose last contact is before `before`, with everything attached to them
 /// (group, consents, journal, health data) and the duplicates merged into them.
 pub async fn delete_expired(c: &mut Conn<'_>, before: NaiveDate) -> Result<u64, StoreError> {

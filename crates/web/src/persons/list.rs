@@ -34,6 +34,9 @@ pub struct CaseloadQuery {
     tous: String,
     #[serde(skip_serializing)]
     page: Option<usize>,
+    /// A flash message after a redirect here (an erased file).
+    #[serde(skip_serializing)]
+    message: Option<String>,
 }
 
 pub struct RowView {
@@ -217,7 +220,8 @@ pub async fn list(
         .is_some_and(|t| user.caller.is_coordinator_of(t.id));
     let mut page = ListPage {
         layout: Layout::for_user("Mes personnes", &user, Nav::Persons)
-            .crumbs(&[("Accueil", "/"), ("Personnes", "")]),
+            .crumbs(&[("Accueil", "/"), ("Personnes", "")])
+            .with_message(q.message.as_deref()),
         filters: vec![
             Field::select("statut", "Statut", &q.statut, statuses).errors(&errors),
             Field::select("qpv", "Quartier prioritaire", &q.qpv, qpv).errors(&errors),

@@ -37,6 +37,7 @@ flashes! {
         CheckRecorded => "suivi-enregistre", "La vérification de situation est enregistrée.";
         Merged => "fusion", "Les deux dossiers ont été fusionnés ; tout leur historique est conservé ici.";
         ImportLaunched => "import-lance", "L'import est lancé : il se poursuit même si vous quittez cette page. Actualisez-la pour suivre son avancement.";
+        Erased => "dossier-efface", "Le dossier est effacé, avec tout ce qui s'y rattachait ; le journal des accès garde la trace de l'effacement.";
         ImportAbandoned => "import-abandonne", "L'import est abandonné : le fichier a été supprimé, rien n'a été enregistré.";
     }
 }
@@ -95,6 +96,10 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/personnes/{id}/acces", get(access_log::access_log))
         .route("/personnes/{id}/droit-d-acces", get(rights::show))
         .route("/personnes/{id}/droit-d-acces.json", get(rights::json))
+        .route(
+            "/personnes/{id}/effacement",
+            get(rights::show_erasure).post(rights::erase),
+        )
         .route(
             "/personnes/{id}/fusion",
             get(merge::show_merge).post(merge::merge),

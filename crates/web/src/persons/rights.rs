@@ -1,17 +1,22 @@
-//! The right of access (`/personnes/{id}/droit-d-acces`): everything held about a person, as a
-//! page to print and as JSON (`…/droit-d-acces.json`), for the coordinators and the référent.
+//! The person's rights: access (`/personnes/{id}/droit-d-acces`: everything held about a
+//! person, as a page to print and as JSON, for the coordinators and the référent) and erasure
+//! or objection (`/personnes/{id}/effacement`, the coordinators).
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
-use axum::http::header;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use app::FieldErrors;
 use app::persons::rights;
 use domain::PersonId;
+use domain::person::ErasureRequest;
 
+use crate::flash;
+use crate::forms::Field;
 use crate::layout::{Layout, Nav};
-use crate::session::CurrentUser;
+use crate::session::{CsrfForm, CurrentUser};
 use crate::{AppState, WebError};
 
 /// One table of the document: its title, its columns, its rows as text.
@@ -131,4 +136,99 @@ pub async fn json(
         body,
     )
         .into_response())
+}
+
+/// The erasure page: what will go, what stays, the request and its confirmation.
+#[derive(Template, WebTemplate)]
+#[template(path = "persons/erasure.html")]
+pub struct ErasurePage {
+    layout: Layout,
+    id: i64,
+    name: String,
+    open_orientations: usize,
+    /// Code, label, chosen.
+    requests: Vec<(&'static str, &'static str, bool)>,
+    received: Field,
+    confirmed: bool,
+    errors: Vec<(String, String)>,
+}
+
+impl ErasurePage {
+    fn error(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
+}
+
+fn erasure_page(
+    user: &CurrentUser,
+    id: PersonId,
+    form: rights::ErasureForm,
+    input: &rights::ErasureInput,
+    errors: &FieldErrors,
+) -> ErasurePage {
+    let title = format!("Effacer le dossier de {}", form.name);
+    ErasurePage {
+        layout: Layout::for_user(&title, user, Nav::Persons).crumbs(&[
+            ("Accueil", "/"),
+            ("Personnes", "/personnes"),
+            (&form.name, &format!("/personnes/{}", id.0)),
+            ("Effacement", ""),
+        ]),
+        id: id.0,
+        name: form.name,
+        open_orientations: form.open_orientations,
+        requests: ErasureRequest::ALL
+            .iter()
+            .map(|r| (r.as_str(), r.label(), input.request == r.as_str()))
+            .collect(),
+        received: Field::typed(
+            "received_on",
+            "Date de réception de la demande",
+            &input.received_on,
+            "date",
+            "off",
+        )
+        .required()
+        .errors(errors),
+        confirmed: input.confirm,
+        errors: errors
+            .iter()
+            .map(|(f, m)| (f.to_string(), m.to_string()))
+            .collect(),
+    }
+}
+
+pub async fn show_erasure(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<PersonId>,
+) -> Result<ErasurePage, WebError> {
+    let form = rights::erasure_form(&state.app, &user.caller, id).await?;
+    Ok(erasure_page(
+        &user,
+        id,
+        form,
+        &rights::ErasureInput::default(),
+        &FieldErrors::default(),
+    ))
+}
+
+pub async fn erase(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<PersonId>,
+    CsrfForm(input): CsrfForm<rights::ErasureInput>,
+) -> Result<Response, WebError> {
+    match rights::erase(&state.app, &user.caller, id, &input).await {
+        Ok(_) => Ok(flash::redirect("/personnes", super::Message::Erased).into_response()),
+        Err(app::AppError::Invalid(errors)) => {
+            let form = rights::erasure_form(&state.app, &user.caller, id).await?;
+            let page = erasure_page(&user, id, form, &input, &errors);
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
