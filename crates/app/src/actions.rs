@@ -533,6 +533,7 @@ pub async fn invite(
                 }
             ),
             client_ip: caller.client_ip.as_deref(),
+            api_token: caller.api_token(),
         },
         &ids,
         now,
@@ -697,6 +698,7 @@ pub async fn take_attendance(
             territory: Some(action.territory_id),
             detail: &format!("présence relevée à l'action « {} »", action.title),
             client_ip: caller.client_ip.as_deref(),
+            api_token: caller.api_token(),
         },
         &ids,
         now,

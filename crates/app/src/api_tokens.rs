@@ -13,6 +13,8 @@ use crate::{App, AppError, Caller, FieldErrors};
 
 /// Requests per minute one token may make unless configured otherwise.
 pub const DEFAULT_REQUESTS_PER_MINUTE: u32 = 120;
+/// What stands for the session of a caller who came with a token: this, then the token's id.
+pub const SESSION_PREFIX: &str = "api-token:";
 /// Tokens start with this, so that a leaked one is recognised (secret scanners, logs).
 pub const TOKEN_PREFIX: &str = "passerelle_";
 
@@ -168,7 +170,7 @@ pub async fn authenticate(app: &App, token: &str) -> Result<TokenCaller, TokenEr
         &mut pooled.conn(),
         account,
         None,
-        format!("api-token:{}", live.id),
+        format!("{SESSION_PREFIX}{}", live.id),
     )
     .await?;
     Ok(TokenCaller {

@@ -103,6 +103,7 @@ pub async fn login(
         territory: None,
         detail: "",
         client_ip: Some(client_ip),
+        api_token: None,
     };
     store::audit::record(&mut tx.conn(), &event, now).await?;
     tx.commit().await?;
@@ -267,6 +268,7 @@ pub async fn reset_password(
         territory: None,
         detail: "",
         client_ip: None,
+        api_token: None,
     };
     store::audit::record(&mut tx.conn(), &event, now).await?;
     tx.commit().await?;
@@ -399,6 +401,7 @@ pub async fn accept_invitation(
         territory: membership.territory,
         detail: role.as_str(),
         client_ip: None,
+        api_token: None,
     };
     store::audit::record(&mut tx.conn(), &event, now).await?;
     tx.commit().await?;

@@ -28,6 +28,13 @@ impl Caller {
         self.memberships.iter().any(predicate)
     }
 
+    /// The API token this caller came with (its requests are audited as made through it).
+    pub fn api_token(&self) -> Option<i64> {
+        self.session
+            .strip_prefix(crate::api_tokens::SESSION_PREFIX)
+            .and_then(|id| id.parse().ok())
+    }
+
     pub fn is_admin(&self) -> bool {
         self.has(|m| m.role() == Some(Role::Admin))
     }
@@ -120,6 +127,7 @@ impl Caller {
             territory,
             detail,
             client_ip: self.client_ip.as_deref(),
+            api_token: self.api_token(),
         };
         store::audit::record(c, &event, now).await?;
         Ok(())

@@ -629,6 +629,7 @@ pub async fn add_members(
                 domain::french_date(on)
             ),
             client_ip: caller.client_ip.as_deref(),
+            api_token: caller.api_token(),
         },
         &ids,
         now,

@@ -567,6 +567,7 @@ pub async fn add_case(
                 french(&meeting.held_on)
             ),
             client_ip: caller.client_ip.as_deref(),
+            api_token: caller.api_token(),
         };
         store::audit::record(&mut tx.conn(), &event, now).await?;
     }

@@ -351,6 +351,7 @@ async fn execute(app: &App, work: &Work, lease: &Lease) -> Result<(), String> {
                 territory: None,
                 detail: "",
                 client_ip: None,
+                api_token: None,
             };
             store::audit::record(&mut pooled.conn(), &event, app.now())
                 .await

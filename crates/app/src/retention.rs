@@ -33,6 +33,7 @@ pub async fn apply(app: &App) -> Result<Report, AppError> {
             territory: None,
             detail: &format!("{archived} dossier(s) archivé(s), {deleted} supprimé(s)"),
             client_ip: None,
+            api_token: None,
         };
         store::audit::record(&mut tx.conn(), &event, app.now()).await?;
     }

@@ -297,6 +297,7 @@ async fn audit(
         territory,
         detail,
         client_ip: Some(holder.client_ip),
+        api_token: None,
     };
     store::audit::record(c, &event, now).await?;
     Ok(())
@@ -498,6 +499,7 @@ pub async fn reset_for(app: &App, email: &str) -> Result<bool, AppError> {
         territory: None,
         detail: "ligne de commande",
         client_ip: None,
+        api_token: None,
     };
     store::audit::record(&mut tx.conn(), &event, now).await?;
     tx.commit().await?;

@@ -16,6 +16,8 @@ pub struct NewEvent<'a> {
     pub territory: Option<TerritoryId>,
     pub detail: &'a str,
     pub client_ip: Option<&'a str>,
+    /// The API token the request came with, if any.
+    pub api_token: Option<i64>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -30,15 +32,25 @@ pub struct Event {
     pub territory_id: Option<i64>,
     pub detail: String,
     pub client_ip: Option<String>,
+    /// Made through the API, with this token (its name).
+    pub api_token_id: Option<i64>,
+    pub api_token_name: Option<String>,
 }
+
+/// The columns of an [`Event`] and where they come from; queries add their conditions.
+const EVENTS: &str = "SELECT a.id, a.at, a.user_id, u.display_name AS user_name, a.action,
+                             a.target_kind, a.target_id, a.territory_id, a.detail, a.client_ip,
+                             a.api_token_id, k.name AS api_token_name";
+const FROM_EVENTS: &str = "FROM audit_events a LEFT JOIN users u ON u.id = a.user_id
+                           LEFT JOIN api_tokens k ON k.id = a.api_token_id";
 
 pub async fn record(
     c: &mut Conn<'_>,
     e: &NewEvent<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let sql = "INSERT INTO audit_events (at, user_id, action, target_kind, target_id, territory_id, detail, client_ip)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+    let sql = "INSERT INTO audit_events (at, user_id, action, target_kind, target_id, territory_id, detail, client_ip, api_token_id)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
     exec!(c, |c| sqlx::query(sql)
         .bind(now)
         .bind(e.user.map(|u| u.0))
@@ -47,7 +59,8 @@ pub async fn record(
         .bind(e.target_id)
         .bind(e.territory.map(|t| t.0))
         .bind(e.detail)
-        .bind(e.client_ip))?;
+        .bind(e.client_ip)
+        .bind(e.api_token))?;
     Ok(())
 }
 
@@ -57,12 +70,12 @@ pub async fn recent(
     territory: Option<TerritoryId>,
     limit: i64,
 ) -> Result<Vec<Event>, StoreError> {
-    let sql = "SELECT a.id, a.at, a.user_id, u.display_name AS user_name, a.action, a.target_kind, a.target_id,
-                      a.territory_id, a.detail, a.client_ip
-               FROM audit_events a LEFT JOIN users u ON u.id = a.user_id
-               WHERE ($1 IS NULL OR a.territory_id = $1)
-               ORDER BY a.at DESC, a.id DESC LIMIT $2";
-    Ok(run!(c, |c| sqlx::query_as(sql)
+    let sql = format!(
+        "{EVENTS} {FROM_EVENTS}
+         WHERE ($1 IS NULL OR a.territory_id = $1)
+         ORDER BY a.at DESC, a.id DESC LIMIT $2"
+    );
+    Ok(run!(c, |c| sqlx::query_as(&sql)
         .bind(territory.map(|t| t.0))
         .bind(limit)
         .fetch_all(&mut **c)
@@ -81,7 +94,7 @@ pub async fn record_each(
     }
     // The shared values are bound once; each target is one row of a VALUES list.
     let mut q = Sql::new(
-        "INSERT INTO audit_events (at, user_id, action, target_kind, target_id, territory_id, detail, client_ip) SELECT ",
+        "INSERT INTO audit_events (at, user_id, action, target_kind, target_id, territory_id, detail, client_ip, api_token_id) SELECT ",
     );
     q.bind(now)
         .push(", ")
@@ -96,6 +109,8 @@ pub async fn record_each(
         .bind(e.detail)
         .push(", ")
         .bind_or_null(e.client_ip, "TEXT")
+        .push(", ")
+        .bind_or_null(e.api_token, "BIGINT")
         .push(" FROM (VALUES ")
         .join(targets, ", ", |q, id| {
             q.push("(").bind(*id).push(")");
@@ -133,17 +148,17 @@ pub async fn person_events(
         event: Event,
         total: i64,
     }
-    let sql = "SELECT a.id, a.at, a.user_id, u.display_name AS user_name, a.action, a.target_kind, a.target_id,
-                      a.territory_id, a.detail, a.client_ip, COUNT(*) OVER () AS total
-               FROM audit_events a LEFT JOIN users u ON u.id = a.user_id
-               WHERE a.territory_id = $1 AND a.target_kind = 'person'
-                 AND ($2 IS NULL OR a.target_id = $2)
-                 AND ($3 IS NULL OR a.user_id = $3)
-                 AND ($4 IS NULL OR a.at >= $4)
-                 AND ($5 IS NULL OR a.at < $5)
-                 AND ($6 = FALSE OR a.action = 'person.denied')
-               ORDER BY a.at DESC, a.id DESC LIMIT $7 OFFSET $8";
-    let rows: Vec<Row> = run!(c, |c| sqlx::query_as(sql)
+    let sql = format!(
+        "{EVENTS}, COUNT(*) OVER () AS total {FROM_EVENTS}
+         WHERE a.territory_id = $1 AND a.target_kind = 'person'
+           AND ($2 IS NULL OR a.target_id = $2)
+           AND ($3 IS NULL OR a.user_id = $3)
+           AND ($4 IS NULL OR a.at >= $4)
+           AND ($5 IS NULL OR a.at < $5)
+           AND ($6 = FALSE OR a.action = 'person.denied')
+         ORDER BY a.at DESC, a.id DESC LIMIT $7 OFFSET $8"
+    );
+    let rows: Vec<Row> = run!(c, |c| sqlx::query_as(&sql)
         .bind(territory.0)
         .bind(filter.person)
         .bind(filter.user.map(|u| u.0))
@@ -195,12 +210,12 @@ pub async fn for_target(
     id: i64,
     limit: i64,
 ) -> Result<Vec<Event>, StoreError> {
-    let sql = "SELECT a.id, a.at, a.user_id, u.display_name AS user_name, a.action, a.target_kind, a.target_id,
-                      a.territory_id, a.detail, a.client_ip
-               FROM audit_events a LEFT JOIN users u ON u.id = a.user_id
-               WHERE a.target_kind = $1 AND a.target_id = $2
-               ORDER BY a.at DESC, a.id DESC LIMIT $3";
-    Ok(run!(c, |c| sqlx::query_as(sql)
+    let sql = format!(
+        "{EVENTS} {FROM_EVENTS}
+         WHERE a.target_kind = $1 AND a.target_id = $2
+         ORDER BY a.at DESC, a.id DESC LIMIT $3"
+    );
+    Ok(run!(c, |c| sqlx::query_as(&sql)
         .bind(kind)
         .bind(id)
         .bind(limit)

@@ -559,6 +559,7 @@ pub async fn show_audit(
         rows: events
             .into_iter()
             .map(|e| AuditRow {
+                detail: app::persons::detail(&e),
                 at: paris(e.at),
                 who: e.user_name.unwrap_or_else(|| "—".into()),
                 action: e.action,
@@ -566,7 +567,6 @@ pub async fn show_audit(
                     Some(id) => format!("{} n° {id}", e.target_kind),
                     None => e.target_kind,
                 },
-                detail: e.detail,
                 ip: e.client_ip.unwrap_or_default(),
             })
             .collect(),

@@ -108,6 +108,14 @@ app::fixture_tests! {
         assert_eq!(one["journal"], json!([]));
         assert_eq!(one["personne"]["telephone"], "0601020304");
         assert_eq!(audit_count(&f, person, "person.read", receiver.user_id.0).await, reads_before + 1, "a read through the API is audited like a page read");
+        // … and says it came through the API, with which token.
+        let mut pooled = f.app.db.acquire().await.expect("connection");
+        let trail = store::audit::for_target(&mut pooled.conn(), "person", person.0, 100).await.expect("audit");
+        let through_api = trail.iter().find(|e| e.action == "person.read" && e.user_id == Some(receiver.user_id.0)).expect("the read");
+        assert_eq!(through_api.api_token_name.as_deref(), Some("Logiciel partenaire"));
+        assert!(app::persons::detail(through_api).ends_with("par l'API, jeton « Logiciel partenaire »"));
+        assert!(trail.iter().filter(|e| e.action == "person.create").all(|e| e.api_token_id.is_none()), "the sender recorded the file on a page");
+        drop(pooled);
         // The sender's référent sees the health field and the log.
         let full = json_of(&call(&f, &write, "GET", &format!("/api/v1/orientations/{id}"), None).await);
         assert_eq!(full["vue"], "complete");

@@ -143,6 +143,7 @@ async fn audit(
         territory: Some(row.territory_id),
         detail,
         client_ip,
+        api_token: None,
     };
     store::audit::record(c, &event, app.now()).await?;
     Ok(())

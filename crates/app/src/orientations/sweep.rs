@@ -162,6 +162,7 @@ async fn expire(
         territory: Some(row.territory_id),
         detail: &detail,
         client_ip: None,
+        api_token: None,
     };
     store::audit::record(&mut tx.conn(), &event, app.now()).await?;
     tx.commit().await?;

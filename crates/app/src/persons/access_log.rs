@@ -129,3 +129,12 @@ pub async fn territory_access_log(
         team,
     })
 }
+
+/// What an audit row says, and — when a request came through the API — with which token.
+pub fn detail(e: &store::audit::Event) -> String {
+    match (&e.api_token_id, &e.api_token_name) {
+        (Some(_), Some(name)) => format!("{} — par l'API, jeton « {name} »", e.detail),
+        (Some(id), None) => format!("{} — par l'API, jeton n° {id}", e.detail),
+        _ => e.detail.clone(),
+    }
+}

@@ -176,6 +176,7 @@ pub(crate) async fn shown_in_list(
         territory: Some(scope.territory()),
         detail,
         client_ip: caller.client_ip.as_deref(),
+        api_token: caller.api_token(),
     };
     store::audit::record_each(c, &event, ids, app.now()).await?;
     Ok(())

@@ -29,7 +29,8 @@ use crate::{App, FieldErrors};
 pub use access::{Capabilities, Sight, may_record, read, scope};
 pub(crate) use access::{FileWrite, organisation_in, read_receiving};
 pub use access_log::{
-    ACCESS_PAGE, AccessLog, AccessLogInput, SUSPICIOUS_ATTEMPTS, access_log, territory_access_log,
+    ACCESS_PAGE, AccessLog, AccessLogInput, SUSPICIOUS_ATTEMPTS, access_log, detail,
+    territory_access_log,
 };
 pub(crate) use caseload::shown_in_list;
 pub use caseload::{

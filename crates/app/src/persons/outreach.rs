@@ -172,6 +172,7 @@ pub async fn duplicates_of(
             territory: Some(scope.territory()),
             detail: "montré comme doublon possible",
             client_ip: caller.client_ip.as_deref(),
+            api_token: caller.api_token(),
         },
         &shown,
         app.now(),

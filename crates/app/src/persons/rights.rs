@@ -75,10 +75,10 @@ pub async fn access_export(
         .await?
         .into_iter()
         .map(|e| AccessEvent {
+            detail: crate::persons::detail(&e),
             at: e.at,
             who: e.user_name,
             action: e.action,
-            detail: e.detail,
             client_ip: e.client_ip,
         })
         .collect();

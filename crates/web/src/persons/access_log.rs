@@ -103,10 +103,10 @@ pub async fn territory_access_log(
             .map(|e| {
                 (
                     crate::forms::moment(e.at, user.caller.zone()),
-                    e.user_name.unwrap_or_default(),
+                    e.user_name.clone().unwrap_or_default(),
                     action_label(&e.action).to_string(),
                     e.target_id.unwrap_or_default(),
-                    e.detail,
+                    persons::detail(&e),
                     e.action == FileEvent::Denied.as_str(),
                 )
             })
@@ -154,9 +154,9 @@ pub async fn access_log(
             .map(|e| {
                 (
                     crate::forms::moment(e.at, user.caller.zone()),
-                    e.user_name.unwrap_or_default(),
+                    e.user_name.clone().unwrap_or_default(),
                     action_label(&e.action).to_string(),
-                    e.detail,
+                    persons::detail(&e),
                 )
             })
             .collect(),

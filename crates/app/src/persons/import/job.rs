@@ -216,6 +216,7 @@ async fn execute(
                     territory: Some(import.territory_id),
                     detail: &detail,
                     client_ip: None,
+                    api_token: caller.api_token(),
                 },
                 ids,
                 now,

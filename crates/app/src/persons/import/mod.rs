@@ -367,6 +367,7 @@ pub async fn dry_run(app: &App, id: i64, lease: &crate::jobs::Lease) -> Result<(
             territory: Some(import.territory_id),
             detail: "montré comme doublon possible (import de liste)",
             client_ip: None,
+            api_token: caller.api_token(),
         },
         &shown,
         now,
