@@ -89,6 +89,15 @@ struct FileConfig {
     webhooks_private_addresses: Option<bool>,
 }
 
+/// A yes-or-no setting read from the environment.
+fn yes_or_no(name: &str, value: &str) -> Result<bool, String> {
+    match value.trim() {
+        "1" | "true" | "oui" => Ok(true),
+        "0" | "false" | "non" | "" => Ok(false),
+        _ => Err(format!("{name} vaut true ou false (reçu « {value} »)")),
+    }
+}
+
 /// Where the configuration file is: `--config`, else `PASSERELLE_CONFIG`, else `passerelle.toml`
 /// in the working directory when it exists.
 pub fn config_path(
@@ -243,26 +252,11 @@ impl Config {
             })?;
         }
         if let Some(v) = env("PASSERELLE_WEBHOOKS_PRIVATE_ADDRESSES") {
-            self.webhooks_private_addresses = match v.trim() {
-                "1" | "true" | "oui" => true,
-                "0" | "false" | "non" | "" => false,
-                _ => {
-                    return Err(format!(
-                        "PASSERELLE_WEBHOOKS_PRIVATE_ADDRESSES vaut true ou false (reçu « {v} »)"
-                    ));
-                }
-            };
+            self.webhooks_private_addresses =
+                yes_or_no("PASSERELLE_WEBHOOKS_PRIVATE_ADDRESSES", &v)?;
         }
         if let Some(v) = env("PASSERELLE_TRUST_FORWARDED_FOR") {
-            self.trust_forwarded_for = match v.trim() {
-                "1" | "true" | "oui" => true,
-                "0" | "false" | "non" | "" => false,
-                _ => {
-                    return Err(format!(
-                        "PASSERELLE_TRUST_FORWARDED_FOR vaut true ou false (reçu « {v} »)"
-                    ));
-                }
-            };
+            self.trust_forwarded_for = yes_or_no("PASSERELLE_TRUST_FORWARDED_FOR", &v)?;
         }
         Ok(())
     }

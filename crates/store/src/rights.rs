@@ -6,14 +6,23 @@
 
 use crate::{Backend, Conn, StoreError, run};
 
+/// What a table holds of health data, for a reader without health access.
+enum Health {
+    /// None: every row of the person.
+    None,
+    /// Some rows: those matching this condition are kept.
+    Keep(&'static str),
+    /// Only health data: no row.
+    Whole,
+}
+
 /// A table of the export: its French title, the rows of the person (`$1`: the person's id),
-/// and — when it also holds health data — the rows to keep for a reader without health access
-/// (`None`: the whole table is health data).
+/// and what of it is health data.
 pub struct Part {
     pub table: &'static str,
     pub title: &'static str,
     rows: &'static str,
-    without_health: Option<Option<&'static str>>,
+    health: Health,
 }
 
 const fn part(table: &'static str, title: &'static str, rows: &'static str) -> Part {
@@ -21,7 +30,7 @@ const fn part(table: &'static str, title: &'static str, rows: &'static str) -> P
         table,
         title,
         rows,
-        without_health: None,
+        health: Health::None,
     }
 }
 
@@ -29,13 +38,13 @@ const fn health_part(
     table: &'static str,
     title: &'static str,
     rows: &'static str,
-    keep: Option<&'static str>,
+    health: Health,
 ) -> Part {
     Part {
         table,
         title,
         rows,
-        without_health: Some(keep),
+        health,
     }
 }
 
@@ -47,13 +56,13 @@ pub const PARTS: &[Part] = &[
         "person_needs",
         "Besoins par champ d'action",
         "t.person_id = $1",
-        Some("t.field <> 'sante-handicap'"),
+        Health::Keep("t.field <> 'sante-handicap'"),
     ),
     health_part(
         "person_health",
         "Santé et handicap",
         "t.person_id = $1",
-        None,
+        Health::Whole,
     ),
     part("person_consents", "Consentements", "t.person_id = $1"),
     part(
@@ -76,13 +85,13 @@ pub const PARTS: &[Part] = &[
         "diagnostic_fields",
         "Diagnostics : niveaux par champ",
         "t.diagnostic_id IN (SELECT id FROM diagnostics WHERE person_id = $1)",
-        Some("t.field <> 'sante-handicap'"),
+        Health::Keep("t.field <> 'sante-handicap'"),
     ),
     health_part(
         "diagnostic_ticks",
         "Diagnostics : situations relevées",
         "t.diagnostic_id IN (SELECT id FROM diagnostics WHERE person_id = $1)",
-        Some(
+        Health::Keep(
             "t.situation_id NOT IN (SELECT id FROM diagnostic_situations WHERE field = 'sante-handicap')",
         ),
     ),
@@ -100,13 +109,13 @@ pub const PARTS: &[Part] = &[
         "plan_objectives",
         "Plan d'action : objectifs",
         "t.person_id = $1",
-        Some("t.field <> 'sante-handicap'"),
+        Health::Keep("t.field <> 'sante-handicap'"),
     ),
     health_part(
         "plan_actions",
         "Plan d'action : actions",
         "t.person_id = $1",
-        Some(
+        Health::Keep(
             "(t.objective_id IS NULL OR t.objective_id NOT IN (SELECT id FROM plan_objectives WHERE field = 'sante-handicap'))",
         ),
     ),
@@ -115,7 +124,7 @@ pub const PARTS: &[Part] = &[
         "orientation_fields",
         "Orientations : freins concernés",
         "t.orientation_id IN (SELECT id FROM orientations WHERE person_id = $1)",
-        Some("t.field <> 'sante-handicap'"),
+        Health::Keep("t.field <> 'sante-handicap'"),
     ),
     part(
         "orientation_events",
@@ -177,7 +186,7 @@ pub struct Rows {
 }
 
 /// The column names of a table, in their order (one query per backend, side by side).
-pub async fn columns(c: &mut Conn<'_>, table: &str) -> Result<Vec<String>, StoreError> {
+async fn columns(c: &mut Conn<'_>, table: &str) -> Result<Vec<String>, StoreError> {
     match c.backend() {
         Backend::Sqlite => {
             let sql = "SELECT name FROM pragma_table_info($1) ORDER BY cid";
@@ -210,21 +219,20 @@ pub async fn person_data(
     for p in PARTS {
         let mut condition = format!("({})", p.rows);
         let mut withheld = false;
-        if let Some(keep) = p.without_health
-            && !health
-        {
-            withheld = true;
-            match keep {
-                Some(k) => condition.push_str(&format!(" AND {k}")),
-                None => {
-                    out.push(Rows {
-                        table: p.table,
-                        title: p.title,
-                        withheld,
-                        rows: Vec::new(),
-                    });
-                    continue;
-                }
+        match (&p.health, health) {
+            (Health::None, _) | (_, true) => {}
+            (Health::Keep(k), false) => {
+                withheld = true;
+                condition.push_str(&format!(" AND {k}"));
+            }
+            (Health::Whole, false) => {
+                out.push(Rows {
+                    table: p.table,
+                    title: p.title,
+                    withheld: true,
+                    rows: Vec::new(),
+                });
+                continue;
             }
         }
         if p.table == "person_journal" {

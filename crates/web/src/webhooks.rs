@@ -14,7 +14,7 @@ use app::FieldErrors;
 use app::webhooks::WebhookInput;
 
 use crate::flash::{self, flashes};
-use crate::forms::Field;
+use crate::forms::{Field, moment};
 use crate::layout::{Layout, MessageQuery, Nav};
 use crate::session::{CsrfForm, CurrentUser};
 use crate::{AppState, WebError};
@@ -55,10 +55,6 @@ struct WebhooksPage {
     invalid: bool,
 }
 
-fn moment(zone: domain::TimeZone, at: chrono::DateTime<chrono::Utc>) -> String {
-    zone.local(at).format("%d/%m/%Y à %H:%M").to_string()
-}
-
 async fn page(
     state: &AppState,
     user: &CurrentUser,
@@ -76,13 +72,13 @@ async fn page(
             id: w.id,
             organisation: w.organisation_name,
             url: w.url,
-            created: moment(zone, w.created_at),
+            created: moment(w.created_at, zone),
             live: w.disabled_at.is_none(),
             delivered: w.delivered,
             pending: w.pending,
             last: w
                 .last_delivered_at
-                .map_or_else(|| "jamais".to_string(), |d| moment(zone, d)),
+                .map_or_else(|| "jamais".to_string(), |d| moment(d, zone)),
         })
         .collect();
     let partners = data
@@ -221,14 +217,14 @@ async fn show_log(
             .map(|d| Line {
                 orientation: d.orientation_id,
                 event: app::webhooks::event_name(&d.to_status),
-                created: moment(zone, d.created_at),
+                created: moment(d.created_at, zone),
                 attempts: d.attempts,
                 last_attempt: d
                     .last_attempt_at
-                    .map_or_else(|| "—".to_string(), |a| moment(zone, a)),
+                    .map_or_else(|| "—".to_string(), |a| moment(a, zone)),
                 outcome: match (d.delivered_at, d.last_status) {
-                    (Some(at), Some(s)) => format!("livré le {} (réponse {s})", moment(zone, at)),
-                    (Some(at), None) => format!("livré le {}", moment(zone, at)),
+                    (Some(at), Some(s)) => format!("livré le {} (réponse {s})", moment(at, zone)),
+                    (Some(at), None) => format!("livré le {}", moment(at, zone)),
                     (None, _) if d.attempts == 0 => "en attente".to_string(),
                     (None, _) => format!("échec : {} ; nouvel essai à venir", d.last_error),
                 },

@@ -84,12 +84,23 @@ pub(crate) fn bad_json(e: &axum::extract::rejection::JsonRejection) -> Response 
 }
 
 pub(crate) fn from_app(e: app::AppError) -> Response {
+    from_app_named(e, &[])
+}
+
+/// [`from_app`], the use case's field names (`reason`…) given as the API names them (`motif`…).
+pub(crate) fn from_app_named(e: app::AppError, names: &[(&str, &str)]) -> Response {
     use app::AppError;
     match e {
         AppError::Invalid(errors) => {
             let fields = errors
                 .iter()
-                .map(|(f, m)| (f.to_string(), m.to_string()))
+                .map(|(f, m)| {
+                    let name = names
+                        .iter()
+                        .find(|(app, _)| *app == f)
+                        .map_or(f, |(_, api)| *api);
+                    (name.to_string(), m.to_string())
+                })
                 .collect();
             api_error(
                 StatusCode::UNPROCESSABLE_ENTITY,

@@ -19,7 +19,7 @@ use domain::api::ApiScope;
 use domain::orientation::{DeclineReason, Outcome, Status, Step};
 use domain::{Field, OrientationId, PersonId};
 
-use super::{ApiError, ApiUser, api_error, bad_json, from_app};
+use super::{ApiError, ApiUser, api_error, bad_json, from_app, from_app_named};
 use crate::AppState;
 
 fn status_schema() -> utoipa::openapi::Object {
@@ -79,31 +79,6 @@ impl Labelled {
             code: s.as_str(),
             libelle: s.label(),
         }
-    }
-}
-
-// The app's field names, as the API's JSON names them.
-fn renamed(e: app::AppError, names: &[(&str, &str)]) -> Response {
-    match e {
-        app::AppError::Invalid(errors) => {
-            let fields: BTreeMap<String, String> = errors
-                .iter()
-                .map(|(f, m)| {
-                    let name = names
-                        .iter()
-                        .find(|(app, _)| *app == f)
-                        .map_or(f, |(_, api)| *api);
-                    (name.to_string(), m.to_string())
-                })
-                .collect();
-            api_error(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "saisie_invalide",
-                "La requête contient des valeurs invalides.",
-                fields,
-            )
-        }
-        other => from_app(other),
     }
 }
 
@@ -647,7 +622,7 @@ pub(super) async fn send(
             )
                 .into_response()
         }
-        Err(e) => renamed(e, SEND_FIELDS),
+        Err(e) => from_app_named(e, SEND_FIELDS),
     }
 }
 
@@ -748,6 +723,6 @@ pub(super) async fn decide(
             statut: Labelled::status(status),
         })
         .into_response(),
-        Err(e) => renamed(e, STEP_FIELDS),
+        Err(e) => from_app_named(e, STEP_FIELDS),
     }
 }

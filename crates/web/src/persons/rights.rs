@@ -58,8 +58,7 @@ pub async fn show(
 ) -> Result<ExportPage, WebError> {
     let export = rights::access_export(&state.app, &user.caller, id).await?;
     let zone = user.caller.zone();
-    let when =
-        |at: chrono::DateTime<chrono::Utc>| zone.local(at).format("%d/%m/%Y à %H:%M").to_string();
+    let when = |at| crate::forms::moment(at, zone);
     let title = format!("Droit d'accès : {}", export.name);
     let sections = export
         .parts
