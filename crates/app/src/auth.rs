@@ -94,7 +94,11 @@ pub async fn login(
     store::users::set_last_login(&mut tx.conn(), user.id, now).await?;
     let standing = store::second_factors::standing(&mut tx.conn(), user.id).await?;
     let pending = crate::second_factor::Step::of(false, standing.enabled, standing.required);
-    let token = open_session(app, &mut tx.conn(), user.id, pending.is_some()).await?;
+    let opening = Opening {
+        pending: pending.is_some(),
+        ..Opening::default()
+    };
+    let token = open_session(app, &mut tx.conn(), user.id, opening).await?;
     let event = store::audit::NewEvent {
         user: Some(user.id),
         action: "login",
@@ -114,16 +118,27 @@ pub async fn login(
     })
 }
 
-/// Opens a session; a pending one (waiting for its second factor) lasts a few minutes only.
-async fn open_session(
+/// How a session opens.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Opening<'a> {
+    /// Waiting for its second factor: it lasts a few minutes only.
+    pub pending: bool,
+    /// The second factor was checked as the session opened (by the identity provider).
+    pub second_factor_checked: bool,
+    /// The ID token of a ProConnect sign-in, for the logout.
+    pub proconnect_id_token: Option<&'a str>,
+}
+
+/// Opens a session; returns its token.
+pub(crate) async fn open_session(
     app: &App,
     c: &mut store::Conn<'_>,
     user: UserId,
-    pending: bool,
+    opening: Opening<'_>,
 ) -> Result<String, AppError> {
     let now = app.now();
     let token = random_token();
-    let lifetime = if pending {
+    let lifetime = if opening.pending {
         Duration::minutes(crate::second_factor::PENDING_MINUTES)
     } else {
         Duration::from_std(app.settings.session_idle).unwrap_or(Duration::hours(2))
@@ -133,15 +148,20 @@ async fn open_session(
         user,
         territory: None,
         expires_at: now + lifetime,
-        second_factor_at: None,
+        second_factor_at: opening.second_factor_checked.then_some(now),
+        proconnect_id_token: opening.proconnect_id_token,
     };
     store::sessions::create(c, &session, now).await?;
     Ok(token)
 }
 
-pub async fn logout(app: &App, caller: &crate::Caller) -> Result<(), AppError> {
+/// Where the browser goes once logged out: the provider's end of session when the session
+/// came from ProConnect (it ends the sign-in there too), else nowhere in particular.
+pub type LogoutRedirect = Option<String>;
+
+pub async fn logout(app: &App, caller: &crate::Caller) -> Result<LogoutRedirect, AppError> {
     let mut tx = app.db.begin().await?;
-    store::sessions::delete(&mut tx.conn(), &caller.session).await?;
+    let id_token = store::sessions::delete(&mut tx.conn(), &caller.session).await?;
     caller
         .audit(
             &mut tx.conn(),
@@ -153,14 +173,18 @@ pub async fn logout(app: &App, caller: &crate::Caller) -> Result<(), AppError> {
         )
         .await?;
     tx.commit().await?;
-    Ok(())
+    Ok(crate::proconnect::logout_redirect(app, id_token.as_deref()).await)
 }
 
 /// Ends a session that waited for its second factor (the person gave up at the code page).
-pub async fn abandon(app: &App, pending: &crate::second_factor::Pending) -> Result<(), AppError> {
+pub async fn abandon(
+    app: &App,
+    pending: &crate::second_factor::Pending,
+) -> Result<LogoutRedirect, AppError> {
     let mut pooled = app.db.acquire().await?;
-    store::sessions::delete(&mut pooled.conn(), &pending.session).await?;
-    Ok(())
+    let id_token = store::sessions::delete(&mut pooled.conn(), &pending.session).await?;
+    drop(pooled);
+    Ok(crate::proconnect::logout_redirect(app, id_token.as_deref()).await)
 }
 
 /// Sends a reset link if an active account has this address. The answer is the same either
@@ -336,7 +360,7 @@ pub async fn accept_invitation_as(
     Ok(())
 }
 
-fn membership_of(
+pub(crate) fn membership_of(
     invitation: &store::tokens::Invitation,
     user: UserId,
 ) -> Result<NewMembership, AppError> {
@@ -392,7 +416,11 @@ pub async fn accept_invitation(
     store::memberships::create(&mut tx.conn(), &membership, now).await?;
     let standing = store::second_factors::standing(&mut tx.conn(), user).await?;
     let pending = crate::second_factor::Step::of(false, standing.enabled, standing.required);
-    let token = open_session(app, &mut tx.conn(), user, pending.is_some()).await?;
+    let opening = Opening {
+        pending: pending.is_some(),
+        ..Opening::default()
+    };
+    let token = open_session(app, &mut tx.conn(), user, opening).await?;
     let event = store::audit::NewEvent {
         user: Some(user),
         action: "invitation_accepted",
@@ -461,6 +489,7 @@ pub async fn purge_expired(app: &App) -> Result<(), AppError> {
     let now = app.now();
     let mut pooled = app.db.acquire().await?;
     store::sessions::purge_expired(&mut pooled.conn(), now).await?;
+    store::proconnect::purge_expired(&mut pooled.conn(), now).await?;
     store::api_tokens::purge_counts(&mut pooled.conn(), now - Duration::minutes(2)).await?;
     store::users::purge_login_failures(
         &mut pooled.conn(),

@@ -54,6 +54,8 @@ struct Org {
     postal_code: &'static str,
     commune: &'static str,
     territories: &'static [&'static str],
+    /// Known to ProConnect by this SIRET (a ProConnect sign-in is matched on it).
+    siret: Option<&'static str>,
 }
 
 const ORGANISATIONS: [Org; 8] = [
@@ -64,6 +66,8 @@ const ORGANISATIONS: [Org; 8] = [
         postal_code: "59600",
         commune: "59392",
         territories: &["demo"],
+        // France Travail's head office: its agents come through ProConnect with it.
+        siret: Some("13000548100010"),
     },
     Org {
         name: "Mission locale Sambre-Avesnois",
@@ -72,6 +76,7 @@ const ORGANISATIONS: [Org; 8] = [
         postal_code: "59600",
         commune: "59392",
         territories: &["demo"],
+        siret: None,
     },
     Org {
         name: "Cap emploi Nord",
@@ -80,6 +85,7 @@ const ORGANISATIONS: [Org; 8] = [
         postal_code: "59720",
         commune: "59365",
         territories: &["demo"],
+        siret: None,
     },
     Org {
         name: "PLIE Sambre-Avesnois",
@@ -88,6 +94,7 @@ const ORGANISATIONS: [Org; 8] = [
         postal_code: "59600",
         commune: "59392",
         territories: &["demo"],
+        siret: None,
     },
     Org {
         name: "Association Les Ateliers du Quartier",
@@ -96,6 +103,7 @@ const ORGANISATIONS: [Org; 8] = [
         postal_code: "59720",
         commune: "59365",
         territories: &["demo"],
+        siret: None,
     },
     Org {
         name: "CCAS de Maubeuge (démonstration)",
@@ -104,6 +112,7 @@ const ORGANISATIONS: [Org; 8] = [
         postal_code: "59600",
         commune: "59392",
         territories: &["demo"],
+        siret: None,
     },
     Org {
         name: "Chantier d'insertion Le Jardin partagé",
@@ -112,6 +121,7 @@ const ORGANISATIONS: [Org; 8] = [
         postal_code: "59720",
         commune: "59365",
         territories: &["demo"],
+        siret: None,
     },
     Org {
         name: "France Travail Roubaix",
@@ -120,6 +130,7 @@ const ORGANISATIONS: [Org; 8] = [
         postal_code: "59100",
         commune: "59512",
         territories: &["demo-roubaix"],
+        siret: None,
     },
 ];
 
@@ -198,7 +209,11 @@ pub async fn seed(app: &App) -> Result<DemoReport, AppError> {
         let data = OrganisationData {
             name: org.name.into(),
             kind: org.kind,
-            siret: None,
+            siret: org
+                .siret
+                .map(domain::Siret::parse)
+                .transpose()
+                .map_err(|e| AppError::Internal(e.0))?,
             address: org.address.into(),
             postal_code: org.postal_code.into(),
             commune_insee: insee(org.commune)?,

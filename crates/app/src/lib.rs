@@ -24,6 +24,8 @@ pub mod directory_file;
 pub mod employers;
 pub mod error;
 pub mod exits;
+#[cfg(any(test, feature = "test-support"))]
+pub mod fake_proconnect;
 pub mod form;
 pub mod fuzzing;
 pub mod geocoding;
@@ -37,6 +39,7 @@ pub mod organisations;
 pub mod orientations;
 pub mod oversight;
 pub mod persons;
+pub mod proconnect;
 pub mod qpv;
 pub mod qpv_file;
 pub mod retention;
@@ -95,6 +98,8 @@ pub struct Settings {
     /// Webhooks may go to this machine and to private networks (an intranet), in plain HTTP
     /// too; by default only public HTTPS addresses receive them.
     pub webhooks_private_addresses: bool,
+    /// Sign-in with ProConnect, when the service is registered with it.
+    pub proconnect: Option<proconnect::ProConnectSettings>,
 }
 
 impl Default for Settings {
@@ -115,6 +120,7 @@ impl Default for Settings {
             secrecy_threshold: domain::secrecy::THRESHOLD,
             api_requests_per_minute: api_tokens::DEFAULT_REQUESTS_PER_MINUTE,
             webhooks_private_addresses: false,
+            proconnect: None,
         }
     }
 }
@@ -132,6 +138,8 @@ pub struct App {
     pub geocoder: Arc<geocoding::Geocoder>,
     /// Turns to parse an uploaded file: bounds the memory several heavy uploads may take.
     pub uploads: Arc<tokio::sync::Semaphore>,
+    /// The identity provider, when sign-in with ProConnect is configured.
+    pub proconnect: Option<Arc<proconnect::ProConnect>>,
 }
 
 impl App {
@@ -152,7 +160,15 @@ impl App {
         let uploads = Arc::new(tokio::sync::Semaphore::new(
             settings.concurrent_uploads.max(1),
         ));
+        let proconnect = match &settings.proconnect {
+            Some(p) => Some(Arc::new(
+                proconnect::ProConnect::new(p.clone(), &settings.base_url)
+                    .map_err(AppError::Internal)?,
+            )),
+            None => None,
+        };
         let app = App {
+            proconnect,
             geocoder: Arc::new(geocoder),
             db,
             clock: system_clock(),

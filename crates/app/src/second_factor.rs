@@ -234,8 +234,8 @@ async fn upgrade_session(
     user: UserId,
 ) -> Result<String, AppError> {
     let now = app.now();
-    let territory = match store::sessions::take(c, session, now).await? {
-        Some((owner, territory)) if owner == user => territory,
+    let taken = match store::sessions::take(c, session, now).await? {
+        Some(taken) if taken.user_id == user => taken,
         // Expired meanwhile, or already replaced by a concurrent request.
         _ => return Err(AppError::NotFound),
     };
@@ -244,9 +244,10 @@ async fn upgrade_session(
     let new = store::sessions::NewSession {
         token_hash: &token_hash(&token),
         user,
-        territory,
+        territory: taken.territory(),
         expires_at: now + idle,
         second_factor_at: Some(now),
+        proconnect_id_token: taken.proconnect_id_token.as_deref(),
     };
     store::sessions::create(c, &new, now).await?;
     Ok(token)

@@ -366,12 +366,46 @@ pub fn link_token(body: &str, path: &str) -> String {
         .to_string()
 }
 
+/// Reads one HTTP/1.1 request from a test server's socket: its head (request line and headers,
+/// without the blank line) and as much body as `Content-Length` announces.
+pub(crate) async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<(String, Vec<u8>)> {
+    use tokio::io::AsyncReadExt;
+    let mut buffer = Vec::new();
+    let mut chunk = [0u8; 8192];
+    let header_end = loop {
+        if let Some(p) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+            break p + 4;
+        }
+        match socket.read(&mut chunk).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+        }
+    };
+    let head = String::from_utf8_lossy(&buffer[..header_end - 4]).into_owned();
+    let length: usize = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().to_string())
+        })
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    while buffer.len() < header_end + length {
+        match socket.read(&mut chunk).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+        }
+    }
+    Some((head, buffer[header_end..].to_vec()))
+}
+
 /// A local stand-in for the BAN API: HTTP/1.1 on 127.0.0.1, answering `/search/?q=…&limit=1`
 /// with the real API's GeoJSON shape. Known queries: an address containing « Maubeuge » falls
 /// inside the demo QPV « Les Tilleuls »; « Parc » falls in that QPV's hole (outside, ~107 m from
 /// it); « panne » answers 503; anything else finds nothing. Returns the base URL.
 pub async fn fake_ban_api() -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -379,34 +413,9 @@ pub async fn fake_ban_api() -> String {
     tokio::spawn(async move {
         while let Ok((mut socket, _)) = listener.accept().await {
             tokio::spawn(async move {
-                let mut buffer = Vec::new();
-                let mut chunk = [0u8; 8192];
-                let header_end = loop {
-                    if let Some(p) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
-                        break p + 4;
-                    }
-                    match socket.read(&mut chunk).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => buffer.extend_from_slice(&chunk[..n]),
-                    }
+                let Some((head, body)) = read_request(&mut socket).await else {
+                    return;
                 };
-                let head = String::from_utf8_lossy(&buffer[..header_end]).into_owned();
-                let length: usize = head
-                    .lines()
-                    .find_map(|l| {
-                        l.to_ascii_lowercase()
-                            .strip_prefix("content-length:")
-                            .map(|v| v.trim().to_string())
-                    })
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(0);
-                while buffer.len() < header_end + length {
-                    match socket.read(&mut chunk).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => buffer.extend_from_slice(&chunk[..n]),
-                    }
-                }
-                let body = buffer[header_end..].to_vec();
                 if head.starts_with("POST /search/csv/") {
                     let (status, csv) = ban_csv_answer(&head, &body);
                     let response = format!(
@@ -600,7 +609,7 @@ impl Received {
 pub async fn webhook_receiver(
     statuses: Vec<u16>,
 ) -> (String, std::sync::Arc<std::sync::Mutex<Vec<Received>>>) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -610,42 +619,16 @@ pub async fn webhook_receiver(
     tokio::spawn(async move {
         let mut statuses = statuses.into_iter();
         while let Ok((mut socket, _)) = listener.accept().await {
-            let mut bytes = Vec::new();
-            let mut buffer = [0u8; 4096];
-            // The head, then as much body as it announces.
-            let (head_end, length) = loop {
-                let Ok(n) = socket.read(&mut buffer).await else {
-                    break (None, 0);
-                };
-                if n == 0 {
-                    break (None, 0);
-                }
-                bytes.extend_from_slice(&buffer[..n]);
-                if let Some(end) = bytes.windows(4).position(|w| w == b"\r\n\r\n") {
-                    let head = String::from_utf8_lossy(&bytes[..end]).to_ascii_lowercase();
-                    let length = head
-                        .lines()
-                        .find_map(|l| l.strip_prefix("content-length:"))
-                        .and_then(|v| v.trim().parse::<usize>().ok())
-                        .unwrap_or(0);
-                    break (Some(end + 4), length);
-                }
+            let Some((head, body)) = read_request(&mut socket).await else {
+                continue;
             };
-            let Some(start) = head_end else { continue };
-            while bytes.len() < start + length {
-                match socket.read(&mut buffer).await {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => bytes.extend_from_slice(&buffer[..n]),
-                }
-            }
-            let head = String::from_utf8_lossy(&bytes[..start - 4]).to_string();
             let headers = head
                 .lines()
                 .skip(1)
                 .filter_map(|l| l.split_once(':'))
                 .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
                 .collect();
-            let body = String::from_utf8_lossy(&bytes[start..]).to_string();
+            let body = String::from_utf8_lossy(&body).to_string();
             if let Ok(mut all) = kept.lock() {
                 all.push(Received { headers, body });
             }

@@ -241,6 +241,7 @@ async fn open_token(f: &Fixture) -> String {
         territory: None,
         expires_at: f.app.now() + Duration::hours(1),
         second_factor_at: None,
+        proconnect_id_token: None,
     };
     store::sessions::create(&mut pooled.conn(), &session, f.app.now())
         .await

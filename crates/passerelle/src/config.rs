@@ -38,6 +38,10 @@ pub struct Config {
     pub api_requests_per_minute: u32,
     /// Webhooks may go to this machine and private networks (an intranet), plain HTTP too.
     pub webhooks_private_addresses: bool,
+    /// Sign-in with ProConnect: the provider's issuer, and this service's client id and secret.
+    pub proconnect_issuer: Option<String>,
+    pub proconnect_client_id: Option<String>,
+    pub proconnect_client_secret: Option<String>,
 }
 
 impl Default for Config {
@@ -62,6 +66,9 @@ impl Default for Config {
             secrecy_threshold: domain::secrecy::THRESHOLD,
             api_requests_per_minute: app::api_tokens::DEFAULT_REQUESTS_PER_MINUTE,
             webhooks_private_addresses: false,
+            proconnect_issuer: None,
+            proconnect_client_id: None,
+            proconnect_client_secret: None,
         }
     }
 }
@@ -87,6 +94,9 @@ struct FileConfig {
     secrecy_threshold: Option<i64>,
     api_requests_per_minute: Option<u32>,
     webhooks_private_addresses: Option<bool>,
+    proconnect_issuer: Option<String>,
+    proconnect_client_id: Option<String>,
+    proconnect_client_secret: Option<String>,
 }
 
 /// A yes-or-no setting read from the environment.
@@ -172,7 +182,10 @@ impl Config {
             operator,
             contact_email,
             ban_api_url,
-            metrics_token
+            metrics_token,
+            proconnect_issuer,
+            proconnect_client_id,
+            proconnect_client_secret
         );
     }
 
@@ -200,6 +213,11 @@ impl Config {
             ("PASSERELLE_OPERATOR", &mut self.operator),
             ("PASSERELLE_CONTACT_EMAIL", &mut self.contact_email),
             ("PASSERELLE_BAN_API_URL", &mut self.ban_api_url),
+            ("PASSERELLE_PROCONNECT_ISSUER", &mut self.proconnect_issuer),
+            (
+                "PASSERELLE_PROCONNECT_CLIENT_ID",
+                &mut self.proconnect_client_id,
+            ),
         ] {
             if let Some(v) = env(name) {
                 *slot = Some(v);
@@ -210,6 +228,9 @@ impl Config {
         }
         if let Some(v) = secret("PASSERELLE_SMTP_URL")? {
             self.smtp_url = Some(v);
+        }
+        if let Some(v) = secret("PASSERELLE_PROCONNECT_CLIENT_SECRET")? {
+            self.proconnect_client_secret = Some(v);
         }
         if let Some(v) = secret("PASSERELLE_METRICS_TOKEN")? {
             self.metrics_token = Some(v);
@@ -317,6 +338,49 @@ impl Config {
         {
             return Err("PASSERELLE_SECRET_KEY doit comporter au moins 32 caractères".into());
         }
+        self.validate_proconnect()
+    }
+
+    /// ProConnect's three settings go together, with the public address the provider sends
+    /// the browser back to.
+    fn validate_proconnect(&self) -> Result<(), String> {
+        let given = [
+            ("PASSERELLE_PROCONNECT_ISSUER", &self.proconnect_issuer),
+            (
+                "PASSERELLE_PROCONNECT_CLIENT_ID",
+                &self.proconnect_client_id,
+            ),
+            (
+                "PASSERELLE_PROCONNECT_CLIENT_SECRET",
+                &self.proconnect_client_secret,
+            ),
+        ];
+        let missing: Vec<&str> = given
+            .iter()
+            .filter(|(_, v)| v.as_deref().is_none_or(|v| v.trim().is_empty()))
+            .map(|(name, _)| *name)
+            .collect();
+        if missing.len() == given.len() {
+            return Ok(());
+        }
+        if !missing.is_empty() {
+            return Err(format!(
+                "la connexion avec ProConnect demande aussi {}",
+                missing.join(" et ")
+            ));
+        }
+        let issuer = self.proconnect_issuer.as_deref().unwrap_or_default();
+        let local = url::Url::parse(issuer).ok().is_some_and(|u| {
+            u.scheme() == "http" && matches!(u.host_str(), Some("127.0.0.1" | "localhost"))
+        });
+        if !(issuer.starts_with("https://") || local) || url::Url::parse(issuer).is_err() {
+            return Err(format!(
+                "PASSERELLE_PROCONNECT_ISSUER « {issuer} » invalide : attendu l'adresse HTTPS de l'émetteur, par exemple https://auth.agentconnect.gouv.fr/api/v2"
+            ));
+        }
+        if self.base_url.is_none() {
+            return Err("la connexion avec ProConnect demande PASSERELLE_BASE_URL : l'adresse publique du service, d'où est déduite l'adresse de retour déclarée auprès de ProConnect".into());
+        }
         Ok(())
     }
 
@@ -344,6 +408,20 @@ impl Config {
             webhooks_private_addresses: self.webhooks_private_addresses,
             metrics_token: self.metrics_token.clone(),
             session_max: Duration::from_secs(self.session_max_hours * 3600),
+            proconnect: match (
+                &self.proconnect_issuer,
+                &self.proconnect_client_id,
+                &self.proconnect_client_secret,
+            ) {
+                (Some(issuer), Some(id), Some(secret)) => {
+                    Some(app::proconnect::ProConnectSettings {
+                        issuer: issuer.trim().to_string(),
+                        client_id: id.trim().to_string(),
+                        client_secret: secret.trim().to_string(),
+                    })
+                }
+                _ => None,
+            },
             ..defaults
         }
     }
@@ -381,6 +459,45 @@ mod tests {
         assert_eq!(config.addr, "127.0.0.1:9100");
         let defaults = Config::load(None, &env(&[])).expect("defaults");
         assert_eq!(defaults.database_url, DEFAULT_DATABASE_URL);
+    }
+
+    #[test]
+    fn proconnect_needs_its_three_settings_and_the_public_address() {
+        let err = Config::load(
+            None,
+            &env(&[(
+                "PASSERELLE_PROCONNECT_ISSUER",
+                "https://auth.exemple.gouv.fr/api/v2",
+            )]),
+        )
+        .expect_err("incomplete");
+        assert!(
+            err.contains("PASSERELLE_PROCONNECT_CLIENT_ID et PASSERELLE_PROCONNECT_CLIENT_SECRET"),
+            "{err}"
+        );
+        let complete = [
+            (
+                "PASSERELLE_PROCONNECT_ISSUER",
+                "http://idp.exemple.fr/api/v2",
+            ),
+            ("PASSERELLE_PROCONNECT_CLIENT_ID", "passerelle"),
+            ("PASSERELLE_PROCONNECT_CLIENT_SECRET", "s3cr3t-du-client"),
+        ];
+        let err = Config::load(None, &env(&complete)).expect_err("plain http");
+        assert!(err.contains("adresse HTTPS de l'émetteur"), "{err}");
+        let mut vars = complete.to_vec();
+        vars[0].1 = "https://idp.exemple.fr/api/v2";
+        let err = Config::load(None, &env(&vars)).expect_err("no base url");
+        assert!(err.contains("PASSERELLE_BASE_URL"), "{err}");
+        vars.push(("PASSERELLE_BASE_URL", "https://passerelle.exemple.fr"));
+        let config = Config::load(None, &env(&vars)).expect("complete");
+        let settings = config.settings("127.0.0.1:8080".parse().expect("addr"));
+        let proconnect = settings.proconnect.expect("configured");
+        assert_eq!(proconnect.client_id, "passerelle");
+        assert!(
+            !format!("{proconnect:?}").contains("s3cr3t"),
+            "the secret stays out of logs"
+        );
     }
 
     #[test]

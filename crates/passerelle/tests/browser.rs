@@ -6,6 +6,8 @@
 mod harness;
 #[path = "browser/person_import.rs"]
 mod person_import;
+#[path = "browser/proconnect.rs"]
+mod proconnect;
 #[path = "browser/second_factor.rs"]
 mod second_factor;
 #[path = "browser/webhooks.rs"]

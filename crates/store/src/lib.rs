@@ -32,6 +32,7 @@ pub mod outbox;
 pub mod person_imports;
 pub mod persons;
 pub mod postgis;
+pub mod proconnect;
 pub mod qpv;
 pub mod rights;
 pub mod scale;

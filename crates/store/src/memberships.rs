@@ -15,6 +15,8 @@ pub struct Membership {
     pub role: String,
     pub organisation_id: Option<i64>,
     pub organisation_name: Option<String>,
+    /// The organisation's SIRET, when it is known (a ProConnect sign-in is matched on it).
+    pub organisation_siret: Option<String>,
     pub territory_id: Option<i64>,
     pub territory_name: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -63,7 +65,7 @@ pub async fn create(
 
 const SELECT: &str =
     "SELECT m.id, m.user_id, m.role, m.organisation_id, o.name AS organisation_name,
-                             m.territory_id, t.name AS territory_name, m.created_at
+                             o.siret AS organisation_siret, m.territory_id, t.name AS territory_name, m.created_at
                       FROM memberships m
                       LEFT JOIN organisations o ON o.id = m.organisation_id
                       LEFT JOIN territories t ON t.id = m.territory_id";

@@ -33,6 +33,23 @@ pub struct NewSession<'a> {
     pub expires_at: DateTime<Utc>,
     /// Set when the session opens on a checked second factor.
     pub second_factor_at: Option<DateTime<Utc>>,
+    /// The ID token of a ProConnect sign-in, sent back to the provider at logout.
+    pub proconnect_id_token: Option<&'a str>,
+}
+
+/// A session ended to be replaced by another (see [`take`]).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Taken {
+    #[sqlx(try_from = "i64")]
+    pub user_id: UserId,
+    pub active_territory_id: Option<i64>,
+    pub proconnect_id_token: Option<String>,
+}
+
+impl Taken {
+    pub fn territory(&self) -> Option<TerritoryId> {
+        self.active_territory_id.map(TerritoryId)
+    }
 }
 
 pub async fn create(
@@ -40,34 +57,34 @@ pub async fn create(
     s: &NewSession<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let sql = "INSERT INTO sessions (token_hash, user_id, active_territory_id, created_at, last_seen_at, expires_at, second_factor_at)
-               VALUES ($1, $2, $3, $4, $4, $5, $6)";
+    let sql = "INSERT INTO sessions (token_hash, user_id, active_territory_id, created_at, last_seen_at, expires_at, second_factor_at, proconnect_id_token)
+               VALUES ($1, $2, $3, $4, $4, $5, $6, $7)";
     exec!(c, |c| sqlx::query(sql)
         .bind(s.token_hash)
         .bind(s.user.0)
         .bind(s.territory.map(|t| t.0))
         .bind(now)
         .bind(s.expires_at)
-        .bind(s.second_factor_at))?;
+        .bind(s.second_factor_at)
+        .bind(s.proconnect_id_token))?;
     Ok(())
 }
 
-/// Ends a session that has not expired, to replace it: its account and active territory, or
+/// Ends a session that has not expired, to replace it: what the new one carries over, or
 /// `None` if it had ended already (of two concurrent replacements, one only gets it).
 pub async fn take(
     c: &mut Conn<'_>,
     token_hash: &str,
     now: DateTime<Utc>,
-) -> Result<Option<(UserId, Option<TerritoryId>)>, StoreError> {
+) -> Result<Option<Taken>, StoreError> {
     let sql = "DELETE FROM sessions WHERE token_hash = $1 AND expires_at > $2
-               RETURNING user_id, active_territory_id";
-    let row: Option<(i64, Option<i64>)> = run!(c, |c| sqlx::query_as(sql)
+               RETURNING user_id, active_territory_id, proconnect_id_token";
+    run!(c, |c| sqlx::query_as(sql)
         .bind(token_hash)
         .bind(now)
         .fetch_one(&mut **c)
         .await)
-    .optional()?;
-    Ok(row.map(|(u, t)| (UserId(u), t.map(TerritoryId))))
+    .optional()
 }
 
 /// The session's account, unless it expired (idle) or was opened before `opened_after`
@@ -122,10 +139,29 @@ pub async fn set_territory(
     Ok(())
 }
 
-pub async fn delete(c: &mut Conn<'_>, token_hash: &str) -> Result<(), StoreError> {
-    let sql = "DELETE FROM sessions WHERE token_hash = $1";
-    exec!(c, |c| sqlx::query(sql).bind(token_hash))?;
-    Ok(())
+/// Ends a session; returns the ProConnect ID token it was opened with, if any.
+pub async fn delete(c: &mut Conn<'_>, token_hash: &str) -> Result<Option<String>, StoreError> {
+    let sql = "DELETE FROM sessions WHERE token_hash = $1 RETURNING proconnect_id_token";
+    let row: Option<(Option<String>,)> = run!(c, |c| sqlx::query_as(sql)
+        .bind(token_hash)
+        .fetch_one(&mut **c)
+        .await)
+    .optional()?;
+    Ok(row.and_then(|(t,)| t))
+}
+
+/// How many open sessions an account has (its security page, and tests that prove none opened).
+pub async fn count_for_user(
+    c: &mut Conn<'_>,
+    user: UserId,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    let sql = "SELECT COUNT(*) FROM sessions WHERE user_id = $1 AND expires_at > $2";
+    Ok(run!(c, |c| sqlx::query_scalar(sql)
+        .bind(user.0)
+        .bind(now)
+        .fetch_one(&mut **c)
+        .await)?)
 }
 
 /// Ends every session of an account (after a password change or deactivation).
@@ -152,7 +188,7 @@ mod tests {
             let now = crate::now();
             let email = domain::Email::parse("s@exemple.fr").expect("valid");
             let user = crate::users::create(&mut pooled.conn(), &email, "S", None, now).await.expect("user");
-            let session = NewSession { token_hash: "hash-1", user, territory: None, expires_at: now + Duration::hours(8), second_factor_at: None };
+            let session = NewSession { token_hash: "hash-1", user, territory: None, expires_at: now + Duration::hours(8), second_factor_at: None, proconnect_id_token: None };
             create(&mut pooled.conn(), &session, now).await.expect("session");
             let opened_after = now - Duration::hours(12);
             let found = find(&mut pooled.conn(), "hash-1", now, opened_after).await.expect("query").expect("found");

@@ -74,6 +74,8 @@ pub struct Invitation {
     pub role: String,
     pub organisation_id: Option<i64>,
     pub organisation_name: Option<String>,
+    /// The organisation's SIRET, when it is known (a ProConnect sign-in is matched on it).
+    pub organisation_siret: Option<String>,
     pub territory_id: Option<i64>,
     pub territory_name: Option<String>,
     pub invited_by: Option<i64>,
@@ -123,7 +125,7 @@ pub async fn create_invitation(
 }
 
 const INVITATION: &str = "SELECT i.id, i.email, i.display_name, i.role, i.organisation_id, o.name AS organisation_name,
-                                 i.territory_id, t.name AS territory_name, i.invited_by, i.created_at, i.expires_at,
+                                 o.siret AS organisation_siret, i.territory_id, t.name AS territory_name, i.invited_by, i.created_at, i.expires_at,
                                  i.accepted_at, i.revoked_at
                           FROM invitations i
                           LEFT JOIN organisations o ON o.id = i.organisation_id
@@ -144,6 +146,24 @@ pub async fn pending_invitation(
         .fetch_one(&mut **c)
         .await)
     .optional()
+}
+
+/// The pending invitations addressed to this e-mail address (compared without case), oldest
+/// first.
+pub async fn pending_invitations_for(
+    c: &mut Conn<'_>,
+    email: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<Invitation>, StoreError> {
+    let sql = format!(
+        "{INVITATION} WHERE LOWER(i.email) = LOWER($1) AND i.accepted_at IS NULL AND i.revoked_at IS NULL
+         AND i.expires_at > $2 ORDER BY i.id"
+    );
+    Ok(run!(c, |c| sqlx::query_as(&sql)
+        .bind(email)
+        .bind(now)
+        .fetch_all(&mut **c)
+        .await)?)
 }
 
 /// Marks an invitation accepted; false if it was no longer pending (used twice, revoked, expired).

@@ -20,12 +20,14 @@ use crate::{AppState, WebError};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "auth/login.html")]
-struct LoginPage {
+pub(crate) struct LoginPage {
     layout: Layout,
     error: Option<String>,
     email: Field,
     password: Field,
     next: String,
+    /// The ProConnect button's address, when the service offers it.
+    proconnect: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -43,7 +45,18 @@ pub struct LoginForm {
     suite: String,
 }
 
-fn login_page(
+/// Where the ProConnect button leads, when the service offers it.
+fn proconnect_href(state: &AppState, next: &str) -> Option<String> {
+    state.app.proconnect.as_ref().map(|_| {
+        format!(
+            "/connexion/proconnect?{}",
+            serde_urlencoded::to_string([("suite", next)]).unwrap_or_default()
+        )
+    })
+}
+
+pub(crate) fn login_page(
+    state: &AppState,
     csrf: String,
     email: &str,
     error: Option<String>,
@@ -51,6 +64,7 @@ fn login_page(
     message: Option<&str>,
 ) -> LoginPage {
     LoginPage {
+        proconnect: proconnect_href(state, next),
         layout: Layout::public("Connexion", csrf).with_message(message),
         error,
         email: Field::typed("email", "Adresse électronique", email, "email", "username")
@@ -69,14 +83,18 @@ fn login_page(
 }
 
 /// Where a login goes next: the page asked for, or first the second factor.
-fn after_login(pending: Option<app::second_factor::Step>, suite: &str) -> Response {
+pub(crate) fn after_login(pending: Option<app::second_factor::Step>, suite: &str) -> Response {
     match pending {
         None => LocalPath::or_home(suite).redirect(),
         Some(step) => crate::second_factor::to_step(step, suite),
     }
 }
 
-pub async fn show_login(user: MaybeUser, Query(query): Query<LoginQuery>) -> Response {
+pub async fn show_login(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    Query(query): Query<LoginQuery>,
+) -> Response {
     if user.caller.is_some() {
         return LocalPath::or_home(&query.suite).redirect();
     }
@@ -84,7 +102,15 @@ pub async fn show_login(user: MaybeUser, Query(query): Query<LoginQuery>) -> Res
         return after_login(Some(pending.step), &query.suite);
     }
     let next = LocalPath::or_home(&query.suite);
-    login_page(user.csrf, "", None, next.as_str(), query.message.as_deref()).into_response()
+    login_page(
+        &state,
+        user.csrf,
+        "",
+        None,
+        next.as_str(),
+        query.message.as_deref(),
+    )
+    .into_response()
 }
 
 pub async fn login(
@@ -108,6 +134,7 @@ pub async fn login(
             Ok((
                 status,
                 login_page(
+                    &state,
                     user.csrf,
                     &form.email,
                     Some(e.to_string()),
@@ -129,14 +156,16 @@ pub async fn logout(
     user: MaybeUser,
     CsrfForm(_): CsrfForm<EmptyForm>,
 ) -> Result<Response, WebError> {
-    match (&user.caller, &user.pending) {
+    let provider = match (&user.caller, &user.pending) {
         (Some(caller), _) => app::auth::logout(&state.app, caller).await?,
         (None, Some(pending)) => app::auth::abandon(&state.app, pending).await?,
-        (None, None) => {}
-    }
+        (None, None) => None,
+    };
+    // A session from ProConnect ends there too, which then sends the browser back here.
+    let to = provider.unwrap_or_else(|| "/connexion?message=deconnecte".into());
     Ok(without_session_cookie(
         &state,
-        Redirect::to("/connexion?message=deconnecte").into_response(),
+        Redirect::to(&to).into_response(),
     ))
 }
 
@@ -222,6 +251,8 @@ struct NewPasswordPage {
     password: Field,
     confirmation: Field,
     button: String,
+    /// The ProConnect button's address, on an invitation ProConnect can accept.
+    proconnect: Option<String>,
 }
 
 fn password_fields(errors: &FieldErrors) -> (Field, Field) {
@@ -253,6 +284,7 @@ fn reset_page(csrf: String, token: &str, errors: &FieldErrors) -> NewPasswordPag
         password,
         confirmation,
         button: "Enregistrer le mot de passe".into(),
+        proconnect: None,
     }
 }
 
@@ -297,6 +329,7 @@ pub async fn reset_password(
 }
 
 fn invitation_page(
+    state: &AppState,
     csrf: String,
     token: &str,
     invitation: &app::models::Invitation,
@@ -326,6 +359,11 @@ fn invitation_page(
         password,
         confirmation,
         button: "Créer mon compte".into(),
+        // ProConnect accepts an invitation to an organisation whose SIRET is known.
+        proconnect: invitation
+            .organisation_siret
+            .as_ref()
+            .and_then(|_| proconnect_href(state, "/")),
     }
 }
 
@@ -380,6 +418,7 @@ pub async fn show_invitation(
             Ok(existing_account_page(user, &token, &invitation))
         }
         Ok(invitation) => Ok(invitation_page(
+            &state,
             user.csrf,
             &token,
             &invitation,
@@ -426,7 +465,14 @@ pub async fn accept_invitation(
             };
             Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
-                invitation_page(user.csrf, &token, &invitation, &form.display_name, &errors),
+                invitation_page(
+                    &state,
+                    user.csrf,
+                    &token,
+                    &invitation,
+                    &form.display_name,
+                    &errors,
+                ),
             )
                 .into_response())
         }

@@ -96,7 +96,7 @@ impl IntoResponse for WebError {
     }
 }
 
-fn not_found_page() -> Response {
+pub(crate) fn not_found_page() -> Response {
     error_page(
         StatusCode::NOT_FOUND,
         "Page introuvable",

@@ -22,6 +22,8 @@ pub struct PrivacyPage {
     layout: Layout,
     operator: String,
     contact: String,
+    /// Sign-in with ProConnect is offered: what it brings is listed.
+    proconnect: bool,
 }
 
 #[derive(Template, WebTemplate)]
@@ -64,6 +66,7 @@ pub async fn show_privacy(State(state): State<AppState>, user: MaybeUser) -> Pri
         layout: layout("Données personnelles", &user),
         operator: s.operator.clone(),
         contact: s.contact_email.clone(),
+        proconnect: state.app.proconnect.is_some(),
     }
 }
 

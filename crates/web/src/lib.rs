@@ -38,6 +38,7 @@ mod legal;
 pub mod metrics;
 mod orientations;
 mod persons;
+mod proconnect;
 mod qpv;
 mod redirect;
 mod second_factor;
@@ -91,29 +92,88 @@ async fn hsts(
     response
 }
 
+/// The pages' content security policy. Forms post to this service only; a logout of a
+/// ProConnect session is a form whose answer sends the browser on to the provider, which the
+/// browser allows only if the provider's origin is named here too.
+fn content_security_policy(state: &AppState) -> HeaderValue {
+    let provider = state
+        .app
+        .proconnect
+        .as_ref()
+        .map(|p| format!(" {}", p.origin()))
+        .unwrap_or_default();
+    let policy = format!(
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'{provider}; base-uri 'none'"
+    );
+    HeaderValue::from_str(&policy).unwrap_or_else(|_| {
+        HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+        )
+    })
+}
+
 pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .route("/", get(home::show_home))
         .route("/connexion", get(auth::show_login).post(auth::login))
         .route("/deconnexion", post(auth::logout))
-        .route("/mot-de-passe-oublie", get(auth::show_forgotten_password).post(auth::request_password_reset))
-        .route("/mot-de-passe/{token}", get(auth::show_password_reset).post(auth::reset_password))
-        .route("/invitation/{token}", get(auth::show_invitation).post(auth::accept_invitation))
-        .route("/invitation/{token}/accepter", post(auth::accept_invitation_as))
+        .route("/connexion/proconnect", get(proconnect::start))
+        .route(app::proconnect::RETURN_PATH, get(proconnect::back))
+        .route(
+            app::proconnect::LOGGED_OUT_PATH,
+            get(proconnect::logged_out),
+        )
+        .route(
+            "/mot-de-passe-oublie",
+            get(auth::show_forgotten_password).post(auth::request_password_reset),
+        )
+        .route(
+            "/mot-de-passe/{token}",
+            get(auth::show_password_reset).post(auth::reset_password),
+        )
+        .route(
+            "/invitation/{token}",
+            get(auth::show_invitation).post(auth::accept_invitation),
+        )
+        .route(
+            "/invitation/{token}/accepter",
+            post(auth::accept_invitation_as),
+        )
         .route("/territoire-actif", post(territories::switch_territory))
         .route("/territoires/{slug}", get(territories::show_territory))
-        .route("/territoires/{slug}/partenaires", post(territories::add_partner))
-        .route("/territoires/{slug}/structures", post(territories::create_organisation))
+        .route(
+            "/territoires/{slug}/partenaires",
+            post(territories::add_partner),
+        )
+        .route(
+            "/territoires/{slug}/structures",
+            post(territories::create_organisation),
+        )
         .route("/territoires/{slug}/invitations", post(territories::invite))
         .route("/admin", get(admin::show_admin))
-        .route("/admin/territoires", get(admin::list_territories).post(admin::create_territory))
+        .route(
+            "/admin/territoires",
+            get(admin::list_territories).post(admin::create_territory),
+        )
         .route("/admin/territoires/nouveau", get(admin::new_territory))
-        .route("/admin/territoires/{id}", get(admin::edit_territory).post(admin::update_territory))
-        .route("/admin/structures", get(admin::list_organisations).post(admin::create_organisation))
+        .route(
+            "/admin/territoires/{id}",
+            get(admin::edit_territory).post(admin::update_territory),
+        )
+        .route(
+            "/admin/structures",
+            get(admin::list_organisations).post(admin::create_organisation),
+        )
         .route("/admin/structures/nouvelle", get(admin::new_organisation))
-        .route("/admin/structures/{id}", get(admin::edit_organisation).post(admin::update_organisation))
-        .route("/admin/comptes", get(admin::show_accounts).post(admin::invite_nationally))
+        .route(
+            "/admin/structures/{id}",
+            get(admin::edit_organisation).post(admin::update_organisation),
+        )
+        .route(
+            "/admin/comptes",
+            get(admin::show_accounts).post(admin::invite_nationally),
+        )
         .route("/admin/courriels", get(admin::list_mail))
         .route("/admin/courriels/{id}", get(admin::show_mail))
         .route("/admin/journal", get(admin::show_audit))
@@ -125,11 +185,12 @@ pub fn router(state: AppState) -> Router {
         .route("/qpv/verifier", get(qpv::check_address))
         .route(
             "/qpv/verification-en-masse",
-            get(qpv::show_batch).post(
-                qpv::check_batch
-                    .layer(axum::middleware::from_fn_with_state(state.clone(), uploads::one_turn_each)),
-            )
-            .layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
+            get(qpv::show_batch)
+                .post(qpv::check_batch.layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    uploads::one_turn_each,
+                )))
+                .layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
         )
         .merge(second_factor::routes())
         .merge(api_tokens::routes())
@@ -141,44 +202,86 @@ pub fn router(state: AppState) -> Router {
         .merge(indicators::routes())
         .merge(governance::routes())
         .route("/annuaire", get(directory::search))
-        .route("/annuaire/services/nouveau", get(directory::new_service).post(directory::create_service))
+        .route(
+            "/annuaire/services/nouveau",
+            get(directory::new_service).post(directory::create_service),
+        )
         .route("/annuaire/services/{id}", get(directory::show_service))
-        .route("/annuaire/services/{id}/modifier", get(directory::edit_service).post(directory::update_service))
-        .route("/annuaire/services/{id}/historique", get(directory::show_history))
+        .route(
+            "/annuaire/services/{id}/modifier",
+            get(directory::edit_service).post(directory::update_service),
+        )
+        .route(
+            "/annuaire/services/{id}/historique",
+            get(directory::show_history),
+        )
         .route(
             "/annuaire/import",
-            get(directory::show_import).post(
-                directory::import
-                    .layer(axum::middleware::from_fn_with_state(state.clone(), uploads::one_turn_each)),
-            )
-            .layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
+            get(directory::show_import)
+                .post(
+                    directory::import.layer(axum::middleware::from_fn_with_state(
+                        state.clone(),
+                        uploads::one_turn_each,
+                    )),
+                )
+                .layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
         )
         .route("/annuaire/export.json", get(directory::export))
-        .route("/annuaire/correspondances", get(directory::show_mapping).post(directory::update_mapping))
+        .route(
+            "/annuaire/correspondances",
+            get(directory::show_mapping).post(directory::update_mapping),
+        )
         .route("/champs-d-action", get(knowledge::index))
         .route("/champs-d-action/actions", post(knowledge::create_action))
-        .route("/champs-d-action/actions/nouvelle", get(knowledge::new_action))
+        .route(
+            "/champs-d-action/actions/nouvelle",
+            get(knowledge::new_action),
+        )
         .route("/champs-d-action/actions/{id}", get(knowledge::show_action))
-        .route("/champs-d-action/actions/{id}/modifier", get(knowledge::edit_action).post(knowledge::update_action))
+        .route(
+            "/champs-d-action/actions/{id}/modifier",
+            get(knowledge::edit_action).post(knowledge::update_action),
+        )
         .route("/champs-d-action/{slug}", get(knowledge::show_field))
-        .route("/champs-d-action/{slug}/constat", post(knowledge::update_constat))
+        .route(
+            "/champs-d-action/{slug}/constat",
+            post(knowledge::update_constat),
+        )
         .merge(api::routes())
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))
         .route("/static/{*path}", get(assets::serve))
         .fallback(error::not_found)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), session::csrf_cookie))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::record))
-        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
-        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            session::csrf_cookie,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::record,
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"),
+            content_security_policy(&state),
         ))
         .layer(DefaultBodyLimit::max(2 * 1024 * 1024))
         .layer(CompressionLayer::new())
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(30),
+        ))
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(axum::middleware::from_fn(error::french_errors))
         .layer(axum::middleware::from_fn_with_state(state.clone(), hsts))

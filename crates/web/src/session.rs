@@ -77,6 +77,31 @@ pub fn with_session_cookie(state: &AppState, mut response: Response, token: &str
     response
 }
 
+/// Sets (or, with an empty value and no age, removes) a short-lived cookie of the same kind
+/// as the session's: HTTP only, `SameSite=Lax`, `Secure` over HTTPS.
+pub fn with_cookie(
+    state: &AppState,
+    mut response: Response,
+    name: &str,
+    value: &str,
+    max_age_seconds: i64,
+) -> Response {
+    if let Some(value) = cookie_header(state, name, value, Some(max_age_seconds)) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+/// A cookie's name as this service sets it: with the `__Host-` prefix over HTTPS (bound to
+/// this exact host, path `/`, `Secure`).
+pub fn cookie_name(state: &AppState, name: &str) -> String {
+    if state.secure_cookies {
+        format!("__Host-{name}")
+    } else {
+        name.to_string()
+    }
+}
+
 /// Removes the session cookie.
 pub fn without_session_cookie(state: &AppState, mut response: Response) -> Response {
     if let Some(value) = cookie_header(state, session_cookie(state), "", Some(0)) {

@@ -26,6 +26,30 @@ pub struct Server {
 
 impl Server {
     pub async fn start(backend: Backend) -> Server {
+        Server::start_with(backend, "127.0.0.1:0", &[]).await
+    }
+
+    /// Registered with a (local) ProConnect: a port chosen beforehand, since the address the
+    /// provider sends the browser back to is part of the registration.
+    pub async fn with_proconnect(
+        backend: Backend,
+        provider: &app::fake_proconnect::FakeProConnect,
+    ) -> Server {
+        let addr = format!("127.0.0.1:{}", free_port());
+        let settings = provider.settings();
+        let env = [
+            ("PASSERELLE_BASE_URL", format!("http://{addr}")),
+            ("PASSERELLE_PROCONNECT_ISSUER", settings.issuer),
+            ("PASSERELLE_PROCONNECT_CLIENT_ID", settings.client_id),
+            (
+                "PASSERELLE_PROCONNECT_CLIENT_SECRET",
+                settings.client_secret,
+            ),
+        ];
+        Server::start_with(backend, &addr, &env).await
+    }
+
+    async fn start_with(backend: Backend, addr: &str, env: &[(&str, String)]) -> Server {
         let dir = tempfile::tempdir().expect("temporary directory");
         let (url, postgres) = match backend {
             Backend::Sqlite => (
@@ -39,10 +63,11 @@ impl Server {
         };
         let ban = app::testing::fake_ban_api().await;
         let mut child = Command::new(env!("CARGO_BIN_EXE_passerelle"))
-            .args(["demo", "--addr", "127.0.0.1:0", "--database-url", &url])
+            .args(["demo", "--addr", addr, "--database-url", &url])
             .current_dir(dir.path())
             .env("RUST_LOG", "warn")
             .env("PASSERELLE_BAN_API_URL", ban)
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
