@@ -1,11 +1,13 @@
-//! Personal access tokens of the API (docs/security.md, « Jetons d'API »): made by a logged-in
-//! user for their own account, with scopes and an expiry, shown once and stored hashed,
+//! Access tokens of the API (docs/security.md, « Jetons d'API »): personal ones, made by a
+//! logged-in user for their own account, and an organisation's, made by a territory's
+//! coordinator for one of its partners. Scoped, expiring, shown once and stored hashed,
 //! revocable at once; each request is counted per minute against a limit shared by every
 //! instance.
 
 use chrono::Duration;
-use domain::Label;
 use domain::api::{self, ApiScope};
+use domain::{Label, OrganisationId};
+use store::api_tokens::Holder;
 
 use crate::caller::{Account, with_rights};
 use crate::secrets::{random_token, token_hash};
@@ -32,12 +34,28 @@ pub struct Created {
     pub token: String,
 }
 
+/// A personal token of the caller's account.
 pub async fn create(app: &App, caller: &Caller, input: &TokenInput) -> Result<Created, AppError> {
     let mut errors = FieldErrors::default();
+    let checked = checked(&mut errors, input);
+    let (name, scopes, days) = errors.into_result(|| checked)?;
+    make(app, caller, (name, scopes, days), None).await
+}
+
+/// The name, scopes and duration of a token, or the errors of each field.
+fn checked(errors: &mut FieldErrors, input: &TokenInput) -> Option<(Label, Vec<ApiScope>, u32)> {
     let name = errors.check("name", Label::parse(&input.name, "le nom du jeton", 100));
     let scopes = errors.check("scopes", ApiScope::parse_list(&input.scopes));
     let days = errors.check("days", api::parse_duration(&input.days));
-    let (name, scopes, days) = errors.into_result(|| Some((name?, scopes?, days?)))?;
+    Some((name?, scopes?, days?))
+}
+
+async fn make(
+    app: &App,
+    caller: &Caller,
+    (name, scopes, days): (Label, Vec<ApiScope>, u32),
+    organisation: Option<(OrganisationId, domain::TerritoryId)>,
+) -> Result<Created, AppError> {
     let now = app.now();
     let token = format!("{TOKEN_PREFIX}{}", random_token());
     let stored = ApiScope::stored(&scopes);
@@ -48,20 +66,76 @@ pub async fn create(app: &App, caller: &Caller, input: &TokenInput) -> Result<Cr
         name: name.as_str(),
         scopes: &stored,
         expires_at: now + Duration::days(i64::from(days)),
+        organisation,
     };
     let id = store::api_tokens::create(&mut tx.conn(), &new, now).await?;
+    let detail = match organisation {
+        Some((org, _)) => format!("{stored} ; structure {}", org.0),
+        None => stored,
+    };
     caller
         .audit(
             &mut tx.conn(),
             now,
             "api_token_created",
             ("api_token", Some(id)),
-            None,
-            &stored,
+            organisation.map(|(_, t)| t),
+            &detail,
         )
         .await?;
     tx.commit().await?;
     Ok(Created { id, token })
+}
+
+/// A token of a partner organisation of a territory, made by one of its coordinators.
+#[derive(Debug, Clone, Default)]
+pub struct OrganisationTokenInput {
+    pub organisation_id: String,
+    pub token: TokenInput,
+}
+
+/// Makes a token for a partner organisation of the territory: it acts for that organisation in
+/// that territory only, with scopes that read or write no person.
+pub async fn create_for_organisation(
+    app: &App,
+    caller: &Caller,
+    slug: &str,
+    input: &OrganisationTokenInput,
+) -> Result<Created, AppError> {
+    let territory = coordinated(caller, slug)?;
+    let mut errors = FieldErrors::default();
+    let checked = checked(&mut errors, &input.token);
+    if let Some((_, scopes, _)) = &checked
+        && scopes.iter().any(|s| !api::ORGANISATION_SCOPES.contains(s))
+    {
+        errors.add("scopes", api::ORGANISATION_SCOPES_RULE);
+    }
+    let organisation = input
+        .organisation_id
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .map(OrganisationId);
+    let partner = match organisation {
+        Some(org) => {
+            let mut pooled = app.db.acquire().await?;
+            store::territories::is_partner(&mut pooled.conn(), territory, org).await?
+        }
+        None => false,
+    };
+    if !partner {
+        errors.add(
+            "organisation_id",
+            "Choisissez une structure partenaire du territoire.",
+        );
+    }
+    let checked = errors.into_result(|| checked)?;
+    let organisation = organisation.ok_or(AppError::NotFound)?;
+    make(app, caller, checked, Some((organisation, territory))).await
+}
+
+fn coordinated(caller: &Caller, slug: &str) -> Result<domain::TerritoryId, AppError> {
+    Ok(crate::team::coordinated(caller, slug)?.id)
 }
 
 /// A token as its owner's list shows it.
@@ -73,11 +147,41 @@ pub struct TokenView {
     pub state: &'static str,
 }
 
+/// The caller's personal tokens.
 pub async fn list(app: &App, caller: &Caller) -> Result<Vec<TokenView>, AppError> {
-    let now = app.now();
+    let tokens = {
+        let mut pooled = app.db.acquire().await?;
+        store::api_tokens::of_user(&mut pooled.conn(), caller.user_id).await?
+    };
+    Ok(views(app, tokens))
+}
+
+/// The tokens of a territory's partner organisations, and the partners that may get one.
+#[derive(Debug)]
+pub struct OrganisationTokens {
+    pub tokens: Vec<TokenView>,
+    pub partners: Vec<store::organisations::Organisation>,
+}
+
+/// The tokens of the territory's partner organisations (its coordinators).
+pub async fn organisation_tokens(
+    app: &App,
+    caller: &Caller,
+    slug: &str,
+) -> Result<OrganisationTokens, AppError> {
+    let territory = coordinated(caller, slug)?;
     let mut pooled = app.db.acquire().await?;
-    let tokens = store::api_tokens::of_user(&mut pooled.conn(), caller.user_id).await?;
-    Ok(tokens
+    let tokens = store::api_tokens::of_territory(&mut pooled.conn(), territory).await?;
+    let partners = store::organisations::partners_of(&mut pooled.conn(), territory).await?;
+    Ok(OrganisationTokens {
+        tokens: views(app, tokens),
+        partners,
+    })
+}
+
+fn views(app: &App, tokens: Vec<store::api_tokens::ApiToken>) -> Vec<TokenView> {
+    let now = app.now();
+    tokens
         .into_iter()
         .map(|token| TokenView {
             scopes: ApiScope::read_stored(&token.scopes),
@@ -90,14 +194,42 @@ pub async fn list(app: &App, caller: &Caller) -> Result<Vec<TokenView>, AppError
             },
             token,
         })
-        .collect())
+        .collect()
 }
 
 /// Revokes one of the caller's tokens: the next request with it is refused.
 pub async fn revoke(app: &App, caller: &Caller, id: i64) -> Result<(), AppError> {
+    revoke_of(app, caller, Holder::User(caller.user_id), id, None).await
+}
+
+/// Revokes a token of one of the territory's partner organisations (its coordinators).
+pub async fn revoke_organisation_token(
+    app: &App,
+    caller: &Caller,
+    slug: &str,
+    id: i64,
+) -> Result<(), AppError> {
+    let territory = coordinated(caller, slug)?;
+    revoke_of(
+        app,
+        caller,
+        Holder::Territory(territory),
+        id,
+        Some(territory),
+    )
+    .await
+}
+
+async fn revoke_of(
+    app: &App,
+    caller: &Caller,
+    holder: Holder,
+    id: i64,
+    territory: Option<domain::TerritoryId>,
+) -> Result<(), AppError> {
     let now = app.now();
     let mut tx = app.db.begin().await?;
-    if !store::api_tokens::revoke(&mut tx.conn(), caller.user_id, id, now).await? {
+    if !store::api_tokens::revoke(&mut tx.conn(), holder, id, now).await? {
         return Err(AppError::NotFound);
     }
     caller
@@ -106,7 +238,7 @@ pub async fn revoke(app: &App, caller: &Caller, id: i64) -> Result<(), AppError>
             now,
             "api_token_revoked",
             ("api_token", Some(id)),
-            None,
+            territory,
             "",
         )
         .await?;
@@ -134,7 +266,8 @@ impl From<store::StoreError> for TokenError {
     }
 }
 
-/// A request authenticated by a token: its owner's rights, within the token's scopes.
+/// A request authenticated by a token: its owner's rights (an organisation's token: entering
+/// its territory only, with no membership), within the token's scopes.
 #[derive(Debug, Clone)]
 pub struct TokenCaller {
     pub caller: Caller,
@@ -161,18 +294,35 @@ pub async fn authenticate(app: &App, token: &str) -> Result<TokenCaller, TokenEr
             retry_after: 60 - second,
         });
     }
-    let account = Account {
-        user_id: live.user_id,
-        email: live.email,
-        display_name: live.display_name,
+    let session = format!("{SESSION_PREFIX}{}", live.id);
+    let caller = match (live.organisation_name, live.territory_id) {
+        (Some(organisation), Some(territory)) => {
+            let territory =
+                store::territories::by_id(&mut pooled.conn(), domain::TerritoryId(territory))
+                    .await?
+                    .ok_or(TokenError::Unknown)?;
+            // Acting for the organisation: its territory to enter, and no membership, so no
+            // person is within reach whatever the handler (the scopes say so first).
+            Caller {
+                user_id: live.user_id,
+                email: live.email,
+                display_name: format!("{organisation} (jeton de structure)"),
+                memberships: Vec::new(),
+                territories: vec![territory.clone()],
+                active_territory: Some(territory),
+                session,
+                client_ip: None,
+            }
+        }
+        _ => {
+            let account = Account {
+                user_id: live.user_id,
+                email: live.email,
+                display_name: live.display_name,
+            };
+            with_rights(&mut pooled.conn(), account, None, session).await?
+        }
     };
-    let caller = with_rights(
-        &mut pooled.conn(),
-        account,
-        None,
-        format!("{SESSION_PREFIX}{}", live.id),
-    )
-    .await?;
     Ok(TokenCaller {
         caller,
         scopes: ApiScope::read_stored(&live.scopes),

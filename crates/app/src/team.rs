@@ -63,7 +63,7 @@ pub async fn overview(
     })
 }
 
-fn coordinated<'c>(caller: &'c Caller, slug: &str) -> Result<&'c Territory, AppError> {
+pub(crate) fn coordinated<'c>(caller: &'c Caller, slug: &str) -> Result<&'c Territory, AppError> {
     let territory = caller.territory(slug)?;
     if caller.coordinates(territory.id) {
         Ok(territory)

@@ -117,3 +117,66 @@ fixture_tests! {
         assert_eq!(store::api_tokens::purge_counts(&mut pooled.conn(), f.app.now()).await.expect("purge"), 0, "nothing left to purge");
     }
 }
+
+fn organisation_input(
+    org: domain::OrganisationId,
+    scopes: &[&str],
+) -> api_tokens::OrganisationTokenInput {
+    api_tokens::OrganisationTokenInput {
+        organisation_id: org.0.to_string(),
+        token: input("SI de l'agence", scopes, "90"),
+    }
+}
+
+fixture_tests! {
+    async fn an_organisation_token_reaches_its_territory_and_no_person(f) {
+        let coordinator = f.caller("coordination@test.fr").await;
+        let professional = f.caller("conseil@test.fr").await;
+        // Only the territory's coordinators make them, for its partners, with personless scopes.
+        assert!(matches!(
+            api_tokens::create_for_organisation(&f.app, &professional, "maubeuge", &organisation_input(f.france_travail, &["qpv"])).await,
+            Err(AppError::Forbidden)
+        ));
+        let errors = refusal(api_tokens::create_for_organisation(&f.app, &coordinator, "maubeuge", &organisation_input(f.mission_locale, &["qpv", "orientations"])).await);
+        let fields: Vec<&str> = errors.iter().map(|(f, _)| f.as_str()).collect();
+        assert_eq!(fields, ["scopes", "organisation_id"], "{errors:?}");
+        assert!(errors[0].1.contains("jeton nominatif"), "{errors:?}");
+        assert!(errors[1].1.contains("structure partenaire du territoire"), "{errors:?}");
+
+        let created = api_tokens::create_for_organisation(&f.app, &coordinator, "maubeuge", &organisation_input(f.france_travail, &["qpv", "annuaire"])).await.expect("created");
+        let used = api_tokens::authenticate(&f.app, &created.token).await.expect("accepted");
+        assert_eq!(used.scopes, vec![ApiScope::Qpv, ApiScope::Directory]);
+        assert!(used.caller.memberships.is_empty(), "no membership: no person within reach");
+        assert!(used.caller.organisations().is_empty());
+        assert_eq!(used.caller.territories.len(), 1);
+        assert!(used.caller.display_name.contains("(jeton de structure)"), "{}", used.caller.display_name);
+        // The territory's directory, and no other territory's.
+        assert!(!app::directory_file::export_as(&f.app, &used.caller, "maubeuge").await.expect("directory").is_empty());
+        assert!(matches!(app::directory_file::export_as(&f.app, &used.caller, "roubaix").await, Err(AppError::NotFound)));
+
+        // Listed on the territory's page, not among the coordinator's own tokens.
+        let listed = api_tokens::organisation_tokens(&f.app, &coordinator, "maubeuge").await.expect("listed");
+        assert_eq!(listed.tokens.len(), 1);
+        assert_eq!(listed.tokens[0].token.organisation_name.as_deref(), Some("France Travail Maubeuge"));
+        assert!(listed.partners.iter().any(|o| o.id == f.france_travail));
+        assert!(api_tokens::list(&f.app, &coordinator).await.expect("mine").is_empty());
+        assert!(matches!(api_tokens::organisation_tokens(&f.app, &professional, "maubeuge").await, Err(AppError::Forbidden)));
+
+        // It outlives the account that made it…
+        {
+            let mut pooled = f.app.db.acquire().await.expect("connection");
+            store::users::set_active(&mut pooled.conn(), coordinator.user_id, false).await.expect("deactivated");
+        }
+        api_tokens::authenticate(&f.app, &created.token).await.expect("still accepted");
+        // …until a coordinator revokes it (not with the personal revocation of its maker).
+        assert!(matches!(api_tokens::revoke(&f.app, &coordinator, created.id).await, Err(AppError::NotFound)));
+        api_tokens::authenticate(&f.app, &created.token).await.expect("still accepted");
+        {
+            let mut pooled = f.app.db.acquire().await.expect("connection");
+            store::users::set_active(&mut pooled.conn(), coordinator.user_id, true).await.expect("active again");
+        }
+        api_tokens::revoke_organisation_token(&f.app, &coordinator, "maubeuge", created.id).await.expect("revoked");
+        assert!(unknown(api_tokens::authenticate(&f.app, &created.token).await));
+        assert!(matches!(api_tokens::revoke_organisation_token(&f.app, &coordinator, "maubeuge", created.id).await, Err(AppError::NotFound)), "once");
+    }
+}

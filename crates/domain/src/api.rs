@@ -18,6 +18,14 @@ pub enum ApiScope {
     Indicators,
 }
 
+/// The scopes an organisation's token may carry: none reads or writes a person. Sharing a
+/// person's file is between named professionals (docs/security.md, « Jetons d'API »), so a
+/// partner's system that follows orientations uses the token of one of its professionals.
+pub const ORGANISATION_SCOPES: &[ApiScope] = &[ApiScope::Qpv, ApiScope::Directory];
+
+/// Why another scope is refused on an organisation's token.
+pub const ORGANISATION_SCOPES_RULE: &str = "Un jeton de structure ne peut porter que les portées « qpv » et « annuaire » : ce qui touche une personne demande le jeton nominatif d'un professionnel de la structure.";
+
 impl ApiScope {
     pub const ALL: &'static [ApiScope] = &[
         ApiScope::Qpv,

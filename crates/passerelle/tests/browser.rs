@@ -109,6 +109,40 @@ async fn coordinator_journey(backend: Backend) {
         b.expect_text("L'invitation n'a pas été envoyée").await?;
         b.check_accessibility("invitation refusée").await;
 
+        // A token for a partner's information system, from the territory's page.
+        b.driver
+            .find(By::LinkText("Jetons d'API des structures partenaires"))
+            .await?
+            .click()
+            .await?;
+        b.expect_text("Un jeton de structure permet").await?;
+        SelectElement::new(&b.driver.find(By::Id("organisation_id")).await?)
+            .await?
+            .select_by_visible_text("France Travail Maubeuge")
+            .await?;
+        b.driver
+            .find(By::Id("name"))
+            .await?
+            .send_keys("SI de l'agence")
+            .await?;
+        b.driver
+            .find(By::XPath(
+                "//input[@name='scopes'][@value='annuaire']/following-sibling::label",
+            ))
+            .await?
+            .click()
+            .await?;
+        b.driver
+            .find(By::Css(
+                "form[action='/territoires/demo/jetons'] button[type=submit]",
+            ))
+            .await?
+            .click()
+            .await?;
+        b.expect_text("copiez-le maintenant").await?;
+        b.check_accessibility("jeton d'une structure partenaire")
+            .await;
+
         // « Vérifier une adresse » from the menu: in a QPV, then near one, both accessible.
         b.driver
             .find(By::LinkText("Vérifier une adresse"))

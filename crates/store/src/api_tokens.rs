@@ -1,8 +1,9 @@
-//! Personal access tokens of the API and their per-minute request counts. Only the SHA-256 of
-//! a token is stored (docs/security.md, « Jetons d'API »).
+//! Access tokens of the API — personal, or of a partner organisation in a territory — and their
+//! per-minute request counts. Only the SHA-256 of a token is stored (docs/security.md,
+//! « Jetons d'API »).
 
 use chrono::{DateTime, Utc};
-use domain::UserId;
+use domain::{OrganisationId, TerritoryId, UserId};
 
 use crate::{Conn, OptionalExt, StoreError, exec, run};
 
@@ -17,9 +18,17 @@ pub struct ApiToken {
     pub expires_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
     pub last_used_at: Option<DateTime<Utc>>,
+    /// For an organisation's token: the organisation, by name.
+    pub organisation_name: Option<String>,
+    /// Who made it (for an organisation's token, a coordinator).
+    pub made_by: String,
 }
 
-const COLUMNS: &str = "id, user_id, name, scopes, created_at, expires_at, revoked_at, last_used_at";
+const COLUMNS: &str =
+    "t.id, t.user_id, t.name, t.scopes, t.created_at, t.expires_at, t.revoked_at, t.last_used_at,
+                       o.name AS organisation_name, u.display_name AS made_by";
+const FROM: &str = "FROM api_tokens t JOIN users u ON u.id = t.user_id
+                    LEFT JOIN organisations o ON o.id = t.organisation_id";
 
 /// A token to create, already validated.
 #[derive(Debug, Clone, Copy)]
@@ -29,6 +38,8 @@ pub struct NewToken<'a> {
     pub name: &'a str,
     pub scopes: &'a str,
     pub expires_at: DateTime<Utc>,
+    /// An organisation's token: the organisation and the territory it acts in.
+    pub organisation: Option<(OrganisationId, TerritoryId)>,
 }
 
 pub async fn create(
@@ -36,8 +47,8 @@ pub async fn create(
     t: &NewToken<'_>,
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
-    let sql = "INSERT INTO api_tokens (token_hash, user_id, name, scopes, created_at, expires_at)
-               VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
+    let sql = "INSERT INTO api_tokens (token_hash, user_id, name, scopes, created_at, expires_at, organisation_id, territory_id)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
     Ok(run!(c, |c| sqlx::query_scalar(sql)
         .bind(t.token_hash)
         .bind(t.user.0)
@@ -45,6 +56,8 @@ pub async fn create(
         .bind(t.scopes)
         .bind(now)
         .bind(t.expires_at)
+        .bind(t.organisation.map(|(o, _)| o.0))
+        .bind(t.organisation.map(|(_, t)| t.0))
         .fetch_one(&mut **c)
         .await)?)
 }
@@ -58,17 +71,25 @@ pub struct LiveToken {
     pub scopes: String,
     pub email: String,
     pub display_name: String,
+    /// An organisation's token: the organisation (by name) and the territory it acts in.
+    pub organisation_name: Option<String>,
+    pub territory_id: Option<i64>,
 }
 
-/// The live token of this hash: not revoked, not expired, its owner active.
+/// The live token of this hash: not revoked, not expired; a personal token's owner active, an
+/// organisation's token's organisation still a partner of its territory (whoever made it).
 pub async fn live(
     c: &mut Conn<'_>,
     token_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<LiveToken>, StoreError> {
-    let sql = "SELECT t.id, t.user_id, t.scopes, u.email, u.display_name
+    let sql = "SELECT t.id, t.user_id, t.scopes, u.email, u.display_name, o.name AS organisation_name, t.territory_id
                FROM api_tokens t JOIN users u ON u.id = t.user_id
-               WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 AND u.is_active = TRUE";
+               LEFT JOIN organisations o ON o.id = t.organisation_id
+               WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2
+               AND CASE WHEN t.organisation_id IS NULL THEN u.is_active = TRUE
+                        ELSE EXISTS (SELECT 1 FROM territory_partners p
+                                     WHERE p.territory_id = t.territory_id AND p.organisation_id = t.organisation_id) END";
     run!(c, |c| sqlx::query_as(sql)
         .bind(token_hash)
         .bind(now)
@@ -77,10 +98,11 @@ pub async fn live(
     .optional()
 }
 
-/// An account's tokens, the most recent first (revoked and expired ones included).
+/// An account's personal tokens, the most recent first (revoked and expired ones included).
 pub async fn of_user(c: &mut Conn<'_>, user: UserId) -> Result<Vec<ApiToken>, StoreError> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC, id DESC"
+        "SELECT {COLUMNS} {FROM} WHERE t.user_id = $1 AND t.organisation_id IS NULL
+         ORDER BY t.created_at DESC, t.id DESC"
     );
     Ok(run!(c, |c| sqlx::query_as(&sql)
         .bind(user.0)
@@ -88,15 +110,48 @@ pub async fn of_user(c: &mut Conn<'_>, user: UserId) -> Result<Vec<ApiToken>, St
         .await)?)
 }
 
-/// Revokes one of the account's tokens; false if it has no such live token.
+/// The tokens of a territory's partner organisations, the most recent first.
+pub async fn of_territory(
+    c: &mut Conn<'_>,
+    territory: TerritoryId,
+) -> Result<Vec<ApiToken>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} {FROM} WHERE t.territory_id = $1 ORDER BY t.created_at DESC, t.id DESC"
+    );
+    Ok(run!(c, |c| sqlx::query_as(&sql)
+        .bind(territory.0)
+        .fetch_all(&mut **c)
+        .await)?)
+}
+
+/// Whose tokens a revocation may reach.
+#[derive(Debug, Clone, Copy)]
+pub enum Holder {
+    /// An account's personal tokens.
+    User(UserId),
+    /// The tokens of a territory's partner organisations.
+    Territory(TerritoryId),
+}
+
+/// Revokes one live token of the holder; false if it has no such live token.
 pub async fn revoke(
     c: &mut Conn<'_>,
-    user: UserId,
+    holder: Holder,
     id: i64,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let sql = "UPDATE api_tokens SET revoked_at = $3 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL";
-    Ok(exec!(c, |c| sqlx::query(sql).bind(id).bind(user.0).bind(now))? == 1)
+    let (sql, owner) = match holder {
+        Holder::User(u) => (
+            "UPDATE api_tokens SET revoked_at = $3
+             WHERE id = $1 AND user_id = $2 AND organisation_id IS NULL AND revoked_at IS NULL",
+            u.0,
+        ),
+        Holder::Territory(t) => (
+            "UPDATE api_tokens SET revoked_at = $3 WHERE id = $1 AND territory_id = $2 AND revoked_at IS NULL",
+            t.0,
+        ),
+    };
+    Ok(exec!(c, |c| sqlx::query(sql).bind(id).bind(owner).bind(now))? == 1)
 }
 
 /// Counts one request of the token in its minute and returns the minute's count so far, in
@@ -142,7 +197,7 @@ mod tests {
             let now = crate::now();
             let email = domain::Email::parse("t@exemple.fr").expect("valid");
             let user = crate::users::create(&mut pooled.conn(), &email, "T", None, now).await.expect("user");
-            let new = NewToken { token_hash: "h1", user, name: "SI", scopes: "qpv", expires_at: now + Duration::days(30) };
+            let new = NewToken { token_hash: "h1", user, name: "SI", scopes: "qpv", expires_at: now + Duration::days(30), organisation: None };
             let id = create(&mut pooled.conn(), &new, now).await.expect("token");
             assert_eq!(live(&mut pooled.conn(), "h1", now).await.expect("read").expect("live").id, id);
             assert!(live(&mut pooled.conn(), "h1", now + Duration::days(31)).await.expect("read").is_none(), "expired");
@@ -152,10 +207,10 @@ mod tests {
             assert!(of_user(&mut pooled.conn(), user).await.expect("list")[0].last_used_at.is_some());
             assert_eq!(purge_counts(&mut pooled.conn(), now + Duration::minutes(1)).await.expect("purge"), 1);
             let other = crate::users::create(&mut pooled.conn(), &domain::Email::parse("o@exemple.fr").expect("valid"), "O", None, now).await.expect("user");
-            assert!(!revoke(&mut pooled.conn(), other, id, now).await.expect("revoke"), "not someone else's token");
-            assert!(revoke(&mut pooled.conn(), user, id, now).await.expect("revoke"));
+            assert!(!revoke(&mut pooled.conn(), Holder::User(other), id, now).await.expect("revoke"), "not someone else's token");
+            assert!(revoke(&mut pooled.conn(), Holder::User(user), id, now).await.expect("revoke"));
             assert!(live(&mut pooled.conn(), "h1", now).await.expect("read").is_none(), "revoked");
-            assert!(!revoke(&mut pooled.conn(), user, id, now).await.expect("revoke"), "once");
+            assert!(!revoke(&mut pooled.conn(), Holder::User(user), id, now).await.expect("revoke"), "once");
         }
     }
 }

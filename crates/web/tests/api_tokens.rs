@@ -109,3 +109,44 @@ app::fixture_tests! {
         assert!(doc["paths"]["/api/v1/territoires/{slug}/annuaire"]["get"]["responses"]["403"].is_object());
     }
 }
+
+app::fixture_tests! {
+    offline;
+    async fn a_coordinator_makes_a_token_for_a_partner_that_reads_the_directory_and_no_person(f) {
+        let mut professional = Client::new(&f);
+        professional.login("conseil@test.fr", PASSWORD).await;
+        assert_eq!(professional.get("/territoires/maubeuge/jetons").await.status, StatusCode::FORBIDDEN);
+
+        let mut client = Client::new(&f);
+        client.login("coordination@test.fr", PASSWORD).await;
+        let page = client.get("/territoires/maubeuge/jetons").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("Structure partenaire") && page.body.contains("France Travail"), "{}", page.body);
+        assert!(!page.body.contains("value=\"orientations\""), "no scope that touches a person is offered");
+        let csrf = page.csrf();
+        let org = f.france_travail.0.to_string();
+        let refused = client.post("/territoires/maubeuge/jetons", &[("csrf_token", &csrf), ("organisation_id", &org), ("name", "SI"), ("scopes", "orientations"), ("days", "90")]).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(refused.body.contains("jeton nominatif"), "{}", refused.body);
+        let created = client.post("/territoires/maubeuge/jetons", &[("csrf_token", &csrf), ("organisation_id", &org), ("name", "SI de l'agence"), ("scopes", "annuaire"), ("days", "90")]).await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+        let token = token_on(&created);
+        assert!(created.body.contains("créé par"), "the list names who made it");
+
+        let directory = with_bearer(&f, &token, "/api/v1/territoires/maubeuge/annuaire").await;
+        assert_eq!(directory.status, StatusCode::OK, "{}", directory.body);
+        let elsewhere = with_bearer(&f, &token, "/api/v1/territoires/roubaix/annuaire").await;
+        assert_eq!(elsewhere.status, StatusCode::NOT_FOUND, "{}", elsewhere.body);
+        let orientations = with_bearer(&f, &token, "/api/v1/orientations").await;
+        assert_eq!(orientations.status, StatusCode::FORBIDDEN);
+        assert_eq!(error_code(&orientations), "portee_manquante");
+
+        let list = client.get("/territoires/maubeuge/jetons").await;
+        let marker = "action=\"/territoires/maubeuge/jetons/";
+        let start = list.body.find(marker).expect("a revocation form") + marker.len();
+        let id = list.body[start..].split('/').next().expect("id").to_string();
+        let revoked = client.post(&format!("/territoires/maubeuge/jetons/{id}/revocation"), &[("csrf_token", &list.csrf())]).await;
+        assert_eq!(revoked.status, StatusCode::SEE_OTHER);
+        assert_eq!(with_bearer(&f, &token, "/api/v1/territoires/maubeuge/annuaire").await.status, StatusCode::UNAUTHORIZED);
+    }
+}

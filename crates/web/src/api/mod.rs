@@ -239,7 +239,7 @@ impl FromRequestParts<AppState> for ApiUser {
     info(
         title = "API Passerelle",
         version = "1",
-        description = "Vérification d'éligibilité QPV, annuaire des relais, orientations et indicateurs d'un territoire. Authentification : un jeton d'API (page « Jetons d'API » du compte ; en-tête Authorization: Bearer …), limité à ses portées et à un nombre de requêtes par minute, qui agit avec les droits de son titulaire ; ou la session de l'interface (cookie). Chaque lecture d'une personne est tracée dans le journal d'accès de sa fiche, comme à l'écran. Les erreurs sont en JSON : un code stable `erreur`, un `message` en français et, pour une saisie invalide, le message de chaque champ dans `champs`.",
+        description = "Vérification d'éligibilité QPV, annuaire des relais, orientations et indicateurs d'un territoire. Authentification : un jeton d'API (page « Jetons d'API » du compte ; en-tête Authorization: Bearer …), limité à ses portées et à un nombre de requêtes par minute, qui agit avec les droits de son titulaire — ou un jeton de structure, donné par la coordination d'un territoire à une structure partenaire, limité à ce territoire et aux portées `qpv` et `annuaire` ; ou la session de l'interface (cookie). Chaque lecture d'une personne est tracée dans le journal d'accès de sa fiche, comme à l'écran. Les erreurs sont en JSON : un code stable `erreur`, un `message` en français et, pour une saisie invalide, le message de chaque champ dans `champs`.",
         license(name = "EUPL-1.2"),
     ),
     modifiers(&Security),
