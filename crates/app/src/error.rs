@@ -14,6 +14,10 @@ pub enum AppError {
     /// The input was refused; each field says why.
     #[error("Le formulaire contient des erreurs.")]
     Invalid(FieldErrors),
+    /// What was acted on changed meanwhile (another person acted first): nothing was written,
+    /// and the message says what it is now.
+    #[error("{0}")]
+    Conflict(String),
     /// An outside service this use case needs did not answer; the message says which.
     #[error("{0}")]
     Unavailable(String),

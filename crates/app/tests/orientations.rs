@@ -156,6 +156,34 @@ tests! {
         let Err(AppError::NotFound) = orientations::send(&f.app, &c.receiver, id, &to_org(c.receiver_org)).await else { panic!("outsider") };
     }
 
+    async fn a_request_sent_twice_with_its_key_makes_one_orientation(f) {
+        let c = cast(&f).await;
+        let id = person(&f, &c.sender, &[c.receiver_org]).await;
+        let keyed = SendInput { idempotency_key: "9f1c-envoi-1".into(), ..to_org(c.receiver_org) };
+        let first = orientations::send(&f.app, &c.sender, id, &keyed).await.expect("sent");
+        let mails = f.outbox().await.len();
+        let again = orientations::send(&f.app, &c.sender, id, &keyed).await.expect("repeated");
+        assert_eq!(again, first, "the repetition finds the first orientation");
+        assert_eq!(f.outbox().await.len(), mails, "and announces nothing again");
+        let mut pooled = f.app.db.acquire().await.expect("connection");
+        assert_eq!(store::orientations::of_person(&mut pooled.conn(), id).await.expect("list").len(), 1);
+        drop(pooled);
+        // The same key on another request: refused, and nothing is sent.
+        let other = SendInput { reason: "Autre motif".into(), ..keyed.clone() };
+        let errors = orientations::send(&f.app, &c.sender, id, &other).await.expect_err("reused").into_field_errors();
+        assert!(errors.get("idempotency_key").is_some_and(|m| m.contains(&format!("n° {}", first.0))), "{errors:?}");
+        // A key is the sender's: another sender's same key is another request.
+        let colleague = f.caller_in_organisation("collegue@test.fr", f.france_travail).await;
+        assert!(matches!(orientations::send(&f.app, &colleague, id, &keyed).await, Err(AppError::NotFound)), "not in the group");
+        // Without a key, each request sends; an ill-formed key is refused.
+        orientations::send(&f.app, &c.sender, id, &to_org(c.receiver_org)).await.expect("sent");
+        let bad = SendInput { idempotency_key: "deux mots".into(), ..to_org(c.receiver_org) };
+        let errors = orientations::send(&f.app, &c.sender, id, &bad).await.expect_err("ill-formed").into_field_errors();
+        assert!(errors.get("idempotency_key").is_some(), "{errors:?}");
+        let mut pooled = f.app.db.acquire().await.expect("connection");
+        assert_eq!(store::orientations::of_person(&mut pooled.conn(), id).await.expect("list").len(), 2);
+    }
+
     async fn send_study_accept_enter_finish_across_two_organisations(f) {
         let c = cast(&f).await;
         let id = person(&f, &c.sender, &[c.receiver_org]).await;

@@ -62,26 +62,39 @@ pub struct WebhookRow {
     pub last_delivered_at: Option<DateTime<Utc>>,
 }
 
+const ROWS: &str =
+    "SELECT w.id, w.organisation_id, o.name AS organisation_name, w.url, w.created_at,
+                           w.disabled_at,
+                           (SELECT COUNT(*) FROM webhook_deliveries d
+                             WHERE d.webhook_id = w.id AND d.delivered_at IS NOT NULL) AS delivered,
+                           (SELECT COUNT(*) FROM webhook_deliveries d
+                             WHERE d.webhook_id = w.id AND d.delivered_at IS NULL) AS pending,
+                           (SELECT MAX(d.delivered_at) FROM webhook_deliveries d
+                             WHERE d.webhook_id = w.id) AS last_delivered_at
+                    FROM webhooks w JOIN organisations o ON o.id = w.organisation_id";
+
 /// The webhooks of a territory, live ones first, then the most recent.
 pub async fn of_territory(
     c: &mut Conn<'_>,
     territory: TerritoryId,
 ) -> Result<Vec<WebhookRow>, StoreError> {
-    let sql = "SELECT w.id, w.organisation_id, o.name AS organisation_name, w.url, w.created_at,
-                      w.disabled_at,
-                      (SELECT COUNT(*) FROM webhook_deliveries d
-                        WHERE d.webhook_id = w.id AND d.delivered_at IS NOT NULL) AS delivered,
-                      (SELECT COUNT(*) FROM webhook_deliveries d
-                        WHERE d.webhook_id = w.id AND d.delivered_at IS NULL) AS pending,
-                      (SELECT MAX(d.delivered_at) FROM webhook_deliveries d
-                        WHERE d.webhook_id = w.id) AS last_delivered_at
-               FROM webhooks w JOIN organisations o ON o.id = w.organisation_id
-               WHERE w.territory_id = $1
-               ORDER BY (w.disabled_at IS NULL) DESC, w.id DESC";
-    Ok(run!(c, |c| sqlx::query_as(sql)
+    let sql = format!(
+        "{ROWS} WHERE w.territory_id = $1 ORDER BY (w.disabled_at IS NULL) DESC, w.id DESC"
+    );
+    Ok(run!(c, |c| sqlx::query_as(&sql)
         .bind(territory.0)
         .fetch_all(&mut **c)
         .await)?)
+}
+
+/// One webhook as its territory's list shows it.
+pub async fn row(c: &mut Conn<'_>, id: i64) -> Result<Option<WebhookRow>, StoreError> {
+    let sql = format!("{ROWS} WHERE w.id = $1");
+    run!(c, |c| sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_one(&mut **c)
+        .await)
+    .optional()
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -80,6 +80,9 @@ impl IntoResponse for WebError {
                 error_page(StatusCode::BAD_REQUEST, "Requête incorrecte", &message)
             }
             WebError::TooLarge => page_for(StatusCode::PAYLOAD_TOO_LARGE),
+            WebError::App(AppError::Conflict(message)) => {
+                error_page(StatusCode::CONFLICT, "Modifié entre-temps", &message)
+            }
             WebError::App(AppError::Unavailable(message)) => {
                 tracing::warn!(%message, "outside service unavailable");
                 error_page(

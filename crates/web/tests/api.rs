@@ -133,8 +133,9 @@ app::fixture_tests! {
         assert_eq!(studied.status, StatusCode::OK, "{}", studied.body);
         assert_eq!(json_of(&studied)["statut"]["code"], "a-l-etude");
         let stale = call(&f, &act, "POST", &steps, Some(json!({ "etape": "accepter", "version": version }))).await;
-        assert_eq!(stale.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(json_of(&stale)["champs"]["formulaire"].as_str().is_some_and(|m| m.contains("a changé entre-temps")));
+        assert_eq!(stale.status, StatusCode::CONFLICT);
+        assert_eq!(json_of(&stale)["erreur"], "conflit");
+        assert!(json_of(&stale)["message"].as_str().is_some_and(|m| m.contains("a changé entre-temps")));
         let unknown = call(&f, &act, "POST", &steps, Some(json!({ "etape": "valider" }))).await;
         assert!(json_of(&unknown)["champs"]["etape"].is_string(), "{}", unknown.body);
         // Declining needs a reason, named as the API names it.
@@ -180,6 +181,36 @@ app::fixture_tests! {
         assert_eq!(json_of(&refused)["erreur"], "portee_manquante");
         let refused = call(&f, &qpv_only, "GET", "/api/v1/orientations", None).await;
         assert_eq!(json_of(&refused)["erreur"], "portee_manquante");
+    }
+
+    async fn a_send_repeated_with_its_idempotency_key_returns_the_first_orientation(f) {
+        let sender = f.caller("conseil@test.fr").await;
+        let receiver = f.caller_in_new_organisation("accueil@asso.fr", f.territory).await;
+        let org = receiver.organisations_in(f.territory)[0];
+        let person = f.accompanied_person(&sender, &[org], ("Awa", "Diallo", "0601020304")).await;
+        let write = token(&f, &sender, &["orientations-ecriture"]).await;
+        let to_person = format!("/api/v1/personnes/{}/orientations", person.0);
+        let body = json!({ "destinataire": format!("organisation:{}", org.0), "champs": ["mobilite"], "motif": "Permis B." });
+        let keyed = |key: &str, body: &Value| {
+            Request::post(to_person.as_str())
+                .header(header::AUTHORIZATION, format!("Bearer {write}"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .header("Idempotency-Key", key)
+                .body(Body::from(body.to_string()))
+                .expect("request")
+        };
+        let first = Client::new(&f).send(keyed("3b2d6f1e-envoi", &body)).await;
+        assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+        // The answer was lost: the partner's system sends again.
+        let again = Client::new(&f).send(keyed("3b2d6f1e-envoi", &body)).await;
+        assert_eq!(again.status, StatusCode::CREATED, "{}", again.body);
+        assert_eq!(json_of(&again)["id"], json_of(&first)["id"], "the same orientation");
+        let other = json!({ "destinataire": format!("organisation:{}", org.0), "champs": ["mobilite"], "motif": "Autre chose." });
+        let reused = Client::new(&f).send(keyed("3b2d6f1e-envoi", &other)).await;
+        assert_eq!(reused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(json_of(&reused)["champs"]["Idempotency-Key"].as_str().is_some_and(|m| m.contains("déjà servi")), "{}", reused.body);
+        let mut pooled = f.app.db.acquire().await.expect("connection");
+        assert_eq!(store::orientations::of_person(&mut pooled.conn(), person).await.expect("list").len(), 1);
     }
 }
 

@@ -1021,8 +1021,15 @@ mod orientations {
             let refused = sender.post(&path, &[("csrf_token", token.as_str()), ("receiver", receiver_code.as_str()), ("reason", ""), ("message", "Bonjour")]).await;
             assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
             assert!(refused.body.contains("Cochez au moins un frein") && refused.body.contains("Bonjour"), "errors in place, input kept");
-            let sent = sender.post(&path, &[("csrf_token", token.as_str()), ("receiver", receiver_code.as_str()), ("fields", "mobilite"), ("reason", "Permis B")]).await;
+            // The form carries a fresh key: a double click sends it twice, one orientation.
+            let marker = "name=\"idempotency_key\" value=\"";
+            let start = form.body.find(marker).expect("the form's key") + marker.len();
+            let key = form.body[start..].split('"').next().expect("key").to_string();
+            let filled = [("csrf_token", token.as_str()), ("receiver", receiver_code.as_str()), ("fields", "mobilite"), ("reason", "Permis B"), ("idempotency_key", key.as_str())];
+            let sent = sender.post(&path, &filled).await;
             assert_eq!(sent.status, StatusCode::SEE_OTHER);
+            let twice = sender.post(&path, &filled).await;
+            assert_eq!(twice.location, sent.location, "the second click lands on the same orientation");
             let location = sent.location.clone().expect("redirect");
             assert!(location.starts_with("/orientations/") && location.ends_with("?message=orientation-envoyee"), "{location}");
             let page_path = location.split('?').next().expect("path").to_string();
@@ -1050,8 +1057,8 @@ mod orientations {
             assert_eq!(other.get(&format!("/personnes/{id}")).await.status, StatusCode::OK, "in the group now");
             // A stale page: the second decision is told what happened.
             let stale = other.post(&decide, &[("csrf_token", token.as_str()), ("step", "accepter"), ("version", "0")]).await;
-            assert_eq!(stale.status, StatusCode::UNPROCESSABLE_ENTITY);
-            assert!(stale.body.contains("a changé entre-temps"));
+            assert_eq!(stale.status, StatusCode::CONFLICT);
+            assert!(stale.body.contains("a changé entre-temps"), "shown on the form, with the orientation as it is now");
         }
 
         async fn outsiders_get_not_found_and_bad_paths_a_french_error(f) {

@@ -171,13 +171,10 @@ pub(crate) async fn conflict(c: &mut Conn<'_>, id: OrientationId) -> Result<AppE
             })
         })
         .unwrap_or_default();
-    Ok(AppError::field(
-        "formulaire",
-        format!(
-            "Cette orientation a changé entre-temps : elle est maintenant « {} » ({who}). Votre décision n'a pas été enregistrée ; voici son état actuel.",
-            row.status.label().to_lowercase()
-        ),
-    ))
+    Ok(AppError::Conflict(format!(
+        "Cette orientation a changé entre-temps : elle est maintenant « {} » ({who}). Votre décision n'a pas été enregistrée ; voici son état actuel.",
+        row.status.label().to_lowercase()
+    )))
 }
 
 /// The detail of the audit row and the log.

@@ -28,6 +28,49 @@ pub struct SendInput {
     /// agreed to its receiving their information.
     #[serde(deserialize_with = "crate::form::ticked")]
     pub structure_consent: bool,
+    /// Sent again with the same key (a retry after a lost answer, a double click: each form
+    /// carries a fresh one), the request finds the orientation of the first one instead of
+    /// making another.
+    pub idempotency_key: String,
+}
+
+/// The longest idempotency key accepted.
+pub const IDEMPOTENCY_KEY_MAX: usize = 255;
+
+/// The key, if one was given; an error if it is not 1 to 255 visible ASCII characters.
+fn idempotency_key(text: &str) -> Result<Option<&str>, AppError> {
+    let key = text.trim();
+    if key.is_empty() {
+        return Ok(None);
+    }
+    if key.len() > IDEMPOTENCY_KEY_MAX || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(AppError::field(
+            "idempotency_key",
+            "La clé d'idempotence doit faire de 1 à 255 caractères ASCII visibles, sans espace (un UUID, par exemple).",
+        ));
+    }
+    Ok(Some(key))
+}
+
+/// What a repetition must send again, as one SHA-256.
+fn fingerprint(person: PersonId, input: &SendInput) -> String {
+    let mut fields = input.fields.clone();
+    fields.sort();
+    let parts = [
+        person.0.to_string(),
+        input.receiver.trim().to_string(),
+        fields.join(","),
+        input.reason.clone(),
+        input.message.clone(),
+        input.documents.clone(),
+        input.contact_preference.clone(),
+        input.availability.clone(),
+        input.previous.trim().to_string(),
+        input.structure_consent.to_string(),
+    ];
+    // Lengths first: no two different requests give the same text.
+    let text: String = parts.iter().map(|p| format!("{}:{p};", p.len())).collect();
+    crate::secrets::sha256_hex(text.as_bytes())
 }
 
 /// Who an orientation can go to.
@@ -271,6 +314,25 @@ pub async fn send(
     if caps.sight() != crate::persons::Sight::Full {
         return Err(AppError::NotFound);
     }
+    // Under the file's write lock: two requests with one key cannot both get past this.
+    let key = idempotency_key(&input.idempotency_key)?;
+    let fingerprint = fingerprint(person, input);
+    if let Some(key) = key
+        && let Some((sent, seen)) =
+            store::orientations::by_idempotency_key(&mut w.conn(), caller.user_id, key).await?
+    {
+        return if seen == fingerprint {
+            Ok(sent)
+        } else {
+            Err(AppError::field(
+                "idempotency_key",
+                format!(
+                    "Cette demande d'envoi a déjà servi, pour l'orientation n° {} : pour en envoyer une autre, repartez d'un nouveau formulaire (par l'API, d'une nouvelle clé d'idempotence).",
+                    sent.0
+                ),
+            ))
+        };
+    }
     let today = app.today_in(caps.zone());
     let mut errors = FieldErrors::default();
     let mut fields = Vec::new();
@@ -402,6 +464,9 @@ pub async fn send(
         now,
     )
     .await?;
+    if let Some(key) = key {
+        store::orientations::set_idempotency(&mut w.conn(), id, key, &fingerprint).await?;
+    }
     let what = if to.service_name.is_empty() {
         format!("« {} »", to.name)
     } else {

@@ -427,3 +427,36 @@ pub async fn open_after(
         .fetch_all(&mut **c)
         .await)?)
 }
+
+/// Notes the idempotency key an orientation was sent with, and the fingerprint of its request.
+pub async fn set_idempotency(
+    c: &mut Conn<'_>,
+    id: OrientationId,
+    key: &str,
+    fingerprint: &str,
+) -> Result<(), StoreError> {
+    let sql =
+        "UPDATE orientations SET idempotency_key = $2, idempotency_fingerprint = $3 WHERE id = $1";
+    exec!(c, |c| sqlx::query(sql)
+        .bind(id.0)
+        .bind(key)
+        .bind(fingerprint))?;
+    Ok(())
+}
+
+/// The orientation this sender already sent with this key, with the fingerprint of its request.
+pub async fn by_idempotency_key(
+    c: &mut Conn<'_>,
+    sender: UserId,
+    key: &str,
+) -> Result<Option<(OrientationId, String)>, StoreError> {
+    let sql = "SELECT id, idempotency_fingerprint FROM orientations
+               WHERE sender_id = $1 AND idempotency_key = $2";
+    let row: Option<(i64, Option<String>)> = run!(c, |c| sqlx::query_as(sql)
+        .bind(sender.0)
+        .bind(key)
+        .fetch_one(&mut **c)
+        .await)
+    .optional()?;
+    Ok(row.map(|(id, f)| (OrientationId(id), f.unwrap_or_default())))
+}

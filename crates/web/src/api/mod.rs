@@ -41,7 +41,7 @@ use crate::session::MaybeUser;
 pub(crate) struct ApiError {
     /// Un code stable : `saisie_invalide`, `json_invalide`, `introuvable`, `interdit`,
     /// `non_authentifie`, `jeton_invalide`, `portee_manquante`, `trop_de_requetes`,
-    /// `lot_trop_grand`, `service_indisponible`, `erreur_interne`…
+    /// `lot_trop_grand`, `conflit`, `service_indisponible`, `erreur_interne`…
     erreur: String,
     /// Ce qui s'est passé, en français.
     message: String,
@@ -121,6 +121,9 @@ pub(crate) fn from_app_named(e: app::AppError, names: &[(&str, &str)]) -> Respon
             "Vous n'avez pas les droits nécessaires.",
             BTreeMap::new(),
         ),
+        AppError::Conflict(message) => {
+            api_error(StatusCode::CONFLICT, "conflit", &message, BTreeMap::new())
+        }
         AppError::Unavailable(message) => api_error(
             StatusCode::SERVICE_UNAVAILABLE,
             "service_indisponible",

@@ -555,6 +555,7 @@ const SEND_FIELDS: &[(&str, &str)] = &[
     ("availability", "disponibilites"),
     ("previous", "precedente"),
     ("structure_consent", "consentement_structure"),
+    ("idempotency_key", "Idempotency-Key"),
 ];
 
 /// Envoie une orientation pour une personne que vous suivez, dans les limites de son
@@ -564,11 +565,14 @@ const SEND_FIELDS: &[(&str, &str)] = &[
     path = "/api/v1/personnes/{id}/orientations",
     tag = "orientations",
     operation_id = "envoyer_orientation",
-    params(("id" = i64, Path, description = "Le numéro de la fiche de la personne", minimum = 1)),
+    params(
+        ("id" = i64, Path, description = "Le numéro de la fiche de la personne", minimum = 1),
+        ("Idempotency-Key" = Option<String>, Header, description = "Une clé choisie par votre logiciel pour cet envoi (un UUID, par exemple ; 255 caractères ASCII visibles au plus). Renvoyée avec la même demande — après une réponse perdue —, elle donne l'orientation du premier envoi au lieu d'en créer une seconde ; avec une autre demande, 422."),
+    ),
     request_body = NewOrientation,
     security(("jeton" = ["orientations-ecriture"]), ("session" = [])),
     responses(
-        (status = 201, description = "Orientation envoyée (en-tête Location : son adresse)", body = Created),
+        (status = 201, description = "Orientation envoyée (en-tête Location : son adresse) ; ou, pour une clé d'idempotence déjà servie avec la même demande, celle du premier envoi", body = Created),
         (status = 400, description = "JSON invalide", body = ApiError),
         (status = 401, description = "Non authentifié, ou jeton inconnu, expiré ou révoqué", body = ApiError),
         (status = 403, description = "Portée « orientations-ecriture » manquante", body = ApiError),
@@ -579,6 +583,7 @@ const SEND_FIELDS: &[(&str, &str)] = &[
 )]
 pub(super) async fn send(
     State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
     user: ApiUser,
     path: Result<Path<i64>, PathRejection>,
     body: Result<Json<NewOrientation>, JsonRejection>,
@@ -605,6 +610,12 @@ pub(super) async fn send(
         availability: b.disponibilites,
         previous: b.precedente.map(|p| p.to_string()).unwrap_or_default(),
         structure_consent: b.consentement_structure,
+        idempotency_key: match headers.get("idempotency-key").map(|v| v.to_str()) {
+            None => String::new(),
+            Some(Ok(key)) => key.to_string(),
+            // Not text: refused as any ill-formed key.
+            Some(Err(_)) => "\u{7f}".to_string(),
+        },
     };
     match use_case::send(&state.app, caller, person, &input).await {
         Ok(id) => {
@@ -631,7 +642,7 @@ pub(super) async fn send(
 pub(super) struct NewStep {
     #[schema(schema_with = step_schema)]
     etape: String,
-    /// La `version` lue : si l'orientation a changé depuis, l'étape est refusée (422) et rien
+    /// La `version` lue : si l'orientation a changé depuis, l'étape est refusée (409) et rien
     /// n'est enregistré.
     #[serde(default)]
     version: Option<i32>,
@@ -686,7 +697,8 @@ const STEP_FIELDS: &[(&str, &str)] = &[
         (status = 401, description = "Non authentifié, ou jeton inconnu, expiré ou révoqué", body = ApiError),
         (status = 403, description = "Portée manquante, ou étape qui ne vous revient pas", body = ApiError),
         (status = 404, description = "Orientation inconnue ou hors de vos droits", body = ApiError),
-        (status = 422, description = "Saisie invalide, étape impossible dans ce statut, ou orientation changée depuis `version`", body = ApiError),
+        (status = 409, description = "L'orientation a changé depuis `version` (quelqu'un a agi avant) : rien n'est enregistré ; relisez-la", body = ApiError),
+        (status = 422, description = "Saisie invalide, ou étape impossible dans ce statut", body = ApiError),
         (status = 429, description = "Trop de requêtes avec ce jeton (voir Retry-After)", body = ApiError),
     ),
 )]

@@ -125,7 +125,9 @@ pub async fn decide(
             Message::LinkDecided,
         )
         .into_response()),
-        Err(app::AppError::Invalid(errors)) => {
+        Err(e @ (app::AppError::Invalid(_) | app::AppError::Conflict(_))) => {
+            let status = super::page::refusal_status(&e);
+            let errors = e.into_field_errors();
             let p = orientations::link_page(&state.app, id, &token, Some(&ip)).await?;
             let page = view(
                 visitor.csrf,
@@ -134,7 +136,7 @@ pub async fn decide(
                 p,
                 Some((input.step.as_str(), &errors, &pairs)),
             );
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+            Ok((status, page).into_response())
         }
         Err(e) => Err(e.into()),
     }

@@ -13,6 +13,16 @@ use domain::OrientationId;
 use domain::orientation::{DeclineReason, Outcome, Step};
 
 use super::Message;
+
+/// A decision refused: 409 when someone acted first (the page shows the orientation as it is
+/// now, with the message), else 422 for the input.
+pub(super) fn refusal_status(e: &app::AppError) -> StatusCode {
+    if matches!(e, app::AppError::Conflict(_)) {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    }
+}
 use crate::flash;
 use crate::forms::{Pairs, date_fr, decode, moment, one};
 use crate::layout::{Layout, MessageQuery, Nav};
@@ -259,10 +269,12 @@ pub async fn decide(
             };
             Ok(flash::redirect(&back, Message::Decided).into_response())
         }
-        Err(app::AppError::Invalid(errors)) => {
+        Err(e @ (app::AppError::Invalid(_) | app::AppError::Conflict(_))) => {
+            let status = refusal_status(&e);
+            let errors = e.into_field_errors();
             let p = orientations::orientation(&state.app, &user.caller, id).await?;
             let page = view(&user, p, Some((input.step.as_str(), &errors, &pairs)));
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+            Ok((status, page).into_response())
         }
         Err(e) => Err(e.into()),
     }

@@ -162,7 +162,9 @@ pub async fn show(
         optional(&q.depuis, OrientationId),
     )
     .await?;
-    let input = form.input.clone();
+    let mut input = form.input.clone();
+    // A double click, or a retry after a lost answer, sends this form twice: one orientation.
+    input.idempotency_key = app::secrets::random_token();
     Ok(view(&user, form, input, &FieldErrors::default()))
 }
 
