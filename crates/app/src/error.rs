@@ -22,9 +22,19 @@ pub enum AppError {
     #[error("{0}")]
     Unavailable(String),
     #[error(transparent)]
-    Store(#[from] store::StoreError),
+    Store(store::StoreError),
     #[error("erreur interne : {0}")]
     Internal(String),
+}
+
+impl From<store::StoreError> for AppError {
+    /// A database that cannot serve now is said so (503), not an internal error.
+    fn from(e: store::StoreError) -> Self {
+        match e {
+            store::StoreError::Unavailable(outage) => AppError::Unavailable(outage.to_string()),
+            e => AppError::Store(e),
+        }
+    }
 }
 
 impl AppError {

@@ -170,6 +170,9 @@ pub enum StoreError {
     /// A uniqueness constraint refused the write; the caller knows which one from context.
     #[error("conflit d'unicité")]
     Conflict,
+    /// The database cannot serve the request now; the transaction wrote nothing.
+    #[error("{0}")]
+    Unavailable(Outage),
     #[error(transparent)]
     Database(sqlx::Error),
     #[error(transparent)]
@@ -179,6 +182,63 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+/// Why the database cannot serve a request (docs/design.md, « Pannes de la base »).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outage {
+    /// Unreachable: stopped, restarting, the network cut, or no connection free in time.
+    Unreachable,
+    /// It refuses writes (a read-only file or database, a standby, maintenance).
+    ReadOnly,
+    /// Its disk is full.
+    Full,
+}
+
+impl std::fmt::Display for Outage {
+    /// What the person who asked is told, in French (no final period: pages add what to do).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Outage::Unreachable => {
+                "La base de données ne répond pas pour le moment : rien n'a été enregistré"
+            }
+            Outage::ReadOnly => {
+                "La base de données n'accepte plus d'écritures pour le moment (maintenance ou incident) : rien n'a été enregistré, et ce qui l'était reste intact"
+            }
+            Outage::Full => {
+                "L'espace de stockage de la base de données est plein : rien n'a été enregistré, et ce qui l'était reste intact ; prévenez l'exploitant du service"
+            }
+        })
+    }
+}
+
+impl Outage {
+    /// The outage an error of the driver stands for, if it is one.
+    fn of(e: &sqlx::Error) -> Option<Outage> {
+        match e {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                Some(Outage::Unreachable)
+            }
+            sqlx::Error::Database(db) => {
+                let code = db.code()?;
+                match code.as_ref() {
+                    // PostgreSQL's SQLSTATE: read-only transaction, disk full or out of
+                    // resources, shutting down or starting, connection lost.
+                    "25006" => Some(Outage::ReadOnly),
+                    c if c.starts_with("53") => Some(Outage::Full),
+                    "57P01" | "57P02" | "57P03" => Some(Outage::Unreachable),
+                    c if c.starts_with("08") => Some(Outage::Unreachable),
+                    // SQLite's extended result codes: the primary code is the low byte.
+                    c => match c.parse::<i32>().ok().map(|n| n & 0xff) {
+                        Some(8) => Some(Outage::ReadOnly),
+                        Some(13) => Some(Outage::Full),
+                        _ => None,
+                    },
+                }
+            }
+            _ => None,
+        }
+    }
+}
+
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         if let sqlx::Error::Database(db) = &e
@@ -186,7 +246,13 @@ impl From<sqlx::Error> for StoreError {
         {
             return StoreError::Conflict;
         }
-        StoreError::Database(e)
+        match Outage::of(&e) {
+            Some(outage) => {
+                tracing::warn!(error = %e, "database unavailable");
+                StoreError::Unavailable(outage)
+            }
+            None => StoreError::Database(e),
+        }
     }
 }
 
@@ -412,6 +478,84 @@ mod migration_tests;
 #[cfg(test)]
 mod tests {
     use crate::testing::TestDb;
+    use crate::{Outage, StoreError};
+
+    /// Refused writes are said to be refused, and what was stored stays readable.
+    async fn a_read_only_database_refuses_writes_and_keeps_its_data(test: TestDb) {
+        let now = crate::now();
+        let kept = domain::Email::parse("garde@exemple.fr").expect("email");
+        {
+            let mut pooled = test.db.acquire().await.expect("connection");
+            crate::users::create(&mut pooled.conn(), &kept, "Gardé", None, now)
+                .await
+                .expect("stored");
+        }
+        let read_only = test.read_only().await;
+        let mut pooled = read_only.acquire().await.expect("a read-only connection");
+        let other = domain::Email::parse("refuse@exemple.fr").expect("email");
+        let err = crate::users::create(&mut pooled.conn(), &other, "Refusé", None, now)
+            .await
+            .expect_err("refused");
+        assert!(
+            matches!(err, StoreError::Unavailable(Outage::ReadOnly)),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string().contains("n'accepte plus d'écritures"),
+            "{err}"
+        );
+        assert!(
+            crate::users::by_email(&mut pooled.conn(), &kept)
+                .await
+                .expect("read")
+                .is_some()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_read_only_sqlite_database_refuses_writes_and_keeps_its_data() {
+        a_read_only_database_refuses_writes_and_keeps_its_data(TestDb::sqlite().await).await;
+    }
+
+    #[tokio::test]
+    async fn a_read_only_postgres_database_refuses_writes_and_keeps_its_data() {
+        a_read_only_database_refuses_writes_and_keeps_its_data(TestDb::postgres().await).await;
+    }
+
+    #[tokio::test]
+    async fn a_full_sqlite_database_says_so_and_rolls_the_write_back() {
+        let test = TestDb::sqlite().await;
+        let crate::Db::Sqlite(pool) = &test.db else {
+            panic!("SQLite")
+        };
+        let mut conn = pool.acquire().await.expect("connection");
+        // The file may not grow by one page more: as a full disk, for this connection.
+        let pages: i64 = sqlx::query_scalar("PRAGMA page_count")
+            .fetch_one(&mut *conn)
+            .await
+            .expect("pages");
+        sqlx::query(&format!("PRAGMA max_page_count = {pages}"))
+            .execute(&mut *conn)
+            .await
+            .expect("bounded");
+        let big = "x".repeat(64 * 1024);
+        let err: StoreError = sqlx::query("INSERT INTO settings (key, value) VALUES ('plein', $1)")
+            .bind(&big)
+            .execute(&mut *conn)
+            .await
+            .expect_err("full")
+            .into();
+        assert!(
+            matches!(err, StoreError::Unavailable(Outage::Full)),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("plein"), "{err}");
+        let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM settings WHERE key = 'plein'")
+            .fetch_one(&mut *conn)
+            .await
+            .expect("count");
+        assert_eq!(stored, 0, "nothing half-written");
+    }
 
     #[tokio::test]
     async fn both_backends_migrations_produce_the_same_tables_and_columns() {

@@ -71,6 +71,23 @@ impl TestDb {
         TestDb { db, url, cleanup }
     }
 
+    /// Another pool on the same database that refuses every write, as a read-only file or a
+    /// database in maintenance does.
+    pub async fn read_only(&self) -> Db {
+        let url = if self.url.starts_with("sqlite:") {
+            self.url.replace("mode=rwc", "mode=ro")
+        } else {
+            let separator = if self.url.contains('?') { '&' } else { '?' };
+            format!(
+                "{}{separator}options=-c%20default_transaction_read_only%3Don",
+                self.url
+            )
+        };
+        Db::connect(&url, &PoolSettings::default())
+            .await
+            .expect("open the database read-only")
+    }
+
     pub async fn new(backend: crate::Backend) -> TestDb {
         match backend {
             crate::Backend::Sqlite => TestDb::sqlite().await,

@@ -239,3 +239,20 @@ async fn over_https_cookies_take_the_host_prefix_and_browsers_are_told_to_stay_o
         .expect("request");
     assert_eq!(client.send(with_token).await.status, StatusCode::OK);
 }
+
+app::fixture_tests! {
+    offline;
+    async fn a_database_that_refuses_writes_is_said_so_in_french_and_loses_nothing(f) {
+        let mut read_only = f.app.clone();
+        read_only.db = f.test_db.read_only().await;
+        let mut client = client::Client::over(read_only);
+        // Logging in writes (the attempt, the session): refused with the reason, not a 500.
+        let refused = client.login("coordination@test.fr", PASSWORD).await;
+        assert_eq!(refused.status, StatusCode::SERVICE_UNAVAILABLE, "{}", refused.body);
+        assert!(refused.body.contains("accepte plus d") && refused.body.contains("rien n") && refused.body.contains("Réessayez"), "{}", refused.body);
+        // Reading still works, and what was stored is intact.
+        assert_eq!(client.get("/connexion").await.status, StatusCode::OK);
+        let mut writable = client::Client::new(&f);
+        assert_eq!(writable.login("coordination@test.fr", PASSWORD).await.status, StatusCode::SEE_OTHER);
+    }
+}

@@ -49,6 +49,18 @@ impl Server {
         Server::start_with(backend, &addr, &env).await
     }
 
+    /// On a database made by the caller (who drops it), at its address (the faults tests).
+    #[allow(dead_code)]
+    pub async fn on_database(url: &str) -> Server {
+        Server::launch("127.0.0.1:0", &[], url.to_string(), None, None).await
+    }
+
+    /// Whether the server is still running.
+    #[allow(dead_code)]
+    pub fn running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
     async fn start_with(backend: Backend, addr: &str, env: &[(&str, String)]) -> Server {
         let dir = tempfile::tempdir().expect("temporary directory");
         let (url, postgres) = match backend {
@@ -60,6 +72,20 @@ impl Server {
                 let (url, admin, name) = store::testing::create_postgres_database().await;
                 (url, Some((admin, name)))
             }
+        };
+        Server::launch(addr, env, url, postgres, Some(dir)).await
+    }
+
+    async fn launch(
+        addr: &str,
+        env: &[(&str, String)],
+        url: String,
+        postgres: Option<(String, String)>,
+        dir: Option<tempfile::TempDir>,
+    ) -> Server {
+        let dir = match dir {
+            Some(d) => d,
+            None => tempfile::tempdir().expect("temporary directory"),
         };
         let ban = app::testing::fake_ban_api().await;
         let mut child = Command::new(env!("CARGO_BIN_EXE_passerelle"))

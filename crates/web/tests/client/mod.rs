@@ -37,8 +37,13 @@ impl Page {
 
 impl Client {
     pub fn new(f: &Fixture) -> Client {
+        Client::over(f.app.clone())
+    }
+
+    /// A browser of the service built over this application (another database pool…).
+    pub fn over(app: app::App) -> Client {
         Client {
-            router: web::router(web::AppState::new(f.app.clone(), false)),
+            router: web::router(web::AppState::new(app, false)),
             cookies: HashMap::new(),
         }
     }
