@@ -26,6 +26,7 @@ pub mod error;
 pub mod exits;
 #[cfg(any(test, feature = "test-support"))]
 pub mod fake_proconnect;
+pub mod faults;
 pub mod form;
 pub mod fuzzing;
 pub mod geocoding;

@@ -351,6 +351,7 @@ pub async fn decide(
         notices::senders_of(&mut w.conn(), &row, Some(caller.user_id)).await?
     };
     notices::notify(&mut w.conn(), app, &to_whom, &subject, &body).await?;
+    crate::faults::pause(crate::faults::ORIENTATION_DECISION).await;
     w.commit(&detail).await?;
     Ok(to)
 }

@@ -20,6 +20,8 @@ pub enum Backend {
 pub struct Server {
     child: Child,
     pub base: String,
+    /// The pause points the server announced (app::faults), as it reaches them.
+    pauses: mpsc::Receiver<String>,
     _dir: tempfile::TempDir,
     postgres: Option<(String, String)>,
 }
@@ -52,7 +54,26 @@ impl Server {
     /// On a database made by the caller (who drops it), at its address (the faults tests).
     #[allow(dead_code)]
     pub async fn on_database(url: &str) -> Server {
-        Server::launch("127.0.0.1:0", &[], url.to_string(), None, None).await
+        Server::on_database_with("demo", url, &[]).await
+    }
+
+    /// `passerelle demo` or `passerelle serve` on a database made by the caller, with more
+    /// environment.
+    #[allow(dead_code)]
+    pub async fn on_database_with(command: &str, url: &str, env: &[(&str, String)]) -> Server {
+        Server::launch(command, "127.0.0.1:0", env, url.to_string(), None, None).await
+    }
+
+    /// Waits until the server stops at this pause point, then kills it (SIGKILL).
+    #[allow(dead_code)]
+    pub fn kill_at(&mut self, point: &str) {
+        let reached = self
+            .pauses
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the server reaches its pause point");
+        assert_eq!(reached, point);
+        self.child.kill().expect("SIGKILL");
+        let _ = self.child.wait();
     }
 
     /// Whether the server is still running.
@@ -73,10 +94,11 @@ impl Server {
                 (url, Some((admin, name)))
             }
         };
-        Server::launch(addr, env, url, postgres, Some(dir)).await
+        Server::launch("demo", addr, env, url, postgres, Some(dir)).await
     }
 
     async fn launch(
+        command: &str,
         addr: &str,
         env: &[(&str, String)],
         url: String,
@@ -89,7 +111,7 @@ impl Server {
         };
         let ban = app::testing::fake_ban_api().await;
         let mut child = Command::new(env!("CARGO_BIN_EXE_passerelle"))
-            .args(["demo", "--addr", addr, "--database-url", &url])
+            .args([command, "--addr", addr, "--database-url", &url])
             .current_dir(dir.path())
             .env("RUST_LOG", "warn")
             .env("PASSERELLE_BAN_API_URL", ban)
@@ -100,10 +122,14 @@ impl Server {
             .expect("the passerelle binary starts");
         let stdout = child.stdout.take().expect("stdout");
         let (tx, rx) = mpsc::channel();
+        let (paused, pauses) = mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(url) = line.strip_prefix("Passerelle écoute sur ") {
                     let _ = tx.send(url.trim().to_string());
+                }
+                if let Some(point) = line.strip_prefix(app::faults::ANNOUNCE) {
+                    let _ = paused.send(point.trim().to_string());
                 }
             }
         });
@@ -113,6 +139,7 @@ impl Server {
         Server {
             child,
             base,
+            pauses,
             _dir: dir,
             postgres,
         }
