@@ -565,6 +565,7 @@ pub async fn import(
             )
             .await?;
     }
+    crate::faults::pause(crate::faults::DIRECTORY_IMPORT).await;
     tx.commit().await?;
     Ok(report)
 }

@@ -13,6 +13,8 @@ pub const ANNOUNCE: &str = "Passerelle en pause : ";
 
 /// Before an orientation's decision commits: its change, log row, notices and audit written.
 pub const ORIENTATION_DECISION: &str = "orientation.decision";
+/// Before a directory import commits: every record of the file written in its transaction.
+pub const DIRECTORY_IMPORT: &str = "directory.import";
 
 static AT: OnceLock<Option<String>> = OnceLock::new();
 

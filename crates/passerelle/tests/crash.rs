@@ -1,6 +1,8 @@
 //! The real binary killed with SIGKILL in the middle of its work, then started again, on both
 //! backends (docs/design.md, « Pannes de la base »): what it was writing is either all there or
-//! not at all, and the service takes up where it was.
+//! not at all, and the service takes up where it was — an orientation's decision in the server,
+//! a directory import (the command line's `services import`; the upload page runs the same
+//! `directory_file::import`).
 
 #[allow(dead_code)]
 mod harness;
@@ -215,4 +217,129 @@ async fn a_decision_killed_before_it_commits_is_not_there_and_can_be_taken_again
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_decision_killed_before_it_commits_is_not_there_and_can_be_taken_again_on_postgres() {
     a_decision_killed_before_it_commits_is_not_there_and_can_be_taken_again(true).await;
+}
+
+/// A territory for the import, in a migrated database.
+async fn territory(database: &Database) -> domain::TerritoryId {
+    let db = database.open().await;
+    db.migrate().await.expect("migrated");
+    let mut tx = db.begin().await.expect("tx");
+    let data = store::territories::TerritoryData {
+        slug: domain::Slug::parse("sambre").expect("slug"),
+        name: "Territoire de la Sambre".into(),
+        status: domain::TerritoryStatus::Active,
+        epci: None,
+        co_pilots: String::new(),
+        starts_on: None,
+        ends_on: None,
+        communes: vec![domain::InseeCode::parse("59392").expect("insee")],
+        time_zone: domain::TimeZone::Paris,
+    };
+    let id = store::territories::create(&mut tx.conn(), &data, store::now())
+        .await
+        .expect("territory");
+    tx.commit().await.expect("commit");
+    db.close().await;
+    id
+}
+
+async fn services(database: &Database, territory: domain::TerritoryId) -> i64 {
+    let db = database.open().await;
+    let mut pooled = db.acquire().await.expect("connection");
+    let n = store::directory::count_services(&mut pooled.conn(), territory)
+        .await
+        .expect("count");
+    drop(pooled);
+    db.close().await;
+    n
+}
+
+/// `passerelle services import` of a data·inclusion file, stopping before its commit if asked.
+fn import(database: &Database, file: &std::path::Path, pause: bool) -> std::process::Child {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_passerelle"));
+    command
+        .args(["services", "import"])
+        .arg(file)
+        .args(["--format", "data-inclusion", "--territory", "sambre"])
+        .args(["--database-url", &database.url])
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit());
+    if pause {
+        command.env(app::faults::VARIABLE, app::faults::DIRECTORY_IMPORT);
+    }
+    command.spawn().expect("the import starts")
+}
+
+async fn a_directory_import_killed_before_it_commits_leaves_nothing_and_runs_again(postgres: bool) {
+    use std::io::{BufRead, BufReader};
+    let database = Database::new(postgres).await;
+    let territory = territory(&database).await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("annuaire.json");
+    // One structure and its services, in one data·inclusion array.
+    let mut records = vec![serde_json::json!({
+        "source": "dora", "id": "dora--s1", "nom": "Mission locale Sambre", "date_maj": "2026-10-01"
+    })];
+    for i in 0..2_000 {
+        records.push(serde_json::json!({
+            "source": "dora", "structure_id": "dora--s1", "id": format!("dora--{i}"),
+            "nom": format!("Atelier numéro {i}"), "description": "Un atelier pour avancer.",
+            "date_maj": "2026-10-15"
+        }));
+    }
+    let text = serde_json::Value::Array(records).to_string();
+    std::fs::write(&file, text).expect("file");
+
+    let mut child = import(&database, &file, true);
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let paused = lines
+        .find_map(|l| {
+            l.ok()
+                .and_then(|l| l.strip_prefix(app::faults::ANNOUNCE).map(str::to_string))
+        })
+        .expect("the import reaches its pause point");
+    assert_eq!(paused, app::faults::DIRECTORY_IMPORT);
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    assert_eq!(
+        services(&database, territory).await,
+        0,
+        "all or nothing: nothing"
+    );
+
+    let out = import(&database, &file, false)
+        .wait_with_output()
+        .expect("import");
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(
+        said.contains("créés") && said.contains("0 rejetés"),
+        "{said}"
+    );
+    assert_eq!(
+        services(&database, territory).await,
+        2_000,
+        "all or nothing: all"
+    );
+    let again = import(&database, &file, false)
+        .wait_with_output()
+        .expect("import");
+    let said = String::from_utf8_lossy(&again.stdout).into_owned();
+    assert!(
+        said.contains("0 créés, 0 mis à jour"),
+        "run again, it changes nothing: {said}"
+    );
+    assert_eq!(services(&database, territory).await, 2_000);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_directory_import_killed_before_it_commits_leaves_nothing_and_runs_again_on_sqlite() {
+    a_directory_import_killed_before_it_commits_leaves_nothing_and_runs_again(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_directory_import_killed_before_it_commits_leaves_nothing_and_runs_again_on_postgres() {
+    a_directory_import_killed_before_it_commits_leaves_nothing_and_runs_again(true).await;
 }
