@@ -9,6 +9,7 @@ mod bench;
 mod bench_cohorts;
 mod bench_directory;
 mod bench_indicators;
+mod bench_load;
 mod bench_orientations;
 mod bench_person_import;
 mod bench_uploads;
@@ -282,6 +283,21 @@ enum BenchCommand {
         #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
         postgres_url: String,
     },
+    /// Les pages les plus utilisées sous N utilisateurs simultanés, en HTTP sur la machine, chacune à côté de /healthz mesuré dans la même exécution : SQLite (le territoire de démonstration, une instance) puis PostgreSQL (démonstration et territoires générés, deux instances).
+    Charge {
+        #[arg(long, default_value_t = 50)]
+        utilisateurs: usize,
+        /// Durée de la mesure de chaque page, en secondes.
+        #[arg(long, default_value_t = 5)]
+        secondes: u64,
+        #[arg(long, default_value_t = 84)]
+        territoires: usize,
+        #[arg(long, default_value_t = 500_000)]
+        personnes: usize,
+        /// Serveur PostgreSQL où créer une base jetable.
+        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+        postgres_url: String,
+    },
     /// « Orientations reçues » et « envoyées » avec 100 000 orientations en base (SQLite puis PostgreSQL), en millisecondes.
     Orientations {
         #[arg(long, default_value_t = 100_000)]
@@ -502,6 +518,23 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                     postgres_url,
                 },
         } => Ok(bench_person_import::person_import(lignes, base.as_deref(), &postgres_url).await?),
+        Command::Bench {
+            command:
+                BenchCommand::Charge {
+                    utilisateurs,
+                    secondes,
+                    territoires,
+                    personnes,
+                    postgres_url,
+                },
+        } => Ok(bench_load::load(
+            utilisateurs,
+            secondes,
+            territoires,
+            personnes,
+            &postgres_url,
+        )
+        .await?),
         Command::Bench {
             command: BenchCommand::Masse { lignes },
         } => Ok(bench::mass_check(lignes).await?),
