@@ -212,5 +212,40 @@ mod tests {
             assert!(live(&mut pooled.conn(), "h1", now).await.expect("read").is_none(), "revoked");
             assert!(!revoke(&mut pooled.conn(), Holder::User(user), id, now).await.expect("revoke"), "once");
         }
+
+        async fn an_organisations_token_outlives_its_maker_and_dies_with_the_partnership(db) {
+            let mut pooled = db.acquire().await.expect("connection");
+            let now = crate::now();
+            let maker = crate::users::create(&mut pooled.conn(), &domain::Email::parse("coord@exemple.fr").expect("valid"), "C", None, now).await.expect("user");
+            let territory = crate::territories::create(&mut pooled.conn(), &crate::territories::TerritoryData {
+                slug: domain::Slug::parse("sambre").expect("slug"),
+                name: "Sambre".into(),
+                status: domain::TerritoryStatus::Active,
+                epci: None,
+                co_pilots: String::new(),
+                starts_on: None,
+                ends_on: None,
+                communes: vec![domain::InseeCode::parse("59392").expect("insee")],
+                time_zone: domain::TimeZone::Paris,
+            }, now).await.expect("territory");
+            let org = crate::organisations::create(&mut pooled.conn(), &crate::organisations::OrganisationData {
+                name: "Mission locale".into(),
+                kind: domain::OrganisationKind::MissionLocale,
+                siret: None,
+                address: String::new(),
+                postal_code: "59600".into(),
+                commune_insee: domain::InseeCode::parse("59392").expect("insee"),
+            }, now).await.expect("organisation");
+            crate::territories::add_partner(&mut pooled.conn(), territory, org, None, now).await.expect("partner");
+            let new = NewToken { token_hash: "h2", user: maker, name: "SI", scopes: "annuaire", expires_at: now + Duration::days(30), organisation: Some((org, territory)) };
+            let id = create(&mut pooled.conn(), &new, now).await.expect("token");
+            crate::users::set_active(&mut pooled.conn(), maker, false).await.expect("deactivated");
+            let live_token = live(&mut pooled.conn(), "h2", now).await.expect("read").expect("live without its maker");
+            assert_eq!(live_token.organisation_name.as_deref(), Some("Mission locale"));
+            assert!(of_user(&mut pooled.conn(), maker).await.expect("list").is_empty(), "not among the maker's own");
+            assert_eq!(of_territory(&mut pooled.conn(), territory).await.expect("list")[0].id, id);
+            exec!(&mut pooled.conn(), |c| sqlx::query("DELETE FROM territory_partners WHERE organisation_id = $1").bind(org.0)).expect("partnership ended");
+            assert!(live(&mut pooled.conn(), "h2", now).await.expect("read").is_none(), "dead with the partnership");
+        }
     }
 }

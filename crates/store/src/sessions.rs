@@ -150,7 +150,7 @@ pub async fn delete(c: &mut Conn<'_>, token_hash: &str) -> Result<Option<String>
     Ok(row.and_then(|(t,)| t))
 }
 
-/// How many open sessions an account has (its security page, and tests that prove none opened).
+/// How many open sessions an account has (tests prove with it that a refused sign-in opened none).
 pub async fn count_for_user(
     c: &mut Conn<'_>,
     user: UserId,

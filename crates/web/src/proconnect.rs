@@ -9,11 +9,14 @@ use serde::Deserialize;
 use app::proconnect::{LOGIN_MINUTES, ProConnectError, Return};
 
 use crate::redirect::LocalPath;
-use crate::session::{ClientIp, MaybeUser, cookie, cookie_name, with_cookie, with_session_cookie};
+use crate::session::{ClientIp, CookieName, MaybeUser, cookie, with_cookie, with_session_cookie};
 use crate::{AppState, WebError};
 
 /// The browser keeps the sign-in's state here while it is at the provider.
-const STATE_COOKIE: &str = "passerelle_proconnect";
+const STATE_COOKIE: CookieName = CookieName {
+    plain: "passerelle_proconnect",
+    secure: "__Host-passerelle_proconnect",
+};
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -35,7 +38,7 @@ pub async fn start(
         Ok(departure) => Ok(with_cookie(
             &state,
             Redirect::to(&departure.url).into_response(),
-            &cookie_name(&state, STATE_COOKIE),
+            STATE_COOKIE.of(&state),
             &departure.state,
             LOGIN_MINUTES * 60,
         )),
@@ -60,8 +63,8 @@ pub async fn back(
     headers: HeaderMap,
     Query(query): Query<Back>,
 ) -> Result<Response, WebError> {
-    let name = cookie_name(&state, STATE_COOKIE);
-    let kept = cookie(&headers, &name);
+    let name = STATE_COOKIE.of(&state);
+    let kept = cookie(&headers, name);
     let back = Return {
         state: &query.state,
         browser_state: kept.as_deref(),
@@ -78,7 +81,7 @@ pub async fn back(
         Err(e) => refused(&state, user, "/", e)?,
     };
     // The state has served (or failed): the browser forgets it.
-    Ok(with_cookie(&state, response, &name, "", 0))
+    Ok(with_cookie(&state, response, name, "", 0))
 }
 
 /// Where the provider sends the browser once its session has ended too.

@@ -17,23 +17,39 @@ use serde::de::DeserializeOwned;
 
 use crate::{AppState, WebError};
 
-const SESSION_COOKIE: &str = "passerelle_session";
-const CSRF_COOKIE: &str = "passerelle_csrf";
+/// A cookie of this service: its name, and the name it takes over HTTPS, with the `__Host-`
+/// prefix (bound to this exact host, path `/`, `Secure`).
+#[derive(Debug, Clone, Copy)]
+pub struct CookieName {
+    pub plain: &'static str,
+    pub secure: &'static str,
+}
 
-fn session_cookie(state: &AppState) -> &'static str {
-    if state.secure_cookies {
-        "__Host-passerelle_session"
-    } else {
-        SESSION_COOKIE
+impl CookieName {
+    pub fn of(self, state: &AppState) -> &'static str {
+        if state.secure_cookies {
+            self.secure
+        } else {
+            self.plain
+        }
     }
 }
 
+const SESSION_COOKIE: CookieName = CookieName {
+    plain: "passerelle_session",
+    secure: "__Host-passerelle_session",
+};
+const CSRF_COOKIE: CookieName = CookieName {
+    plain: "passerelle_csrf",
+    secure: "__Host-passerelle_csrf",
+};
+
+fn session_cookie(state: &AppState) -> &'static str {
+    SESSION_COOKIE.of(state)
+}
+
 fn csrf_cookie_name(state: &AppState) -> &'static str {
-    if state.secure_cookies {
-        "__Host-passerelle_csrf"
-    } else {
-        CSRF_COOKIE
-    }
+    CSRF_COOKIE.of(state)
 }
 
 /// The value of a cookie in the request, if present.
@@ -77,7 +93,7 @@ pub fn with_session_cookie(state: &AppState, mut response: Response, token: &str
     response
 }
 
-/// Sets (or, with an empty value and no age, removes) a short-lived cookie of the same kind
+/// Sets (with an age of 0, removes) a short-lived cookie of the same kind
 /// as the session's: HTTP only, `SameSite=Lax`, `Secure` over HTTPS.
 pub fn with_cookie(
     state: &AppState,
@@ -90,16 +106,6 @@ pub fn with_cookie(
         response.headers_mut().append(header::SET_COOKIE, value);
     }
     response
-}
-
-/// A cookie's name as this service sets it: with the `__Host-` prefix over HTTPS (bound to
-/// this exact host, path `/`, `Secure`).
-pub fn cookie_name(state: &AppState, name: &str) -> String {
-    if state.secure_cookies {
-        format!("__Host-{name}")
-    } else {
-        name.to_string()
-    }
 }
 
 /// Removes the session cookie.
